@@ -1,0 +1,230 @@
+/* pg_datasource 0.1.0: the registry of datasources and logical databases */
+
+\echo Use "CREATE EXTENSION pg_datasource" to load this file. \quit
+
+/*
+ * Catalog tables.  The C functions enforce the name rules and give the
+ * errors; the constraints here are the last line of defence for rows written
+ * by hand or restored from a dump.
+ */
+CREATE TABLE datasource.sources (
+	name		text PRIMARY KEY
+				CHECK (name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_$]*$'
+					   AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 63),
+	server		text UNIQUE
+				CHECK (pg_catalog.octet_length(server) OPERATOR(pg_catalog.<=) 63),
+	enabled		boolean NOT NULL DEFAULT true,
+	read_only	boolean NOT NULL DEFAULT false,
+	description text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	text NOT NULL DEFAULT CURRENT_USER,
+	CONSTRAINT sources_local_has_no_server
+		CHECK ((name OPERATOR(pg_catalog.=) 'local') OPERATOR(pg_catalog.=) (server IS NULL))
+);
+
+COMMENT ON TABLE datasource.sources IS
+	'one row per datasource: this database (local) or a foreign server of the pg_datasource wrapper';
+
+CREATE TABLE datasource.databases (
+	name		text PRIMARY KEY
+				CHECK (name OPERATOR(pg_catalog.~) '^[a-z_][a-z0-9_$]*$'
+					   AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 63),
+	source		text NOT NULL REFERENCES datasource.sources (name),
+	schema_name text NOT NULL
+				CHECK (pg_catalog.octet_length(schema_name) OPERATOR(pg_catalog.<=) 63),
+	read_only	boolean NOT NULL DEFAULT false,
+	description text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	text NOT NULL DEFAULT CURRENT_USER,
+	CONSTRAINT databases_one_schema_per_source UNIQUE (source, schema_name)
+);
+
+COMMENT ON TABLE datasource.databases IS
+	'one row per logical database: a name mapped to a schema on a datasource';
+
+INSERT INTO datasource.sources (name, server, description, created_by)
+	VALUES ('local', NULL, 'this database', 'pg_datasource');
+
+/* pg_dump keeps every registry row except the seeded local one */
+SELECT pg_catalog.pg_extension_config_dump('datasource.sources',
+	'WHERE name OPERATOR(pg_catalog.<>) ''local''');
+SELECT pg_catalog.pg_extension_config_dump('datasource.databases', '');
+
+/*
+ * Registry views: the tables joined with their foreign servers, for reading
+ * in psql.  Only non-secret server options are shown (secrets can only be on
+ * user mappings, which these views do not read).
+ */
+CREATE VIEW datasource.source_info AS
+SELECT s.name,
+	   s.server,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'host') AS host,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'port') AS port,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'dbname') AS dbname,
+	   s.enabled,
+	   s.read_only,
+	   (SELECT pg_catalog.count(*) FROM datasource.databases d
+		 WHERE d.source OPERATOR(pg_catalog.=) s.name) AS databases,
+	   s.description
+  FROM datasource.sources s
+  LEFT JOIN pg_catalog.pg_foreign_server fs
+	ON fs.srvname OPERATOR(pg_catalog.=) s.server;
+
+COMMENT ON VIEW datasource.source_info IS
+	'datasources with their server address and number of logical databases';
+
+CREATE VIEW datasource.database_info AS
+SELECT d.name,
+	   d.source,
+	   d.schema_name,
+	   si.host,
+	   si.port,
+	   si.dbname,
+	   (d.read_only OR s.read_only) AS read_only,
+	   s.enabled,
+	   d.description
+  FROM datasource.databases d
+  JOIN datasource.sources s ON s.name OPERATOR(pg_catalog.=) d.source
+  JOIN datasource.source_info si ON si.name OPERATOR(pg_catalog.=) d.source;
+
+COMMENT ON VIEW datasource.database_info IS
+	'logical databases with their datasource, schema and effective read-only flag';
+
+/* The foreign-data wrapper whose servers are remote datasources */
+CREATE FUNCTION datasource.pg_datasource_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_datasource_validator'
+LANGUAGE C STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.pg_datasource_validator(text[], oid) IS
+	'validates options of the pg_datasource foreign-data wrapper, its servers and user mappings';
+
+CREATE FOREIGN DATA WRAPPER pg_datasource
+	VALIDATOR datasource.pg_datasource_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER pg_datasource IS
+	'remote PostgreSQL servers used as datasources by pg_datasource';
+
+/* Registry functions */
+CREATE FUNCTION datasource.create_source(
+	name text,
+	server text DEFAULT NULL,
+	read_only boolean DEFAULT false,
+	description text DEFAULT NULL)
+RETURNS datasource.sources
+AS 'MODULE_PATHNAME', 'create_source'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.create_source(text, text, boolean, text) IS
+	'registers a datasource: a foreign server of the pg_datasource wrapper';
+
+CREATE FUNCTION datasource.alter_source(
+	name text,
+	server text DEFAULT NULL,
+	read_only boolean DEFAULT NULL,
+	enabled boolean DEFAULT NULL,
+	description text DEFAULT NULL)
+RETURNS datasource.sources
+AS 'MODULE_PATHNAME', 'alter_source'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.alter_source(text, text, boolean, boolean, text) IS
+	'changes a datasource; NULL arguments leave a field unchanged, an empty description clears it';
+
+CREATE FUNCTION datasource.drop_source(
+	name text,
+	cascade boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'drop_source'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.drop_source(text, boolean) IS
+	'unregisters a datasource; with cascade also its logical databases (never their schemas)';
+
+CREATE FUNCTION datasource.create_database(
+	name text,
+	source text DEFAULT 'local',
+	schema_name text DEFAULT NULL,
+	create_schema boolean DEFAULT true,
+	read_only boolean DEFAULT false,
+	description text DEFAULT NULL)
+RETURNS datasource.databases
+AS 'MODULE_PATHNAME', 'create_database'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.create_database(text, text, text, boolean, boolean, text) IS
+	'maps a logical database to a schema on a datasource, creating the schema unless create_schema is false';
+
+CREATE FUNCTION datasource.alter_database(
+	name text,
+	source text DEFAULT NULL,
+	schema_name text DEFAULT NULL,
+	read_only boolean DEFAULT NULL,
+	description text DEFAULT NULL)
+RETURNS datasource.databases
+AS 'MODULE_PATHNAME', 'alter_database'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.alter_database(text, text, text, boolean, text) IS
+	'changes a logical database (remaps it to an existing schema); NULL arguments leave a field unchanged';
+
+CREATE FUNCTION datasource.rename_database(
+	name text,
+	new_name text)
+RETURNS datasource.databases
+AS 'MODULE_PATHNAME', 'rename_database'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.rename_database(text, text) IS
+	'renames a logical database; its schema keeps its name';
+
+CREATE FUNCTION datasource.drop_database(
+	name text,
+	drop_schema boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'drop_database'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.drop_database(text, boolean) IS
+	'unregisters a logical database; with drop_schema also drops its schema and everything in it';
+
+CREATE FUNCTION datasource.validate_databases(
+	names text[],
+	OUT valid boolean,
+	OUT datasource text,
+	OUT error text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'validate_databases'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.validate_databases(text[]) IS
+	'checks that logical databases exist and can be queried together (one enabled datasource)';
+
+CREATE FUNCTION datasource.export_config()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'export_config'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.export_config() IS
+	'the registry as a declarative document that apply_config accepts';
+
+CREATE FUNCTION datasource.apply_config(
+	config jsonb,
+	dry_run boolean DEFAULT false)
+RETURNS TABLE (action text, object text, detail text)
+AS 'MODULE_PATHNAME', 'apply_config'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.apply_config(jsonb, boolean) IS
+	'makes the registry match a config document; dry_run reports the plan and changes nothing';
+
+/* Privileges: everyone may read the registry; only granted roles manage it */
+REVOKE ALL ON ALL TABLES IN SCHEMA datasource FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA datasource FROM PUBLIC;
+GRANT USAGE ON SCHEMA datasource TO PUBLIC;
+GRANT SELECT ON datasource.sources, datasource.databases,
+	datasource.source_info, datasource.database_info TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.validate_databases(text[]) TO PUBLIC;

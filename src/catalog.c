@@ -1,0 +1,568 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		  Reading and writing the registry tables, and the name rules.
+ *
+ * The registry is two ordinary tables in the extension's schema,
+ * datasource.sources and datasource.databases.  Everything here goes
+ * through SPI with $n parameters and a search_path of pg_catalog only, so a
+ * caller's search_path can never change what our SQL means.
+ *
+ * Reads run as the calling role (the tables are readable by everyone).
+ * Writes run as the owner of the tables: EXECUTE on a management function is
+ * the privilege that lets a role change the registry, not INSERT on the
+ * tables.  The owner switch covers only our own fixed statements, never
+ * user SQL, and is marked as a security-restricted operation.
+ *
+ * Concurrent changes are serialized with a SHARE ROW EXCLUSIVE lock on both
+ * tables (ds_lock_registry), taken before any check, so a check and the
+ * write that depends on it see the same committed state under READ
+ * COMMITTED; readers are never blocked.
+ *
+ * Memory: results are palloc'd in the caller's current memory context;
+ * SPI's own memory is released before returning.
+ *
+ * IDENTIFICATION
+ *		  src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "pg_datasource.h"
+
+static Oid	ds_registry_relid(const char *relname);
+static int	ds_spi_connect(void);
+static void ds_spi_finish(int guc_level);
+static char *ds_spi_text(HeapTuple tup, TupleDesc desc, int col);
+static bool ds_spi_bool(HeapTuple tup, TupleDesc desc, int col);
+static List *ds_read_sources(const char *where, Datum arg);
+static List *ds_read_databases(const char *where, int nargs, Datum *args);
+
+/*
+ * ds_name_kind_label
+ *		The words used for a kind of name in messages.
+ */
+const char *
+ds_name_kind_label(DsNameKind kind)
+{
+	switch (kind)
+	{
+		case DS_NAME_SOURCE:
+			return "datasource";
+		case DS_NAME_DATABASE:
+			return "logical database";
+		case DS_NAME_SCHEMA:
+			return "schema";
+		case DS_NAME_SERVER:
+			return "server";
+	}
+	return "name";				/* keep compiler quiet */
+}
+
+/*
+ * ds_check_name
+ *		Raises an error unless the name obeys the rules for its kind.
+ *
+ * Datasource and logical database names are used unquoted as qualifiers in
+ * SQL, so they must be lower-case identifiers that need no quoting (not
+ * keywords).  Schema and server names name existing objects, so upper case
+ * is allowed, but only identifier characters.  Every kind is at most
+ * NAMEDATALEN - 1 bytes: longer names are rejected, never truncated.  The
+ * caller has already rejected NULL.
+ */
+void
+ds_check_name(DsNameKind kind, const char *name)
+{
+	const char *label = ds_name_kind_label(kind);
+	bool		lower_only = (kind == DS_NAME_SOURCE || kind == DS_NAME_DATABASE);
+	size_t		len = strlen(name);
+	const char *p;
+
+	if (len == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_NAME),
+				errmsg("%s name must not be empty", label));
+
+	if (len >= NAMEDATALEN)
+		ereport(ERROR,
+				errcode(ERRCODE_NAME_TOO_LONG),
+				errmsg("%s name \"%s\" is too long", label, name),
+				errdetail("Names are at most %d bytes; this one has %zu.",
+						  NAMEDATALEN - 1, len));
+
+	for (p = name; *p; p++)
+	{
+		char		c = *p;
+		bool		ok;
+
+		if (c >= 'a' && c <= 'z')
+			ok = true;
+		else if (c >= 'A' && c <= 'Z')
+			ok = !lower_only;
+		else if (c == '_')
+			ok = true;
+		else if ((c >= '0' && c <= '9') || c == '$')
+			ok = (p != name);
+		else
+			ok = false;
+
+		if (!ok)
+		{
+			if (lower_only && c >= 'A' && c <= 'Z')
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_NAME),
+						errmsg("invalid %s name \"%s\"", label, name),
+						errdetail("%s names are lower case.", label[0] == 'd' ?
+								  "Datasource" : "Logical database"),
+						errhint("Use \"%s\".", asc_tolower(name, len)));
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_NAME),
+					errmsg("invalid %s name \"%s\"", label, name),
+					errdetail("Names are SQL identifiers: a letter or underscore, then letters, digits, underscores or dollar signs."));
+		}
+	}
+
+	/* a keyword would need quoting wherever the name is used as a qualifier */
+	if (lower_only && strcmp(quote_identifier(name), name) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_NAME),
+				errmsg("invalid %s name \"%s\"", label, name),
+				errdetail("\"%s\" is an SQL keyword.", name));
+
+	if (kind != DS_NAME_SERVER &&
+		(strncmp(name, "pg_", 3) == 0 ||
+		 strcmp(name, "information_schema") == 0 ||
+		 strcmp(name, DS_SCHEMA) == 0))
+		ereport(ERROR,
+				errcode(ERRCODE_RESERVED_NAME),
+				errmsg("%s name \"%s\" is reserved", label, name),
+				errdetail("Names starting with \"pg_\", \"information_schema\" and \"%s\" are reserved for the system and this extension.",
+						  DS_SCHEMA));
+}
+
+/*
+ * ds_registry_relid
+ *		OID of one of the registry tables.
+ */
+static Oid
+ds_registry_relid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid(DS_SCHEMA, false);
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation \"%s.%s\" does not exist", DS_SCHEMA, relname),
+				errhint("Is the extension pg_datasource installed in this database?"));
+	return relid;
+}
+
+/*
+ * ds_lock_registry
+ *		Serializes registry changes; see the file header.  Held until the end
+ *		of the transaction.
+ */
+void
+ds_lock_registry(void)
+{
+	LockRelationOid(ds_registry_relid("sources"), ShareRowExclusiveLock);
+	LockRelationOid(ds_registry_relid("databases"), ShareRowExclusiveLock);
+}
+
+/*
+ * ds_spi_connect
+ *		SPI_connect with search_path pinned to pg_catalog for our statements.
+ *		Returns the GUC nest level to pass to ds_spi_finish.
+ */
+static int
+ds_spi_connect(void)
+{
+	int			level;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/*
+ * ds_spi_finish
+ *		Undoes ds_spi_connect.
+ */
+static void
+ds_spi_finish(int guc_level)
+{
+	AtEOXact_GUC(true, guc_level);
+	SPI_finish();
+}
+
+/*
+ * ds_spi_text / ds_spi_bool
+ *		Column values of an SPI result row; text is copied into the current
+ *		memory context, NULL stays NULL.
+ */
+static char *
+ds_spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+ds_spi_bool(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? false : DatumGetBool(d);
+}
+
+/*
+ * ds_read_sources
+ *		Rows of datasource.sources matching an optional condition on $1
+ *		(text), as a List of DsSource in the caller's memory context.
+ */
+static List *
+ds_read_sources(const char *where, Datum arg)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	List	   *result = NIL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {arg};
+	char	   *sql;
+	int			level;
+	uint64		i;
+
+	sql = psprintf("SELECT name, server, enabled, read_only, description "
+				   "FROM datasource.sources %s ORDER BY name",
+				   where ? where : "");
+	level = ds_spi_connect();
+	/* not read-only: we must see this transaction's earlier registry writes */
+	if (SPI_execute_with_args(sql, where ? 1 : 0, argtypes, values, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read datasource.sources");
+
+	MemoryContextSwitchTo(callercxt);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DsSource   *s = palloc0(sizeof(DsSource));
+
+		s->name = ds_spi_text(tup, desc, 1);
+		s->server = ds_spi_text(tup, desc, 2);
+		s->enabled = ds_spi_bool(tup, desc, 3);
+		s->read_only = ds_spi_bool(tup, desc, 4);
+		s->description = ds_spi_text(tup, desc, 5);
+		result = lappend(result, s);
+	}
+	ds_spi_finish(level);
+	MemoryContextSwitchTo(callercxt);
+	return result;
+}
+
+/*
+ * ds_read_databases
+ *		Rows of datasource.databases matching an optional condition on $1..$n
+ *		(text), as a List of DsDatabase in the caller's memory context.
+ */
+static List *
+ds_read_databases(const char *where, int nargs, Datum *args)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	List	   *result = NIL;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	char	   *sql;
+	int			level;
+	uint64		i;
+
+	Assert(nargs <= 2);
+	sql = psprintf("SELECT name, source, schema_name, read_only, description "
+				   "FROM datasource.databases %s ORDER BY name",
+				   where ? where : "");
+	level = ds_spi_connect();
+	if (SPI_execute_with_args(sql, nargs, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read datasource.databases");
+
+	MemoryContextSwitchTo(callercxt);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DsDatabase *d = palloc0(sizeof(DsDatabase));
+
+		d->name = ds_spi_text(tup, desc, 1);
+		d->source = ds_spi_text(tup, desc, 2);
+		d->schema_name = ds_spi_text(tup, desc, 3);
+		d->read_only = ds_spi_bool(tup, desc, 4);
+		d->description = ds_spi_text(tup, desc, 5);
+		result = lappend(result, d);
+	}
+	ds_spi_finish(level);
+	MemoryContextSwitchTo(callercxt);
+	return result;
+}
+
+/*
+ * ds_get_source
+ *		The datasource of that name; NULL or an error when there is none.
+ */
+DsSource *
+ds_get_source(const char *name, bool missing_ok)
+{
+	List	   *rows = ds_read_sources("WHERE name = $1",
+									   CStringGetTextDatum(name));
+
+	if (rows == NIL)
+	{
+		if (missing_ok)
+			return NULL;
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("datasource \"%s\" does not exist", name));
+	}
+	return (DsSource *) linitial(rows);
+}
+
+/*
+ * ds_source_by_server
+ *		The datasource registered for a foreign server, or NULL.
+ */
+DsSource *
+ds_source_by_server(const char *server)
+{
+	List	   *rows = ds_read_sources("WHERE server = $1",
+									   CStringGetTextDatum(server));
+
+	return rows == NIL ? NULL : (DsSource *) linitial(rows);
+}
+
+/*
+ * ds_list_sources
+ *		All datasources, ordered by name.
+ */
+List *
+ds_list_sources(void)
+{
+	return ds_read_sources(NULL, (Datum) 0);
+}
+
+/*
+ * ds_get_database
+ *		The logical database of that name; NULL or an error when there is none.
+ */
+DsDatabase *
+ds_get_database(const char *name, bool missing_ok)
+{
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	List	   *rows = ds_read_databases("WHERE name = $1", 1, args);
+
+	if (rows == NIL)
+	{
+		if (missing_ok)
+			return NULL;
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("logical database \"%s\" does not exist", name));
+	}
+	return (DsDatabase *) linitial(rows);
+}
+
+/*
+ * ds_database_by_schema
+ *		The logical database mapped to a schema of a datasource, or NULL.
+ */
+DsDatabase *
+ds_database_by_schema(const char *source, const char *schema)
+{
+	Datum		args[2] = {CStringGetTextDatum(source),
+	CStringGetTextDatum(schema)};
+	List	   *rows = ds_read_databases("WHERE source = $1 AND schema_name = $2",
+										 2, args);
+
+	return rows == NIL ? NULL : (DsDatabase *) linitial(rows);
+}
+
+/*
+ * ds_list_databases
+ *		All logical databases, ordered by name.
+ */
+List *
+ds_list_databases(void)
+{
+	return ds_read_databases(NULL, 0, NULL);
+}
+
+/*
+ * ds_lookup_server
+ *		The foreign server of that name, which must belong to our wrapper and
+ *		be usable by the current role.
+ */
+ForeignServer *
+ds_lookup_server(const char *server)
+{
+	ForeignServer *fs = GetForeignServerByName(server, true);
+	ForeignDataWrapper *fdw;
+	AclResult	aclresult;
+
+	if (fs == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("server \"%s\" does not exist", server),
+				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER %s OPTIONS (host '...', dbname '...').",
+						quote_identifier(server), DS_WRAPPER));
+
+	fdw = GetForeignDataWrapper(fs->fdwid);
+	if (strcmp(fdw->fdwname, DS_WRAPPER) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
+					   server, DS_WRAPPER),
+				errdetail("It uses \"%s\".", fdw->fdwname));
+
+	aclresult = pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, fs->servername);
+
+	return fs;
+}
+
+/*
+ * ds_catalog_write
+ *		Runs one of our own fixed INSERT/UPDATE/DELETE statements on the
+ *		registry as the owner of the registry tables; see the file header.
+ */
+void
+ds_catalog_write(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				 const char *nulls)
+{
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	int			rc;
+	HeapTuple	reltup;
+
+	reltup = SearchSysCache1(RELOID,
+							 ObjectIdGetDatum(ds_registry_relid("sources")));
+	if (!HeapTupleIsValid(reltup))
+		elog(ERROR, "cache lookup failed for datasource.sources");
+	owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
+	ReleaseSysCache(reltup);
+
+	level = ds_spi_connect();
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc < 0)
+		elog(ERROR, "registry write failed: %s", SPI_result_code_string(rc));
+	ds_spi_finish(level);
+}
+
+/*
+ * ds_registry_row
+ *		The current row of a registry table ("sources" or "databases") as a
+ *		composite Datum of the table's row type, copied into the caller's
+ *		memory context.
+ */
+Datum
+ds_registry_row(const char *table, const char *name)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	char	   *sql;
+	int			level;
+	bool		isnull;
+	Datum		row;
+
+	sql = psprintf("SELECT t FROM datasource.%s t WHERE t.name = $1", table);
+	level = ds_spi_connect();
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1)
+		!= SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "registry row \"%s\" of datasource.%s not found", name, table);
+	row = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	MemoryContextSwitchTo(callercxt);
+	row = PointerGetDatum(PG_DETOAST_DATUM_COPY(row));
+	ds_spi_finish(level);
+	MemoryContextSwitchTo(callercxt);
+	return row;
+}
+
+/*
+ * ds_run_sql_as_caller
+ *		Runs a utility statement built by us (identifiers already quoted) as
+ *		the calling role, so its privileges apply: CREATE/DROP SCHEMA and
+ *		server definitions.
+ */
+void
+ds_run_sql_as_caller(const char *sql)
+{
+	int			level = ds_spi_connect();
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	ds_spi_finish(level);
+}
+
+/*
+ * ds_run_query
+ *		Runs one of our own read-only queries with text parameters as the
+ *		caller and returns the first column of the first row as a Datum
+ *		copied into the caller's context (isnull set when there is no row or
+ *		the value is NULL).  typlen/typbyval describe the result type.
+ */
+Datum
+ds_run_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			 const char *nulls, bool *isnull)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	int			level = ds_spi_connect();
+	Datum		result = (Datum) 0;
+
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, nulls, true, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "query failed: %s", sql);
+	*isnull = true;
+	if (SPI_processed > 0)
+	{
+		Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, 0);
+
+		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							   isnull);
+		if (!*isnull)
+		{
+			MemoryContextSwitchTo(callercxt);
+			result = datumCopy(result, att->attbyval, att->attlen);
+		}
+	}
+	ds_spi_finish(level);
+	MemoryContextSwitchTo(callercxt);
+	return result;
+}

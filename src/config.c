@@ -1,0 +1,659 @@
+/*-------------------------------------------------------------------------
+ *
+ * config.c
+ *		  The registry as a declarative document: export_config and
+ *		  apply_config.
+ *
+ * export_config writes the whole registry as one jsonb document: the
+ * datasources, the logical databases, and the non-secret options of the
+ * foreign servers the datasources use (user mappings and their secrets are
+ * never exported).  apply_config makes a registry match such a document: it
+ * compares the two, builds a plan of create/alter/drop actions, and either
+ * reports the plan (dry_run) or carries it out through the same operations
+ * the registry functions use, in dependency order.  Applying the same
+ * document twice does nothing the second time.
+ *
+ * A top-level section ("servers", "sources", "databases") that is absent is
+ * left alone; a section that is present, even empty, is authoritative:
+ * entries missing from it are dropped from the registry.  Dropping never
+ * drops a schema or a foreign server, and the local datasource is never
+ * dropped.
+ *
+ * The document is checked completely before anything runs; any error in
+ * executing the plan aborts the transaction, so a failed apply changes
+ * nothing.
+ *
+ * Memory: the plan lives in the function's call context.
+ *
+ * IDENTIFICATION
+ *		  src/config.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(export_config);
+PG_FUNCTION_INFO_V1(apply_config);
+
+/* kinds of planned actions, in the order they are carried out */
+typedef enum DsStep
+{
+	STEP_SERVER,				/* create or alter a foreign server */
+	STEP_CREATE_SOURCE,
+	STEP_ALTER_SOURCE,
+	STEP_DROP_DATABASE,
+	STEP_ALTER_DATABASE,
+	STEP_CREATE_DATABASE,
+	STEP_DROP_SOURCE,
+	STEP_COUNT
+} DsStep;
+
+typedef struct DsAction
+{
+	DsStep		step;
+	const char *action;			/* create / alter / drop */
+	char	   *object;			/* "datasource x" ... */
+	char	   *detail;
+	char	   *ddl;			/* for STEP_SERVER */
+	DsSource   *source;			/* desired state */
+	DsDatabase *database;		/* desired state */
+} DsAction;
+
+/*
+ * The document checks, one query: the first problem found, or no row.
+ * $1 is the document.
+ */
+static const char *const check_sql =
+"WITH doc AS (SELECT CASE WHEN jsonb_typeof($1) = 'object' THEN $1 END AS d), "
+"sections(sec, allowed, strings, bools) AS (VALUES "
+"  ('servers', ARRAY['name','options'], ARRAY['name'], ARRAY[]::text[]), "
+"  ('sources', ARRAY['name','server','enabled','read_only','description'], "
+"     ARRAY['name','server','description'], ARRAY['enabled','read_only']), "
+"  ('databases', ARRAY['name','source','schema_name','read_only','description'], "
+"     ARRAY['name','source','schema_name','description'], ARRAY['read_only'])), "
+"elems AS (SELECT sec, allowed, strings, bools, e.v, e.i FROM doc, sections, "
+"  jsonb_array_elements(CASE WHEN jsonb_typeof(d->sec) = 'array' THEN d->sec "
+"                        ELSE '[]' END) WITH ORDINALITY e(v, i)), "
+"problems AS ( "
+"  SELECT 1 AS ord, 'the document must be a JSON object' AS p FROM doc WHERE d IS NULL "
+"  UNION ALL SELECT 2, format('unknown top-level key \"%s\"', k) "
+"    FROM doc, jsonb_object_keys(coalesce(d, '{}')) k "
+"    WHERE k <> ALL (ARRAY['format','version','servers','sources','databases']) "
+"  UNION ALL SELECT 3, 'key \"format\" must be \"pg_datasource\"' FROM doc "
+"    WHERE d ? 'format' AND d->'format' <> '\"pg_datasource\"' "
+"  UNION ALL SELECT 4, 'key \"version\" must be 1' FROM doc "
+"    WHERE d ? 'version' AND d->'version' <> '1' "
+"  UNION ALL SELECT 5, format('key \"%s\" must be an array', sec) FROM doc, sections "
+"    WHERE d ? sec AND jsonb_typeof(d->sec) <> 'array' "
+"  UNION ALL SELECT 6, format('element %s of \"%s\" must be an object', i, sec) "
+"    FROM elems WHERE jsonb_typeof(v) <> 'object' "
+"  UNION ALL SELECT 7, format('unknown key \"%s\" in element %s of \"%s\"', k, i, sec) "
+"    FROM elems, jsonb_object_keys(CASE WHEN jsonb_typeof(v) = 'object' THEN v "
+"                                   ELSE '{}' END) k WHERE k <> ALL (allowed) "
+"  UNION ALL SELECT 8, format('element %s of \"%s\" needs a string \"name\"', i, sec) "
+"    FROM elems WHERE jsonb_typeof(v) = 'object' "
+"    AND jsonb_typeof(v->'name') IS DISTINCT FROM 'string' "
+"  UNION ALL SELECT 9, format('\"%s\" in element %s of \"%s\" must be a string or null', k, i, sec) "
+"    FROM elems, unnest(strings) k WHERE jsonb_typeof(v) = 'object' AND v ? k "
+"    AND jsonb_typeof(v->k) NOT IN ('string', 'null') "
+"  UNION ALL SELECT 10, format('\"%s\" in element %s of \"%s\" must be true or false', k, i, sec) "
+"    FROM elems, unnest(bools) k WHERE jsonb_typeof(v) = 'object' AND v ? k "
+"    AND jsonb_typeof(v->k) <> 'boolean' "
+"  UNION ALL SELECT 11, format('\"options\" in element %s of \"servers\" must be an object of strings', i) "
+"    FROM elems WHERE sec = 'servers' AND jsonb_typeof(v) = 'object' AND v ? 'options' "
+"    AND (jsonb_typeof(v->'options') <> 'object' OR EXISTS (SELECT 1 FROM "
+"         jsonb_each(CASE WHEN jsonb_typeof(v->'options') = 'object' THEN v->'options' "
+"                    ELSE '{}' END) o WHERE jsonb_typeof(o.value) <> 'string')) "
+"  UNION ALL SELECT 12, format('name \"%s\" appears more than once in \"%s\"', v->>'name', sec) "
+"    FROM elems WHERE jsonb_typeof(v) = 'object' GROUP BY sec, v->>'name' "
+"    HAVING count(*) > 1) "
+"SELECT p FROM problems ORDER BY ord LIMIT 1";
+
+/*
+ * The server part of the plan, one query: for each server in the document,
+ * the action and the DDL that makes the server match.  $1 is the document.
+ */
+static const char *const servers_sql =
+"WITH want AS (SELECT e->>'name' AS name, coalesce(e->'options', '{}') AS opts "
+"    FROM jsonb_array_elements($1->'servers') e), "
+"have AS (SELECT s.srvname::text AS name, w.fdwname::text AS fdw, "
+"    coalesce((SELECT jsonb_object_agg(o.option_name, o.option_value) "
+"              FROM pg_options_to_table(s.srvoptions) o), '{}') AS opts "
+"    FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw) "
+"SELECT w.name, h.fdw, "
+"  CASE WHEN h.name IS NULL THEN 'create' ELSE 'alter' END, "
+"  (SELECT string_agg(format('%s=%s', k, w.opts->>k), ', ' ORDER BY k) "
+"     FROM jsonb_object_keys(w.opts) k), "
+"  CASE WHEN h.name IS NULL THEN "
+"    format('CREATE SERVER %I FOREIGN DATA WRAPPER pg_datasource', w.name) || "
+"    coalesce(' OPTIONS (' || (SELECT string_agg(format('%I %L', k, w.opts->>k), ', ' ORDER BY k) "
+"                               FROM jsonb_object_keys(w.opts) k) || ')', '') "
+"  ELSE format('ALTER SERVER %I OPTIONS (', w.name) || "
+"    (SELECT string_agg(x, ', ' ORDER BY x) FROM ( "
+"       SELECT format('SET %I %L', k, w.opts->>k) AS x FROM jsonb_object_keys(w.opts) k "
+"        WHERE h.opts ? k AND h.opts->>k IS DISTINCT FROM w.opts->>k "
+"       UNION ALL SELECT format('ADD %I %L', k, w.opts->>k) FROM jsonb_object_keys(w.opts) k "
+"        WHERE NOT h.opts ? k "
+"       UNION ALL SELECT format('DROP %I', k) FROM jsonb_object_keys(h.opts) k "
+"        WHERE NOT w.opts ? k) c) || ')' END "
+"FROM want w LEFT JOIN have h ON h.name = w.name "
+"WHERE h.name IS NULL OR h.opts <> w.opts OR h.fdw <> 'pg_datasource' "
+"ORDER BY w.name";
+
+static char *ds_json_text(JsonbValue *v);
+static bool ds_has_section(Jsonb *config, const char *section);
+static List *ds_config_rows(Jsonb *config, const char *section);
+static char *ds_change(char *detail, const char *field, const char *from,
+					   const char *to);
+static bool ds_str_eq(const char *a, const char *b);
+
+/*
+ * export_config() -> jsonb
+ */
+Datum
+export_config(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		result;
+
+	result = ds_run_query(
+						  "SELECT jsonb_build_object("
+						  " 'format', 'pg_datasource', 'version', 1,"
+						  " 'servers', coalesce((SELECT jsonb_agg(jsonb_build_object("
+						  "     'name', s.srvname, 'options', coalesce((SELECT jsonb_object_agg("
+						  "        o.option_name, o.option_value) FROM pg_options_to_table(s.srvoptions) o),"
+						  "     '{}')) ORDER BY s.srvname) FROM pg_foreign_server s"
+						  "   WHERE s.srvname::text IN (SELECT server FROM datasource.sources)), '[]'),"
+						  " 'sources', coalesce((SELECT jsonb_agg(jsonb_build_object("
+						  "     'name', name, 'server', server, 'enabled', enabled,"
+						  "     'read_only', read_only, 'description', description) ORDER BY name)"
+						  "   FROM datasource.sources), '[]'),"
+						  " 'databases', coalesce((SELECT jsonb_agg(jsonb_build_object("
+						  "     'name', name, 'source', source, 'schema_name', schema_name,"
+						  "     'read_only', read_only, 'description', description) ORDER BY name)"
+						  "   FROM datasource.databases), '[]'))",
+						  0, NULL, NULL, NULL, &isnull);
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * ds_json_text
+ *		A scalar JSON value as text: strings as they are, null as NULL,
+ *		booleans as "true"/"false".
+ */
+static char *
+ds_json_text(JsonbValue *v)
+{
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvBool)
+		return pstrdup(v->val.boolean ? "true" : "false");
+	elog(ERROR, "unexpected JSON value type %d", (int) v->type);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * ds_has_section
+ *		Whether the document has a top-level key (of any value).
+ */
+static bool
+ds_has_section(Jsonb *config, const char *section)
+{
+	JsonbValue	key;
+
+	key.type = jbvString;
+	key.val.string.val = (char *) section;
+	key.val.string.len = strlen(section);
+	return findJsonbValueFromContainer(&config->root, JB_FOBJECT, &key) != NULL;
+}
+
+/*
+ * ds_config_rows
+ *		The objects of one section of an already-checked document, as a List
+ *		of Jsonb containers (NIL when the section is absent or empty).
+ */
+static List *
+ds_config_rows(Jsonb *config, const char *section)
+{
+	JsonbValue *arr;
+	JsonbValue	key;
+	List	   *rows = NIL;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	key.type = jbvString;
+	key.val.string.val = (char *) section;
+	key.val.string.len = strlen(section);
+	arr = findJsonbValueFromContainer(&config->root, JB_FOBJECT, &key);
+	if (arr == NULL || arr->type != jbvBinary)
+		return NIL;
+
+	it = JsonbIteratorInit(arr->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_ELEM && v.type == jbvBinary)
+			rows = lappend(rows, v.val.binary.data);
+	}
+	return rows;
+}
+
+/*
+ * ds_field
+ *		A field of a section object as text (NULL when absent or null).
+ */
+static char *
+ds_field(JsonbContainer *obj, const char *field)
+{
+	JsonbValue	key;
+
+	key.type = jbvString;
+	key.val.string.val = (char *) field;
+	key.val.string.len = strlen(field);
+	return ds_json_text(findJsonbValueFromContainer(obj, JB_FOBJECT, &key));
+}
+
+/*
+ * ds_field_bool
+ *		A boolean field, or the default when absent.
+ */
+static bool
+ds_field_bool(JsonbContainer *obj, const char *field, bool dflt)
+{
+	char	   *s = ds_field(obj, field);
+
+	return s == NULL ? dflt : strcmp(s, "true") == 0;
+}
+
+/*
+ * ds_str_eq
+ *		Equality of nullable strings.
+ */
+static bool
+ds_str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * ds_change
+ *		Appends "field: from -> to" to a detail text.
+ */
+static char *
+ds_change(char *detail, const char *field, const char *from, const char *to)
+{
+	return psprintf("%s%s%s: %s -> %s", detail ? detail : "",
+					detail ? ", " : "", field,
+					from ? from : "null", to ? to : "null");
+}
+
+/*
+ * ds_add_action
+ *		Appends a planned action.
+ */
+static List *
+ds_add_action(List *plan, DsStep step, const char *action, char *object,
+			  char *detail)
+{
+	DsAction   *a = palloc0(sizeof(DsAction));
+
+	a->step = step;
+	a->action = action;
+	a->object = object;
+	a->detail = detail;
+	return lappend(plan, a);
+}
+
+#define BOOLSTR(b) ((b) ? "true" : "false")
+
+/*
+ * apply_config(config jsonb, dry_run bool) -> setof (action, object, detail)
+ */
+Datum
+apply_config(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Jsonb	   *config;
+	bool		dry_run;
+	bool		isnull;
+	Datum		problem;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1];
+	List	   *plan = NIL;
+	List	   *have;
+	ListCell   *lc;
+	int			step;
+	bool		has_sources;
+	bool		has_databases;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"config\" must not be null"));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"dry_run\" must not be null"));
+	config = PG_GETARG_JSONB_P(0);
+	dry_run = PG_GETARG_BOOL(1);
+	args[0] = JsonbPGetDatum(config);
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* 1. the document itself */
+	problem = ds_run_query(check_sql, 1, argtypes, args, NULL, &isnull);
+	if (!isnull)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid config document: %s", TextDatumGetCString(problem)));
+
+	/* names in the document obey the same rules as function arguments */
+	foreach(lc, ds_config_rows(config, "servers"))
+		ds_check_name(DS_NAME_SERVER, ds_field(lfirst(lc), "name"));
+	foreach(lc, ds_config_rows(config, "sources"))
+	{
+		char	   *server = ds_field(lfirst(lc), "server");
+
+		ds_check_name(DS_NAME_SOURCE, ds_field(lfirst(lc), "name"));
+		if (server)
+			ds_check_name(DS_NAME_SERVER, server);
+	}
+	foreach(lc, ds_config_rows(config, "databases"))
+	{
+		char	   *schema = ds_field(lfirst(lc), "schema_name");
+		char	   *source = ds_field(lfirst(lc), "source");
+
+		ds_check_name(DS_NAME_DATABASE, ds_field(lfirst(lc), "name"));
+		if (schema)
+			ds_check_name(DS_NAME_SCHEMA, schema);
+		if (source)
+			ds_check_name(DS_NAME_SOURCE, source);
+	}
+
+	ds_lock_registry();
+
+	/* 2. servers */
+	{
+		MemoryContext callercxt = CurrentMemoryContext;
+		int			level;
+		uint64		i;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		level = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		if (SPI_execute_with_args(servers_sql, 1, argtypes, args, NULL, true, 0)
+			!= SPI_OK_SELECT)
+			elog(ERROR, "could not plan servers");
+		MemoryContextSwitchTo(callercxt);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *name = SPI_getvalue(tup, desc, 1);
+			char	   *fdw = SPI_getvalue(tup, desc, 2);
+			char	   *action = SPI_getvalue(tup, desc, 3);
+			char	   *options = SPI_getvalue(tup, desc, 4);
+			DsAction   *a;
+
+			if (fdw != NULL && strcmp(fdw, DS_WRAPPER) != 0)
+				ereport(ERROR,
+						errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
+							   name, DS_WRAPPER),
+						errdetail("It uses \"%s\"; the config cannot change that.", fdw));
+			plan = ds_add_action(plan, STEP_SERVER,
+								 strcmp(action, "create") == 0 ? "create" : "alter",
+								 psprintf("server %s", name),
+								 options ? psprintf("options: %s", options)
+								 : pstrdup("no options"));
+			a = llast(plan);
+			a->ddl = SPI_getvalue(tup, desc, 5);
+		}
+		AtEOXact_GUC(true, level);
+		SPI_finish();
+		MemoryContextSwitchTo(callercxt);
+	}
+
+	/* 3. datasources */
+	has_sources = ds_has_section(config, "sources");
+	have = ds_list_sources();
+	foreach(lc, ds_config_rows(config, "sources"))
+	{
+		JsonbContainer *obj = lfirst(lc);
+		DsSource   *want = palloc0(sizeof(DsSource));
+		DsSource   *cur = NULL;
+		ListCell   *lc2;
+
+		want->name = ds_field(obj, "name");
+		want->server = ds_field(obj, "server");
+		want->enabled = ds_field_bool(obj, "enabled", true);
+		want->read_only = ds_field_bool(obj, "read_only", false);
+		want->description = ds_field(obj, "description");
+		foreach(lc2, have)
+			if (strcmp(((DsSource *) lfirst(lc2))->name, want->name) == 0)
+				cur = lfirst(lc2);
+
+		if (strcmp(want->name, DS_LOCAL_SOURCE) == 0 && want->server != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid config document: datasource \"%s\" cannot have a server",
+						   DS_LOCAL_SOURCE));
+		if (cur == NULL)
+		{
+			plan = ds_add_action(plan, STEP_CREATE_SOURCE, "create",
+								 psprintf("datasource %s", want->name),
+								 psprintf("server: %s, read_only: %s, enabled: %s",
+										  want->server ? want->server : "null",
+										  BOOLSTR(want->read_only),
+										  BOOLSTR(want->enabled)));
+			((DsAction *) llast(plan))->source = want;
+		}
+		else
+		{
+			char	   *detail = NULL;
+
+			if (!ds_str_eq(cur->server, want->server))
+				detail = ds_change(detail, "server", cur->server, want->server);
+			if (cur->read_only != want->read_only)
+				detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
+								   BOOLSTR(want->read_only));
+			if (cur->enabled != want->enabled)
+				detail = ds_change(detail, "enabled", BOOLSTR(cur->enabled),
+								   BOOLSTR(want->enabled));
+			if (!ds_str_eq(cur->description, want->description))
+				detail = ds_change(detail, "description", cur->description,
+								   want->description);
+			if (detail != NULL)
+			{
+				plan = ds_add_action(plan, STEP_ALTER_SOURCE, "alter",
+									 psprintf("datasource %s", want->name), detail);
+				((DsAction *) llast(plan))->source = want;
+			}
+		}
+	}
+	if (has_sources)
+	{
+		foreach(lc, have)
+		{
+			DsSource   *cur = lfirst(lc);
+			bool		wanted = false;
+			ListCell   *lc2;
+
+			foreach(lc2, ds_config_rows(config, "sources"))
+				if (strcmp(ds_field(lfirst(lc2), "name"), cur->name) == 0)
+					wanted = true;
+			if (!wanted && strcmp(cur->name, DS_LOCAL_SOURCE) != 0)
+			{
+				plan = ds_add_action(plan, STEP_DROP_SOURCE, "drop",
+									 psprintf("datasource %s", cur->name),
+									 cur->server ? psprintf("server %s is kept", cur->server)
+									 : NULL);
+				((DsAction *) llast(plan))->source = cur;
+			}
+		}
+	}
+
+	/* 4. logical databases */
+	has_databases = ds_has_section(config, "databases");
+	{
+		List	   *dbs = ds_list_databases();
+
+		foreach(lc, ds_config_rows(config, "databases"))
+		{
+			JsonbContainer *obj = lfirst(lc);
+			DsDatabase *want = palloc0(sizeof(DsDatabase));
+			DsDatabase *cur = NULL;
+			ListCell   *lc2;
+
+			want->name = ds_field(obj, "name");
+			want->source = ds_field(obj, "source");
+			if (want->source == NULL)
+				want->source = DS_LOCAL_SOURCE;
+			want->schema_name = ds_field(obj, "schema_name");
+			if (want->schema_name == NULL)
+				want->schema_name = want->name;
+			want->read_only = ds_field_bool(obj, "read_only", false);
+			want->description = ds_field(obj, "description");
+			foreach(lc2, dbs)
+				if (strcmp(((DsDatabase *) lfirst(lc2))->name, want->name) == 0)
+					cur = lfirst(lc2);
+
+			if (cur == NULL)
+			{
+				plan = ds_add_action(plan, STEP_CREATE_DATABASE, "create",
+									 psprintf("logical database %s", want->name),
+									 psprintf("datasource: %s, schema: %s, read_only: %s",
+											  want->source, want->schema_name,
+											  BOOLSTR(want->read_only)));
+				((DsAction *) llast(plan))->database = want;
+			}
+			else
+			{
+				char	   *detail = NULL;
+
+				if (strcmp(cur->source, want->source) != 0)
+					detail = ds_change(detail, "datasource", cur->source, want->source);
+				if (strcmp(cur->schema_name, want->schema_name) != 0)
+					detail = ds_change(detail, "schema", cur->schema_name,
+									   want->schema_name);
+				if (cur->read_only != want->read_only)
+					detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
+									   BOOLSTR(want->read_only));
+				if (!ds_str_eq(cur->description, want->description))
+					detail = ds_change(detail, "description", cur->description,
+									   want->description);
+				if (detail != NULL)
+				{
+					plan = ds_add_action(plan, STEP_ALTER_DATABASE, "alter",
+										 psprintf("logical database %s", want->name),
+										 detail);
+					((DsAction *) llast(plan))->database = want;
+				}
+			}
+		}
+		if (has_databases)
+		{
+			foreach(lc, dbs)
+			{
+				DsDatabase *cur = lfirst(lc);
+				bool		wanted = false;
+				ListCell   *lc2;
+
+				foreach(lc2, ds_config_rows(config, "databases"))
+					if (strcmp(ds_field(lfirst(lc2), "name"), cur->name) == 0)
+						wanted = true;
+				if (!wanted)
+				{
+					plan = ds_add_action(plan, STEP_DROP_DATABASE, "drop",
+										 psprintf("logical database %s", cur->name),
+										 psprintf("schema %s is kept", cur->schema_name));
+					((DsAction *) llast(plan))->database = cur;
+				}
+			}
+		}
+	}
+
+	/* 5. carry out (unless dry run) and report, step by step */
+	for (step = 0; step < STEP_COUNT; step++)
+	{
+		foreach(lc, plan)
+		{
+			DsAction   *a = lfirst(lc);
+			Datum		values[3];
+			bool		nulls[3] = {false, false, a->detail == NULL};
+
+			if ((int) a->step != step)
+				continue;
+			if (!dry_run)
+			{
+				switch (a->step)
+				{
+					case STEP_SERVER:
+						ds_run_sql_as_caller(a->ddl);
+						break;
+					case STEP_CREATE_SOURCE:
+						ds_do_create_source(a->source->name, a->source->server,
+											a->source->read_only,
+											a->source->description);
+						if (!a->source->enabled)
+							ds_do_alter_source(a->source->name, NULL, -1, 0, NULL);
+						break;
+					case STEP_ALTER_SOURCE:
+						ds_do_alter_source(a->source->name, a->source->server,
+										   a->source->read_only,
+										   a->source->enabled,
+										   a->source->description
+										   ? a->source->description : "");
+						break;
+					case STEP_DROP_DATABASE:
+						ds_do_drop_database(a->database->name, false);
+						break;
+					case STEP_ALTER_DATABASE:
+						ds_do_alter_database(a->database->name,
+											 a->database->source,
+											 a->database->schema_name,
+											 a->database->read_only,
+											 a->database->description
+											 ? a->database->description : "");
+						break;
+					case STEP_CREATE_DATABASE:
+						ds_do_create_database(a->database->name,
+											  a->database->source,
+											  a->database->schema_name, true,
+											  a->database->read_only,
+											  a->database->description);
+						break;
+					case STEP_DROP_SOURCE:
+						ds_do_drop_source(a->source->name, false);
+						break;
+					case STEP_COUNT:
+						break;
+				}
+			}
+			values[0] = CStringGetTextDatum(a->action);
+			values[1] = CStringGetTextDatum(a->object);
+			values[2] = a->detail ? CStringGetTextDatum(a->detail) : (Datum) 0;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+
+	return (Datum) 0;
+}

@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_datasource.h
+ *		  Shared types and prototypes of pg_datasource, one section per file.
+ *
+ * IDENTIFICATION
+ *		  src/pg_datasource.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_DATASOURCE_H
+#define PG_DATASOURCE_H
+
+#include "foreign/foreign.h"
+#include "libpq-fe.h"
+#include "nodes/pg_list.h"
+
+/* the name of the datasource that is this database itself */
+#define DS_LOCAL_SOURCE		"local"
+
+/* the extension's own schema and wrapper */
+#define DS_SCHEMA			"datasource"
+#define DS_WRAPPER			"pg_datasource"
+
+/* a row of datasource.sources, palloc'd in the caller's context */
+typedef struct DsSource
+{
+	char	   *name;
+	char	   *server;			/* NULL for local */
+	bool		enabled;
+	bool		read_only;
+	char	   *description;
+} DsSource;
+
+/* a row of datasource.databases, palloc'd in the caller's context */
+typedef struct DsDatabase
+{
+	char	   *name;
+	char	   *source;
+	char	   *schema_name;
+	bool		read_only;
+	char	   *description;
+} DsDatabase;
+
+/* what a name is, for the name rules and their messages */
+typedef enum DsNameKind
+{
+	DS_NAME_SOURCE,
+	DS_NAME_DATABASE,
+	DS_NAME_SCHEMA,
+	DS_NAME_SERVER
+} DsNameKind;
+
+/* in guc.c */
+extern int	ds_connect_timeout;
+extern void ds_define_gucs(void);
+
+/* in catalog.c */
+extern void ds_check_name(DsNameKind kind, const char *name);
+extern const char *ds_name_kind_label(DsNameKind kind);
+extern void ds_lock_registry(void);
+extern DsSource *ds_get_source(const char *name, bool missing_ok);
+extern DsDatabase *ds_get_database(const char *name, bool missing_ok);
+extern List *ds_list_sources(void);
+extern List *ds_list_databases(void);
+extern DsDatabase *ds_database_by_schema(const char *source, const char *schema);
+extern DsSource *ds_source_by_server(const char *server);
+extern ForeignServer *ds_lookup_server(const char *server);
+extern void ds_catalog_write(const char *sql, int nargs, Oid *argtypes,
+							 Datum *values, const char *nulls);
+extern Datum ds_registry_row(const char *table, const char *name);
+extern void ds_run_sql_as_caller(const char *sql);
+extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
+						  Datum *values, const char *nulls, bool *isnull);
+
+/* in registry.c: the same operations the SQL functions run, for apply_config */
+extern void ds_do_create_source(const char *name, const char *server,
+								bool read_only, const char *description);
+extern void ds_do_alter_source(const char *name, const char *server,
+							   int read_only, int enabled,
+							   const char *description);
+extern void ds_do_drop_source(const char *name, bool cascade);
+extern void ds_do_create_database(const char *name, const char *source,
+								  const char *schema_name, bool create_schema,
+								  bool read_only, const char *description);
+extern void ds_do_alter_database(const char *name, const char *source,
+								 const char *schema_name, int read_only,
+								 const char *description);
+extern void ds_do_drop_database(const char *name, bool drop_schema);
+
+/* in config.c */
+extern Datum ds_export_config_datum(void);
+
+/* in fdw.c */
+extern bool ds_is_server_option(const char *keyword);
+
+/* in connection.c */
+extern void ds_connection_init(void);
+extern PGconn *ds_remote_begin(DsSource *source);
+extern PGresult *ds_remote_exec(PGconn *conn, const char *sql, int nparams,
+								const char *const *params, bool expect_rows);
+extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
+
+#endif							/* PG_DATASOURCE_H */

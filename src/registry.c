@@ -1,0 +1,735 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *		  The registry's SQL functions: datasources and logical databases.
+ *
+ * Each SQL function checks its arguments, takes the registry lock, checks
+ * the registry, touches the physical schema when asked (locally through SPI
+ * as the caller, remotely in a remote transaction tied to the local one) and
+ * writes the registry last.  Any error aborts the whole transaction, local
+ * and remote, so a failed call leaves nothing behind.
+ *
+ * The ds_do_* functions are the operations themselves, shared with
+ * apply_config (config.c) so a config document is checked by exactly the
+ * same rules as a call from psql.
+ *
+ * Memory: everything is allocated in the function's call context.
+ *
+ * IDENTIFICATION
+ *		  src/registry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(create_source);
+PG_FUNCTION_INFO_V1(alter_source);
+PG_FUNCTION_INFO_V1(drop_source);
+PG_FUNCTION_INFO_V1(create_database);
+PG_FUNCTION_INFO_V1(alter_database);
+PG_FUNCTION_INFO_V1(rename_database);
+PG_FUNCTION_INFO_V1(drop_database);
+PG_FUNCTION_INFO_V1(validate_databases);
+
+static char *ds_arg_text(FunctionCallInfo fcinfo, int n, bool required);
+static int	ds_arg_bool(FunctionCallInfo fcinfo, int n, bool required);
+static const char *ds_arg_name(FunctionCallInfo fcinfo, int n);
+static char *ds_current_role(void);
+static bool ds_schema_exists(DsSource *source, const char *schema);
+static void ds_create_schema(DsSource *source, const char *schema);
+static void ds_check_server_free(const char *server, const char *source);
+static const char *ds_nonempty(const char *s);
+
+/*
+ * ds_arg_name
+ *		The declared name of argument n of the SQL function being called, for
+ *		messages.
+ */
+static const char *
+ds_arg_name(FunctionCallInfo fcinfo, int n)
+{
+	HeapTuple	proctup;
+	char	  **names = NULL;
+	Oid		   *types;
+	char	   *modes;
+	int			nargs;
+	const char *result;
+
+	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(proctup))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	nargs = get_func_arg_info(proctup, &types, &names, &modes);
+	ReleaseSysCache(proctup);
+	if (names != NULL && n < nargs && names[n][0] != '\0')
+		result = names[n];
+	else
+		result = psprintf("$%d", n + 1);
+	return result;
+}
+
+/*
+ * ds_arg_text
+ *		Argument n as a C string; NULL when the SQL argument is NULL and not
+ *		required, an error (22004) when it is required.
+ */
+static char *
+ds_arg_text(FunctionCallInfo fcinfo, int n, bool required)
+{
+	if (PG_ARGISNULL(n))
+	{
+		if (required)
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("argument \"%s\" must not be null",
+						   ds_arg_name(fcinfo, n)));
+		return NULL;
+	}
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/*
+ * ds_arg_bool
+ *		Argument n as 0/1, or -1 when NULL and not required.
+ */
+static int
+ds_arg_bool(FunctionCallInfo fcinfo, int n, bool required)
+{
+	if (PG_ARGISNULL(n))
+	{
+		if (required)
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("argument \"%s\" must not be null",
+						   ds_arg_name(fcinfo, n)));
+		return -1;
+	}
+	return PG_GETARG_BOOL(n) ? 1 : 0;
+}
+
+/*
+ * ds_current_role
+ *		Name of the role calling us, for created_by.
+ */
+static char *
+ds_current_role(void)
+{
+	return GetUserNameFromId(GetUserId(), false);
+}
+
+/*
+ * ds_nonempty
+ *		An empty description means "none".
+ */
+static const char *
+ds_nonempty(const char *s)
+{
+	return (s == NULL || s[0] == '\0') ? NULL : s;
+}
+
+/*
+ * ds_schema_exists
+ *		Whether a schema exists on a datasource (asks the remote server for a
+ *		remote datasource).
+ */
+static bool
+ds_schema_exists(DsSource *source, const char *schema)
+{
+	if (source->server == NULL)
+		return OidIsValid(get_namespace_oid(schema, true));
+	return ds_remote_schema_exists(source, schema);
+}
+
+/*
+ * ds_create_schema
+ *		CREATE SCHEMA on a datasource, as the calling role (locally) or the
+ *		user mapping's role (remotely), inside the current transaction.
+ */
+static void
+ds_create_schema(DsSource *source, const char *schema)
+{
+	char	   *sql = psprintf("CREATE SCHEMA %s", quote_identifier(schema));
+
+	if (source->server == NULL)
+		ds_run_sql_as_caller(sql);
+	else
+		PQclear(ds_remote_exec(ds_remote_begin(source), sql, 0, NULL, false));
+}
+
+/*
+ * ds_check_server_free
+ *		A foreign server backs at most one datasource.
+ */
+static void
+ds_check_server_free(const char *server, const char *source)
+{
+	DsSource   *other = ds_source_by_server(server);
+
+	if (other != NULL && (source == NULL || strcmp(other->name, source) != 0))
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("server \"%s\" is already registered as datasource \"%s\"",
+					   server, other->name));
+}
+
+/*
+ * ds_do_create_source
+ *		Registers a datasource for an existing foreign server of our wrapper.
+ */
+void
+ds_do_create_source(const char *name, const char *server, bool read_only,
+					const char *description)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	ds_check_name(DS_NAME_SOURCE, name);
+	if (server == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"server\" must not be null"),
+				errdetail("A datasource other than \"%s\" is a foreign server of the %s wrapper.",
+						  DS_LOCAL_SOURCE, DS_WRAPPER),
+				errhint("Create one with CREATE SERVER ... FOREIGN DATA WRAPPER %s.",
+						DS_WRAPPER));
+	ds_check_name(DS_NAME_SERVER, server);
+
+	ds_lock_registry();
+	if (ds_get_source(name, true) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("datasource \"%s\" already exists", name));
+	(void) ds_lookup_server(server);
+	ds_check_server_free(server, NULL);
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(server);
+	values[2] = BoolGetDatum(read_only);
+	description = ds_nonempty(description);
+	if (description)
+		values[3] = CStringGetTextDatum(description);
+	else
+		nulls[3] = 'n';
+	values[4] = CStringGetTextDatum(ds_current_role());
+	ds_catalog_write("INSERT INTO datasource.sources "
+					 "(name, server, read_only, description, created_by) "
+					 "VALUES ($1, $2, $3, $4, $5)",
+					 5, argtypes, values, nulls);
+}
+
+/*
+ * ds_do_alter_source
+ *		Changes the fields given (read_only/enabled: -1 = unchanged; NULL
+ *		strings unchanged; an empty description clears it).
+ */
+void
+ds_do_alter_source(const char *name, const char *server, int read_only,
+				   int enabled, const char *description)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
+	DsSource   *src;
+
+	ds_check_name(DS_NAME_SOURCE, name);
+	if (server != NULL)
+		ds_check_name(DS_NAME_SERVER, server);
+
+	ds_lock_registry();
+	src = ds_get_source(name, false);
+	if (server != NULL)
+	{
+		if (src->server == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("datasource \"%s\" cannot have a server", name),
+					errdetail("The local datasource is this database."));
+		(void) ds_lookup_server(server);
+		ds_check_server_free(server, name);
+		values[1] = CStringGetTextDatum(server);
+		nulls[1] = ' ';
+	}
+	if (read_only >= 0)
+	{
+		values[2] = BoolGetDatum(read_only == 1);
+		nulls[2] = ' ';
+	}
+	if (enabled >= 0)
+	{
+		values[3] = BoolGetDatum(enabled == 1);
+		nulls[3] = ' ';
+	}
+	if (description != NULL)
+	{
+		values[4] = CStringGetTextDatum(description);
+		nulls[4] = ' ';
+	}
+	values[0] = CStringGetTextDatum(name);
+	ds_catalog_write("UPDATE datasource.sources SET "
+					 "server = coalesce($2, server), "
+					 "read_only = coalesce($3, read_only), "
+					 "enabled = coalesce($4, enabled), "
+					 "description = CASE WHEN $5 IS NULL THEN description "
+					 "WHEN $5 = '' THEN NULL ELSE $5 END "
+					 "WHERE name = $1",
+					 5, argtypes, values, nulls);
+}
+
+/*
+ * ds_do_drop_source
+ *		Unregisters a datasource; with cascade its logical databases too
+ *		(registry rows only: schemas and the foreign server stay).
+ */
+void
+ds_do_drop_source(const char *name, bool cascade)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	List	   *dbs;
+	ListCell   *lc;
+	StringInfoData names;
+
+	ds_check_name(DS_NAME_SOURCE, name);
+	if (strcmp(name, DS_LOCAL_SOURCE) == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				errmsg("cannot drop datasource \"%s\"", name),
+				errdetail("The local datasource is this database; it always exists."));
+
+	ds_lock_registry();
+	(void) ds_get_source(name, false);
+
+	dbs = NIL;
+	foreach(lc, ds_list_databases())
+	{
+		DsDatabase *d = lfirst(lc);
+
+		if (strcmp(d->source, name) == 0)
+			dbs = lappend(dbs, d);
+	}
+	if (dbs != NIL)
+	{
+		initStringInfo(&names);
+		foreach(lc, dbs)
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "",
+							 ((DsDatabase *) lfirst(lc))->name);
+		if (!cascade)
+			ereport(ERROR,
+					errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					errmsg("cannot drop datasource \"%s\" because logical databases use it",
+						   name),
+					errdetail("Logical databases on it: %s.", names.data),
+					errhint("Drop or move them first, or use cascade => true (their schemas are kept)."));
+		ereport(NOTICE,
+				errmsg_plural("drop cascades to %d logical database: %s",
+							  "drop cascades to %d logical databases: %s",
+							  list_length(dbs), list_length(dbs), names.data));
+	}
+
+	values[0] = CStringGetTextDatum(name);
+	ds_catalog_write("DELETE FROM datasource.databases WHERE source = $1",
+					 1, argtypes, values, NULL);
+	ds_catalog_write("DELETE FROM datasource.sources WHERE name = $1",
+					 1, argtypes, values, NULL);
+}
+
+/*
+ * ds_do_create_database
+ *		Maps a logical database to a schema.  With create_schema the schema is
+ *		created when it does not exist yet (an existing empty or populated
+ *		schema is adopted); without it the schema must exist.
+ */
+void
+ds_do_create_database(const char *name, const char *source,
+					  const char *schema_name, bool create_schema,
+					  bool read_only, const char *description)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	DsSource   *src;
+	DsDatabase *other;
+
+	ds_check_name(DS_NAME_DATABASE, name);
+	ds_check_name(DS_NAME_SOURCE, source);
+	if (schema_name == NULL)
+		schema_name = name;
+	ds_check_name(DS_NAME_SCHEMA, schema_name);
+
+	ds_lock_registry();
+	if (ds_get_database(name, true) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("logical database \"%s\" already exists", name));
+	src = ds_get_source(source, false);
+	other = ds_database_by_schema(source, schema_name);
+	if (other != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("schema \"%s\" on datasource \"%s\" already belongs to logical database \"%s\"",
+					   schema_name, source, other->name),
+				errdetail("A schema belongs to at most one logical database."));
+
+	if (!ds_schema_exists(src, schema_name))
+	{
+		if (!create_schema)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_SCHEMA_NAME),
+					errmsg("schema \"%s\" does not exist on datasource \"%s\"",
+						   schema_name, source),
+					errhint("Create it first, or call create_database with create_schema => true."));
+		ds_create_schema(src, schema_name);
+	}
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(source);
+	values[2] = CStringGetTextDatum(schema_name);
+	values[3] = BoolGetDatum(read_only);
+	description = ds_nonempty(description);
+	if (description)
+		values[4] = CStringGetTextDatum(description);
+	else
+		nulls[4] = 'n';
+	values[5] = CStringGetTextDatum(ds_current_role());
+	ds_catalog_write("INSERT INTO datasource.databases "
+					 "(name, source, schema_name, read_only, description, created_by) "
+					 "VALUES ($1, $2, $3, $4, $5, $6)",
+					 6, argtypes, values, nulls);
+}
+
+/*
+ * ds_do_alter_database
+ *		Changes the fields given.  Moving a logical database to another
+ *		datasource or schema requires the target schema to exist already and
+ *		to be unmapped; data is never moved.
+ */
+void
+ds_do_alter_database(const char *name, const char *source,
+					 const char *schema_name, int read_only,
+					 const char *description)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', 'n', 'n'};
+	DsDatabase *db;
+	const char *new_source;
+	const char *new_schema;
+
+	ds_check_name(DS_NAME_DATABASE, name);
+	if (source != NULL)
+		ds_check_name(DS_NAME_SOURCE, source);
+	if (schema_name != NULL)
+		ds_check_name(DS_NAME_SCHEMA, schema_name);
+
+	ds_lock_registry();
+	db = ds_get_database(name, false);
+	new_source = source ? source : db->source;
+	new_schema = schema_name ? schema_name : db->schema_name;
+
+	if (strcmp(new_source, db->source) != 0 ||
+		strcmp(new_schema, db->schema_name) != 0)
+	{
+		DsSource   *src = ds_get_source(new_source, false);
+		DsDatabase *other = ds_database_by_schema(new_source, new_schema);
+
+		if (other != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_DUPLICATE_OBJECT),
+					errmsg("schema \"%s\" on datasource \"%s\" already belongs to logical database \"%s\"",
+						   new_schema, new_source, other->name));
+		if (!ds_schema_exists(src, new_schema))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_SCHEMA_NAME),
+					errmsg("schema \"%s\" does not exist on datasource \"%s\"",
+						   new_schema, new_source),
+					errhint("Remapping never moves data: create the schema and its objects on the target first."));
+	}
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(new_source);
+	values[2] = CStringGetTextDatum(new_schema);
+	if (read_only >= 0)
+	{
+		values[3] = BoolGetDatum(read_only == 1);
+		nulls[3] = ' ';
+	}
+	if (description != NULL)
+	{
+		values[4] = CStringGetTextDatum(description);
+		nulls[4] = ' ';
+	}
+	ds_catalog_write("UPDATE datasource.databases SET "
+					 "source = $2, schema_name = $3, "
+					 "read_only = coalesce($4, read_only), "
+					 "description = CASE WHEN $5 IS NULL THEN description "
+					 "WHEN $5 = '' THEN NULL ELSE $5 END "
+					 "WHERE name = $1",
+					 5, argtypes, values, nulls);
+}
+
+/*
+ * ds_do_drop_database
+ *		Unregisters a logical database; with drop_schema its schema and
+ *		everything in it is dropped too (DROP SCHEMA ... CASCADE).
+ */
+void
+ds_do_drop_database(const char *name, bool drop_schema)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	DsDatabase *db;
+
+	ds_check_name(DS_NAME_DATABASE, name);
+	ds_lock_registry();
+	db = ds_get_database(name, false);
+
+	if (drop_schema)
+	{
+		DsSource   *src = ds_get_source(db->source, false);
+		char	   *sql = psprintf("DROP SCHEMA IF EXISTS %s CASCADE",
+								   quote_identifier(db->schema_name));
+
+		if (src->server == NULL)
+			ds_run_sql_as_caller(sql);
+		else
+			PQclear(ds_remote_exec(ds_remote_begin(src), sql, 0, NULL, false));
+	}
+
+	values[0] = CStringGetTextDatum(name);
+	ds_catalog_write("DELETE FROM datasource.databases WHERE name = $1",
+					 1, argtypes, values, NULL);
+}
+
+/*
+ * create_source(name, server, read_only, description) -> datasource.sources
+ */
+Datum
+create_source(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *server = ds_arg_text(fcinfo, 1, false);
+	int			read_only = ds_arg_bool(fcinfo, 2, true);
+	char	   *description = ds_arg_text(fcinfo, 3, false);
+
+	ds_do_create_source(name, server, read_only == 1, description);
+	PG_RETURN_DATUM(ds_registry_row("sources", name));
+}
+
+/*
+ * alter_source(name, server, read_only, enabled, description) -> sources
+ */
+Datum
+alter_source(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+
+	ds_do_alter_source(name,
+					   ds_arg_text(fcinfo, 1, false),
+					   ds_arg_bool(fcinfo, 2, false),
+					   ds_arg_bool(fcinfo, 3, false),
+					   ds_arg_text(fcinfo, 4, false));
+	PG_RETURN_DATUM(ds_registry_row("sources", name));
+}
+
+/*
+ * drop_source(name, cascade) -> void
+ */
+Datum
+drop_source(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+
+	ds_do_drop_source(name, ds_arg_bool(fcinfo, 1, true) == 1);
+	PG_RETURN_VOID();
+}
+
+/*
+ * create_database(name, source, schema_name, create_schema, read_only,
+ *				   description) -> datasource.databases
+ */
+Datum
+create_database(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *source = ds_arg_text(fcinfo, 1, true);
+	char	   *schema_name = ds_arg_text(fcinfo, 2, false);
+	int			create_schema = ds_arg_bool(fcinfo, 3, true);
+	int			read_only = ds_arg_bool(fcinfo, 4, true);
+	char	   *description = ds_arg_text(fcinfo, 5, false);
+
+	ds_do_create_database(name, source, schema_name, create_schema == 1,
+						  read_only == 1, description);
+	PG_RETURN_DATUM(ds_registry_row("databases", name));
+}
+
+/*
+ * alter_database(name, source, schema_name, read_only, description)
+ */
+Datum
+alter_database(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+
+	ds_do_alter_database(name,
+						 ds_arg_text(fcinfo, 1, false),
+						 ds_arg_text(fcinfo, 2, false),
+						 ds_arg_bool(fcinfo, 3, false),
+						 ds_arg_text(fcinfo, 4, false));
+	PG_RETURN_DATUM(ds_registry_row("databases", name));
+}
+
+/*
+ * rename_database(name, new_name) -> datasource.databases
+ */
+Datum
+rename_database(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *new_name = ds_arg_text(fcinfo, 1, true);
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	ds_check_name(DS_NAME_DATABASE, name);
+	ds_check_name(DS_NAME_DATABASE, new_name);
+	ds_lock_registry();
+	(void) ds_get_database(name, false);
+	if (ds_get_database(new_name, true) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("logical database \"%s\" already exists", new_name));
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(new_name);
+	ds_catalog_write("UPDATE datasource.databases SET name = $2 WHERE name = $1",
+					 2, argtypes, values, NULL);
+	PG_RETURN_DATUM(ds_registry_row("databases", new_name));
+}
+
+/*
+ * drop_database(name, drop_schema) -> void
+ */
+Datum
+drop_database(PG_FUNCTION_ARGS)
+{
+	char	   *name = ds_arg_text(fcinfo, 0, true);
+
+	ds_do_drop_database(name, ds_arg_bool(fcinfo, 1, true) == 1);
+	PG_RETURN_VOID();
+}
+
+/*
+ * validate_databases(names text[]) -> (valid, datasource, error)
+ *
+ * The check an agent makes before querying several logical databases
+ * together: every name exists, all are on one datasource, and that
+ * datasource is enabled.  Problems are reported in the result, not raised;
+ * only misuse (NULL array or element) raises.
+ */
+Datum
+validate_databases(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elnulls;
+	int			nelems;
+	int			i;
+	int			j;
+	TupleDesc	tupdesc;
+	Datum		out[3] = {0, 0, 0};
+	bool		outnull[3] = {false, true, true};
+	char	   *error = NULL;
+	int			nsources = 0;
+	char	  **sources;
+	StringInfoData *members;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"names\" must not be null"));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elnulls, &nelems);
+	for (i = 0; i < nelems; i++)
+		if (elnulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("logical database names must not be null"));
+
+	if (nelems == 0)
+		error = pstrdup("no logical databases given");
+
+	/* per datasource, the names found on it, in order of first mention */
+	sources = palloc0(sizeof(char *) * Max(nelems, 1));
+	members = palloc0(sizeof(StringInfoData) * Max(nelems, 1));
+	for (i = 0; i < nelems && error == NULL; i++)
+	{
+		char	   *name = TextDatumGetCString(elems[i]);
+		DsDatabase *db = ds_get_database(name, true);
+		DsSource   *src;
+
+		if (db == NULL)
+		{
+			error = psprintf("logical database \"%s\" does not exist", name);
+			break;
+		}
+		src = ds_get_source(db->source, false);
+		if (!src->enabled)
+		{
+			error = psprintf("datasource \"%s\" of logical database \"%s\" is disabled",
+							 src->name, name);
+			break;
+		}
+		for (j = 0; j < nsources; j++)
+			if (strcmp(sources[j], src->name) == 0)
+				break;
+		if (j == nsources)
+		{
+			sources[nsources++] = src->name;
+			initStringInfo(&members[j]);
+		}
+		appendStringInfo(&members[j], "%s%s", members[j].len ? ", " : "", name);
+	}
+
+	if (error == NULL && nsources > 1)
+	{
+		StringInfoData msg;
+
+		initStringInfo(&msg);
+		appendStringInfoString(&msg, "cannot query across different datasources: ");
+		for (j = 0; j < nsources; j++)
+			appendStringInfo(&msg, "%s%s on \"%s\"", j ? "; " : "",
+							 members[j].data, sources[j]);
+		error = msg.data;
+	}
+
+	out[0] = BoolGetDatum(error == NULL);
+	if (error == NULL)
+	{
+		out[1] = CStringGetTextDatum(sources[0]);
+		outnull[1] = false;
+	}
+	else
+	{
+		out[2] = CStringGetTextDatum(error);
+		outnull[2] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, out, outnull)));
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# test/deps.sh - install what building and testing pg_datasource needs on a
+# fresh Debian 12 machine.  Run as root; non-interactive; idempotent.
+#
+# Installs nothing (and skips `apt-get update`) when every package is there
+# and the server and its dev headers are the same version.  Otherwise it
+# installs ALL packages in one `apt-get install` so the server, the client
+# and the dev headers end up at the same minor release (a module built
+# against newer headers may not load into an older server).
+#
+# Note: Debian 12 has no postgresql-contrib-15; contrib (dblink,
+# postgres_fdw, ...) ships inside postgresql-15.
+set -uo pipefail
+
+PACKAGES=(
+    postgresql-15
+    postgresql-client-15
+    postgresql-server-dev-15
+    postgresql-15-pgtap
+    libtap-parser-sourcehandler-pgtap-perl
+    libipc-run-perl
+    libpq-dev
+    make
+    gcc
+    perl
+    iproute2
+)
+
+LOG=/tmp/pg_datasource-deps.log
+
+die() {
+    echo "test/deps.sh: $*" >&2
+    exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "must run as root (it installs Debian packages)"
+command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script is for Debian 12"
+
+installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+version_of() {
+    dpkg-query -W -f='${Version}' "$1" 2>/dev/null
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+
+# Installed but at different minors: reinstall all together to align them.
+skew=""
+if installed postgresql-15 && installed postgresql-server-dev-15 &&
+    [ "$(version_of postgresql-15)" != "$(version_of postgresql-server-dev-15)" ]; then
+    skew="postgresql-15 $(version_of postgresql-15) vs postgresql-server-dev-15 $(version_of postgresql-server-dev-15)"
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ -z "$skew" ]; then
+    echo "test/deps.sh: all packages present (postgresql-15 $(version_of postgresql-15))"
+    exit 0
+fi
+
+[ ${#missing[@]} -gt 0 ] && echo "test/deps.sh: missing: ${missing[*]}"
+[ -n "$skew" ] && echo "test/deps.sh: version skew: $skew"
+echo "test/deps.sh: installing (log: $LOG)"
+
+export DEBIAN_FRONTEND=noninteractive
+: >"$LOG"
+
+fail_with_log() {
+    echo "test/deps.sh: $1; last lines of $LOG:" >&2
+    tail -n 60 "$LOG" >&2
+    exit 1
+}
+
+apt-get update >>"$LOG" 2>&1 || fail_with_log "apt-get update failed"
+
+# One command for everything: the server, the client and the headers resolve
+# together to one version.
+apt-get install -y --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "${PACKAGES[@]}" >>"$LOG" 2>&1 ||
+    fail_with_log "apt-get install failed"
+
+# Check the result.
+for p in "${PACKAGES[@]}"; do
+    installed "$p" || fail_with_log "package $p is still not installed"
+done
+server=$(version_of postgresql-15)
+headers=$(version_of postgresql-server-dev-15)
+[ "$server" = "$headers" ] ||
+    die "server $server and dev headers $headers differ; install both at one version"
+[ -x /usr/lib/postgresql/15/bin/postgres ] || die "/usr/lib/postgresql/15/bin/postgres is missing"
+command -v pg_prove >/dev/null 2>&1 || die "pg_prove is missing after install"
+command -v prove >/dev/null 2>&1 || die "prove is missing after install"
+
+echo "test/deps.sh: installed; postgresql-15 $server, $(pg_config --version 2>/dev/null)"
