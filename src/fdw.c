@@ -59,6 +59,7 @@ static const char *const mapping_options[] = {
 
 static List *server_options = NIL;	/* char *, in TopMemoryContext */
 
+static int	ds_cmp_names(const ListCell *a, const ListCell *b);
 static List *ds_server_options(void);
 static bool ds_in_list(const char *const *list, const char *name);
 static char *ds_valid_options_text(Oid catalog);
@@ -74,6 +75,16 @@ ds_in_list(const char *const *list, const char *name)
 		if (strcmp(*list, name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * ds_cmp_names
+ *		list_sort comparator for a List of C strings.
+ */
+static int
+ds_cmp_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp((char *) lfirst(a), (char *) lfirst(b));
 }
 
 /*
@@ -105,6 +116,8 @@ ds_server_options(void)
 		}
 		MemoryContextSwitchTo(old);
 		PQconninfoFree(defaults);
+		/* sorted, so hints read the same whatever libpq's own order is */
+		list_sort(server_options, ds_cmp_names);
 	}
 	return server_options;
 }
