@@ -50,6 +50,7 @@ fi
 BASE=""
 KEEP_BASE=0          # set to 1 when something failed: keep logs to read
 ANNOUNCED=0          # set to 1 once the kept base dir was printed
+CHILD_PID=""         # the layer command running now (see run_bounded)
 
 stop_all_clusters() {
     local d
@@ -74,9 +75,19 @@ cleanup() {
     fi
     exit "$rc"
 }
+# on_signal CODE : end the running layer command, then exit (cleanup runs).
+on_signal() {
+    echo "run.sh: interrupted by a signal; stopping" >&2
+    KEEP_BASE=1
+    if [ -n "$CHILD_PID" ]; then
+        kill -TERM "$CHILD_PID" 2>/dev/null
+        wait "$CHILD_PID" 2>/dev/null
+    fi
+    exit "$1"
+}
 trap cleanup EXIT
-trap 'echo "run.sh: interrupted" >&2; KEEP_BASE=1; exit 130' INT
-trap 'echo "run.sh: terminated" >&2; KEEP_BASE=1; exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 # ---------------------------------------------------------------- servers
 
@@ -85,16 +96,17 @@ BASE=$(cluster_base pgds-test) || { echo "run.sh: cannot create a temp dir" >&2;
 # start_server NAME START_PORT : init and start $BASE/NAME on a free port,
 # retrying on another port if someone took it in between; print the port.
 start_server() {
-    local name=$1 port=$2 dir=$BASE/$1 tries
+    local name=$1 port=$2 dir=$BASE/$1 _try
     port=$(free_port "$port") || return 1
     cluster_init "$dir" "$port" >&2 || return 1
-    for tries in 1 2 3 4 5; do
+    for _try in 1 2 3 4 5; do
         if cluster_start "$dir" 2>/dev/null; then
             printf '%s\n' "$port"
             return 0
         fi
         grep -q 'could not bind\|could not create any TCP/IP sockets\|already in use' \
             "$dir/server.log" 2>/dev/null || break
+        mv "$dir/server.log" "$dir/server.log.port$port"
         port=$(free_port $((port + 1))) || return 1
         cluster_set_port "$dir" "$port"
     done
@@ -140,11 +152,17 @@ record() {
 }
 
 # run_bounded LOG CMD... : run CMD with the layer time limit, output to LOG.
+# CMD runs in the background and we `wait` for it, because bash runs a trap
+# only after a foreground command ends; `timeout` passes our TERM on to the
+# whole command (it runs it in a process group of its own).
 run_bounded() {
-    local log=$1
+    local log=$1 rc
     shift
-    timeout -k 30 "$PGDS_LAYER_TIMEOUT" "$@" >"$log" 2>&1
-    local rc=$?
+    timeout -k 30 "$PGDS_LAYER_TIMEOUT" "$@" >"$log" 2>&1 </dev/null &
+    CHILD_PID=$!
+    wait "$CHILD_PID"
+    rc=$?
+    CHILD_PID=""
     [ "$rc" = 124 ] && echo "run.sh: timed out after ${PGDS_LAYER_TIMEOUT}s" >>"$log"
     return "$rc"
 }
@@ -155,10 +173,17 @@ run_bounded() {
 # `... FAILED (test process exited with exit code 2)`), or
 # `... failed (ignored)` for tests a schedule marks as ignorable: those
 # count neither way (pg_regress itself does not fail for them).
+# A test that never got a verdict (pg_regress stops at the first missing
+# expected file, for one) counts as failed: ASKED is how many were asked for.
 count_regress() {
-    local log=$1
+    local log=$1 asked=$2 ran
     R_PASS=$(grep -cE '\.\.\. ok( |$)' "$log")
     R_FAIL=$(grep -cE '\.\.\. FAILED( |$)' "$log")
+    ran=$((R_PASS + R_FAIL))
+    if [ "$ran" -lt "$asked" ]; then
+        echo "   $((asked - ran)) of $asked test(s) got no verdict (counted as failed)"
+        R_FAIL=$((R_FAIL + asked - ran))
+    fi
 }
 
 # Count top-level TAP results in a `prove -v` log.  Only lines starting in
@@ -212,8 +237,8 @@ layer_regress() {
         --inputdir=. --outputdir="$out" --bindir="$PGBIN" \
         --dbname=contrib_regression "${extra[@]}" "${tests[@]}"
     rc=$?
-    count_regress "$log"
     grep -E '\.\.\. ' "$log" | sed 's/^/   /'
+    count_regress "$log" "${#tests[@]}"
     if [ "$rc" != 0 ] && [ "$R_FAIL" = 0 ]; then
         R_FAIL=1   # pg_regress itself failed (no server, bad option, crash...)
     fi
@@ -301,8 +326,8 @@ layer_isolation() {
         --inputdir=test/isolation --outputdir="$out" --bindir="$PGBIN" \
         --dbname=isolation_regression "${extra[@]}" "${specs[@]}"
     rc=$?
-    count_regress "$log"
     grep -E '\.\.\. ' "$log" | sed 's/^/   /'
+    count_regress "$log" "${#specs[@]}"
     if [ "$rc" != 0 ] && [ "$R_FAIL" = 0 ]; then
         R_FAIL=1
     fi
