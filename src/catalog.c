@@ -92,6 +92,7 @@ ds_check_name(DsNameKind kind, const char *name)
 	const char *label = ds_name_kind_label(kind);
 	bool		lower_only = (kind == DS_NAME_SOURCE || kind == DS_NAME_DATABASE);
 	size_t		len = strlen(name);
+	bool		has_upper = false;
 	const char *p;
 
 	if (len == 0)
@@ -106,16 +107,13 @@ ds_check_name(DsNameKind kind, const char *name)
 				errdetail("Names are at most %d bytes; this one has %zu.",
 						  NAMEDATALEN - 1, len));
 
+	/* identifier characters, upper case allowed for now */
 	for (p = name; *p; p++)
 	{
 		char		c = *p;
 		bool		ok;
 
-		if (c >= 'a' && c <= 'z')
-			ok = true;
-		else if (c >= 'A' && c <= 'Z')
-			ok = !lower_only;
-		else if (c == '_')
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
 			ok = true;
 		else if ((c >= '0' && c <= '9') || c == '$')
 			ok = (p != name);
@@ -123,20 +121,22 @@ ds_check_name(DsNameKind kind, const char *name)
 			ok = false;
 
 		if (!ok)
-		{
-			if (lower_only && c >= 'A' && c <= 'Z')
-				ereport(ERROR,
-						errcode(ERRCODE_INVALID_NAME),
-						errmsg("invalid %s name \"%s\"", label, name),
-						errdetail("%s names are lower case.", label[0] == 'd' ?
-								  "Datasource" : "Logical database"),
-						errhint("Use \"%s\".", asc_tolower(name, len)));
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_NAME),
 					errmsg("invalid %s name \"%s\"", label, name),
 					errdetail("Names are SQL identifiers: a letter or underscore, then letters, digits, underscores or dollar signs."));
-		}
+		if (lower_only && c >= 'A' && c <= 'Z')
+			has_upper = true;
 	}
+
+	/* names used unquoted as qualifiers are lower case: suggest the fix */
+	if (has_upper)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_NAME),
+				errmsg("invalid %s name \"%s\"", label, name),
+				errdetail("%s names are lower case.",
+						  kind == DS_NAME_SOURCE ? "Datasource" : "Logical database"),
+				errhint("Use \"%s\".", asc_tolower(name, len)));
 
 	/* a keyword would need quoting wherever the name is used as a qualifier */
 	if (lower_only && strcmp(quote_identifier(name), name) != 0)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test/demo/demo.sh - the demo of `make demo` / `make stop`.
+#
+#   demo.sh start   two throwaway servers (the control plane and a second
+#                   server playing a regional office), the extension, the
+#                   seed's demo bank spread over both, and a walk through
+#                   the registry; the servers keep running for psql.
+#   demo.sh stop    stops both servers and removes their directory.
+#
+# Everything lives in PGDS_DEMO_DIR (default /tmp/pg_datasource_demo).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/cluster.sh"
+
+DEMO=${PGDS_DEMO_DIR:-/tmp/pg_datasource_demo}
+CONTROL=$DEMO/control
+REGIONAL=$DEMO/regional
+
+stop() {
+	local d
+	for d in "$CONTROL" "$REGIONAL"; do
+		[ -d "$d" ] && cluster_stop "$d"
+	done
+	rm -rf "$DEMO"
+	echo "demo servers stopped"
+}
+
+start() {
+	if [ -d "$CONTROL" ] && cluster_running "$CONTROL"; then
+		echo "the demo is already running: psql -h $CONTROL -p $(cluster_port "$CONTROL") -U postgres demo"
+		echo "(make stop stops it)"
+		exit 0
+	fi
+	rm -rf "$DEMO"
+	mkdir -p "$DEMO"
+	chmod 755 "$DEMO"
+
+	local cport rport
+	cport=$(free_port 55432)
+	rport=$(free_port $((cport + 1)))
+	cluster_init "$CONTROL" "$cport" >/dev/null
+	cluster_init "$REGIONAL" "$rport" >/dev/null
+	cluster_start "$CONTROL"
+	cluster_start "$REGIONAL"
+
+	# the regional office: a database, a role the control plane logs in as,
+	# and the tables of the logical databases that live there
+	psql -X -q -v ON_ERROR_STOP=1 -h "$REGIONAL" -p "$rport" -U postgres -d postgres \
+		-c "CREATE ROLE bank_app LOGIN PASSWORD 'demo-only-password'" \
+		-c "CREATE DATABASE regional_bank OWNER bank_app"
+
+	# the control plane: the extension, the regional server, the registry
+	psql -X -q -v ON_ERROR_STOP=1 -h "$CONTROL" -p "$cport" -U postgres -d postgres \
+		-c "CREATE DATABASE demo"
+	psql -X -q -v ON_ERROR_STOP=1 -h "$CONTROL" -p "$cport" -U postgres -d demo \
+		-v regional_port="$rport" -f "$here/setup.sql" >/dev/null
+
+	# rows for the remote logical databases, loaded directly on that server
+	# (the schemas were made there by create_database)
+	psql -X -q -v ON_ERROR_STOP=1 -h "$REGIONAL" -p "$rport" -U bank_app -d regional_bank \
+		-f "$here/regional_data.sql" >/dev/null
+
+	psql -X -v ON_ERROR_STOP=1 -h "$CONTROL" -p "$cport" -U postgres -d demo \
+		-f "$here/walkthrough.sql"
+
+	cat <<MSG
+
+The demo is running. Connect to the control plane with:
+
+    psql -h $CONTROL -p $cport -U postgres demo
+
+and try:  SELECT * FROM datasource.database_info;
+The regional server is at: psql -h $REGIONAL -p $rport -U postgres regional_bank
+Stop both with: make stop
+MSG
+}
+
+case "${1:-}" in
+	start) start ;;
+	stop) stop ;;
+	*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The demo of `make demo` / `make stop`, run in the test's own directory:
+# it starts, loads the demo bank on two servers, leaves a server psql can use,
+# and stops cleanly.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+source "$here/../lib/cluster.sh"
+
+export PGDS_DEMO_DIR=$PGDS_BASE/demo
+out=$("$here/../demo/demo.sh" start 2>&1)
+ok $? "demo.sh start succeeds"
+like "$out" 'cannot query across different datasources: customer_db on "local"; insurance_db, employees_db on "regional"' \
+	"the walk-through shows a rejected cross-datasource combination"
+like "$out" 'psql -h [^ ]+/control -p [0-9]+ -U postgres demo' "it says how to connect"
+
+port=$(cluster_port "$PGDS_DEMO_DIR/control")
+rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
+q() { psql -X -At -h "$PGDS_DEMO_DIR/control" -p "$port" -U postgres -d demo -c "$1" 2>&1; }
+is "$(q "SELECT string_agg(name || '@' || source, ' ' ORDER BY name) FROM datasource.database_info")" \
+	"accounts_db@local compliance_db@regional customer_db@local employees_db@regional insurance_db@regional loans_db@local" \
+	"six logical databases over two datasources"
+is "$(q "SELECT count(*) FROM customer_db.customers")" "4" "local demo data is loaded"
+is "$(psql -X -At -h "$PGDS_DEMO_DIR/regional" -p "$rport" -U postgres -d regional_bank \
+	-c "SELECT (SELECT count(*) FROM employees_db.employees) || '/' || (SELECT count(*) FROM insurance_db.policies)")" \
+	"3/2" "remote demo data is on the regional server"
+is "$(q "SELECT count(*) FROM datasource.databases WHERE name = 'scratch_db'")" "0" \
+	"the walk-through leaves the registry as it found it"
+
+out=$("$here/../demo/demo.sh" start 2>&1)
+like "$out" "already running" "a second start does not clobber a running demo"
+
+"$here/../demo/demo.sh" stop >/dev/null 2>&1
+ok $? "demo.sh stop succeeds"
+[ ! -e "$PGDS_DEMO_DIR" ]; ok $? "and removes the demo directory"
+! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; ok $? "the control server no longer listens"
+done_testing

@@ -1,0 +1,298 @@
+-- 01_objects: the objects the extension installs, as the public contract
+-- (DESIGN.md) and the install script define them.
+--
+-- Run by pg_prove in a database where pgtap and pg_datasource are already
+-- installed; everything here is rolled back.
+BEGIN;
+SELECT plan(108);
+
+-- ------------------------------------------------------------ extension
+SELECT has_extension('datasource', 'pg_datasource',
+    'extension pg_datasource is installed in schema datasource');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'pg_datasource'),
+    '0.1.0', 'extension version is 0.1.0');
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_datasource'),
+    false, 'extension is not relocatable');
+SELECT has_schema('datasource', 'schema datasource exists');
+SELECT is((SELECT e.extnamespace = n.oid
+             FROM pg_extension e, pg_namespace n
+            WHERE e.extname = 'pg_datasource' AND n.nspname = 'datasource'),
+    true, 'the extension''s schema is datasource');
+
+-- ------------------------------------------------------------ tables
+SELECT has_table('datasource', 'sources', 'table datasource.sources exists');
+SELECT has_table('datasource', 'databases', 'table datasource.databases exists');
+SELECT has_view('datasource', 'source_info', 'view datasource.source_info exists');
+SELECT has_view('datasource', 'database_info', 'view datasource.database_info exists');
+
+SELECT columns_are('datasource', 'sources',
+    ARRAY['name', 'server', 'enabled', 'read_only', 'description', 'created_at', 'created_by'],
+    'datasource.sources has exactly the contract''s columns');
+SELECT col_type_is('datasource', 'sources', 'name', 'text', 'sources.name is text');
+SELECT col_type_is('datasource', 'sources', 'server', 'text', 'sources.server is text');
+SELECT col_type_is('datasource', 'sources', 'enabled', 'boolean', 'sources.enabled is boolean');
+SELECT col_type_is('datasource', 'sources', 'read_only', 'boolean', 'sources.read_only is boolean');
+SELECT col_type_is('datasource', 'sources', 'description', 'text', 'sources.description is text');
+SELECT col_type_is('datasource', 'sources', 'created_at', 'timestamp with time zone',
+    'sources.created_at is timestamptz');
+SELECT col_type_is('datasource', 'sources', 'created_by', 'text', 'sources.created_by is text');
+SELECT col_is_pk('datasource', 'sources', 'name', 'sources.name is the primary key');
+SELECT col_is_unique('datasource', 'sources', ARRAY['server'],
+    'sources.server is unique: a server backs at most one datasource');
+SELECT col_is_null('datasource', 'sources', 'server',
+    'sources.server is nullable (NULL for local)');
+SELECT col_not_null('datasource', 'sources', 'enabled', 'sources.enabled is NOT NULL');
+SELECT col_not_null('datasource', 'sources', 'read_only', 'sources.read_only is NOT NULL');
+SELECT col_not_null('datasource', 'sources', 'created_at', 'sources.created_at is NOT NULL');
+SELECT col_not_null('datasource', 'sources', 'created_by', 'sources.created_by is NOT NULL');
+SELECT col_default_is('datasource', 'sources', 'enabled', 'true',
+    'sources.enabled defaults to true');
+SELECT col_default_is('datasource', 'sources', 'read_only', 'false',
+    'sources.read_only defaults to false');
+
+SELECT columns_are('datasource', 'databases',
+    ARRAY['name', 'source', 'schema_name', 'read_only', 'description', 'created_at', 'created_by'],
+    'datasource.databases has exactly the contract''s columns');
+SELECT col_type_is('datasource', 'databases', 'name', 'text', 'databases.name is text');
+SELECT col_type_is('datasource', 'databases', 'source', 'text', 'databases.source is text');
+SELECT col_type_is('datasource', 'databases', 'schema_name', 'text', 'databases.schema_name is text');
+SELECT col_type_is('datasource', 'databases', 'read_only', 'boolean', 'databases.read_only is boolean');
+SELECT col_type_is('datasource', 'databases', 'description', 'text', 'databases.description is text');
+SELECT col_type_is('datasource', 'databases', 'created_at', 'timestamp with time zone',
+    'databases.created_at is timestamptz');
+SELECT col_type_is('datasource', 'databases', 'created_by', 'text', 'databases.created_by is text');
+SELECT col_is_pk('datasource', 'databases', 'name', 'databases.name is the primary key');
+SELECT fk_ok('datasource', 'databases', 'source', 'datasource', 'sources', 'name',
+    'databases.source references sources.name');
+SELECT col_is_unique('datasource', 'databases', ARRAY['source', 'schema_name'],
+    'a schema of a datasource belongs to at most one logical database');
+SELECT col_not_null('datasource', 'databases', 'source', 'databases.source is NOT NULL');
+SELECT col_not_null('datasource', 'databases', 'schema_name', 'databases.schema_name is NOT NULL');
+SELECT col_not_null('datasource', 'databases', 'read_only', 'databases.read_only is NOT NULL');
+SELECT col_default_is('datasource', 'databases', 'read_only', 'false',
+    'databases.read_only defaults to false');
+
+-- the CHECK constraints are the last line of defence for rows written by hand
+SELECT throws_ok($$INSERT INTO datasource.sources (name, server) VALUES ('Upper', 'x')$$,
+    '23514', NULL, 'a hand-written source with an upper-case name violates a check');
+SELECT throws_ok($$INSERT INTO datasource.sources (name, server) VALUES (repeat('a', 64), 'x')$$,
+    '23514', NULL, 'a hand-written source with a 64-byte name violates a check');
+SELECT throws_ok($$INSERT INTO datasource.sources (name, server) VALUES ('other', NULL)$$,
+    '23514', NULL, 'a hand-written non-local source without a server violates a check');
+SELECT throws_ok($$INSERT INTO datasource.databases (name, source, schema_name) VALUES ('a b', 'local', 'a')$$,
+    '23514', NULL, 'a hand-written logical database with a space in its name violates a check');
+SELECT throws_ok($$INSERT INTO datasource.databases (name, source, schema_name) VALUES ('x_db', 'nowhere', 'x')$$,
+    '23503', NULL, 'a hand-written logical database on an unknown datasource violates the foreign key');
+
+-- ------------------------------------------------------------ functions
+-- exact signatures (argument types), return types, volatility, strictness
+SELECT has_function('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
+    'create_source(text, text, boolean, text) exists');
+SELECT has_function('datasource', 'alter_source', ARRAY['text', 'text', 'boolean', 'boolean', 'text'],
+    'alter_source(text, text, boolean, boolean, text) exists');
+SELECT has_function('datasource', 'drop_source', ARRAY['text', 'boolean'],
+    'drop_source(text, boolean) exists');
+SELECT has_function('datasource', 'create_database', ARRAY['text', 'text', 'text', 'boolean', 'boolean', 'text'],
+    'create_database(text, text, text, boolean, boolean, text) exists');
+SELECT has_function('datasource', 'alter_database', ARRAY['text', 'text', 'text', 'boolean', 'text'],
+    'alter_database(text, text, text, boolean, text) exists');
+SELECT has_function('datasource', 'rename_database', ARRAY['text', 'text'],
+    'rename_database(text, text) exists');
+SELECT has_function('datasource', 'drop_database', ARRAY['text', 'boolean'],
+    'drop_database(text, boolean) exists');
+SELECT has_function('datasource', 'validate_databases', ARRAY['text[]'],
+    'validate_databases(text[]) exists');
+SELECT has_function('datasource', 'export_config', ARRAY[]::name[],
+    'export_config() exists');
+SELECT has_function('datasource', 'apply_config', ARRAY['jsonb', 'boolean'],
+    'apply_config(jsonb, boolean) exists');
+SELECT has_function('datasource', 'pg_datasource_validator', ARRAY['text[]', 'oid'],
+    'pg_datasource_validator(text[], oid) exists');
+
+SELECT function_returns('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
+    'datasource.sources', 'create_source returns a datasource.sources row');
+SELECT function_returns('datasource', 'alter_source', ARRAY['text', 'text', 'boolean', 'boolean', 'text'],
+    'datasource.sources', 'alter_source returns a datasource.sources row');
+SELECT function_returns('datasource', 'drop_source', ARRAY['text', 'boolean'],
+    'void', 'drop_source returns void');
+SELECT function_returns('datasource', 'create_database', ARRAY['text', 'text', 'text', 'boolean', 'boolean', 'text'],
+    'datasource.databases', 'create_database returns a datasource.databases row');
+SELECT function_returns('datasource', 'alter_database', ARRAY['text', 'text', 'text', 'boolean', 'text'],
+    'datasource.databases', 'alter_database returns a datasource.databases row');
+SELECT function_returns('datasource', 'rename_database', ARRAY['text', 'text'],
+    'datasource.databases', 'rename_database returns a datasource.databases row');
+SELECT function_returns('datasource', 'drop_database', ARRAY['text', 'boolean'],
+    'void', 'drop_database returns void');
+SELECT function_returns('datasource', 'validate_databases', ARRAY['text[]'],
+    'record', 'validate_databases returns one record');
+SELECT function_returns('datasource', 'export_config', ARRAY[]::name[],
+    'jsonb', 'export_config returns jsonb');
+SELECT function_returns('datasource', 'apply_config', ARRAY['jsonb', 'boolean'],
+    'setof record', 'apply_config returns a set of records');
+SELECT function_returns('datasource', 'pg_datasource_validator', ARRAY['text[]', 'oid'],
+    'void', 'pg_datasource_validator returns void');
+
+SELECT volatility_is('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
+    'volatile', 'create_source is volatile');
+SELECT volatility_is('datasource', 'alter_source', ARRAY['text', 'text', 'boolean', 'boolean', 'text'],
+    'volatile', 'alter_source is volatile');
+SELECT volatility_is('datasource', 'drop_source', ARRAY['text', 'boolean'],
+    'volatile', 'drop_source is volatile');
+SELECT volatility_is('datasource', 'create_database', ARRAY['text', 'text', 'text', 'boolean', 'boolean', 'text'],
+    'volatile', 'create_database is volatile');
+SELECT volatility_is('datasource', 'alter_database', ARRAY['text', 'text', 'text', 'boolean', 'text'],
+    'volatile', 'alter_database is volatile');
+SELECT volatility_is('datasource', 'rename_database', ARRAY['text', 'text'],
+    'volatile', 'rename_database is volatile');
+SELECT volatility_is('datasource', 'drop_database', ARRAY['text', 'boolean'],
+    'volatile', 'drop_database is volatile');
+SELECT volatility_is('datasource', 'validate_databases', ARRAY['text[]'],
+    'stable', 'validate_databases is stable');
+SELECT volatility_is('datasource', 'export_config', ARRAY[]::name[],
+    'stable', 'export_config is stable');
+SELECT volatility_is('datasource', 'apply_config', ARRAY['jsonb', 'boolean'],
+    'volatile', 'apply_config is volatile');
+SELECT volatility_is('datasource', 'pg_datasource_validator', ARRAY['text[]', 'oid'],
+    'volatile', 'pg_datasource_validator is volatile');
+
+-- NULL arguments must reach the C code (which raises 22004), so no
+-- registry function may be STRICT; none may be SECURITY DEFINER either
+-- (the C switches to the table owner only for its own fixed writes)
+SELECT is(
+    (SELECT array_agg(p.proname::text ORDER BY p.proname)
+       FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace AND p.proisstrict),
+    ARRAY['pg_datasource_validator'],
+    'only the wrapper validator is STRICT');
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace AND p.prosecdef),
+    0, 'no function in schema datasource is SECURITY DEFINER');
+SELECT is(
+    (SELECT array_agg(DISTINCT l.lanname::text)
+       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+      WHERE p.pronamespace = 'datasource'::regnamespace),
+    ARRAY['c'], 'every function in schema datasource is written in C');
+
+-- the argument names and defaults of the public contract
+SELECT is(pg_get_function_arguments('datasource.create_source(text,text,boolean,text)'::regprocedure),
+    'name text, server text DEFAULT NULL::text, read_only boolean DEFAULT false, description text DEFAULT NULL::text',
+    'create_source argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.alter_source(text,text,boolean,boolean,text)'::regprocedure),
+    'name text, server text DEFAULT NULL::text, read_only boolean DEFAULT NULL::boolean, enabled boolean DEFAULT NULL::boolean, description text DEFAULT NULL::text',
+    'alter_source argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.drop_source(text,boolean)'::regprocedure),
+    'name text, cascade boolean DEFAULT false',
+    'drop_source argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.create_database(text,text,text,boolean,boolean,text)'::regprocedure),
+    'name text, source text DEFAULT ''local''::text, schema_name text DEFAULT NULL::text, create_schema boolean DEFAULT true, read_only boolean DEFAULT false, description text DEFAULT NULL::text',
+    'create_database argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.alter_database(text,text,text,boolean,text)'::regprocedure),
+    'name text, source text DEFAULT NULL::text, schema_name text DEFAULT NULL::text, read_only boolean DEFAULT NULL::boolean, description text DEFAULT NULL::text',
+    'alter_database argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.rename_database(text,text)'::regprocedure),
+    'name text, new_name text',
+    'rename_database argument names');
+SELECT is(pg_get_function_arguments('datasource.drop_database(text,boolean)'::regprocedure),
+    'name text, drop_schema boolean DEFAULT false',
+    'drop_database argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.validate_databases(text[])'::regprocedure),
+    'names text[], OUT valid boolean, OUT datasource text, OUT error text',
+    'validate_databases arguments and result columns');
+SELECT is(pg_get_function_arguments('datasource.apply_config(jsonb,boolean)'::regprocedure),
+    'config jsonb, dry_run boolean DEFAULT false',
+    'apply_config argument names and defaults');
+SELECT is(pg_get_function_result('datasource.apply_config(jsonb,boolean)'::regprocedure),
+    'TABLE(action text, object text, detail text)',
+    'apply_config result columns');
+
+-- ------------------------------------------------------------ the wrapper
+SELECT is(
+    (SELECT fdwvalidator::regprocedure::text FROM pg_foreign_data_wrapper
+      WHERE fdwname = 'pg_datasource'),
+    'datasource.pg_datasource_validator(text[],oid)',
+    'foreign-data wrapper pg_datasource exists with its validator');
+SELECT is(
+    (SELECT fdwhandler FROM pg_foreign_data_wrapper WHERE fdwname = 'pg_datasource'),
+    0::oid, 'the wrapper has no handler (servers are datasources, not foreign tables)');
+
+-- every installed object belongs to the extension (pg_dump, DROP EXTENSION)
+SELECT is(
+    (SELECT count(*)::int FROM pg_depend d
+      WHERE d.refclassid = 'pg_extension'::regclass
+        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_datasource')
+        AND d.deptype = 'e'
+        AND ((d.classid = 'pg_class'::regclass AND d.objid IN (
+                'datasource.sources'::regclass, 'datasource.databases'::regclass,
+                'datasource.source_info'::regclass, 'datasource.database_info'::regclass))
+          OR (d.classid = 'pg_foreign_data_wrapper'::regclass AND d.objid =
+                (SELECT oid FROM pg_foreign_data_wrapper WHERE fdwname = 'pg_datasource')))),
+    5, 'tables, views and wrapper are members of the extension');
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                           AND d.deptype = 'e'
+                           AND d.refobjid = (SELECT oid FROM pg_extension
+                                              WHERE extname = 'pg_datasource'))),
+    0, 'every function in schema datasource is a member of the extension');
+
+-- ------------------------------------------------------------ seeded state
+SELECT results_eq(
+    $$SELECT name, server, enabled, read_only, description, created_by FROM datasource.sources$$,
+    $$VALUES ('local'::text, NULL::text, true, false, 'this database'::text, 'pg_datasource'::text)$$,
+    'the registry starts with exactly the local datasource');
+SELECT is((SELECT count(*)::int FROM datasource.databases), 0,
+    'the registry starts with no logical databases');
+SELECT results_eq(
+    $$SELECT name, server, host, port, dbname, enabled, read_only, databases FROM datasource.source_info$$,
+    $$VALUES ('local'::text, NULL::text, NULL::text, NULL::text, NULL::text, true, false, 0::bigint)$$,
+    'source_info shows the local datasource with no server and no databases');
+
+-- ------------------------------------------------------------ config tables
+SELECT set_eq(
+    $$SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'pg_datasource'$$,
+    $$VALUES ('datasource.sources'::regclass::oid), ('datasource.databases'::regclass::oid)$$,
+    'sources and databases are the extension''s configuration tables');
+SELECT results_eq(
+    $$SELECT c::regclass::text, cond COLLATE "default"
+        FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, cond)
+       WHERE e.extname = 'pg_datasource' ORDER BY 1$$,
+    $$VALUES ('datasource.databases'::text, ''::text),
+             ('datasource.sources', 'WHERE name OPERATOR(pg_catalog.<>) ''local''')$$,
+    'pg_dump filters: every logical database, every datasource except local');
+
+-- the dump condition of sources, applied, keeps a registered datasource and
+-- leaves out local
+CREATE SERVER tap01_srv FOREIGN DATA WRAPPER pg_datasource
+    OPTIONS (host '127.0.0.1', port '1', dbname 'tap');
+SELECT is((datasource.create_source('tap01_branch', 'tap01_srv')).name, 'tap01_branch',
+    'a remote datasource can be registered (registry only, no connection)');
+SELECT results_eq(
+    (SELECT 'SELECT name FROM datasource.sources ' || u.cond || ' ORDER BY name'
+       FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, cond)
+      WHERE e.extname = 'pg_datasource' AND u.c = 'datasource.sources'::regclass),
+    $$VALUES ('tap01_branch'::text)$$,
+    'the dump condition of sources selects the registered datasource and not local');
+SELECT results_eq(
+    $$SELECT name, server, host, port, dbname, enabled, read_only, databases
+        FROM datasource.source_info WHERE name = 'tap01_branch'$$,
+    $$VALUES ('tap01_branch'::text, 'tap01_srv'::text, '127.0.0.1'::text, '1'::text, 'tap'::text,
+              true, false, 0::bigint)$$,
+    'source_info shows the server''s host, port and dbname');
+
+-- a logical database shows in database_info with its effective read-only flag
+SELECT is((datasource.create_database('tap01_db', read_only => false)).schema_name, 'tap01_db',
+    'create_database maps a logical database to a schema of the same name');
+SELECT is((datasource.alter_source('local', read_only => true)).read_only, true,
+    'the local datasource can be made read-only');
+SELECT results_eq(
+    $$SELECT name, source, schema_name, host, read_only, enabled FROM datasource.database_info$$,
+    $$VALUES ('tap01_db'::text, 'local'::text, 'tap01_db'::text, NULL::text, true, true)$$,
+    'database_info: a database on a read-only datasource is read-only');
+SELECT is((SELECT databases FROM datasource.source_info WHERE name = 'local'), 1::bigint,
+    'source_info counts the logical databases of a datasource');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,245 @@
+-- 02_privileges: who may read and who may change the registry.
+--
+-- Everyone may read the registry and call validate_databases; every other
+-- function needs an explicit GRANT EXECUTE.  A role granted EXECUTE writes
+-- the registry although it has no INSERT/UPDATE/DELETE on the tables (the C
+-- writes as the table owner); what it does to schemas and servers is checked
+-- with its own privileges.  Roles created here vanish with the ROLLBACK.
+BEGIN;
+SELECT plan(70);
+
+-- ------------------------------------------------------------ PUBLIC
+SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute create_source');
+SELECT function_privs_are('datasource', 'alter_source', ARRAY['text', 'text', 'boolean', 'boolean', 'text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute alter_source');
+SELECT function_privs_are('datasource', 'drop_source', ARRAY['text', 'boolean'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute drop_source');
+SELECT function_privs_are('datasource', 'create_database', ARRAY['text', 'text', 'text', 'boolean', 'boolean', 'text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute create_database');
+SELECT function_privs_are('datasource', 'alter_database', ARRAY['text', 'text', 'text', 'boolean', 'text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute alter_database');
+SELECT function_privs_are('datasource', 'rename_database', ARRAY['text', 'text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute rename_database');
+SELECT function_privs_are('datasource', 'drop_database', ARRAY['text', 'boolean'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute drop_database');
+SELECT function_privs_are('datasource', 'validate_databases', ARRAY['text[]'],
+    'public', ARRAY['EXECUTE'], 'PUBLIC can execute validate_databases');
+SELECT function_privs_are('datasource', 'export_config', ARRAY[]::text[],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute export_config');
+SELECT function_privs_are('datasource', 'apply_config', ARRAY['jsonb', 'boolean'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute apply_config');
+SELECT function_privs_are('datasource', 'pg_datasource_validator', ARRAY['text[]', 'oid'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute pg_datasource_validator');
+-- a function added to the install script after its REVOKE ALL would keep
+-- PUBLIC's default EXECUTE: catch any such function
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.proname)
+       FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace
+        AND has_function_privilege('public', p.oid, 'EXECUTE')),
+    ARRAY['datasource.validate_databases(text[])'],
+    'validate_databases is the only function in schema datasource that PUBLIC may execute');
+
+SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.sources');
+SELECT table_privs_are('datasource', 'databases', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.databases');
+SELECT table_privs_are('datasource', 'source_info', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.source_info');
+SELECT table_privs_are('datasource', 'database_info', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.database_info');
+SELECT schema_privs_are('datasource', 'public', ARRAY['USAGE'],
+    'PUBLIC has USAGE but not CREATE on schema datasource');
+SELECT is(
+    (SELECT array_agg(c.relname::text ORDER BY c.relname)
+       FROM pg_class c
+      WHERE c.relnamespace = 'datasource'::regnamespace
+        AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+        AND (has_table_privilege('public', c.oid, 'INSERT')
+          OR has_table_privilege('public', c.oid, 'UPDATE')
+          OR has_table_privilege('public', c.oid, 'DELETE')
+          OR has_table_privilege('public', c.oid, 'TRUNCATE'))),
+    NULL, 'PUBLIC cannot write any table or view of schema datasource');
+
+-- a logical database and a server to look at and to try to change
+SELECT is((datasource.create_database('tap02_db')).name, 'tap02_db',
+    'the superuser creates a logical database');
+CREATE SERVER tap02_srv FOREIGN DATA WRAPPER pg_datasource
+    OPTIONS (host '127.0.0.1', port '1', dbname 'tap');
+CREATE SERVER tap02_srv2 FOREIGN DATA WRAPPER pg_datasource
+    OPTIONS (host '127.0.0.1', port '1', dbname 'tap2');
+
+-- ------------------------------------------------------------ a role with no grants
+CREATE ROLE tap02_reader NOLOGIN;
+SET ROLE tap02_reader;
+SELECT is(current_user::text, 'tap02_reader', 'now running as tap02_reader');
+SELECT results_eq($$SELECT name FROM datasource.sources ORDER BY name$$,
+    $$VALUES ('local'::text)$$, 'a role without grants reads datasource.sources');
+SELECT results_eq($$SELECT name, source, schema_name FROM datasource.databases$$,
+    $$VALUES ('tap02_db'::text, 'local'::text, 'tap02_db'::text)$$,
+    'a role without grants reads datasource.databases');
+SELECT results_eq($$SELECT name, databases FROM datasource.source_info$$,
+    $$VALUES ('local'::text, 1::bigint)$$, 'a role without grants reads source_info');
+SELECT results_eq($$SELECT name, source, read_only FROM datasource.database_info$$,
+    $$VALUES ('tap02_db'::text, 'local'::text, false)$$, 'a role without grants reads database_info');
+SELECT results_eq($$SELECT valid, datasource, error FROM datasource.validate_databases(ARRAY['tap02_db'])$$,
+    $$VALUES (true, 'local'::text, NULL::text)$$, 'a role without grants can call validate_databases');
+
+SELECT throws_ok($$SELECT datasource.create_database('tap02_x')$$, '42501',
+    'permission denied for function create_database',
+    'a role without grants cannot call create_database');
+SELECT throws_ok($$SELECT datasource.alter_database('tap02_db', read_only => true)$$, '42501', NULL,
+    'a role without grants cannot call alter_database');
+SELECT throws_ok($$SELECT datasource.rename_database('tap02_db', 'tap02_y')$$, '42501', NULL,
+    'a role without grants cannot call rename_database');
+SELECT throws_ok($$SELECT datasource.drop_database('tap02_db')$$, '42501',
+    'permission denied for function drop_database',
+    'a role without grants cannot call drop_database');
+SELECT throws_ok($$SELECT datasource.create_source('tap02_branch', 'tap02_srv')$$, '42501',
+    'permission denied for function create_source',
+    'a role without grants cannot call create_source');
+SELECT throws_ok($$SELECT datasource.alter_source('local', enabled => false)$$, '42501', NULL,
+    'a role without grants cannot call alter_source');
+SELECT throws_ok($$SELECT datasource.drop_source('local')$$, '42501', NULL,
+    'a role without grants cannot call drop_source');
+SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"databases": []}')$$, '42501',
+    'permission denied for function apply_config',
+    'a role without grants cannot call apply_config');
+SELECT throws_ok($$SELECT datasource.apply_config('{}', dry_run => true)$$, '42501', NULL,
+    'a role without grants cannot call apply_config even as a dry run');
+SELECT throws_ok($$SELECT datasource.export_config()$$, '42501',
+    'permission denied for function export_config',
+    'a role without grants cannot call export_config');
+SELECT throws_ok($$INSERT INTO datasource.databases (name, source, schema_name) VALUES ('tap02_z', 'local', 'tap02_z')$$,
+    '42501', NULL, 'a role without grants cannot INSERT into datasource.databases');
+SELECT throws_ok($$UPDATE datasource.sources SET enabled = false$$,
+    '42501', NULL, 'a role without grants cannot UPDATE datasource.sources');
+SELECT throws_ok($$DELETE FROM datasource.databases$$,
+    '42501', NULL, 'a role without grants cannot DELETE from datasource.databases');
+RESET ROLE;
+SELECT results_eq(
+    $$SELECT name, source, schema_name, read_only FROM datasource.databases$$,
+    $$VALUES ('tap02_db'::text, 'local'::text, 'tap02_db'::text, false)$$,
+    'the refused calls changed no logical database');
+SELECT results_eq(
+    $$SELECT name, enabled FROM datasource.sources$$,
+    $$VALUES ('local'::text, true)$$,
+    'the refused calls changed no datasource');
+
+-- ------------------------------------------------------------ a role granted create_database
+CREATE ROLE tap02_writer NOLOGIN;
+GRANT EXECUTE ON FUNCTION datasource.create_database(text, text, text, boolean, boolean, text)
+    TO tap02_writer;
+DO $$ BEGIN
+    EXECUTE format('GRANT CREATE ON DATABASE %I TO tap02_writer', current_database());
+END $$;
+SELECT function_privs_are('datasource', 'create_database', ARRAY['text', 'text', 'text', 'boolean', 'boolean', 'text'],
+    'tap02_writer', ARRAY['EXECUTE'], 'tap02_writer may execute create_database');
+SELECT table_privs_are('datasource', 'databases', 'tap02_writer', ARRAY['SELECT'],
+    'tap02_writer has no INSERT on datasource.databases');
+SELECT database_privs_are(current_database(), 'tap02_writer', ARRAY['CREATE', 'CONNECT', 'TEMPORARY'],
+    'tap02_writer may create schemas in this database');
+
+SET ROLE tap02_writer;
+SELECT results_eq(
+    $$SELECT name, source, schema_name, read_only, description, created_by
+        FROM datasource.create_database('tap02_wdb', description => 'made by the writer')$$,
+    $$VALUES ('tap02_wdb'::text, 'local'::text, 'tap02_wdb'::text, false,
+              'made by the writer'::text, 'tap02_writer'::text)$$,
+    'a role with EXECUTE and CREATE creates a logical database');
+SELECT throws_ok($$INSERT INTO datasource.databases (name, source, schema_name) VALUES ('tap02_z', 'local', 'tap02_z')$$,
+    '42501', NULL, 'the writer still cannot INSERT into the table directly');
+SELECT throws_ok($$SELECT datasource.drop_database('tap02_wdb')$$, '42501', NULL,
+    'EXECUTE on create_database does not allow drop_database');
+SELECT throws_ok($$SELECT datasource.create_database('tap02_db')$$, '42710', NULL,
+    'the writer gets the usual duplicate error for an existing name');
+SELECT is(current_user::text, 'tap02_writer',
+    'the role is unchanged after create_database (the owner switch is undone)');
+RESET ROLE;
+SELECT results_eq(
+    $$SELECT name, created_by FROM datasource.databases WHERE name = 'tap02_wdb'$$,
+    $$VALUES ('tap02_wdb'::text, 'tap02_writer'::text)$$,
+    'the row is stored and created_by records the writer role');
+SELECT schema_owner_is('tap02_wdb', 'tap02_writer',
+    'the schema created for the writer is owned by the writer');
+SELECT is(
+    (SELECT tableowner::text FROM pg_tables WHERE schemaname = 'datasource' AND tablename = 'databases'),
+    (SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'pg_datasource'),
+    'the registry table is still owned by the extension owner');
+
+-- ------------------------------------------------------------ a role without CREATE on the database
+CREATE ROLE tap02_nocreate NOLOGIN;
+GRANT EXECUTE ON FUNCTION datasource.create_database(text, text, text, boolean, boolean, text)
+    TO tap02_nocreate;
+SELECT database_privs_are(current_database(), 'tap02_nocreate', ARRAY['CONNECT', 'TEMPORARY'],
+    'tap02_nocreate may not create schemas in this database');
+CREATE SCHEMA tap02_existing;
+SET ROLE tap02_nocreate;
+SELECT throws_ok($$SELECT datasource.create_database('tap02_ndb')$$, '42501',
+    format('permission denied for database %s', current_database()),
+    'CREATE SCHEMA runs as the caller: without CREATE on the database it is refused');
+SELECT throws_ok($$SELECT datasource.create_database('tap02_ndb2', schema_name => 'tap02_newschema')$$,
+    '42501', NULL, 'also with an explicit schema name');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM datasource.databases WHERE name IN ('tap02_ndb', 'tap02_ndb2')), 0,
+    'no registry row was written for the refused calls');
+SELECT hasnt_schema('tap02_ndb', 'no schema tap02_ndb was created');
+SELECT hasnt_schema('tap02_newschema', 'no schema tap02_newschema was created');
+-- mapping an existing schema needs no CREATE: only the registry changes
+SET ROLE tap02_nocreate;
+SELECT results_eq(
+    $$SELECT name, schema_name, created_by
+        FROM datasource.create_database('tap02_adopt', schema_name => 'tap02_existing', create_schema => false)$$,
+    $$VALUES ('tap02_adopt'::text, 'tap02_existing'::text, 'tap02_nocreate'::text)$$,
+    'a role without CREATE may map an existing schema (create_schema => false)');
+SELECT throws_ok($$SELECT datasource.create_database('tap02_missing', create_schema => false)$$,
+    '3F000', NULL, 'a missing schema is reported, not created, with create_schema => false');
+RESET ROLE;
+SELECT schema_owner_is('tap02_existing', current_user,
+    'the adopted schema keeps its owner');
+
+-- ------------------------------------------------------------ USAGE on foreign servers
+CREATE ROLE tap02_srcadmin NOLOGIN;
+GRANT EXECUTE ON FUNCTION datasource.create_source(text, text, boolean, text) TO tap02_srcadmin;
+GRANT EXECUTE ON FUNCTION datasource.alter_source(text, text, boolean, boolean, text) TO tap02_srcadmin;
+SET ROLE tap02_srcadmin;
+SELECT throws_ok($$SELECT datasource.create_source('tap02_branch', 'tap02_srv')$$, '42501',
+    'permission denied for foreign server tap02_srv',
+    'create_source needs USAGE on the foreign server');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM datasource.sources WHERE name = 'tap02_branch'), 0,
+    'the refused create_source wrote nothing');
+GRANT USAGE ON FOREIGN SERVER tap02_srv TO tap02_srcadmin;
+SET ROLE tap02_srcadmin;
+SELECT results_eq(
+    $$SELECT name, server, created_by FROM datasource.create_source('tap02_branch', 'tap02_srv')$$,
+    $$VALUES ('tap02_branch'::text, 'tap02_srv'::text, 'tap02_srcadmin'::text)$$,
+    'with USAGE on the server the role registers it');
+SELECT throws_ok($$SELECT datasource.alter_source('tap02_branch', server => 'tap02_srv2')$$, '42501',
+    'permission denied for foreign server tap02_srv2',
+    'alter_source needs USAGE on the new foreign server');
+SELECT is((datasource.alter_source('tap02_branch', read_only => true)).read_only, true,
+    'alter_source without a server change needs no further privilege');
+SELECT throws_ok($$SELECT datasource.drop_source('tap02_branch')$$, '42501', NULL,
+    'EXECUTE on create_source and alter_source does not allow drop_source');
+RESET ROLE;
+SELECT results_eq(
+    $$SELECT name, server, read_only FROM datasource.sources WHERE name = 'tap02_branch'$$,
+    $$VALUES ('tap02_branch'::text, 'tap02_srv'::text, true)$$,
+    'the datasource kept its server after the refused change');
+
+-- ------------------------------------------------------------ export/apply need grants too
+CREATE ROLE tap02_operator NOLOGIN;
+GRANT EXECUTE ON FUNCTION datasource.export_config() TO tap02_operator;
+SET ROLE tap02_operator;
+SELECT is(jsonb_array_length(datasource.export_config() -> 'databases'), 3,
+    'with EXECUTE, export_config works for an ordinary role');
+SELECT throws_ok($$SELECT * FROM datasource.apply_config(datasource.export_config())$$, '42501', NULL,
+    'EXECUTE on export_config does not allow apply_config');
+RESET ROLE;
+
+SELECT is(current_user::text, session_user::text, 'back to the session user after RESET ROLE');
+
+SELECT * FROM finish();
+ROLLBACK;
