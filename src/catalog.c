@@ -47,8 +47,6 @@
 #include "pg_datasource.h"
 
 static Oid	ds_registry_relid(const char *relname);
-static int	ds_spi_connect(void);
-static void ds_spi_finish(int guc_level);
 static char *ds_spi_text(HeapTuple tup, TupleDesc desc, int col);
 static bool ds_spi_bool(HeapTuple tup, TupleDesc desc, int col);
 static List *ds_read_sources(const char *where, Datum arg);
@@ -191,7 +189,7 @@ ds_lock_registry(void)
  *		SPI_connect with search_path pinned to pg_catalog for our statements.
  *		Returns the GUC nest level to pass to ds_spi_finish.
  */
-static int
+int
 ds_spi_connect(void)
 {
 	int			level;
@@ -209,7 +207,7 @@ ds_spi_connect(void)
  * ds_spi_finish
  *		Undoes ds_spi_connect.
  */
-static void
+void
 ds_spi_finish(int guc_level)
 {
 	AtEOXact_GUC(true, guc_level);

@@ -38,7 +38,6 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
 
 #include "pg_datasource.h"
@@ -393,12 +392,7 @@ apply_config(PG_FUNCTION_ARGS)
 		int			level;
 		uint64		i;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		level = NewGUCNestLevel();
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
+		level = ds_spi_connect();
 		if (SPI_execute_with_args(servers_sql, 1, argtypes, args, NULL, true, 0)
 			!= SPI_OK_SELECT)
 			elog(ERROR, "could not plan servers");
@@ -427,8 +421,7 @@ apply_config(PG_FUNCTION_ARGS)
 			a = llast(plan);
 			a->ddl = SPI_getvalue(tup, desc, 5);
 		}
-		AtEOXact_GUC(true, level);
-		SPI_finish();
+		ds_spi_finish(level);
 		MemoryContextSwitchTo(callercxt);
 	}
 

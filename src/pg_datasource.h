@@ -59,6 +59,8 @@ extern void ds_define_gucs(void);
 extern void ds_check_name(DsNameKind kind, const char *name);
 extern const char *ds_name_kind_label(DsNameKind kind);
 extern void ds_lock_registry(void);
+extern int	ds_spi_connect(void);
+extern void ds_spi_finish(int guc_level);
 extern DsSource *ds_get_source(const char *name, bool missing_ok);
 extern DsDatabase *ds_get_database(const char *name, bool missing_ok);
 extern List *ds_list_sources(void);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Backend memory does not grow with use: 100k registry reads, 10k registry
+# writes, 10k failing calls and 300 remote round trips in one session, with
+# the backend's memory contexts measured before and after (after a warm-up,
+# so caches filled on first use do not count).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+
+DB=multi_memory
+L=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_LOCAL_HOST" -p "$PGDS_LOCAL_PORT" -U postgres)
+R=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_PORT" -U postgres)
+
+"${R[@]}" -d postgres -c "DROP DATABASE IF EXISTS memdb" -c "DROP ROLE IF EXISTS mem_owner" \
+	-c "CREATE ROLE mem_owner LOGIN PASSWORD 'mem-secret'" -c "CREATE DATABASE memdb OWNER mem_owner" >/dev/null
+"${L[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+"${L[@]}" -d "$DB" -c "CREATE EXTENSION pg_datasource" \
+	-c "CREATE SERVER memsrv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'memdb')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER memsrv OPTIONS (user 'mem_owner', password 'mem-secret')" \
+	-c "SELECT datasource.create_source('memsrv', 'memsrv')" \
+	-c "SELECT datasource.create_database('mem_db')" >/dev/null
+
+# one script, one backend: the workload twice (warm-up, then measured)
+work=$(mktemp)
+{
+	cat <<'SQL'
+DO $$
+BEGIN
+	FOR i IN 1..100000 LOOP
+		PERFORM datasource.validate_databases(ARRAY['mem_db']);
+	END LOOP;
+	FOR i IN 1..10000 LOOP
+		PERFORM datasource.alter_database('mem_db', read_only => (i % 2 = 0));
+	END LOOP;
+	FOR i IN 1..10000 LOOP
+		BEGIN
+			PERFORM datasource.create_database('mem_db');
+		EXCEPTION WHEN duplicate_object THEN NULL;
+		END;
+	END LOOP;
+END
+$$;
+SQL
+	for i in $(seq 150); do
+		echo "SELECT datasource.create_database('remote_db', 'memsrv') IS NOT NULL;"
+		echo "SELECT datasource.drop_database('remote_db', drop_schema => true) IS NULL;"
+	done
+} >"$work"
+out=$("${L[@]}" -d "$DB" -f - 2>&1 <<SQL
+\i $work
+SELECT sum(total_bytes) AS before_bytes FROM pg_backend_memory_contexts \gset
+\i $work
+SELECT sum(total_bytes) AS after_bytes FROM pg_backend_memory_contexts \gset
+SELECT 'growth ' || (:after_bytes - :before_bytes) || ' of ' || :before_bytes;
+SQL
+)
+rm -f "$work"
+growth=$(echo "$out" | sed -n 's/^growth \(-\?[0-9]*\) of \([0-9]*\)$/\1/p')
+base=$(echo "$out" | sed -n 's/^growth -\?[0-9]* of \([0-9]*\)$/\1/p')
+like "$growth" '^-?[0-9]+$' "the workload ran and was measured"
+[ -n "$growth" ] && [ "$growth" -lt 1048576 ]; ok $? "backend memory grew by less than 1 MB (${growth:-?} bytes over a base of ${base:-?})"
+is "$("${R[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")" "0" \
+	"no remote connection is left open"
+
+"${L[@]}" -d postgres -c "DROP DATABASE $DB" >/dev/null
+"${R[@]}" -d postgres -c "DROP DATABASE memdb" -c "DROP ROLE mem_owner" >/dev/null
+done_testing
