@@ -38,6 +38,10 @@ SELECT datasource.create_source('branch2', 'branch');
 SELECT name, host, port, dbname FROM datasource.source_info WHERE name = 'branch';
 SELECT name, read_only, enabled FROM datasource.alter_source('branch', read_only => true, enabled => false);
 
+-- a server in use cannot be dropped from under its datasource
+DROP SERVER branch CASCADE;
+SELECT count(*) AS server_kept FROM pg_foreign_server WHERE srvname = 'branch';
+
 -- a disabled or unreachable datasource: registry-only work is fine,
 -- anything that must reach the server says why it cannot
 SELECT datasource.create_database('branch_db', 'branch');

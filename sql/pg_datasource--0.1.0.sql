@@ -108,6 +108,39 @@ CREATE FOREIGN DATA WRAPPER pg_datasource
 COMMENT ON FOREIGN DATA WRAPPER pg_datasource IS
 	'remote PostgreSQL servers used as datasources by pg_datasource';
 
+/*
+ * A foreign server that a datasource uses cannot be dropped (DROP SERVER,
+ * DROP ... CASCADE, DROP OWNED): the datasource would point at nothing.
+ */
+CREATE FUNCTION datasource.guard_server_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT o.object_name AS server, s.name AS source
+		  FROM pg_event_trigger_dropped_objects() o
+		  JOIN datasource.sources s ON s.server = o.object_name
+		 WHERE o.object_type = 'server'
+	LOOP
+		RAISE EXCEPTION 'cannot drop server "%" because datasource "%" uses it',
+			r.server, r.source
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = format('Unregister it first: SELECT datasource.drop_source(%L);', r.source);
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION datasource.guard_server_drop() IS
+	'event trigger function: refuses to drop a foreign server that a datasource uses';
+
+CREATE EVENT TRIGGER datasource_guard_server_drop ON sql_drop
+	WHEN TAG IN ('DROP SERVER', 'DROP FOREIGN DATA WRAPPER', 'DROP OWNED')
+	EXECUTE FUNCTION datasource.guard_server_drop();
+
 /* Registry functions */
 CREATE FUNCTION datasource.create_source(
 	name text,
