@@ -50,6 +50,14 @@ SELECT * FROM datasource.apply_config('{"sources": [{"name": "local", "server": 
 SELECT * FROM datasource.apply_config('{"servers": [{"name": "s", "options": {"user": "x"}}]}');
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "source": "nowhere"}]}');
 SELECT * FROM datasource.apply_config('{"servers": [{"name": "s", "options": {"port": 5432}}]}');
+-- a datasource other than local needs a server; a database needs a datasource
+SELECT * FROM datasource.apply_config('{"sources": [{"name": "local"}, {"name": "depot_src"}]}', dry_run => true);
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "source": "nowhere"}]}', dry_run => true);
+SELECT * FROM datasource.apply_config('{"sources": [{"name": "local"}], "databases": [{"name": "a_db", "source": "branch"}]}', dry_run => true);
+-- an empty description is no description: applying twice settles
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "customer_db", "description": ""}, {"name": "accounts_db", "description": "ledgers"}]}');
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "customer_db", "description": ""}, {"name": "accounts_db", "description": ""}]}');
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "customer_db", "description": ""}, {"name": "accounts_db", "description": ""}]}');
 -- a failure late in the plan undoes the earlier steps
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "customer_db"}, {"name": "accounts_db"},
 	{"name": "fresh_db"}, {"name": "z_db", "schema_name": "customer_db"}]}');

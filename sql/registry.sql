@@ -43,6 +43,13 @@ SELECT datasource.create_database('ok_db', source => 'nowhere');
 SELECT datasource.create_database('ok_db', schema_name => 'acct');
 SELECT datasource.create_database('ok_db', create_schema => false);
 
+-- dollar signs and unreserved keywords are fine in names; reserved keywords are not
+SELECT name FROM datasource.create_database('ledger$2026', schema_name => 'ledger$2026');
+SELECT name FROM datasource.create_database('data');
+SELECT datasource.drop_database('ledger$2026', drop_schema => true);
+SELECT datasource.drop_database('data', drop_schema => true);
+SELECT datasource.create_database('table');
+
 -- a 63-byte name is fine
 SELECT length(name) FROM datasource.create_database(repeat('y', 63));
 SELECT datasource.drop_database(repeat('y', 63), drop_schema => true);
@@ -85,6 +92,13 @@ SELECT datasource.drop_database('customer_db', drop_schema => NULL);
 -- validate_databases
 SELECT * FROM datasource.validate_databases(ARRAY['customer_db']);
 SELECT * FROM datasource.validate_databases(ARRAY['customer_db', 'customer_db']);
+CREATE SCHEMA elsewhere;
+INSERT INTO datasource.sources (name, server) VALUES ('branch', 'branch_server');
+INSERT INTO datasource.databases (name, source, schema_name) VALUES ('branch_db', 'branch', 'elsewhere');
+SELECT * FROM datasource.validate_databases(ARRAY['customer_db', 'branch_db', 'customer_db']);
+DELETE FROM datasource.databases WHERE name = 'branch_db';
+DELETE FROM datasource.sources WHERE name = 'branch';
+DROP SCHEMA elsewhere;
 SELECT * FROM datasource.validate_databases(ARRAY['customer_db', 'missing_db']);
 SELECT * FROM datasource.validate_databases(ARRAY[]::text[]);
 SELECT * FROM datasource.validate_databases(NULL);

@@ -32,6 +32,8 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "common/keywords.h"
+#include "common/kwlookup.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -78,8 +80,8 @@ ds_name_kind_label(DsNameKind kind)
  *		Raises an error unless the name obeys the rules for its kind.
  *
  * Datasource and logical database names are used unquoted as qualifiers in
- * SQL, so they must be lower-case identifiers that need no quoting (not
- * keywords).  Schema and server names name existing objects, so upper case
+ * SQL, so they must be lower-case identifiers that are not keywords (other
+ * than unreserved ones, which PostgreSQL accepts as names).  Schema and server names name existing objects, so upper case
  * is allowed, but only identifier characters.  Every kind is at most
  * NAMEDATALEN - 1 bytes: longer names are rejected, never truncated.  The
  * caller has already rejected NULL.
@@ -91,6 +93,7 @@ ds_check_name(DsNameKind kind, const char *name)
 	bool		lower_only = (kind == DS_NAME_SOURCE || kind == DS_NAME_DATABASE);
 	size_t		len = strlen(name);
 	bool		has_upper = false;
+	int			kwnum;
 	const char *p;
 
 	if (len == 0)
@@ -137,7 +140,9 @@ ds_check_name(DsNameKind kind, const char *name)
 				errhint("Use \"%s\".", asc_tolower(name, len)));
 
 	/* a keyword would need quoting wherever the name is used as a qualifier */
-	if (lower_only && strcmp(quote_identifier(name), name) != 0)
+	kwnum = ScanKeywordLookup(name, &ScanKeywords);
+	if (lower_only && kwnum >= 0 &&
+		ScanKeywordCategories[kwnum] != UNRESERVED_KEYWORD)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_NAME),
 				errmsg("invalid %s name \"%s\"", label, name),

@@ -151,6 +151,7 @@ static const char *const servers_sql =
 "ORDER BY w.name";
 
 static char *ds_json_text(JsonbValue *v);
+static char *ds_nonempty_field(JsonbContainer *obj, const char *field);
 static bool ds_has_section(Jsonb *config, const char *section);
 static List *ds_config_rows(Jsonb *config, const char *section);
 static char *ds_change(char *detail, const char *field, const char *from,
@@ -266,6 +267,18 @@ ds_field(JsonbContainer *obj, const char *field)
 }
 
 /*
+ * ds_nonempty_field
+ *		A text field where "" means the same as null (descriptions).
+ */
+static char *
+ds_nonempty_field(JsonbContainer *obj, const char *field)
+{
+	char	   *s = ds_field(obj, field);
+
+	return (s == NULL || s[0] == '\0') ? NULL : s;
+}
+
+/*
  * ds_field_bool
  *		A boolean field, or the default when absent.
  */
@@ -366,11 +379,23 @@ apply_config(PG_FUNCTION_ARGS)
 		ds_check_name(DS_NAME_SERVER, ds_field(lfirst(lc), "name"));
 	foreach(lc, ds_config_rows(config, "sources"))
 	{
+		char	   *name = ds_field(lfirst(lc), "name");
 		char	   *server = ds_field(lfirst(lc), "server");
 
-		ds_check_name(DS_NAME_SOURCE, ds_field(lfirst(lc), "name"));
+		ds_check_name(DS_NAME_SOURCE, name);
 		if (server)
 			ds_check_name(DS_NAME_SERVER, server);
+		if (strcmp(name, DS_LOCAL_SOURCE) == 0 && server != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid config document: datasource \"%s\" cannot have a server",
+						   DS_LOCAL_SOURCE));
+		if (strcmp(name, DS_LOCAL_SOURCE) != 0 && server == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid config document: datasource \"%s\" needs a server", name),
+					errdetail("Every datasource other than \"%s\" is a foreign server of the %s wrapper.",
+							  DS_LOCAL_SOURCE, DS_WRAPPER));
 	}
 	foreach(lc, ds_config_rows(config, "databases"))
 	{
@@ -439,16 +464,11 @@ apply_config(PG_FUNCTION_ARGS)
 		want->server = ds_field(obj, "server");
 		want->enabled = ds_field_bool(obj, "enabled", true);
 		want->read_only = ds_field_bool(obj, "read_only", false);
-		want->description = ds_field(obj, "description");
+		want->description = ds_nonempty_field(obj, "description");
 		foreach(lc2, have)
 			if (strcmp(((DsSource *) lfirst(lc2))->name, want->name) == 0)
 				cur = lfirst(lc2);
 
-		if (strcmp(want->name, DS_LOCAL_SOURCE) == 0 && want->server != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("invalid config document: datasource \"%s\" cannot have a server",
-						   DS_LOCAL_SOURCE));
 		if (cur == NULL)
 		{
 			plan = ds_add_action(plan, STEP_CREATE_SOURCE, "create",
@@ -504,10 +524,22 @@ apply_config(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* 4. logical databases */
+	/* 4. logical databases, each on a datasource that exists after step 3 */
 	has_databases = ds_has_section(config, "databases");
 	{
 		List	   *dbs = ds_list_databases();
+		List	   *known = list_make1(DS_LOCAL_SOURCE);
+
+		if (has_sources)
+		{
+			foreach(lc, ds_config_rows(config, "sources"))
+				known = lappend(known, ds_field(lfirst(lc), "name"));
+		}
+		else
+		{
+			foreach(lc, have)
+				known = lappend(known, ((DsSource *) lfirst(lc))->name);
+		}
 
 		foreach(lc, ds_config_rows(config, "databases"))
 		{
@@ -524,10 +556,19 @@ apply_config(PG_FUNCTION_ARGS)
 			if (want->schema_name == NULL)
 				want->schema_name = want->name;
 			want->read_only = ds_field_bool(obj, "read_only", false);
-			want->description = ds_field(obj, "description");
+			want->description = ds_nonempty_field(obj, "description");
 			foreach(lc2, dbs)
 				if (strcmp(((DsDatabase *) lfirst(lc2))->name, want->name) == 0)
 					cur = lfirst(lc2);
+			foreach(lc2, known)
+				if (strcmp((char *) lfirst(lc2), want->source) == 0)
+					break;
+			if (lc2 == NULL)
+				ereport(ERROR,
+						errcode(ERRCODE_UNDEFINED_OBJECT),
+						errmsg("datasource \"%s\" does not exist", want->source),
+						errdetail("Logical database \"%s\" of the config document is on it.",
+								  want->name));
 
 			if (cur == NULL)
 			{

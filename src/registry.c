@@ -682,9 +682,18 @@ validate_databases(PG_FUNCTION_ARGS)
 	for (i = 0; i < nelems && error == NULL; i++)
 	{
 		char	   *name = TextDatumGetCString(elems[i]);
-		DsDatabase *db = ds_get_database(name, true);
+		DsDatabase *db;
 		DsSource   *src;
+		int			k;
 
+		/* a name given twice is looked at once */
+		for (k = 0; k < i; k++)
+			if (strcmp(TextDatumGetCString(elems[k]), name) == 0)
+				break;
+		if (k < i)
+			continue;
+
+		db = ds_get_database(name, true);
 		if (db == NULL)
 		{
 			error = psprintf("logical database \"%s\" does not exist", name);

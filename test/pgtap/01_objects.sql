@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(108);
+SELECT plan(117);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -169,10 +169,11 @@ SELECT is(
       WHERE p.pronamespace = 'datasource'::regnamespace AND p.prosecdef),
     0, 'no function in schema datasource is SECURITY DEFINER');
 SELECT is(
-    (SELECT array_agg(DISTINCT l.lanname::text)
+    (SELECT array_agg(p.proname::text || ' ' || l.lanname::text ORDER BY p.proname)
        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-      WHERE p.pronamespace = 'datasource'::regnamespace),
-    ARRAY['c'], 'every function in schema datasource is written in C');
+      WHERE p.pronamespace = 'datasource'::regnamespace AND l.lanname <> 'c'),
+    ARRAY['guard_server_drop plpgsql'],
+    'every function in schema datasource is written in C except the event trigger function');
 
 -- the argument names and defaults of the public contract
 SELECT is(pg_get_function_arguments('datasource.create_source(text,text,boolean,text)'::regprocedure),
@@ -215,6 +216,30 @@ SELECT is(
 SELECT is(
     (SELECT fdwhandler FROM pg_foreign_data_wrapper WHERE fdwname = 'pg_datasource'),
     0::oid, 'the wrapper has no handler (servers are datasources, not foreign tables)');
+
+-- the event trigger that keeps a datasource's server from being dropped
+SELECT has_function('datasource', 'guard_server_drop', ARRAY[]::name[],
+    'guard_server_drop() exists');
+SELECT function_returns('datasource', 'guard_server_drop', ARRAY[]::name[], 'event_trigger',
+    'guard_server_drop returns event_trigger');
+SELECT function_lang_is('datasource', 'guard_server_drop', ARRAY[]::name[], 'plpgsql',
+    'guard_server_drop is written in PL/pgSQL');
+SELECT is(
+    (SELECT proconfig FROM pg_proc WHERE oid = 'datasource.guard_server_drop()'::regprocedure),
+    ARRAY['search_path=pg_catalog, pg_temp'],
+    'guard_server_drop pins its search_path');
+SELECT results_eq(
+    $$SELECT evtevent::text COLLATE "default", evtfoid::regprocedure::text, evtenabled::text COLLATE "default", evttags::text[] COLLATE "default"
+        FROM pg_event_trigger WHERE evtname = 'datasource_guard_server_drop'$$,
+    $$VALUES ('sql_drop'::text, 'datasource.guard_server_drop()'::text, 'O'::text,
+              ARRAY['DROP SERVER', 'DROP FOREIGN DATA WRAPPER', 'DROP OWNED'])$$,
+    'event trigger datasource_guard_server_drop fires on sql_drop of servers, wrappers and DROP OWNED');
+SELECT is(
+    (SELECT count(*)::int FROM pg_depend d
+      WHERE d.classid = 'pg_event_trigger'::regclass AND d.deptype = 'e'
+        AND d.objid = (SELECT oid FROM pg_event_trigger WHERE evtname = 'datasource_guard_server_drop')
+        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_datasource')),
+    1, 'the event trigger is a member of the extension');
 
 -- every installed object belongs to the extension (pg_dump, DROP EXTENSION)
 SELECT is(
@@ -275,6 +300,13 @@ SELECT results_eq(
       WHERE e.extname = 'pg_datasource' AND u.c = 'datasource.sources'::regclass),
     $$VALUES ('tap01_branch'::text)$$,
     'the dump condition of sources selects the registered datasource and not local');
+SELECT throws_ok($$DROP SERVER tap01_srv$$, '2BP01',
+    'cannot drop server "tap01_srv" because datasource "tap01_branch" uses it',
+    'DROP SERVER of a server a datasource uses is refused');
+SELECT throws_ok($$DROP SERVER tap01_srv CASCADE$$, '2BP01', NULL,
+    'DROP SERVER ... CASCADE of a server a datasource uses is refused');
+CREATE SERVER tap01_unused FOREIGN DATA WRAPPER pg_datasource;
+SELECT lives_ok($$DROP SERVER tap01_unused$$, 'a server no datasource uses can be dropped');
 SELECT results_eq(
     $$SELECT name, server, host, port, dbname, enabled, read_only, databases
         FROM datasource.source_info WHERE name = 'tap01_branch'$$,

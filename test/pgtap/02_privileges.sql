@@ -6,7 +6,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(70);
+SELECT plan(77);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -31,6 +31,8 @@ SELECT function_privs_are('datasource', 'apply_config', ARRAY['jsonb', 'boolean'
     'public', ARRAY[]::text[], 'PUBLIC cannot execute apply_config');
 SELECT function_privs_are('datasource', 'pg_datasource_validator', ARRAY['text[]', 'oid'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute pg_datasource_validator');
+SELECT function_privs_are('datasource', 'guard_server_drop', ARRAY[]::text[],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute guard_server_drop');
 -- a function added to the install script after its REVOKE ALL would keep
 -- PUBLIC's default EXECUTE: catch any such function
 SELECT is(
@@ -229,11 +231,30 @@ SELECT results_eq(
     $$VALUES ('tap02_branch'::text, 'tap02_srv'::text, true)$$,
     'the datasource kept its server after the refused change');
 
+-- ------------------------------------------------------------ drop_database with drop_schema
+-- DROP SCHEMA runs as the caller: only the schema's owner may drop it
+GRANT EXECUTE ON FUNCTION datasource.drop_database(text, boolean) TO tap02_writer;
+SET ROLE tap02_writer;
+SELECT throws_ok($$SELECT datasource.drop_database('tap02_db', drop_schema => true)$$, '42501',
+    'must be owner of schema tap02_db',
+    'drop_schema => true on a schema the role does not own is refused');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM datasource.databases WHERE name = 'tap02_db'), 1,
+    'the refused drop left the registry row');
+SELECT has_schema('tap02_db', 'the refused drop left the schema');
+SET ROLE tap02_writer;
+SELECT lives_ok($$SELECT datasource.drop_database('tap02_wdb', drop_schema => true)$$,
+    'the writer drops its own logical database with its schema');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM datasource.databases WHERE name = 'tap02_wdb'), 0,
+    'the registry row of the dropped logical database is gone');
+SELECT hasnt_schema('tap02_wdb', 'its schema is gone');
+
 -- ------------------------------------------------------------ export/apply need grants too
 CREATE ROLE tap02_operator NOLOGIN;
 GRANT EXECUTE ON FUNCTION datasource.export_config() TO tap02_operator;
 SET ROLE tap02_operator;
-SELECT is(jsonb_array_length(datasource.export_config() -> 'databases'), 3,
+SELECT is(jsonb_array_length(datasource.export_config() -> 'databases'), 2,
     'with EXECUTE, export_config works for an ordinary role');
 SELECT throws_ok($$SELECT * FROM datasource.apply_config(datasource.export_config())$$, '42501', NULL,
     'EXECUTE on export_config does not allow apply_config');

@@ -11,7 +11,7 @@
 -- snapshot (and, for over-long names, one more is() that nothing was stored
 -- under the truncated name).
 BEGIN;
-SELECT plan(2000);
+SELECT plan(1137);
 
 -- ------------------------------------------------------------ fixture
 -- Remote datasources point at 127.0.0.1 port 1 where nothing listens: the
@@ -28,6 +28,8 @@ DO $$ BEGIN
     PERFORM datasource.create_database('tap03_db2');
 END $$;
 CREATE SCHEMA tap03_free;
+CREATE ROLE tap03_owner NOLOGIN;
+ALTER SERVER tap03_srv2 OWNER TO tap03_owner;
 -- a logical database on the remote datasource, written directly so that no
 -- connection is needed: it makes tap03_branch "in use"
 INSERT INTO datasource.databases (name, source, schema_name)
@@ -261,6 +263,14 @@ INSERT INTO cases (sql, state, msg, descr) VALUES
         'alter_source: local with a server -> 22023'),
     ($$SELECT * FROM datasource.apply_config('{"sources": [{"name": "local", "server": "tap03_srv_free"}]}')$$,
         '22023', NULL, 'apply_config: local with a server -> 22023'),
+    -- a foreign server a datasource uses cannot be dropped from under it
+    ($$DROP SERVER tap03_srv$$, '2BP01', NULL, 'DROP SERVER of a server in use -> 2BP01'),
+    ($$DROP SERVER IF EXISTS tap03_srv CASCADE$$, '2BP01', NULL, 'DROP SERVER IF EXISTS ... CASCADE of a server in use -> 2BP01'),
+    ($$DROP SERVER tap03_srv_free, tap03_srv2$$, '2BP01', NULL,
+        'DROP SERVER of an unused and a used server -> 2BP01, neither dropped'),
+    ($$DROP OWNED BY tap03_owner$$, '2BP01', NULL, 'DROP OWNED BY the owner of a server in use -> 2BP01'),
+    ($$DROP FOREIGN DATA WRAPPER pg_datasource CASCADE$$, '2BP01', NULL,
+        'DROP FOREIGN DATA WRAPPER pg_datasource CASCADE -> 2BP01'),
     -- a disabled remote datasource is refused before any connection
     ($$SELECT datasource.create_database('tap03_new_db', source => 'tap03_branch2')$$, '55000', NULL,
         'create_database on a disabled remote datasource -> 55000');
@@ -290,7 +300,7 @@ END $$;
 -- the disabled datasource of the last case
 SELECT is((datasource.alter_source('tap03_branch2', enabled => false)).enabled, false,
     'fixture: tap03_branch2 disabled');
-SELECT is((SELECT count(*)::int FROM pg_temp.cases), 510, 'fixture: 510 failing cases generated');
+SELECT is((SELECT count(*)::int FROM pg_temp.cases), 515, 'fixture: 515 failing cases generated');
 
 SELECT * FROM pg_temp.run_cases();
 
