@@ -23,7 +23,7 @@ REGRESS = registry fdw config
 PG_CPPFLAGS = -I$(libpq_srcdir)
 SHLIB_LINK += -lpq
 
-EXTRA_CLEAN = results regression.diffs regression.out test/isolation/output_iso
+EXTRA_CLEAN = build.log results regression.diffs regression.out test/isolation/output_iso
 
 # Warnings are errors only where `make test` asks for it, never in a plain build.
 TEST_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
@@ -54,8 +54,10 @@ deps:
 # servers, print "N passed, N failed".
 test: deps
 	@$(MAKE) --no-print-directory clean >/dev/null
-	@$(MAKE) --no-print-directory PG_CFLAGS="$(TEST_CFLAGS)"
-	@$(MAKE) --no-print-directory install >/dev/null
+	@echo "building with $(TEST_CFLAGS)"
+	@$(MAKE) --no-print-directory PG_CFLAGS="$(TEST_CFLAGS)" >build.log 2>&1 || { cat build.log; exit 1; }
+	@$(MAKE) --no-print-directory install >>build.log 2>&1 || { cat build.log; exit 1; }
+	@rm -f build.log
 	@REGRESS="$(REGRESS)" test/run.sh
 
 # Build, install, start the demo servers and load the demo.
