@@ -11,6 +11,7 @@ OBJS = \
 	src/catalog.o \
 	src/registry.o \
 	src/config.o \
+	src/validate.o \
 	src/fdw.o \
 	src/connection.o
 

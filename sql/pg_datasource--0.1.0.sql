@@ -261,3 +261,44 @@ GRANT USAGE ON SCHEMA datasource TO PUBLIC;
 GRANT SELECT ON datasource.sources, datasource.databases,
 	datasource.source_info, datasource.database_info TO PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.validate_databases(text[]) TO PUBLIC;
+
+/*
+ * Backends keep the registry in memory; this trigger tells them when it
+ * changes (a relcache invalidation of datasource.databases, sent at commit).
+ */
+CREATE FUNCTION datasource.registry_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'registry_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION datasource.registry_changed() IS
+	'trigger function: invalidates the registry cache of every backend';
+
+CREATE TRIGGER registry_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON datasource.sources
+	FOR EACH STATEMENT EXECUTE FUNCTION datasource.registry_changed();
+CREATE TRIGGER registry_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON datasource.databases
+	FOR EACH STATEMENT EXECUTE FUNCTION datasource.registry_changed();
+REVOKE ALL ON FUNCTION datasource.registry_changed() FROM PUBLIC;
+
+/* Validation of SQL text */
+CREATE FUNCTION datasource.validate(
+	query text,
+	database text DEFAULT NULL,
+	require_read_only boolean DEFAULT false,
+	OUT valid boolean,
+	OUT datasource text,
+	OUT databases text[],
+	OUT relations text[],
+	OUT command text,
+	OUT read_only boolean,
+	OUT error text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'validate'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.validate(text, text, boolean) IS
+	'what a statement touches (logical databases, relations, datasource) and whether it is strictly read-only';
+
+GRANT EXECUTE ON FUNCTION datasource.validate(text, text, boolean) TO PUBLIC;

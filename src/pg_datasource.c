@@ -32,5 +32,7 @@ void
 _PG_init(void)
 {
 	ds_define_gucs();
+	ds_cache_init();
+	ds_validate_init();
 	ds_connection_init();
 }

@@ -70,6 +70,11 @@ extern DsSource *ds_source_by_server(const char *server);
 extern ForeignServer *ds_lookup_server(const char *server);
 extern void ds_catalog_write(const char *sql, int nargs, Oid *argtypes,
 							 Datum *values, const char *nulls);
+extern void ds_cache_init(void);
+extern bool ds_cache_ensure(void);
+extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
+extern int	ds_cache_schema(const char *schema, const char *prefer,
+							DsDatabase **db, DsSource **source);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
 extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
@@ -92,6 +97,25 @@ extern void ds_do_drop_database(const char *name, bool drop_schema);
 
 /* in config.c */
 extern Datum ds_export_config_datum(void);
+
+/* in validate.c */
+typedef struct DsVerdict
+{
+	bool		valid;
+	bool		read_only;
+	char	   *datasource;		/* NULL when none or several */
+	char	  **dbs;			/* logical databases touched */
+	int			ndbs;
+	char	  **rels;			/* "db.relation" */
+	int			nrels;
+	char	   *command;		/* command tag; NULL when not parsed */
+	char	   *error;			/* why not valid */
+	char	   *not_ro;			/* why not read-only */
+} DsVerdict;
+
+extern void ds_validate_init(void);
+extern void ds_validate(const char *query, const char *database,
+						bool require_ro, DsVerdict *v);
 
 /* in fdw.c */
 extern bool ds_is_server_option(const char *keyword);

@@ -1,0 +1,1554 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.c
+ *		  What a SQL statement touches, and whether it is truly read-only.
+ *
+ * The text is parsed with the server's own raw parser (lexed with the
+ * session's standard_conforming_strings), never with patterns.  A walk over
+ * the raw parse tree collects every name that can point into a logical
+ * database: relations (including write targets, ONLY, TABLESAMPLE and
+ * 3-part names), 3- and 4-field column references, function names, type
+ * names and qualified operators.  raw_expression_tree_walker covers DML and
+ * expressions; utility statements are unwrapped here.  WITH scoping follows
+ * PostgreSQL: a CTE name shadows only unqualified relation names, a
+ * non-recursive CTE is not visible in its own body, later siblings see
+ * earlier ones, RECURSIVE makes all visible, and a nested WITH ends with its
+ * subquery.
+ *
+ * Qualifiers resolve to a logical database by name, then by the schema it
+ * maps to; pg_catalog and information_schema are the system; anything else
+ * makes the statement invalid.  Unqualified relations resolve in the target
+ * logical database, or through the session's search_path.
+ *
+ * read_only is strict: one SELECT/TABLE/VALUES (or EXPLAIN without ANALYZE
+ * of one) with no locking clause, no INTO, no data-modifying CTE, and only
+ * functions and operators that are not volatile (or volatile but on a short
+ * allow-list of side-effect-free builtins) and not on the deny-list of
+ * builtins whose effects PostgreSQL's own read-only mode does not stop.
+ *
+ * No I/O but catalog lookups: names come from the registry cache (catalog.c)
+ * and function/operator verdicts from a small backend-local cache keyed by
+ * role, search_path and name, reset on any pg_proc or pg_operator change.
+ *
+ * Memory: a validation allocates in a child context of the caller's, deleted
+ * before returning; results are copied out.
+ *
+ * IDENTIFICATION
+ *		  src/validate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "commands/dbcommands.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+#include "parser/gram.h"
+#include "tcop/utility.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(validate);
+
+/* the state of one walk */
+typedef struct DsWalk
+{
+	const char *target_source;	/* datasource of the target database */
+	DsDatabase *target;			/* the target logical database, or NULL */
+	List	   *dbs;			/* DsDatabase *, touched */
+	List	   *rels;			/* char *, "db.rel" */
+	List	   *scopes;			/* List of List of char *: visible CTEs */
+	List	   *funcs;			/* List *: FuncCall name lists */
+	List	   *opers;			/* List *: operator name lists */
+	char	   *error;			/* first reason the statement is invalid */
+	char	   *not_ro;			/* first reason it is not read-only */
+} DsWalk;
+
+/*
+ * Volatile builtins that have no side effects: they may appear in a
+ * read-only statement.
+ */
+static const char *const ro_allowed_volatile[] = {
+	"random", "gen_random_uuid", "clock_timestamp", "timeofday", NULL
+};
+
+/*
+ * Builtins that are not volatile, or whose volatility we do not trust, but
+ * that have effects or run SQL given as text: never read-only.
+ */
+static const char *const ro_denied[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"nextval", "currval", "setval", "lastval", "set_config", "setseed",
+	"txid_current", "pg_current_xact_id", "pg_notify", "pg_sleep",
+	"pg_sleep_for", "pg_sleep_until", "dblink", "dblink_exec",
+	"dblink_open", "dblink_fetch", "dblink_send_query", "ts_stat",
+	NULL
+};
+
+/* backend-local verdicts on function and operator names */
+typedef struct DsRoEntry
+{
+	uint32		key;			/* hash of role, search_path, kind, name */
+	char	   *reason;			/* NULL when read-only safe */
+} DsRoEntry;
+
+static HTAB *ro_cache = NULL;
+static MemoryContext ro_cache_cxt = NULL;
+
+static void ds_walk_stmt(Node *stmt, DsWalk *w);
+static bool ds_walker(Node *node, DsWalk *w);
+
+/*
+ * ds_fail / ds_not_ro
+ *		Records the first reason the statement is invalid / not read-only.
+ */
+static void
+ds_fail(DsWalk *w, char *reason)
+{
+	if (w->error == NULL)
+		w->error = reason;
+}
+
+static void
+ds_not_ro(DsWalk *w, char *reason)
+{
+	if (w->not_ro == NULL)
+		w->not_ro = reason;
+}
+
+/*
+ * ds_touch
+ *		Notes that a logical database is touched (once).
+ */
+static void
+ds_touch(DsWalk *w, DsDatabase *db)
+{
+	ListCell   *lc;
+
+	foreach(lc, w->dbs)
+		if (lfirst(lc) == db)
+			return;
+	w->dbs = lappend(w->dbs, db);
+}
+
+/*
+ * ds_note_relation
+ *		Adds "qualifier.relname" to the relations list (once).
+ */
+static void
+ds_note_relation(DsWalk *w, const char *qual, const char *relname)
+{
+	char	   *r = psprintf("%s.%s", qual, relname);
+	ListCell   *lc;
+
+	foreach(lc, w->rels)
+		if (strcmp((char *) lfirst(lc), r) == 0)
+			return;
+	w->rels = lappend(w->rels, r);
+}
+
+/* what a qualifier resolved to */
+typedef enum DsQual
+{
+	QUAL_NONE,					/* invalid: reason recorded */
+	QUAL_DB,
+	QUAL_SYSTEM
+} DsQual;
+
+/*
+ * ds_resolve_qualifier
+ *		Resolves a (catalog, schema) qualifier: a logical database by name,
+ *		then by its schema, then the system schemas.  Records the database
+ *		as touched; records an error and returns QUAL_NONE otherwise.
+ */
+static DsQual
+ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
+					 DsDatabase **dbp)
+{
+	DsDatabase *db;
+	DsSource   *src;
+	int			n;
+
+	if (catalog != NULL)
+	{
+		char	   *current = get_database_name(MyDatabaseId);
+
+		if (current == NULL || strcmp(catalog, current) != 0)
+		{
+			ds_fail(w, psprintf("cross-database reference \"%s.%s\": the catalog part must be the current database",
+								catalog, schema));
+			return QUAL_NONE;
+		}
+	}
+
+	db = ds_cache_database(schema, &src);
+	if (db == NULL)
+	{
+		n = ds_cache_schema(schema, w->target_source, &db, &src);
+		if (n > 1)
+		{
+			ds_fail(w, psprintf("schema \"%s\" is mapped on several datasources; qualify with the logical database name",
+								schema));
+			return QUAL_NONE;
+		}
+		if (n == 0)
+			db = NULL;
+	}
+	if (db != NULL)
+	{
+		ds_touch(w, db);
+		if (dbp)
+			*dbp = db;
+		return QUAL_DB;
+	}
+	if (strcmp(schema, "pg_catalog") == 0 ||
+		strcmp(schema, "information_schema") == 0)
+		return QUAL_SYSTEM;
+
+	ds_fail(w, psprintf("unknown qualifier \"%s\": not a logical database or the schema of one",
+						schema));
+	return QUAL_NONE;
+}
+
+/*
+ * ds_cte_visible
+ *		Whether an unqualified name is a CTE in scope.
+ */
+static bool
+ds_cte_visible(DsWalk *w, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, w->scopes)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, (List *) lfirst(lc))
+			if (strcmp((char *) lfirst(lc2), name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * ds_ref_relation
+ *		A relation reference; ctes says whether CTE names can shadow it
+ *		(not for write targets).
+ */
+static void
+ds_ref_relation(DsWalk *w, RangeVar *rv, bool ctes)
+{
+	DsDatabase *db = NULL;
+
+	if (rv->schemaname != NULL)
+	{
+		switch (ds_resolve_qualifier(w, rv->catalogname, rv->schemaname, &db))
+		{
+			case QUAL_DB:
+				ds_note_relation(w, db->name, rv->relname);
+				break;
+			case QUAL_SYSTEM:
+				ds_note_relation(w, rv->schemaname, rv->relname);
+				break;
+			case QUAL_NONE:
+				break;
+		}
+		return;
+	}
+
+	if (ctes && ds_cte_visible(w, rv->relname))
+		return;
+
+	/* pg_catalog is searched first, whatever the path */
+	if (OidIsValid(get_relname_relid(rv->relname, PG_CATALOG_NAMESPACE)))
+	{
+		ds_note_relation(w, "pg_catalog", rv->relname);
+		return;
+	}
+
+	if (w->target != NULL)
+	{
+		ds_note_relation(w, w->target->name, rv->relname);
+		return;
+	}
+
+	/* no target: the session's search path, as the local server sees it */
+	{
+		List	   *path = fetch_search_path(false);
+		ListCell   *lc;
+
+		foreach(lc, path)
+		{
+			Oid			nsp = lfirst_oid(lc);
+			char	   *nspname;
+			DsDatabase *m;
+			DsSource   *src;
+
+			if (!OidIsValid(get_relname_relid(rv->relname, nsp)))
+				continue;
+			nspname = get_namespace_name(nsp);
+			if (nspname == NULL)
+				continue;
+			if (ds_cache_schema(nspname, DS_LOCAL_SOURCE, &m, &src) > 0 &&
+				strcmp(m->source, DS_LOCAL_SOURCE) == 0)
+			{
+				ds_touch(w, m);
+				ds_note_relation(w, m->name, rv->relname);
+			}
+			else
+				ds_fail(w, psprintf("relation \"%s\" is in schema \"%s\", which is not a logical database",
+									rv->relname, nspname));
+			return;
+		}
+		ds_fail(w, psprintf("relation \"%s\" does not resolve to a logical database: name one, or qualify it",
+							rv->relname));
+	}
+}
+
+/*
+ * ds_qualified_name
+ *		For a dotted name list (schema.name or catalog.schema.name), resolves
+ *		its qualifier.  Returns false when the list is not qualified.
+ */
+static bool
+ds_qualified_name(DsWalk *w, List *names)
+{
+	int			n = list_length(names);
+	const char *catalog = NULL;
+	const char *schema;
+
+	if (n < 2)
+		return false;
+	if (n > 3)
+	{
+		ds_fail(w, psprintf("improper qualified name (too many dotted names): %s",
+							NameListToString(names)));
+		return true;
+	}
+	if (n == 3)
+		catalog = strVal(linitial(names));
+	schema = strVal(list_nth(names, n - 2));
+	(void) ds_resolve_qualifier(w, catalog, schema, NULL);
+	return true;
+}
+
+/*
+ * ds_walk_with
+ *		Walks a statement that has a WITH clause: its CTEs with the scoping
+ *		rules, then the statement itself with all CTEs visible.  The WITH
+ *		clause is detached while the rest is walked and put back after.
+ */
+static void
+ds_walk_with(Node *stmt, WithClause **withp, DsWalk *w)
+{
+	WithClause *with = *withp;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, with->ctes)
+		names = lappend(names, ((CommonTableExpr *) lfirst(lc))->ctename);
+
+	foreach(lc, with->ctes)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+		List	   *visible;
+
+		if (cte->ctequery != NULL && !IsA(cte->ctequery, SelectStmt))
+			ds_not_ro(w, psprintf("WITH query \"%s\" modifies data", cte->ctename));
+
+		if (with->recursive)
+			visible = names;
+		else
+			visible = list_copy_head(names, foreach_current_index(lc));
+		w->scopes = lcons(visible, w->scopes);
+		ds_walk_stmt(cte->ctequery, w);
+		w->scopes = list_delete_first(w->scopes);
+	}
+
+	*withp = NULL;
+	w->scopes = lcons(names, w->scopes);
+	ds_walk_stmt(stmt, w);
+	w->scopes = list_delete_first(w->scopes);
+	*withp = with;
+}
+
+/*
+ * ds_walker
+ *		raw_expression_tree_walker callback: reads the names of the nodes it
+ *		is shown and decides how to go on.
+ */
+static bool
+ds_walker(Node *node, DsWalk *w)
+{
+	if (node == NULL)
+		return false;
+	check_stack_depth();
+
+	switch (nodeTag(node))
+	{
+		case T_RangeVar:
+			ds_ref_relation(w, (RangeVar *) node, true);
+			return false;
+
+		case T_ColumnRef:
+			{
+				ColumnRef  *cr = (ColumnRef *) node;
+				int			n = list_length(cr->fields);
+
+				/* schema.table.col, catalog.schema.table.col (or .*) */
+				if (n >= 3 && IsA(linitial(cr->fields), String) &&
+					IsA(lsecond(cr->fields), String))
+				{
+					if (n == 3)
+						(void) ds_resolve_qualifier(w, NULL,
+													strVal(linitial(cr->fields)),
+													NULL);
+					else if (n == 4 && IsA(lthird(cr->fields), String))
+						(void) ds_resolve_qualifier(w, strVal(linitial(cr->fields)),
+													strVal(lsecond(cr->fields)),
+													NULL);
+					else
+						ds_fail(w, psprintf("improper qualified name (too many dotted names): %s",
+											NameListToString(cr->fields)));
+				}
+				return false;
+			}
+
+		case T_FuncCall:
+			{
+				FuncCall   *fc = (FuncCall *) node;
+
+				(void) ds_qualified_name(w, fc->funcname);
+				w->funcs = lappend(w->funcs, fc->funcname);
+				break;
+			}
+
+		case T_TypeName:
+			{
+				TypeName   *tn = (TypeName *) node;
+
+				if (tn->pct_type)
+				{
+					/* [schema.]table.column%TYPE */
+					if (list_length(tn->names) >= 3)
+						(void) ds_qualified_name(w, list_copy_head(tn->names,
+																   list_length(tn->names) - 1));
+				}
+				else
+					(void) ds_qualified_name(w, tn->names);
+				break;
+			}
+
+		case T_A_Expr:
+			{
+				A_Expr	   *ae = (A_Expr *) node;
+
+				if (ae->kind == AEXPR_OP || ae->kind == AEXPR_OP_ANY ||
+					ae->kind == AEXPR_OP_ALL)
+				{
+					(void) ds_qualified_name(w, ae->name);
+					w->opers = lappend(w->opers, ae->name);
+				}
+				break;
+			}
+
+		case T_SelectStmt:
+			{
+				SelectStmt *s = (SelectStmt *) node;
+
+				if (s->lockingClause != NIL)
+					ds_not_ro(w, pstrdup("a locking clause (FOR UPDATE/SHARE) locks rows"));
+				if (s->intoClause != NULL)
+					ds_not_ro(w, pstrdup("SELECT INTO creates a table"));
+				if (s->withClause != NULL)
+				{
+					ds_walk_with(node, &s->withClause, w);
+					return false;
+				}
+				break;
+			}
+
+		case T_InsertStmt:
+			{
+				InsertStmt *s = (InsertStmt *) node;
+				RangeVar   *target = s->relation;
+
+				if (s->withClause != NULL)
+				{
+					ds_walk_with(node, &s->withClause, w);
+					return false;
+				}
+				ds_ref_relation(w, target, false);
+				s->relation = NULL;
+				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
+				s->relation = target;
+				return false;
+			}
+
+		case T_UpdateStmt:
+			{
+				UpdateStmt *s = (UpdateStmt *) node;
+				RangeVar   *target = s->relation;
+
+				if (s->withClause != NULL)
+				{
+					ds_walk_with(node, &s->withClause, w);
+					return false;
+				}
+				ds_ref_relation(w, target, false);
+				s->relation = NULL;
+				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
+				s->relation = target;
+				return false;
+			}
+
+		case T_DeleteStmt:
+			{
+				DeleteStmt *s = (DeleteStmt *) node;
+				RangeVar   *target = s->relation;
+
+				if (s->withClause != NULL)
+				{
+					ds_walk_with(node, &s->withClause, w);
+					return false;
+				}
+				ds_ref_relation(w, target, false);
+				s->relation = NULL;
+				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
+				s->relation = target;
+				return false;
+			}
+
+		case T_MergeStmt:
+			{
+				MergeStmt  *s = (MergeStmt *) node;
+				RangeVar   *target = s->relation;
+
+				if (s->withClause != NULL)
+				{
+					ds_walk_with(node, &s->withClause, w);
+					return false;
+				}
+				ds_ref_relation(w, target, false);
+				s->relation = NULL;
+				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
+				s->relation = target;
+				return false;
+			}
+
+		case T_CommonTableExpr:
+			/* reached only through a WITH clause we did not detach */
+			return false;
+
+		default:
+			break;
+	}
+	return raw_expression_tree_walker(node, ds_walker, (void *) w);
+}
+
+/*
+ * ds_walk_stmt
+ *		Walks a DML statement or expression tree.
+ */
+static void
+ds_walk_stmt(Node *stmt, DsWalk *w)
+{
+	(void) ds_walker(stmt, w);
+}
+
+/*
+ * ds_walk_names
+ *		Resolves a list of dotted relation names (List of List of String), as
+ *		DROP TABLE and friends carry them.
+ */
+static void
+ds_walk_relation_names(DsWalk *w, List *objects)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+
+		ds_ref_relation(w, rv, false);
+	}
+}
+
+/*
+ * ds_option_true
+ *		Whether a boolean statement option is on, as defGetBoolean reads it
+ *		but never raising: an unreadable value counts as on (the cautious
+ *		answer for EXPLAIN's ANALYZE).
+ */
+static bool
+ds_option_true(DefElem *opt)
+{
+	bool		result;
+
+	if (opt->arg == NULL)
+		return true;
+	if (IsA(opt->arg, Integer))
+		return intVal(opt->arg) != 0;
+	if (IsA(opt->arg, String) && parse_bool(strVal(opt->arg), &result))
+		return result;
+	return true;
+}
+
+/*
+ * ds_walk_utility
+ *		Reads the names of a utility statement.  Returns false for statement
+ *		kinds whose names cannot be read (the statement is then invalid).
+ */
+static bool
+ds_walk_utility(Node *stmt, DsWalk *w)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_ExplainStmt:
+			{
+				ExplainStmt *e = (ExplainStmt *) stmt;
+				bool		analyze = false;
+
+				foreach(lc, e->options)
+				{
+					DefElem    *opt = lfirst(lc);
+
+					if (strcmp(opt->defname, "analyze") == 0)
+						analyze = ds_option_true(opt);
+				}
+				if (!IsA(e->query, SelectStmt))
+				{
+					if (IsA(e->query, InsertStmt) || IsA(e->query, UpdateStmt) ||
+						IsA(e->query, DeleteStmt) || IsA(e->query, MergeStmt))
+					{
+						ds_not_ro(w, pstrdup("EXPLAIN of a statement that modifies data"));
+						ds_walk_stmt(e->query, w);
+						return true;
+					}
+					/* EXPLAIN CREATE TABLE AS / EXECUTE / DECLARE */
+					ds_not_ro(w, pstrdup("EXPLAIN of a utility statement"));
+					return ds_walk_utility(e->query, w);
+				}
+				if (analyze)
+					ds_not_ro(w, pstrdup("EXPLAIN ANALYZE runs the statement"));
+				ds_walk_stmt(e->query, w);
+				return true;
+			}
+		case T_CopyStmt:
+			{
+				CopyStmt   *c = (CopyStmt *) stmt;
+
+				if (c->relation)
+					ds_ref_relation(w, c->relation, false);
+				if (c->query)
+					ds_walk_stmt(c->query, w);
+				if (c->whereClause)
+					ds_walk_stmt(c->whereClause, w);
+				return true;
+			}
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *c = (CreateTableAsStmt *) stmt;
+
+				ds_ref_relation(w, c->into->rel, false);
+				if (IsA(c->query, ExecuteStmt))
+					return false;
+				ds_walk_stmt(c->query, w);
+				return true;
+			}
+		case T_ViewStmt:
+			{
+				ViewStmt   *v = (ViewStmt *) stmt;
+
+				ds_ref_relation(w, v->view, false);
+				ds_walk_stmt(v->query, w);
+				return true;
+			}
+		case T_PrepareStmt:
+			{
+				PrepareStmt *p = (PrepareStmt *) stmt;
+
+				foreach(lc, p->argtypes)
+					ds_walk_stmt(lfirst(lc), w);
+				ds_walk_stmt(p->query, w);
+				return true;
+			}
+		case T_DeclareCursorStmt:
+			ds_walk_stmt(((DeclareCursorStmt *) stmt)->query, w);
+			return true;
+		case T_CallStmt:
+			ds_walk_stmt((Node *) ((CallStmt *) stmt)->funccall, w);
+			return true;
+		case T_CreateStmt:
+			{
+				CreateStmt *c = (CreateStmt *) stmt;
+
+				ds_ref_relation(w, c->relation, false);
+				foreach(lc, c->inhRelations)
+					ds_ref_relation(w, lfirst(lc), false);
+				if (c->ofTypename)
+					ds_walk_stmt((Node *) c->ofTypename, w);
+				foreach(lc, c->tableElts)
+				{
+					Node	   *elt = lfirst(lc);
+
+					if (IsA(elt, ColumnDef))
+					{
+						ColumnDef  *cd = (ColumnDef *) elt;
+						ListCell   *lc2;
+
+						ds_walk_stmt((Node *) cd->typeName, w);
+						foreach(lc2, cd->constraints)
+						{
+							Constraint *con = lfirst(lc2);
+
+							if (con->pktable)
+								ds_ref_relation(w, con->pktable, false);
+						}
+					}
+					else if (IsA(elt, Constraint) && ((Constraint *) elt)->pktable)
+						ds_ref_relation(w, ((Constraint *) elt)->pktable, false);
+					else if (IsA(elt, TableLikeClause))
+						ds_ref_relation(w, ((TableLikeClause *) elt)->relation, false);
+				}
+				foreach(lc, c->constraints)
+				{
+					Constraint *con = lfirst(lc);
+
+					if (con->pktable)
+						ds_ref_relation(w, con->pktable, false);
+				}
+				return true;
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *a = (AlterTableStmt *) stmt;
+
+				ds_ref_relation(w, a->relation, false);
+				foreach(lc, a->cmds)
+				{
+					AlterTableCmd *cmd = lfirst(lc);
+
+					if (cmd->def && IsA(cmd->def, ColumnDef))
+						ds_walk_stmt((Node *) ((ColumnDef *) cmd->def)->typeName, w);
+					else if (cmd->def && IsA(cmd->def, Constraint) &&
+							 ((Constraint *) cmd->def)->pktable)
+						ds_ref_relation(w, ((Constraint *) cmd->def)->pktable, false);
+				}
+				return true;
+			}
+		case T_IndexStmt:
+			ds_ref_relation(w, ((IndexStmt *) stmt)->relation, false);
+			return true;
+		case T_CreateSeqStmt:
+			ds_ref_relation(w, ((CreateSeqStmt *) stmt)->sequence, false);
+			return true;
+		case T_AlterSeqStmt:
+			ds_ref_relation(w, ((AlterSeqStmt *) stmt)->sequence, false);
+			return true;
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) stmt)->relations)
+				ds_ref_relation(w, lfirst(lc), false);
+			return true;
+		case T_LockStmt:
+			foreach(lc, ((LockStmt *) stmt)->relations)
+				ds_ref_relation(w, lfirst(lc), false);
+			return true;
+		case T_VacuumStmt:
+			foreach(lc, ((VacuumStmt *) stmt)->rels)
+			{
+				VacuumRelation *vr = lfirst(lc);
+
+				if (vr->relation)
+					ds_ref_relation(w, vr->relation, false);
+			}
+			return true;
+		case T_DropStmt:
+			{
+				DropStmt   *d = (DropStmt *) stmt;
+
+				switch (d->removeType)
+				{
+					case OBJECT_TABLE:
+					case OBJECT_VIEW:
+					case OBJECT_MATVIEW:
+					case OBJECT_SEQUENCE:
+					case OBJECT_INDEX:
+					case OBJECT_FOREIGN_TABLE:
+						ds_walk_relation_names(w, d->objects);
+						return true;
+					case OBJECT_TYPE:
+					case OBJECT_DOMAIN:
+						foreach(lc, d->objects)
+							ds_walk_stmt(lfirst(lc), w);
+						return true;
+					case OBJECT_FUNCTION:
+					case OBJECT_PROCEDURE:
+					case OBJECT_ROUTINE:
+					case OBJECT_AGGREGATE:
+						foreach(lc, d->objects)
+							(void) ds_qualified_name(w, ((ObjectWithArgs *) lfirst(lc))->objname);
+						return true;
+					case OBJECT_SCHEMA:
+						foreach(lc, d->objects)
+							(void) ds_resolve_qualifier(w, NULL, strVal(lfirst(lc)), NULL);
+						return true;
+					default:
+						return false;
+				}
+			}
+		case T_CreateFunctionStmt:
+			{
+				CreateFunctionStmt *f = (CreateFunctionStmt *) stmt;
+
+				(void) ds_qualified_name(w, f->funcname);
+				foreach(lc, f->parameters)
+					ds_walk_stmt((Node *) ((FunctionParameter *) lfirst(lc))->argType, w);
+				if (f->returnType)
+					ds_walk_stmt((Node *) f->returnType, w);
+				return true;
+			}
+		case T_CreateEnumStmt:
+			(void) ds_qualified_name(w, ((CreateEnumStmt *) stmt)->typeName);
+			return true;
+		case T_CompositeTypeStmt:
+			ds_ref_relation(w, ((CompositeTypeStmt *) stmt)->typevar, false);
+			return true;
+		case T_CreateDomainStmt:
+			(void) ds_qualified_name(w, ((CreateDomainStmt *) stmt)->domainname);
+			ds_walk_stmt((Node *) ((CreateDomainStmt *) stmt)->typeName, w);
+			return true;
+		case T_CommentStmt:
+			{
+				CommentStmt *c = (CommentStmt *) stmt;
+
+				if (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_VIEW ||
+					c->objtype == OBJECT_MATVIEW || c->objtype == OBJECT_SEQUENCE ||
+					c->objtype == OBJECT_INDEX)
+				{
+					ds_walk_relation_names(w, list_make1(c->object));
+					return true;
+				}
+				if (c->objtype == OBJECT_COLUMN)
+				{
+					List	   *names = (List *) c->object;
+
+					ds_walk_relation_names(w, list_make1(list_copy_head(names, list_length(names) - 1)));
+					return true;
+				}
+				return false;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *r = (RenameStmt *) stmt;
+
+				if (r->relation == NULL)
+					return false;
+				ds_ref_relation(w, r->relation, false);
+				return true;
+			}
+			/* statements that name no relation of a logical database */
+		case T_TransactionStmt:
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_DiscardStmt:
+		case T_DeallocateStmt:
+		case T_ClosePortalStmt:
+		case T_FetchStmt:
+		case T_NotifyStmt:
+		case T_ListenStmt:
+		case T_UnlistenStmt:
+		case T_CheckPointStmt:
+		case T_LoadStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * ds_ro_key
+ *		The cache key of a verdict on a name: the role and search_path decide
+ *		how an unqualified name resolves.
+ */
+static uint32
+ds_ro_key(char kind, List *names)
+{
+	StringInfoData buf;
+	uint32		h;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%c|%u|%s|%s", kind, GetUserId(),
+					 namespace_search_path ? namespace_search_path : "",
+					 NameListToString(names));
+	h = hash_bytes((unsigned char *) buf.data, buf.len);
+	pfree(buf.data);
+	return h;
+}
+
+/*
+ * ds_ro_cache_reset
+ *		Syscache callback: functions or operators changed.
+ */
+static void
+ds_ro_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (ro_cache_cxt != NULL)
+	{
+		MemoryContextReset(ro_cache_cxt);
+		ro_cache = NULL;
+	}
+}
+
+/*
+ * ds_validate_init
+ *		Registers the cache callbacks; called once from _PG_init.
+ */
+void
+ds_validate_init(void)
+{
+	CacheRegisterSyscacheCallback(PROCOID, ds_ro_cache_reset, (Datum) 0);
+	CacheRegisterSyscacheCallback(OPEROID, ds_ro_cache_reset, (Datum) 0);
+}
+
+/*
+ * ds_in_list
+ *		Whether name is in a NULL-terminated list.
+ */
+static bool
+ds_name_in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * ds_func_verdict
+ *		Why calling a function of that name may not be read-only, or NULL.
+ *		All candidates of the name are judged (overloads included), so the
+ *		answer does not depend on argument types.
+ */
+static char *
+ds_func_verdict(DsWalk *w, List *names)
+{
+	char	   *schema;
+	char	   *fname;
+	List	   *lookup = names;
+	FuncCandidateList cands;
+
+	if (list_length(names) == 3)
+		names = list_copy_tail(names, 1);	/* the catalog was checked */
+	if (list_length(names) > 2)
+		return psprintf("function %s cannot be checked", NameListToString(names));
+	DeconstructQualifiedName(names, &schema, &fname);
+	if (schema != NULL)
+	{
+		DsDatabase *db = NULL;
+		DsSource   *src;
+
+		db = ds_cache_database(schema, &src);
+		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
+			db = NULL;
+		if (db != NULL)
+		{
+			if (strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+				return psprintf("function %s is on a remote datasource and cannot be checked here",
+								NameListToString(names));
+			lookup = list_make2(makeString(db->schema_name), makeString(fname));
+		}
+	}
+	else if (w->target != NULL && strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
+	{
+		/* pg_catalog first, then the target's schema: as routing will run it */
+		cands = FuncnameGetCandidates(list_make2(makeString("pg_catalog"),
+												 makeString(fname)),
+									  -1, NIL, false, false, false, true);
+		if (cands == NULL)
+			lookup = list_make2(makeString(w->target->schema_name),
+								makeString(fname));
+	}
+
+	cands = FuncnameGetCandidates(lookup, -1, NIL, false, false, false, true);
+	if (cands == NULL)
+		return psprintf("function %s is not known here, so it cannot be shown to be read-only",
+						NameListToString(names));
+	for (; cands != NULL; cands = cands->next)
+	{
+		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(cands->oid));
+		Form_pg_proc proc;
+		char	   *reason = NULL;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
+			ds_name_in(ro_denied, NameStr(proc->proname)))
+			reason = psprintf("function %s has side effects", NameStr(proc->proname));
+		else if (proc->provolatile == PROVOLATILE_VOLATILE &&
+				 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
+				   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
+			reason = psprintf("function %s is volatile", NameStr(proc->proname));
+		ReleaseSysCache(tup);
+		if (reason)
+			return reason;
+	}
+	return NULL;
+}
+
+/*
+ * ds_oper_verdict
+ *		Why an operator of that name may not be read-only, or NULL: an
+ *		operator is as read-only as the functions behind it.
+ */
+static char *
+ds_oper_verdict(DsWalk *w, List *names)
+{
+	FuncCandidateList cands;
+	char	   *schema;
+	char	   *oname;
+	List	   *lookup = names;
+
+	if (list_length(names) > 2)
+		return psprintf("operator %s cannot be checked", NameListToString(names));
+	DeconstructQualifiedName(names, &schema, &oname);
+	if (schema != NULL && strcmp(schema, "pg_catalog") != 0)
+	{
+		DsDatabase *db = NULL;
+		DsSource   *src;
+
+		db = ds_cache_database(schema, &src);
+		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
+			db = NULL;
+		if (db == NULL || strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+			return psprintf("operator %s cannot be checked here", NameListToString(names));
+		lookup = list_make2(makeString(db->schema_name), makeString(oname));
+	}
+
+	cands = OpernameGetCandidates(lookup, '\0', true);
+	for (; cands != NULL; cands = cands->next)
+	{
+		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(cands->oid));
+		RegProcedure code;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		code = ((Form_pg_operator) GETSTRUCT(tup))->oprcode;
+		ReleaseSysCache(tup);
+		if (OidIsValid(code) && func_volatile(code) == PROVOLATILE_VOLATILE)
+			return psprintf("operator %s calls a volatile function", oname);
+	}
+	return NULL;
+}
+
+/*
+ * ds_cached_verdict
+ *		A function or operator verdict through the backend-local cache.
+ */
+static char *
+ds_cached_verdict(DsWalk *w, char kind, List *names)
+{
+	uint32		key = ds_ro_key(kind, names);
+	DsRoEntry  *e;
+	bool		found;
+	char	   *reason;
+
+	if (ro_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (ro_cache_cxt == NULL)
+			ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "pg_datasource read-only verdicts",
+												 ALLOCSET_SMALL_SIZES);
+		MemSet(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(DsRoEntry);
+		ctl.hcxt = ro_cache_cxt;
+		ro_cache = hash_create("pg_datasource read-only verdicts", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(ro_cache, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->reason ? pstrdup(e->reason) : NULL;
+
+	reason = (kind == 'f') ? ds_func_verdict(w, names) : ds_oper_verdict(w, names);
+
+	/* remote names depend on more than the key: do not cache those */
+	if (hash_get_num_entries(ro_cache) > 4096)
+		ds_ro_cache_reset((Datum) 0, 0, 0);
+	if (ro_cache == NULL)
+		return reason;
+	e = hash_search(ro_cache, &key, HASH_ENTER, &found);
+	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
+	return reason;
+}
+
+/*
+ * ds_long_candidate
+ *		A cheap scan for text that might hold an identifier longer than
+ *		NAMEDATALEN - 1 bytes: a run of that many identifier bytes (quotes
+ *		and single spaces inside a quoted name included).  False means there
+ *		is certainly none; true sends the text to ds_identifier_too_long.
+ */
+static bool
+ds_long_candidate(const char *query)
+{
+	const char *p;
+	int			run = 0;
+
+	for (p = query; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (isalnum(c) || c == '_' || c == '$' || c >= 0x80 || c == '"')
+		{
+			if (++run >= NAMEDATALEN)
+				return true;
+		}
+		else if (c != ' ' || run == 0)
+			run = 0;
+	}
+	return false;
+}
+
+/*
+ * ds_identifier_too_long
+ *		Lexes the text with the core scanner and returns the start of the
+ *		first identifier longer than NAMEDATALEN - 1 bytes (which the scanner
+ *		would silently truncate), or NULL.  The caller suppresses the
+ *		scanner's truncation notices.
+ */
+static char *
+ds_identifier_too_long(const char *query)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			tok;
+	char	   *volatile result = NULL;
+
+	scanner = scanner_init(query, &extra, &ScanKeywords, ScanKeywordTokens);
+	PG_TRY();
+	{
+		while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
+		{
+			const char *start = query + yylloc;
+			int			len = 0;
+
+			if (tok != IDENT)
+				continue;
+			if (*start == '"')
+			{
+				/* bytes between the quotes, "" counting once */
+				const char *q = start + 1;
+
+				while (*q)
+				{
+					if (*q == '"')
+					{
+						if (q[1] == '"')
+							q++;
+						else
+							break;
+					}
+					q++;
+					len++;
+				}
+			}
+			else
+			{
+				const char *q = start;
+
+				while (*q && (isalnum((unsigned char) *q) || *q == '_' ||
+							  *q == '$' || (unsigned char) *q >= 0x80))
+				{
+					q++;
+					len++;
+				}
+			}
+			if (len >= NAMEDATALEN)
+			{
+				result = pnstrdup(start, Min(len + 2, 80));
+				break;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		scanner_finish(scanner);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * ds_raw_parse
+ *		raw_parser, with a syntax error turned into a message (the server's
+ *		message and the 1-based position) instead of an error.
+ *
+ *		The raw parser holds no locks, buffers or other resources, so its
+ *		error can be caught without a subtransaction: only its memory (in
+ *		cxt) and the error state need cleaning up.  Cancels, shutdowns and
+ *		resource errors are rethrown.
+ */
+static List *
+ds_raw_parse(const char *query, MemoryContext cxt, char **error)
+{
+	List	   *volatile parsetree = NIL;
+
+	*error = NULL;
+	PG_TRY();
+	{
+		parsetree = raw_parser(query, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ||
+			edata->sqlerrcode == ERRCODE_STATEMENT_TOO_COMPLEX)
+			PG_RE_THROW();
+		FlushErrorState();
+		if (edata->cursorpos > 0)
+			*error = psprintf("%s at position %d", edata->message,
+							  edata->cursorpos);
+		else
+			*error = pstrdup(edata->message);
+		FreeErrorData(edata);
+		parsetree = NIL;
+	}
+	PG_END_TRY();
+	return parsetree;
+}
+
+/*
+ * ds_validate
+ *		Validates one text; fills *v (allocated in the caller's context).
+ *		Never raises for anything the text contains.
+ */
+void
+ds_validate(const char *query, const char *database, bool require_ro,
+			DsVerdict *v)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	DsWalk		w;
+	List	   *parsetree = NIL;
+	char	   *parse_error = NULL;
+	Node	   *stmt;
+	ListCell   *lc;
+	char	   *too_long;
+	bool		checked = false;	/* read-only fully judged */
+
+	MemSet(v, 0, sizeof(*v));
+	MemSet(&w, 0, sizeof(w));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_datasource validate",
+								ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+
+	if (!ds_cache_ensure())
+		elog(ERROR, "the pg_datasource registry is not available");
+
+	if (database != NULL)
+	{
+		DsSource   *src;
+
+		w.target = ds_cache_database(database, &src);
+		if (w.target == NULL)
+		{
+			ds_fail(&w, psprintf("logical database \"%s\" does not exist", database));
+			goto done;
+		}
+		w.target_source = w.target->source;
+		ds_touch(&w, w.target);
+	}
+
+	/*
+	 * An over-long identifier is an error here, never a silent truncation.
+	 * Only text that might hold one is lexed a second time, with the
+	 * scanner's truncation notices kept from the client.
+	 */
+	too_long = NULL;
+	if (ds_long_candidate(query))
+	{
+		int			level = NewGUCNestLevel();
+
+		(void) set_config_option("client_min_messages", "warning",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		too_long = ds_identifier_too_long(query);
+		parsetree = ds_raw_parse(query, cxt, &parse_error);
+		AtEOXact_GUC(true, level);
+	}
+	else
+		parsetree = ds_raw_parse(query, cxt, &parse_error);
+
+	if (parse_error != NULL)
+	{
+		ds_fail(&w, parse_error);
+		goto done;
+	}
+	if (parsetree == NIL)
+	{
+		ds_fail(&w, pstrdup("no statement"));
+		goto done;
+	}
+	if (list_length(parsetree) > 1)
+	{
+		ds_fail(&w, psprintf("several statements (%d): validate one at a time",
+							 list_length(parsetree)));
+		goto done;
+	}
+
+	stmt = ((RawStmt *) linitial(parsetree))->stmt;
+	v->command = pstrdup(GetCommandTagName(CreateCommandTag(stmt)));
+
+	if (too_long != NULL)
+	{
+		ds_fail(&w, psprintf("identifier %s... is too long: identifiers are at most %d bytes and are never truncated",
+							 too_long, NAMEDATALEN - 1));
+		goto done;
+	}
+
+	switch (nodeTag(stmt))
+	{
+		case T_SelectStmt:
+			ds_walk_stmt(stmt, &w);
+			break;
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+		case T_MergeStmt:
+			ds_not_ro(&w, psprintf("%s modifies data", v->command));
+			ds_walk_stmt(stmt, &w);
+			break;
+		case T_DoStmt:
+			ds_fail(&w, pstrdup("cannot validate DO statements: the code inside is not visible"));
+			break;
+		default:
+			if (!IsA(stmt, ExplainStmt))
+				ds_not_ro(&w, psprintf("%s is not a query", v->command));
+			if (!ds_walk_utility(stmt, &w))
+				ds_fail(&w, psprintf("cannot validate %s statements", v->command));
+			break;
+	}
+
+	/* functions and operators, only while the answer can still be yes */
+	checked = true;
+	if (w.not_ro == NULL)
+	{
+		foreach(lc, w.funcs)
+		{
+			char	   *reason = ds_cached_verdict(&w, 'f', lfirst(lc));
+
+			if (reason)
+			{
+				ds_not_ro(&w, reason);
+				break;
+			}
+		}
+	}
+	if (w.not_ro == NULL)
+	{
+		foreach(lc, w.opers)
+		{
+			char	   *reason = ds_cached_verdict(&w, 'o', lfirst(lc));
+
+			if (reason)
+			{
+				ds_not_ro(&w, reason);
+				break;
+			}
+		}
+	}
+
+done:
+	/* one datasource, enabled */
+	if (w.error == NULL && w.dbs != NIL)
+	{
+		DsDatabase *first = linitial(w.dbs);
+		bool		mixed = false;
+
+		foreach(lc, w.dbs)
+			if (strcmp(((DsDatabase *) lfirst(lc))->source, first->source) != 0)
+				mixed = true;
+		if (mixed)
+		{
+			StringInfoData msg;
+			List	   *seen = NIL;
+			ListCell   *lc2;
+
+			initStringInfo(&msg);
+			appendStringInfoString(&msg, "statement touches logical databases on different datasources: ");
+			foreach(lc, w.dbs)
+			{
+				const char *src = ((DsDatabase *) lfirst(lc))->source;
+				bool		first_of_src = true;
+				bool		done_src = false;
+
+				foreach(lc2, seen)
+					if (strcmp(lfirst(lc2), src) == 0)
+						done_src = true;
+				if (done_src)
+					continue;
+				seen = lappend(seen, (char *) src);
+				if (list_length(seen) > 1)
+					appendStringInfoString(&msg, "; ");
+				foreach(lc2, w.dbs)
+				{
+					DsDatabase *d = lfirst(lc2);
+
+					if (strcmp(d->source, src) != 0)
+						continue;
+					appendStringInfo(&msg, "%s%s", first_of_src ? "" : ", ", d->name);
+					first_of_src = false;
+				}
+				appendStringInfo(&msg, " on \"%s\"", src);
+			}
+			ds_fail(&w, msg.data);
+		}
+		else
+		{
+			DsSource   *src = NULL;
+
+			(void) ds_cache_database(first->name, &src);
+			if (src != NULL && !src->enabled)
+				ds_fail(&w, psprintf("datasource \"%s\" is disabled", src->name));
+		}
+	}
+
+	if (require_ro && w.error == NULL && (w.not_ro != NULL))
+		ds_fail(&w, psprintf("statement is not read-only: %s", w.not_ro));
+
+	/* copy the results out */
+	MemoryContextSwitchTo(callercxt);
+	v->valid = (w.error == NULL);
+	v->read_only = checked && w.not_ro == NULL;
+	v->error = w.error ? pstrdup(w.error) : NULL;
+	v->not_ro = w.not_ro ? pstrdup(w.not_ro) : NULL;
+	v->command = v->command ? pstrdup(v->command) : NULL;
+	if (w.dbs != NIL)
+	{
+		DsDatabase *first = linitial(w.dbs);
+
+		v->datasource = (w.error == NULL || strstr(w.error, "different datasources") == NULL)
+			? pstrdup(first->source) : NULL;
+	}
+	v->ndbs = list_length(w.dbs);
+	v->dbs = palloc0(sizeof(char *) * Max(v->ndbs, 1));
+	foreach(lc, w.dbs)
+		v->dbs[foreach_current_index(lc)] = pstrdup(((DsDatabase *) lfirst(lc))->name);
+	v->nrels = list_length(w.rels);
+	v->rels = palloc0(sizeof(char *) * Max(v->nrels, 1));
+	foreach(lc, w.rels)
+		v->rels[foreach_current_index(lc)] = pstrdup(lfirst(lc));
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * ds_cmp_cstr
+ *		qsort comparator for C strings.
+ */
+static int
+ds_cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * ds_text_array
+ *		A sorted text[] of C strings.
+ */
+static Datum
+ds_text_array(char **items, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	qsort(items, n, sizeof(char *), ds_cmp_cstr);
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * validate(query, database, require_read_only)
+ *		-> (valid, datasource, databases, relations, command, read_only, error)
+ */
+Datum
+validate(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	DsVerdict	v;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"query\" must not be null"));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"require_read_only\" must not be null"));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	ds_validate(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+				PG_GETARG_BOOL(2), &v);
+
+	values[0] = BoolGetDatum(v.valid);
+	if (v.datasource)
+		values[1] = CStringGetTextDatum(v.datasource);
+	else
+		nulls[1] = true;
+	values[2] = ds_text_array(v.dbs, v.ndbs);
+	values[3] = ds_text_array(v.rels, v.nrels);
+	if (v.command)
+		values[4] = CStringGetTextDatum(v.command);
+	else
+		nulls[4] = true;
+	values[5] = BoolGetDatum(v.read_only);
+	if (v.error)
+		values[6] = CStringGetTextDatum(v.error);
+	else
+		nulls[6] = true;
+
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
