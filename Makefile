@@ -13,7 +13,8 @@ OBJS = \
 	src/config.o \
 	src/validate.o \
 	src/fdw.o \
-	src/connection.o
+	src/connection.o \
+	src/hooks.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_datasource - control plane for logical databases"

@@ -15,11 +15,43 @@
 #include "postgres.h"
 
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "pg_datasource.h"
 
 /* seconds allowed for establishing a connection to a remote datasource */
 int			ds_connect_timeout = 10;
+
+/* enforcement by the hook (hooks.c) */
+int			ds_enforce = DS_ENFORCE_OFF;
+char	   *ds_allowed_databases = NULL;
+bool		ds_enforce_read_only = false;
+
+static const struct config_enum_entry enforce_options[] = {
+	{"off", DS_ENFORCE_OFF, false},
+	{"warn", DS_ENFORCE_WARN, false},
+	{"error", DS_ENFORCE_ERROR, false},
+	{NULL, 0, false}
+};
+
+/*
+ * check_allowed_databases
+ *		datasource.allowed_databases must be a comma-separated list of
+ *		names (checked at SET time, so enforcement never meets a bad list).
+ */
+static bool
+check_allowed_databases(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	bool		ok = SplitIdentifierString(raw, ',', &names);
+
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid: use comma-separated logical database names.");
+	list_free(names);
+	pfree(raw);
+	return ok;
+}
 
 /*
  * ds_define_gucs
@@ -39,6 +71,37 @@ ds_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("datasource.enforce",
+							 "Validates every statement of the session: off, warn or error.",
+							 "With warn or error, statements that are invalid, touch logical "
+							 "databases outside datasource.allowed_databases, or (with "
+							 "datasource.enforce_read_only) are not read-only get a warning or "
+							 "are refused. Needs the library loaded in the session.",
+							 &ds_enforce,
+							 DS_ENFORCE_OFF,
+							 enforce_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("datasource.allowed_databases",
+							   "Logical databases that statements may touch when datasource.enforce is on.",
+							   "A comma-separated list; empty allows every logical database.",
+							   &ds_allowed_databases,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_allowed_databases, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.enforce_read_only",
+							 "Refuses statements that are not strictly read-only when datasource.enforce is on.",
+							 NULL,
+							 &ds_enforce_read_only,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("datasource");
 }

@@ -35,4 +35,5 @@ _PG_init(void)
 	ds_cache_init();
 	ds_validate_init();
 	ds_connection_init();
+	ds_hooks_init();
 }

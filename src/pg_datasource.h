@@ -52,7 +52,17 @@ typedef enum DsNameKind
 } DsNameKind;
 
 /* in guc.c */
+typedef enum DsEnforce
+{
+	DS_ENFORCE_OFF,
+	DS_ENFORCE_WARN,
+	DS_ENFORCE_ERROR
+} DsEnforce;
+
 extern int	ds_connect_timeout;
+extern int	ds_enforce;
+extern char *ds_allowed_databases;
+extern bool ds_enforce_read_only;
 extern void ds_define_gucs(void);
 
 /* in catalog.c */
@@ -116,6 +126,9 @@ typedef struct DsVerdict
 extern void ds_validate_init(void);
 extern void ds_validate(const char *query, const char *database,
 						bool require_ro, DsVerdict *v);
+
+/* in hooks.c */
+extern void ds_hooks_init(void);
 
 /* in fdw.c */
 extern bool ds_is_server_option(const char *keyword);
