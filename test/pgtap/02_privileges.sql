@@ -40,8 +40,8 @@ SELECT is(
        FROM pg_proc p
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    ARRAY['datasource.validate_databases(text[])'],
-    'validate_databases is the only function in schema datasource that PUBLIC may execute');
+    ARRAY['datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
+    'validate and validate_databases are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');
