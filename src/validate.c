@@ -30,8 +30,9 @@
  * and function/operator verdicts from a small backend-local cache keyed by
  * role, search_path and name, reset on any pg_proc or pg_operator change.
  *
- * Memory: a validation allocates in a child context of the caller's, deleted
- * before returning; results are copied out.
+ * Memory: a validation works in a context of its own (one kept for the
+ * backend and reset after each call; nested calls get a temporary one) and
+ * copies its results into the caller's context.
  *
  * IDENTIFICATION
  *		  src/validate.c
@@ -81,6 +82,7 @@ typedef struct DsWalk
 	List	   *opers;			/* List *: operator name lists */
 	char	   *error;			/* first reason the statement is invalid */
 	char	   *not_ro;			/* first reason it is not read-only */
+	uint32		path_hash;		/* role and search_path, for ro_cache keys */
 } DsWalk;
 
 /*
@@ -117,6 +119,14 @@ typedef struct DsRoEntry
 
 static HTAB *ro_cache = NULL;
 static MemoryContext ro_cache_cxt = NULL;
+
+/* the work context of ds_validate, and how deep calls are nested */
+static MemoryContext validate_cxt = NULL;
+static int	validate_depth = 0;
+
+static void ds_validate_work(const char *query, const char *database,
+							 bool require_ro, DsVerdict *v, MemoryContext cxt,
+							 MemoryContext callercxt);
 
 static void ds_walk_stmt(Node *stmt, DsWalk *w);
 static bool ds_walker(Node *node, DsWalk *w);
@@ -894,20 +904,21 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 /*
  * ds_ro_key
  *		The cache key of a verdict on a name: the role and search_path decide
- *		how an unqualified name resolves.
+ *		how an unqualified name resolves, so they are part of it.  The
+ *		role/path part is hashed once per validation (w->path_hash).
  */
 static uint32
-ds_ro_key(char kind, List *names)
+ds_ro_key(DsWalk *w, char kind, List *names)
 {
-	StringInfoData buf;
-	uint32		h;
+	uint32		h = hash_combine(w->path_hash, (uint32) kind);
+	ListCell   *lc;
 
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%c|%u|%s|%s", kind, GetUserId(),
-					 namespace_search_path ? namespace_search_path : "",
-					 NameListToString(names));
-	h = hash_bytes((unsigned char *) buf.data, buf.len);
-	pfree(buf.data);
+	foreach(lc, names)
+	{
+		const char *part = strVal(lfirst(lc));
+
+		h = hash_combine(h, hash_bytes((const unsigned char *) part, strlen(part)));
+	}
 	return h;
 }
 
@@ -1074,7 +1085,7 @@ ds_oper_verdict(DsWalk *w, List *names)
 static char *
 ds_cached_verdict(DsWalk *w, char kind, List *names)
 {
-	uint32		key = ds_ro_key(kind, names);
+	uint32		key = ds_ro_key(w, kind, names);
 	DsRoEntry  *e;
 	bool		found;
 	char	   *reason;
@@ -1264,6 +1275,52 @@ ds_validate(const char *query, const char *database, bool require_ro,
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext cxt;
+
+	MemSet(v, 0, sizeof(*v));
+
+	/*
+	 * One work context kept for the backend and reset per call (cheaper than
+	 * creating one each time); a nested call gets a context of its own.
+	 */
+	if (validate_depth == 0)
+	{
+		if (validate_cxt == NULL)
+			validate_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "pg_datasource validate",
+												 ALLOCSET_DEFAULT_SIZES);
+		cxt = validate_cxt;
+	}
+	else
+		cxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pg_datasource nested validate",
+									ALLOCSET_DEFAULT_SIZES);
+	validate_depth++;
+	MemoryContextSwitchTo(cxt);
+
+	PG_TRY();
+	{
+		ds_validate_work(query, database, require_ro, v, cxt, callercxt);
+	}
+	PG_FINALLY();
+	{
+		validate_depth--;
+		MemoryContextSwitchTo(callercxt);
+		if (cxt == validate_cxt)
+			MemoryContextReset(cxt);
+		else
+			MemoryContextDelete(cxt);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * ds_validate_work
+ *		The body of ds_validate, running in the work context cxt.
+ */
+static void
+ds_validate_work(const char *query, const char *database, bool require_ro,
+				 DsVerdict *v, MemoryContext cxt, MemoryContext callercxt)
+{
 	DsWalk		w;
 	List	   *parsetree = NIL;
 	char	   *parse_error = NULL;
@@ -1272,12 +1329,7 @@ ds_validate(const char *query, const char *database, bool require_ro,
 	char	   *too_long;
 	bool		checked = false;	/* read-only fully judged */
 
-	MemSet(v, 0, sizeof(*v));
 	MemSet(&w, 0, sizeof(w));
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_datasource validate",
-								ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
 
 	if (!ds_cache_ensure())
 		elog(ERROR, "the pg_datasource registry is not available");
@@ -1368,6 +1420,14 @@ ds_validate(const char *query, const char *database, bool require_ro,
 
 	/* functions and operators, only while the answer can still be yes */
 	checked = true;
+	if (w.funcs != NIL || w.opers != NIL)
+	{
+		const char *path = namespace_search_path ? namespace_search_path : "";
+
+		w.path_hash = hash_combine(hash_uint32(GetUserId()),
+								   hash_bytes((const unsigned char *) path,
+											  strlen(path)));
+	}
 	if (w.not_ro == NULL)
 	{
 		foreach(lc, w.funcs)
@@ -1475,7 +1535,7 @@ done:
 	v->rels = palloc0(sizeof(char *) * Max(v->nrels, 1));
 	foreach(lc, w.rels)
 		v->rels[foreach_current_index(lc)] = pstrdup(lfirst(lc));
-	MemoryContextDelete(cxt);
+	MemoryContextSwitchTo(cxt);
 }
 
 /*
