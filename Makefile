@@ -12,6 +12,7 @@ OBJS = \
 	src/registry.o \
 	src/config.o \
 	src/validate.o \
+	src/readonly.o \
 	src/fdw.o \
 	src/connection.o \
 	src/hooks.o

@@ -123,9 +123,19 @@ typedef struct DsVerdict
 	char	   *not_ro;			/* why not read-only */
 } DsVerdict;
 
-extern void ds_validate_init(void);
 extern void ds_validate(const char *query, const char *database,
 						bool require_ro, DsVerdict *v);
+
+/* in readonly.c */
+typedef struct DsRoCtx
+{
+	DsDatabase *target;			/* the statement's target database, or NULL */
+	const char *target_source;	/* its datasource */
+	uint32		path_hash;		/* role and search_path */
+} DsRoCtx;
+
+extern void ds_readonly_init(void);
+extern char *ds_readonly_reason(DsRoCtx *w, char kind, List *names);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);

@@ -22,13 +22,10 @@
  *
  * read_only is strict: one SELECT/TABLE/VALUES (or EXPLAIN without ANALYZE
  * of one) with no locking clause, no INTO, no data-modifying CTE, and only
- * functions and operators that are not volatile (or volatile but on a short
- * allow-list of side-effect-free builtins) and not on the deny-list of
- * builtins whose effects PostgreSQL's own read-only mode does not stop.
+ * functions and operators that readonly.c finds safe.
  *
- * No I/O but catalog lookups: names come from the registry cache (catalog.c)
- * and function/operator verdicts from a small backend-local cache keyed by
- * role, search_path and name, reset on any pg_proc or pg_operator change.
+ * No I/O but catalog lookups: names come from the registry cache
+ * (catalog.c), function and operator verdicts from readonly.c.
  *
  * Memory: a validation works in a context of its own (one kept for the
  * backend and reset after each call; nested calls get a temporary one) and
@@ -82,43 +79,7 @@ typedef struct DsWalk
 	List	   *opers;			/* List *: operator name lists */
 	char	   *error;			/* first reason the statement is invalid */
 	char	   *not_ro;			/* first reason it is not read-only */
-	uint32		path_hash;		/* role and search_path, for ro_cache keys */
 } DsWalk;
-
-/*
- * Volatile builtins that have no side effects: they may appear in a
- * read-only statement.
- */
-static const char *const ro_allowed_volatile[] = {
-	"random", "gen_random_uuid", "clock_timestamp", "timeofday", NULL
-};
-
-/*
- * Builtins that are not volatile, or whose volatility we do not trust, but
- * that have effects or run SQL given as text: never read-only.
- */
-static const char *const ro_denied[] = {
-	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
-	"cursor_to_xml", "cursor_to_xmlschema",
-	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
-	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
-	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
-	"nextval", "currval", "setval", "lastval", "set_config", "setseed",
-	"txid_current", "pg_current_xact_id", "pg_notify", "pg_sleep",
-	"pg_sleep_for", "pg_sleep_until", "dblink", "dblink_exec",
-	"dblink_open", "dblink_fetch", "dblink_send_query", "ts_stat",
-	NULL
-};
-
-/* backend-local verdicts on function and operator names */
-typedef struct DsRoEntry
-{
-	uint32		key;			/* hash of role, search_path, kind, name */
-	char	   *reason;			/* NULL when read-only safe */
-} DsRoEntry;
-
-static HTAB *ro_cache = NULL;
-static MemoryContext ro_cache_cxt = NULL;
 
 /* the work context of ds_validate, and how deep calls are nested */
 static MemoryContext validate_cxt = NULL;
@@ -902,226 +863,6 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 }
 
 /*
- * ds_ro_key
- *		The cache key of a verdict on a name: the role and search_path decide
- *		how an unqualified name resolves, so they are part of it.  The
- *		role/path part is hashed once per validation (w->path_hash).
- */
-static uint32
-ds_ro_key(DsWalk *w, char kind, List *names)
-{
-	uint32		h = hash_combine(w->path_hash, (uint32) kind);
-	ListCell   *lc;
-
-	foreach(lc, names)
-	{
-		const char *part = strVal(lfirst(lc));
-
-		h = hash_combine(h, hash_bytes((const unsigned char *) part, strlen(part)));
-	}
-	return h;
-}
-
-/*
- * ds_ro_cache_reset
- *		Syscache callback: functions or operators changed.
- */
-static void
-ds_ro_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (ro_cache_cxt != NULL)
-	{
-		MemoryContextReset(ro_cache_cxt);
-		ro_cache = NULL;
-	}
-}
-
-/*
- * ds_validate_init
- *		Registers the cache callbacks; called once from _PG_init.
- */
-void
-ds_validate_init(void)
-{
-	CacheRegisterSyscacheCallback(PROCOID, ds_ro_cache_reset, (Datum) 0);
-	CacheRegisterSyscacheCallback(OPEROID, ds_ro_cache_reset, (Datum) 0);
-}
-
-/*
- * ds_in_list
- *		Whether name is in a NULL-terminated list.
- */
-static bool
-ds_name_in(const char *const *list, const char *name)
-{
-	for (; *list; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * ds_func_verdict
- *		Why calling a function of that name may not be read-only, or NULL.
- *		All candidates of the name are judged (overloads included), so the
- *		answer does not depend on argument types.
- */
-static char *
-ds_func_verdict(DsWalk *w, List *names)
-{
-	char	   *schema;
-	char	   *fname;
-	List	   *lookup = names;
-	FuncCandidateList cands;
-
-	if (list_length(names) == 3)
-		names = list_copy_tail(names, 1);	/* the catalog was checked */
-	if (list_length(names) > 2)
-		return psprintf("function %s cannot be checked", NameListToString(names));
-	DeconstructQualifiedName(names, &schema, &fname);
-	if (schema != NULL)
-	{
-		DsDatabase *db = NULL;
-		DsSource   *src;
-
-		db = ds_cache_database(schema, &src);
-		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
-			db = NULL;
-		if (db != NULL)
-		{
-			if (strcmp(db->source, DS_LOCAL_SOURCE) != 0)
-				return psprintf("function %s is on a remote datasource and cannot be checked here",
-								NameListToString(names));
-			lookup = list_make2(makeString(db->schema_name), makeString(fname));
-		}
-	}
-	else if (w->target != NULL && strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
-	{
-		/* pg_catalog first, then the target's schema: as routing will run it */
-		cands = FuncnameGetCandidates(list_make2(makeString("pg_catalog"),
-												 makeString(fname)),
-									  -1, NIL, false, false, false, true);
-		if (cands == NULL)
-			lookup = list_make2(makeString(w->target->schema_name),
-								makeString(fname));
-	}
-
-	cands = FuncnameGetCandidates(lookup, -1, NIL, false, false, false, true);
-	if (cands == NULL)
-		return psprintf("function %s is not known here, so it cannot be shown to be read-only",
-						NameListToString(names));
-	for (; cands != NULL; cands = cands->next)
-	{
-		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(cands->oid));
-		Form_pg_proc proc;
-		char	   *reason = NULL;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		proc = (Form_pg_proc) GETSTRUCT(tup);
-		if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
-			ds_name_in(ro_denied, NameStr(proc->proname)))
-			reason = psprintf("function %s has side effects", NameStr(proc->proname));
-		else if (proc->provolatile == PROVOLATILE_VOLATILE &&
-				 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
-				   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
-			reason = psprintf("function %s is volatile", NameStr(proc->proname));
-		ReleaseSysCache(tup);
-		if (reason)
-			return reason;
-	}
-	return NULL;
-}
-
-/*
- * ds_oper_verdict
- *		Why an operator of that name may not be read-only, or NULL: an
- *		operator is as read-only as the functions behind it.
- */
-static char *
-ds_oper_verdict(DsWalk *w, List *names)
-{
-	FuncCandidateList cands;
-	char	   *schema;
-	char	   *oname;
-	List	   *lookup = names;
-
-	if (list_length(names) > 2)
-		return psprintf("operator %s cannot be checked", NameListToString(names));
-	DeconstructQualifiedName(names, &schema, &oname);
-	if (schema != NULL && strcmp(schema, "pg_catalog") != 0)
-	{
-		DsDatabase *db = NULL;
-		DsSource   *src;
-
-		db = ds_cache_database(schema, &src);
-		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
-			db = NULL;
-		if (db == NULL || strcmp(db->source, DS_LOCAL_SOURCE) != 0)
-			return psprintf("operator %s cannot be checked here", NameListToString(names));
-		lookup = list_make2(makeString(db->schema_name), makeString(oname));
-	}
-
-	cands = OpernameGetCandidates(lookup, '\0', true);
-	for (; cands != NULL; cands = cands->next)
-	{
-		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(cands->oid));
-		RegProcedure code;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		code = ((Form_pg_operator) GETSTRUCT(tup))->oprcode;
-		ReleaseSysCache(tup);
-		if (OidIsValid(code) && func_volatile(code) == PROVOLATILE_VOLATILE)
-			return psprintf("operator %s calls a volatile function", oname);
-	}
-	return NULL;
-}
-
-/*
- * ds_cached_verdict
- *		A function or operator verdict through the backend-local cache.
- */
-static char *
-ds_cached_verdict(DsWalk *w, char kind, List *names)
-{
-	uint32		key = ds_ro_key(w, kind, names);
-	DsRoEntry  *e;
-	bool		found;
-	char	   *reason;
-
-	if (ro_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		if (ro_cache_cxt == NULL)
-			ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
-												 "pg_datasource read-only verdicts",
-												 ALLOCSET_SMALL_SIZES);
-		MemSet(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(uint32);
-		ctl.entrysize = sizeof(DsRoEntry);
-		ctl.hcxt = ro_cache_cxt;
-		ro_cache = hash_create("pg_datasource read-only verdicts", 256, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	e = hash_search(ro_cache, &key, HASH_FIND, NULL);
-	if (e != NULL)
-		return e->reason ? pstrdup(e->reason) : NULL;
-
-	reason = (kind == 'f') ? ds_func_verdict(w, names) : ds_oper_verdict(w, names);
-
-	/* remote names depend on more than the key: do not cache those */
-	if (hash_get_num_entries(ro_cache) > 4096)
-		ds_ro_cache_reset((Datum) 0, 0, 0);
-	if (ro_cache == NULL)
-		return reason;
-	e = hash_search(ro_cache, &key, HASH_ENTER, &found);
-	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
-	return reason;
-}
-
-/*
  * ds_long_candidate
  *		A cheap scan for text that might hold an identifier longer than
  *		NAMEDATALEN - 1 bytes: a run of that many identifier bytes (quotes
@@ -1328,8 +1069,10 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 	ListCell   *lc;
 	char	   *too_long;
 	bool		checked = false;	/* read-only fully judged */
+	DsRoCtx		ro;
 
 	MemSet(&w, 0, sizeof(w));
+	MemSet(&ro, 0, sizeof(ro));
 
 	if (!ds_cache_ensure())
 		elog(ERROR, "the pg_datasource registry is not available");
@@ -1424,15 +1167,17 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 	{
 		const char *path = namespace_search_path ? namespace_search_path : "";
 
-		w.path_hash = hash_combine(hash_uint32(GetUserId()),
-								   hash_bytes((const unsigned char *) path,
-											  strlen(path)));
+		ro.target = w.target;
+		ro.target_source = w.target_source;
+		ro.path_hash = hash_combine(hash_uint32(GetUserId()),
+									hash_bytes((const unsigned char *) path,
+											   strlen(path)));
 	}
 	if (w.not_ro == NULL)
 	{
 		foreach(lc, w.funcs)
 		{
-			char	   *reason = ds_cached_verdict(&w, 'f', lfirst(lc));
+			char	   *reason = ds_readonly_reason(&ro, 'f', lfirst(lc));
 
 			if (reason)
 			{
@@ -1445,7 +1190,7 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 	{
 		foreach(lc, w.opers)
 		{
-			char	   *reason = ds_cached_verdict(&w, 'o', lfirst(lc));
+			char	   *reason = ds_readonly_reason(&ro, 'o', lfirst(lc));
 
 			if (reason)
 			{

@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * readonly.c
+ *		  Whether the functions and operators a statement calls keep it
+ *		  read-only.
+ *
+ * validate.c collects the function and operator names of a statement; this
+ * file judges them.  A name is judged over all the candidates it could
+ * resolve to (every overload), so the answer does not depend on argument
+ * types: a candidate that is volatile and not on a short allow-list of
+ * side-effect-free builtins, or that is on the deny-list of builtins with
+ * effects PostgreSQL's read-only transactions let through, makes the
+ * statement not read-only.  A name the local catalog does not know cannot
+ * be shown read-only.
+ *
+ * Verdicts are cached per backend, keyed by role, search_path, kind and
+ * name, and dropped whenever pg_proc or pg_operator changes.
+ *
+ * Memory: the cache lives in a child of TopMemoryContext; reasons returned
+ * are palloc'd in the caller's context.
+ *
+ * IDENTIFICATION
+ *		  src/readonly.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "pg_datasource.h"
+
+/*
+ * Volatile builtins that have no side effects: they may appear in a
+ * read-only statement.
+ */
+static const char *const ro_allowed_volatile[] = {
+	"random", "gen_random_uuid", "clock_timestamp", "timeofday", NULL
+};
+
+/*
+ * Builtins that are not volatile, or whose volatility we do not trust, but
+ * that have effects or run SQL given as text: never read-only.
+ */
+static const char *const ro_denied[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"nextval", "currval", "setval", "lastval", "set_config", "setseed",
+	"txid_current", "pg_current_xact_id", "pg_notify", "pg_sleep",
+	"pg_sleep_for", "pg_sleep_until", "dblink", "dblink_exec",
+	"dblink_open", "dblink_fetch", "dblink_send_query", "ts_stat",
+	NULL
+};
+
+/* backend-local verdicts on function and operator names */
+typedef struct DsRoEntry
+{
+	uint32		key;			/* hash of role, search_path, kind, name */
+	char	   *reason;			/* NULL when read-only safe */
+} DsRoEntry;
+
+static HTAB *ro_cache = NULL;
+static MemoryContext ro_cache_cxt = NULL;
+
+/*
+ * ds_ro_key
+ *		The cache key of a verdict on a name: the role and search_path decide
+ *		how an unqualified name resolves, so they are part of it.  The
+ *		role/path part is hashed once per validation (w->path_hash).
+ */
+static uint32
+ds_ro_key(DsRoCtx *w, char kind, List *names)
+{
+	uint32		h = hash_combine(w->path_hash, (uint32) kind);
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		const char *part = strVal(lfirst(lc));
+
+		h = hash_combine(h, hash_bytes((const unsigned char *) part, strlen(part)));
+	}
+	return h;
+}
+
+/*
+ * ds_ro_cache_reset
+ *		Syscache callback: functions or operators changed.
+ */
+static void
+ds_ro_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (ro_cache_cxt != NULL)
+	{
+		MemoryContextReset(ro_cache_cxt);
+		ro_cache = NULL;
+	}
+}
+
+/*
+ * ds_readonly_init
+ *		Registers the cache callbacks; called once from _PG_init.
+ */
+void
+ds_readonly_init(void)
+{
+	CacheRegisterSyscacheCallback(PROCOID, ds_ro_cache_reset, (Datum) 0);
+	CacheRegisterSyscacheCallback(OPEROID, ds_ro_cache_reset, (Datum) 0);
+}
+
+/*
+ * ds_in_list
+ *		Whether name is in a NULL-terminated list.
+ */
+static bool
+ds_name_in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * ds_func_verdict
+ *		Why calling a function of that name may not be read-only, or NULL.
+ *		All candidates of the name are judged (overloads included), so the
+ *		answer does not depend on argument types.
+ */
+static char *
+ds_func_verdict(DsRoCtx *w, List *names)
+{
+	char	   *schema;
+	char	   *fname;
+	List	   *lookup = names;
+	FuncCandidateList cands;
+
+	if (list_length(names) == 3)
+		names = list_copy_tail(names, 1);	/* the catalog was checked */
+	if (list_length(names) > 2)
+		return psprintf("function %s cannot be checked", NameListToString(names));
+	DeconstructQualifiedName(names, &schema, &fname);
+	if (schema != NULL)
+	{
+		DsDatabase *db = NULL;
+		DsSource   *src;
+
+		db = ds_cache_database(schema, &src);
+		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
+			db = NULL;
+		if (db != NULL)
+		{
+			if (strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+				return psprintf("function %s is on a remote datasource and cannot be checked here",
+								NameListToString(names));
+			lookup = list_make2(makeString(db->schema_name), makeString(fname));
+		}
+	}
+	else if (w->target != NULL && strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
+	{
+		/* pg_catalog first, then the target's schema: as routing will run it */
+		cands = FuncnameGetCandidates(list_make2(makeString("pg_catalog"),
+												 makeString(fname)),
+									  -1, NIL, false, false, false, true);
+		if (cands == NULL)
+			lookup = list_make2(makeString(w->target->schema_name),
+								makeString(fname));
+	}
+
+	cands = FuncnameGetCandidates(lookup, -1, NIL, false, false, false, true);
+	if (cands == NULL)
+		return psprintf("function %s is not known here, so it cannot be shown to be read-only",
+						NameListToString(names));
+	for (; cands != NULL; cands = cands->next)
+	{
+		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(cands->oid));
+		Form_pg_proc proc;
+		char	   *reason = NULL;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
+			ds_name_in(ro_denied, NameStr(proc->proname)))
+			reason = psprintf("function %s has side effects", NameStr(proc->proname));
+		else if (proc->provolatile == PROVOLATILE_VOLATILE &&
+				 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
+				   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
+			reason = psprintf("function %s is volatile", NameStr(proc->proname));
+		ReleaseSysCache(tup);
+		if (reason)
+			return reason;
+	}
+	return NULL;
+}
+
+/*
+ * ds_oper_verdict
+ *		Why an operator of that name may not be read-only, or NULL: an
+ *		operator is as read-only as the functions behind it.
+ */
+static char *
+ds_oper_verdict(DsRoCtx *w, List *names)
+{
+	FuncCandidateList cands;
+	char	   *schema;
+	char	   *oname;
+	List	   *lookup = names;
+
+	if (list_length(names) > 2)
+		return psprintf("operator %s cannot be checked", NameListToString(names));
+	DeconstructQualifiedName(names, &schema, &oname);
+	if (schema != NULL && strcmp(schema, "pg_catalog") != 0)
+	{
+		DsDatabase *db = NULL;
+		DsSource   *src;
+
+		db = ds_cache_database(schema, &src);
+		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
+			db = NULL;
+		if (db == NULL || strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+			return psprintf("operator %s cannot be checked here", NameListToString(names));
+		lookup = list_make2(makeString(db->schema_name), makeString(oname));
+	}
+
+	cands = OpernameGetCandidates(lookup, '\0', true);
+	for (; cands != NULL; cands = cands->next)
+	{
+		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(cands->oid));
+		RegProcedure code;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		code = ((Form_pg_operator) GETSTRUCT(tup))->oprcode;
+		ReleaseSysCache(tup);
+		if (OidIsValid(code) && func_volatile(code) == PROVOLATILE_VOLATILE)
+			return psprintf("operator %s calls a volatile function", oname);
+	}
+	return NULL;
+}
+
+/*
+ * ds_readonly_reason
+ *		Why a function (kind 'f') or operator ('o') name may not be
+ *		read-only, or NULL; through the backend-local cache.
+ */
+char *
+ds_readonly_reason(DsRoCtx *w, char kind, List *names)
+{
+	uint32		key = ds_ro_key(w, kind, names);
+	DsRoEntry  *e;
+	bool		found;
+	char	   *reason;
+
+	if (ro_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (ro_cache_cxt == NULL)
+			ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "pg_datasource read-only verdicts",
+												 ALLOCSET_SMALL_SIZES);
+		MemSet(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(DsRoEntry);
+		ctl.hcxt = ro_cache_cxt;
+		ro_cache = hash_create("pg_datasource read-only verdicts", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(ro_cache, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->reason ? pstrdup(e->reason) : NULL;
+
+	reason = (kind == 'f') ? ds_func_verdict(w, names) : ds_oper_verdict(w, names);
+
+	/* remote names depend on more than the key: do not cache those */
+	if (hash_get_num_entries(ro_cache) > 4096)
+		ds_ro_cache_reset((Datum) 0, 0, 0);
+	if (ro_cache == NULL)
+		return reason;
+	e = hash_search(ro_cache, &key, HASH_ENTER, &found);
+	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
+	return reason;
+}
