@@ -237,7 +237,21 @@ ds_oper_verdict(DsRoCtx *w, List *names)
 		lookup = list_make2(makeString(db->schema_name), makeString(oname));
 	}
 
-	cands = OpernameGetCandidates(lookup, '\0', true);
+	if (schema == NULL && w->target != NULL &&
+		strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
+	{
+		/* as routing runs it: pg_catalog first, then the target's schema */
+		cands = OpernameGetCandidates(list_make2(makeString("pg_catalog"),
+												 makeString(oname)), '\0', true);
+		if (cands == NULL)
+			cands = OpernameGetCandidates(list_make2(makeString(w->target->schema_name),
+													 makeString(oname)), '\0', true);
+	}
+	else
+		cands = OpernameGetCandidates(lookup, '\0', true);
+	if (cands == NULL)
+		return psprintf("operator %s is not known here, so it cannot be shown to be read-only",
+						NameListToString(names));
 	for (; cands != NULL; cands = cands->next)
 	{
 		HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(cands->oid));

@@ -91,6 +91,9 @@ static void ds_validate_work(const char *query, const char *database,
 
 static void ds_walk_stmt(Node *stmt, DsWalk *w);
 static bool ds_walker(Node *node, DsWalk *w);
+static void ds_walk_constraint(DsWalk *w, Constraint *con);
+static void ds_walk_column(DsWalk *w, ColumnDef *cd);
+static void ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa);
 
 /*
  * ds_fail / ds_not_ro
@@ -132,7 +135,8 @@ ds_touch(DsWalk *w, DsDatabase *db)
 static void
 ds_note_relation(DsWalk *w, const char *qual, const char *relname)
 {
-	char	   *r = psprintf("%s.%s", qual, relname);
+	char	   *r = psprintf("%s.%s", quote_identifier(qual),
+								 quote_identifier(relname));
 	ListCell   *lc;
 
 	foreach(lc, w->rels)
@@ -534,6 +538,22 @@ ds_walker(Node *node, DsWalk *w)
 			/* reached only through a WITH clause we did not detach */
 			return false;
 
+		case T_LockingClause:
+			/* FOR UPDATE OF names range-table entries (aliases), not relations */
+			return false;
+
+		case T_SortBy:
+			{
+				SortBy	   *sb = (SortBy *) node;
+
+				if (sb->useOp != NIL)
+				{
+					(void) ds_qualified_name(w, sb->useOp);
+					w->opers = lappend(w->opers, sb->useOp);
+				}
+				break;
+			}
+
 		default:
 			break;
 	}
@@ -566,6 +586,60 @@ ds_walk_relation_names(DsWalk *w, List *objects)
 
 		ds_ref_relation(w, rv, false);
 	}
+}
+
+/*
+ * ds_walk_constraint
+ *		The names in a table constraint: the referenced table of a foreign
+ *		key, and the expressions of CHECK, DEFAULT, GENERATED and EXCLUDE.
+ */
+static void
+ds_walk_constraint(DsWalk *w, Constraint *con)
+{
+	ListCell   *lc;
+
+	if (con->pktable)
+		ds_ref_relation(w, con->pktable, false);
+	ds_walk_stmt(con->raw_expr, w);
+	ds_walk_stmt(con->where_clause, w);
+	foreach(lc, con->exclusions)
+	{
+		List	   *pair = lfirst(lc);	/* IndexElem, operator name */
+
+		ds_walk_stmt(((IndexElem *) linitial(pair))->expr, w);
+		(void) ds_qualified_name(w, lsecond(pair));
+	}
+}
+
+/*
+ * ds_walk_column
+ *		The names in a column definition: its type, default and constraints.
+ */
+static void
+ds_walk_column(DsWalk *w, ColumnDef *cd)
+{
+	ListCell   *lc;
+
+	ds_walk_stmt((Node *) cd->typeName, w);
+	ds_walk_stmt(cd->raw_default, w);
+	foreach(lc, cd->constraints)
+		ds_walk_constraint(w, lfirst(lc));
+}
+
+/*
+ * ds_walk_object_with_args
+ *		A function name with its argument types (DROP/COMMENT ON FUNCTION).
+ */
+static void
+ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa)
+{
+	ListCell   *lc;
+
+	(void) ds_qualified_name(w, owa->objname);
+	foreach(lc, owa->objargs)
+		ds_walk_stmt(lfirst(lc), w);
+	foreach(lc, owa->objfuncargs)
+		ds_walk_stmt((Node *) ((FunctionParameter *) lfirst(lc))->argType, w);
 }
 
 /*
@@ -689,31 +763,17 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 					Node	   *elt = lfirst(lc);
 
 					if (IsA(elt, ColumnDef))
-					{
-						ColumnDef  *cd = (ColumnDef *) elt;
-						ListCell   *lc2;
-
-						ds_walk_stmt((Node *) cd->typeName, w);
-						foreach(lc2, cd->constraints)
-						{
-							Constraint *con = lfirst(lc2);
-
-							if (con->pktable)
-								ds_ref_relation(w, con->pktable, false);
-						}
-					}
-					else if (IsA(elt, Constraint) && ((Constraint *) elt)->pktable)
-						ds_ref_relation(w, ((Constraint *) elt)->pktable, false);
+						ds_walk_column(w, (ColumnDef *) elt);
+					else if (IsA(elt, Constraint))
+						ds_walk_constraint(w, (Constraint *) elt);
 					else if (IsA(elt, TableLikeClause))
 						ds_ref_relation(w, ((TableLikeClause *) elt)->relation, false);
 				}
 				foreach(lc, c->constraints)
-				{
-					Constraint *con = lfirst(lc);
-
-					if (con->pktable)
-						ds_ref_relation(w, con->pktable, false);
-				}
+					ds_walk_constraint(w, lfirst(lc));
+				if (c->partspec)
+					foreach(lc, c->partspec->partParams)
+						ds_walk_stmt(((PartitionElem *) lfirst(lc))->expr, w);
 				return true;
 			}
 		case T_AlterTableStmt:
@@ -726,16 +786,26 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 					AlterTableCmd *cmd = lfirst(lc);
 
 					if (cmd->def && IsA(cmd->def, ColumnDef))
-						ds_walk_stmt((Node *) ((ColumnDef *) cmd->def)->typeName, w);
-					else if (cmd->def && IsA(cmd->def, Constraint) &&
-							 ((Constraint *) cmd->def)->pktable)
-						ds_ref_relation(w, ((Constraint *) cmd->def)->pktable, false);
+						ds_walk_column(w, (ColumnDef *) cmd->def);
+					else if (cmd->def && IsA(cmd->def, Constraint))
+						ds_walk_constraint(w, (Constraint *) cmd->def);
+					else if (cmd->def)
+						ds_walk_stmt(cmd->def, w);	/* SET DEFAULT, USING */
 				}
 				return true;
 			}
 		case T_IndexStmt:
-			ds_ref_relation(w, ((IndexStmt *) stmt)->relation, false);
-			return true;
+			{
+				IndexStmt  *ix = (IndexStmt *) stmt;
+
+				ds_ref_relation(w, ix->relation, false);
+				foreach(lc, ix->indexParams)
+					ds_walk_stmt(((IndexElem *) lfirst(lc))->expr, w);
+				foreach(lc, ix->indexIncludingParams)
+					ds_walk_stmt(((IndexElem *) lfirst(lc))->expr, w);
+				ds_walk_stmt(ix->whereClause, w);
+				return true;
+			}
 		case T_CreateSeqStmt:
 			ds_ref_relation(w, ((CreateSeqStmt *) stmt)->sequence, false);
 			return true;
@@ -783,7 +853,7 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 					case OBJECT_ROUTINE:
 					case OBJECT_AGGREGATE:
 						foreach(lc, d->objects)
-							(void) ds_qualified_name(w, ((ObjectWithArgs *) lfirst(lc))->objname);
+							ds_walk_object_with_args(w, lfirst(lc));
 						return true;
 					case OBJECT_SCHEMA:
 						foreach(lc, d->objects)
@@ -797,11 +867,20 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 			{
 				CreateFunctionStmt *f = (CreateFunctionStmt *) stmt;
 
+				/* a body given as a string cannot be read; BEGIN ATOMIC can */
+				if (f->sql_body == NULL)
+					return false;
 				(void) ds_qualified_name(w, f->funcname);
 				foreach(lc, f->parameters)
-					ds_walk_stmt((Node *) ((FunctionParameter *) lfirst(lc))->argType, w);
+				{
+					FunctionParameter *fp = lfirst(lc);
+
+					ds_walk_stmt((Node *) fp->argType, w);
+					ds_walk_stmt(fp->defexpr, w);
+				}
 				if (f->returnType)
 					ds_walk_stmt((Node *) f->returnType, w);
+				ds_walk_stmt(f->sql_body, w);
 				return true;
 			}
 		case T_CreateEnumStmt:
@@ -823,6 +902,17 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 					c->objtype == OBJECT_INDEX)
 				{
 					ds_walk_relation_names(w, list_make1(c->object));
+					return true;
+				}
+				if (c->objtype == OBJECT_FUNCTION || c->objtype == OBJECT_PROCEDURE ||
+					c->objtype == OBJECT_ROUTINE || c->objtype == OBJECT_AGGREGATE)
+				{
+					ds_walk_object_with_args(w, (ObjectWithArgs *) c->object);
+					return true;
+				}
+				if (c->objtype == OBJECT_TYPE || c->objtype == OBJECT_DOMAIN)
+				{
+					ds_walk_stmt(c->object, w);
 					return true;
 				}
 				if (c->objtype == OBJECT_COLUMN)
@@ -865,8 +955,8 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 /*
  * ds_long_candidate
  *		A cheap scan for text that might hold an identifier longer than
- *		NAMEDATALEN - 1 bytes: a run of that many identifier bytes (quotes
- *		and single spaces inside a quoted name included).  False means there
+ *		NAMEDATALEN - 1 bytes: a run of that many identifier bytes (quotes,
+ *		single spaces, and the escapes of U&"..." included).  False means there
  *		is certainly none; true sends the text to ds_identifier_too_long.
  */
 static bool
@@ -879,7 +969,8 @@ ds_long_candidate(const char *query)
 	{
 		unsigned char c = (unsigned char) *p;
 
-		if (isalnum(c) || c == '_' || c == '$' || c >= 0x80 || c == '"')
+		if (isalnum(c) || c == '_' || c == '$' || c >= 0x80 || c == '"' ||
+			c == '\\' || c == '&' || c == '+')
 		{
 			if (++run >= NAMEDATALEN)
 				return true;
@@ -888,6 +979,60 @@ ds_long_candidate(const char *query)
 			run = 0;
 	}
 	return false;
+}
+
+/*
+ * ds_uident_length
+ *		Bytes of a U&"..." identifier once its escapes are decoded to UTF-8
+ *		(default escape character; a UESCAPE clause is not followed, so the
+ *		count is then an upper bound).
+ */
+static int
+ds_uident_length(const char *p)
+{
+	int			len = 0;
+
+	p += 3;						/* U&" */
+	while (*p)
+	{
+		unsigned int cp = 0;
+		int			digits = 0;
+		int			i;
+
+		if (*p == '"')
+		{
+			if (p[1] != '"')
+				break;
+			p += 2;
+			len++;
+			continue;
+		}
+		if (*p != '\\')
+		{
+			p++;
+			len++;
+			continue;
+		}
+		if (p[1] == '\\')
+		{
+			p += 2;
+			len++;
+			continue;
+		}
+		p++;
+		if (*p == '+')
+		{
+			digits = 6;
+			p++;
+		}
+		else
+			digits = 4;
+		for (i = 0; i < digits && isxdigit((unsigned char) *p); i++, p++)
+			cp = cp * 16 + (isdigit((unsigned char) *p) ? *p - '0' :
+							(tolower((unsigned char) *p) - 'a' + 10));
+		len += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	}
+	return len;
 }
 
 /*
@@ -915,9 +1060,11 @@ ds_identifier_too_long(const char *query)
 			const char *start = query + yylloc;
 			int			len = 0;
 
-			if (tok != IDENT)
+			if (tok != IDENT && tok != UIDENT)
 				continue;
-			if (*start == '"')
+			if (tok == UIDENT)
+				len = ds_uident_length(start);
+			else if (*start == '"')
 			{
 				/* bytes between the quotes, "" counting once */
 				const char *q = start + 1;
@@ -975,8 +1122,16 @@ static List *
 ds_raw_parse(const char *query, MemoryContext cxt, char **error)
 {
 	List	   *volatile parsetree = NIL;
+	ErrorContextCallback *save_context = error_context_stack;
 
 	*error = NULL;
+
+	/*
+	 * Outer error context callbacks (SPI's, when we are called from a
+	 * function) would move the position of a syntax error into their own
+	 * query text; the error is about ours.
+	 */
+	error_context_stack = NULL;
 	PG_TRY();
 	{
 		parsetree = raw_parser(query, RAW_PARSE_DEFAULT);
@@ -985,6 +1140,7 @@ ds_raw_parse(const char *query, MemoryContext cxt, char **error)
 	{
 		ErrorData  *edata;
 
+		error_context_stack = save_context;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
@@ -1002,6 +1158,7 @@ ds_raw_parse(const char *query, MemoryContext cxt, char **error)
 		parsetree = NIL;
 	}
 	PG_END_TRY();
+	error_context_stack = save_context;
 	return parsetree;
 }
 
@@ -1151,6 +1308,7 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 			ds_walk_stmt(stmt, &w);
 			break;
 		case T_DoStmt:
+			ds_not_ro(&w, pstrdup("DO runs code"));
 			ds_fail(&w, pstrdup("cannot validate DO statements: the code inside is not visible"));
 			break;
 		default:
