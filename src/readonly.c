@@ -301,11 +301,18 @@ ds_readonly_reason(DsRoCtx *w, char kind, List *names)
 
 	reason = (kind == 'f') ? ds_func_verdict(w, names) : ds_oper_verdict(w, names);
 
-	/* remote names depend on more than the key: do not cache those */
-	if (hash_get_num_entries(ro_cache) > 4096)
-		ds_ro_cache_reset((Datum) 0, 0, 0);
+	/*
+	 * The catalog lookups above may have processed invalidations that
+	 * dropped the cache (ds_ro_cache_reset): then this verdict is not kept.
+	 * A cache grown past its bound starts over.
+	 */
 	if (ro_cache == NULL)
 		return reason;
+	if (hash_get_num_entries(ro_cache) > 4096)
+	{
+		ds_ro_cache_reset((Datum) 0, 0, 0);
+		return reason;
+	}
 	e = hash_search(ro_cache, &key, HASH_ENTER, &found);
 	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
 	return reason;

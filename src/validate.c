@@ -94,6 +94,7 @@ static bool ds_walker(Node *node, DsWalk *w);
 static void ds_walk_constraint(DsWalk *w, Constraint *con);
 static void ds_walk_column(DsWalk *w, ColumnDef *cd);
 static void ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa);
+static bool ds_walk_sql_body(DsWalk *w, Node *body);
 
 /*
  * ds_fail / ds_not_ro
@@ -643,6 +644,50 @@ ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa)
 }
 
 /*
+ * ds_walk_sql_body
+ *		The SQL-standard body of a function or procedure: RETURN expr, or
+ *		BEGIN ATOMIC with a list of statements.  Returns false when a body
+ *		statement is not one whose names can be read (only DML can be).
+ */
+static bool
+ds_walk_sql_body(DsWalk *w, Node *body)
+{
+	ListCell   *lc;
+
+	if (body == NULL)
+		return true;
+	if (IsA(body, ReturnStmt))
+	{
+		ds_walk_stmt(((ReturnStmt *) body)->returnval, w);
+		return true;
+	}
+	if (!IsA(body, List))
+		return false;
+	foreach(lc, (List *) body)
+	{
+		Node	   *item = lfirst(lc);
+
+		/* BEGIN ATOMIC keeps its statements as a list inside the list */
+		if (item == NULL)
+			continue;			/* an empty BEGIN ATOMIC ... END */
+		if (IsA(item, List))
+		{
+			if (!ds_walk_sql_body(w, item))
+				return false;
+		}
+		else if (IsA(item, ReturnStmt))
+			ds_walk_stmt(((ReturnStmt *) item)->returnval, w);
+		else if (IsA(item, SelectStmt) || IsA(item, InsertStmt) ||
+				 IsA(item, UpdateStmt) || IsA(item, DeleteStmt) ||
+				 IsA(item, MergeStmt))
+			ds_walk_stmt(item, w);
+		else
+			return false;
+	}
+	return true;
+}
+
+/*
  * ds_option_true
  *		Whether a boolean statement option is on, as defGetBoolean reads it
  *		but never raising: an unreadable value counts as on (the cautious
@@ -785,12 +830,19 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 				{
 					AlterTableCmd *cmd = lfirst(lc);
 
-					if (cmd->def && IsA(cmd->def, ColumnDef))
-						ds_walk_column(w, (ColumnDef *) cmd->def);
-					else if (cmd->def && IsA(cmd->def, Constraint))
+					if (cmd->def == NULL)
+						continue;
+					if (IsA(cmd->def, ColumnDef))
+						ds_walk_column(w, (ColumnDef *) cmd->def);	/* also USING */
+					else if (IsA(cmd->def, Constraint))
 						ds_walk_constraint(w, (Constraint *) cmd->def);
-					else if (cmd->def)
-						ds_walk_stmt(cmd->def, w);	/* SET DEFAULT, USING */
+					else if (cmd->subtype == AT_ColumnDefault)
+						ds_walk_stmt(cmd->def, w);	/* SET DEFAULT expr */
+					else if (IsA(cmd->def, PartitionCmd))
+						ds_ref_relation(w, ((PartitionCmd *) cmd->def)->name, false);
+					else if (IsA(cmd->def, RangeVar))
+						ds_ref_relation(w, (RangeVar *) cmd->def, false);	/* INHERIT */
+					/* options, identity, replica identity: no names of ours */
 				}
 				return true;
 			}
@@ -880,8 +932,7 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 				}
 				if (f->returnType)
 					ds_walk_stmt((Node *) f->returnType, w);
-				ds_walk_stmt(f->sql_body, w);
-				return true;
+				return ds_walk_sql_body(w, f->sql_body);
 			}
 		case T_CreateEnumStmt:
 			(void) ds_qualified_name(w, ((CreateEnumStmt *) stmt)->typeName);

@@ -19,6 +19,7 @@ PACKAGES=(
     postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl
     libipc-run-perl
+    sqlsmith
     libpq-dev
     make
     gcc
