@@ -39,8 +39,12 @@ SS_QUERIES=${PGDS_SQLSMITH_QUERIES:-2000}
 SS_SEED=${PGDS_SQLSMITH_SEED:-20231115}
 DB=multi_corpus
 
-[ -d "$CORPUS/pg-regress-sql" ] && [ -d "$CORPUS/tpch" ] ||
-	skip_all "no corpus in $CORPUS (pg-regress-sql/, tpch/)"
+# the corpus is part of what make test must check: its absence is a failure
+if ! [ -d "$CORPUS/pg-regress-sql" ] || ! [ -d "$CORPUS/tpch" ]; then
+	plan 1
+	fail "the SQL corpus is at $CORPUS (pg-regress-sql/, tpch/; set PGDS_CORPUS_DIR)"
+	done_testing
+fi
 
 L=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_LOCAL_HOST" -p "$PGDS_LOCAL_PORT" -U postgres)
 lq() { "${L[@]}" -d "$DB" "$@"; }
