@@ -36,6 +36,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "pg_datasource.h"
@@ -59,25 +60,41 @@ ds_hooks_init(void)
 /*
  * ds_database_allowed
  *		Whether a logical database is in datasource.allowed_databases (a
- *		comma-separated list; empty means every logical database).
+ *		comma-separated list; empty means every logical database).  The list
+ *		is split once per value of the setting, not per statement.
  */
 static bool
 ds_database_allowed(const char *name)
 {
-	char	   *raw;
-	List	   *names;
+	static char *parsed_value = NULL;	/* the setting the list came from */
+	static List *allowed = NIL;
+	static char *allowed_raw = NULL;	/* the strings of allowed */
 	ListCell   *lc;
-	bool		ok = false;
 
 	if (ds_allowed_databases == NULL || ds_allowed_databases[0] == '\0')
 		return true;
-	raw = pstrdup(ds_allowed_databases);
-	if (!SplitIdentifierString(raw, ',', &names))
-		return false;			/* the check hook keeps this from happening */
-	foreach(lc, names)
+	if (parsed_value == NULL || strcmp(parsed_value, ds_allowed_databases) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		char	   *raw = pstrdup(ds_allowed_databases);
+		List	   *names = NIL;
+
+		if (!SplitIdentifierString(raw, ',', &names))
+			names = NIL;		/* the check hook keeps this from happening */
+		list_free(allowed);
+		if (allowed_raw)
+			pfree(allowed_raw);
+		allowed = names;		/* its strings point into raw */
+		allowed_raw = raw;
+		if (parsed_value)
+			pfree(parsed_value);
+		parsed_value = pstrdup(ds_allowed_databases);
+		MemoryContextSwitchTo(old);
+	}
+	foreach(lc, allowed)
 		if (strcmp((char *) lfirst(lc), name) == 0)
-			ok = true;
-	return ok;
+			return true;
+	return false;
 }
 
 /*

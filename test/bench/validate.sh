@@ -45,10 +45,10 @@ for f in "$corpus"/tpch/q*.sql; do
 done
 for f in select join subselect aggregates with union insert update; do
 	perl "$root/test/lib/split_sql.pl" --format=tsv "$corpus/pg-regress-sql/$f.sql" |
-		"${P[@]}" -d bench -c "CREATE TEMP TABLE raw (file text, ord int, line int, scs text, utf8 bool, b64 text);
+		"${P[@]}" -d bench -c "CREATE TEMP TABLE raw (file text, ord int, line int, scs text, enc text, b64 text);
 		                        COPY raw FROM STDIN;
 		                        INSERT INTO texts SELECT 'regress', convert_from(decode(b64, 'base64'), 'UTF8')
-		                          FROM raw WHERE utf8 AND scs = 'on'"
+		                          FROM raw WHERE enc = 'utf8' AND scs = 'on'"
 done
 # keep the texts that parse as exactly one statement (command is NULL when
 # the text does not parse; several statements are reported as such)
