@@ -1016,12 +1016,23 @@ ds_long_candidate(const char *query)
 	const char *p;
 	int			run = 0;
 
+	static bool ident_byte[256];
+	static bool ready = false;
+
+	if (!ready)
+	{
+		int			c;
+
+		for (c = 0; c < 256; c++)
+			ident_byte[c] = isalnum(c) || c == '_' || c == '$' || c >= 0x80 ||
+				c == '"' || c == '\\' || c == '&' || c == '+';
+		ready = true;
+	}
 	for (p = query; *p; p++)
 	{
 		unsigned char c = (unsigned char) *p;
 
-		if (isalnum(c) || c == '_' || c == '$' || c >= 0x80 || c == '"' ||
-			c == '\\' || c == '&' || c == '+')
+		if (ident_byte[c])
 		{
 			if (++run >= NAMEDATALEN)
 				return true;
@@ -1539,8 +1550,18 @@ validate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"require_read_only\" must not be null"));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	/* the result descriptor is built once per call site, not per call */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		fcinfo->flinfo->fn_extra = tupdesc;
+		MemoryContextSwitchTo(old);
+	}
 
 	ds_validate(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
@@ -1563,6 +1584,5 @@ validate(PG_FUNCTION_ARGS)
 	else
 		nulls[6] = true;
 
-	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
