@@ -95,6 +95,8 @@ static void ds_walk_constraint(DsWalk *w, Constraint *con);
 static void ds_walk_column(DsWalk *w, ColumnDef *cd);
 static void ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa);
 static bool ds_walk_sql_body(DsWalk *w, Node *body);
+static bool ds_walk_write(Node *node, WithClause **withp, RangeVar **targetp,
+						  DsWalk *w);
 
 /*
  * ds_fail / ds_not_ro
@@ -372,6 +374,29 @@ ds_walk_with(Node *stmt, WithClause **withp, DsWalk *w)
 }
 
 /*
+ * ds_walk_write
+ *		INSERT/UPDATE/DELETE/MERGE: the WITH clause first (scoping), then the
+ *		write target, which CTE names never shadow, then the rest of the
+ *		statement with the target detached so it is not resolved twice.
+ */
+static bool
+ds_walk_write(Node *node, WithClause **withp, RangeVar **targetp, DsWalk *w)
+{
+	RangeVar   *target = *targetp;
+
+	if (*withp != NULL)
+	{
+		ds_walk_with(node, withp, w);
+		return false;
+	}
+	ds_ref_relation(w, target, false);
+	*targetp = NULL;
+	(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
+	*targetp = target;
+	return false;
+}
+
+/*
  * ds_walker
  *		raw_expression_tree_walker callback: reads the names of the nodes it
  *		is shown and decides how to go on.
@@ -468,72 +493,17 @@ ds_walker(Node *node, DsWalk *w)
 			}
 
 		case T_InsertStmt:
-			{
-				InsertStmt *s = (InsertStmt *) node;
-				RangeVar   *target = s->relation;
-
-				if (s->withClause != NULL)
-				{
-					ds_walk_with(node, &s->withClause, w);
-					return false;
-				}
-				ds_ref_relation(w, target, false);
-				s->relation = NULL;
-				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
-				s->relation = target;
-				return false;
-			}
-
+			return ds_walk_write(node, &((InsertStmt *) node)->withClause,
+								 &((InsertStmt *) node)->relation, w);
 		case T_UpdateStmt:
-			{
-				UpdateStmt *s = (UpdateStmt *) node;
-				RangeVar   *target = s->relation;
-
-				if (s->withClause != NULL)
-				{
-					ds_walk_with(node, &s->withClause, w);
-					return false;
-				}
-				ds_ref_relation(w, target, false);
-				s->relation = NULL;
-				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
-				s->relation = target;
-				return false;
-			}
-
+			return ds_walk_write(node, &((UpdateStmt *) node)->withClause,
+								 &((UpdateStmt *) node)->relation, w);
 		case T_DeleteStmt:
-			{
-				DeleteStmt *s = (DeleteStmt *) node;
-				RangeVar   *target = s->relation;
-
-				if (s->withClause != NULL)
-				{
-					ds_walk_with(node, &s->withClause, w);
-					return false;
-				}
-				ds_ref_relation(w, target, false);
-				s->relation = NULL;
-				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
-				s->relation = target;
-				return false;
-			}
-
+			return ds_walk_write(node, &((DeleteStmt *) node)->withClause,
+								 &((DeleteStmt *) node)->relation, w);
 		case T_MergeStmt:
-			{
-				MergeStmt  *s = (MergeStmt *) node;
-				RangeVar   *target = s->relation;
-
-				if (s->withClause != NULL)
-				{
-					ds_walk_with(node, &s->withClause, w);
-					return false;
-				}
-				ds_ref_relation(w, target, false);
-				s->relation = NULL;
-				(void) raw_expression_tree_walker(node, ds_walker, (void *) w);
-				s->relation = target;
-				return false;
-			}
+			return ds_walk_write(node, &((MergeStmt *) node)->withClause,
+								 &((MergeStmt *) node)->relation, w);
 
 		case T_CommonTableExpr:
 			/* reached only through a WITH clause we did not detach */
