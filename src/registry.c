@@ -676,6 +676,10 @@ validate_databases(PG_FUNCTION_ARGS)
 	if (nelems == 0)
 		error = pstrdup("no logical databases given");
 
+	/* names are looked up in the backend's registry cache (catalog.c) */
+	if (!ds_cache_ensure())
+		elog(ERROR, "the pg_datasource registry is not available");
+
 	/* per datasource, the names found on it, in order of first mention */
 	sources = palloc0(sizeof(char *) * Max(nelems, 1));
 	members = palloc0(sizeof(StringInfoData) * Max(nelems, 1));
@@ -693,13 +697,12 @@ validate_databases(PG_FUNCTION_ARGS)
 		if (k < i)
 			continue;
 
-		db = ds_get_database(name, true);
+		db = ds_cache_database(name, &src);
 		if (db == NULL)
 		{
 			error = psprintf("logical database \"%s\" does not exist", name);
 			break;
 		}
-		src = ds_get_source(db->source, false);
 		if (!src->enabled)
 		{
 			error = psprintf("datasource \"%s\" of logical database \"%s\" is disabled",
