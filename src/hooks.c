@@ -20,6 +20,14 @@
  * in databases without the extension, and it leaves statements run from
  * inside functions alone (their text is not the client's).
  *
+ * Queries (SELECT, INSERT, UPDATE, DELETE, MERGE) are judged on the tree
+ * parse analysis just built, not parsed again: every relation PostgreSQL
+ * resolved must be in the schema of a local logical database (or a system
+ * schema), and read-only is judged on the exact functions and operators
+ * chosen, by the rules of validate().  Utility statements, and text that
+ * may hold an over-long identifier, are validated from their text as
+ * datasource.validate() does.
+ *
  * Memory: the statement text and the verdict are allocated in the current
  * (per-statement) memory context.
  *
@@ -31,11 +39,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_namespace.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -97,6 +108,163 @@ ds_database_allowed(const char *name)
 	return false;
 }
 
+/* what the walk over an analysed query found */
+typedef struct DsHookWalk
+{
+	List	   *dbs;			/* logical databases touched */
+	char	   *error;			/* first reason it is not allowed */
+	char	   *not_ro;			/* first reason it is not read-only */
+	bool		check_ro;		/* whether read-only is asked */
+} DsHookWalk;
+
+/*
+ * ds_hook_relation
+ *		A relation parse analysis resolved: its schema must be a system
+ *		schema or that of a local logical database.
+ */
+static void
+ds_hook_relation(DsHookWalk *w, Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *nspname;
+	DsDatabase *db;
+	DsSource   *src;
+	ListCell   *lc;
+
+	if (nsp == PG_CATALOG_NAMESPACE)
+		return;
+	nspname = get_namespace_name(nsp);
+	if (nspname == NULL)
+		return;					/* dropped concurrently: the executor will say */
+	if (strcmp(nspname, "information_schema") == 0)
+		return;
+	if (ds_cache_schema(nspname, DS_LOCAL_SOURCE, &db, &src) == 0 ||
+		strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+	{
+		if (w->error == NULL)
+			w->error = psprintf("relation \"%s\" is in schema \"%s\", which is not a logical database",
+								get_rel_name(relid), nspname);
+		return;
+	}
+	if (!src->enabled && w->error == NULL)
+		w->error = psprintf("datasource \"%s\" is disabled", src->name);
+	foreach(lc, w->dbs)
+		if (lfirst(lc) == db)
+			return;
+	w->dbs = lappend(w->dbs, db);
+}
+
+/*
+ * ds_hook_func
+ *		A function the statement calls, judged when read-only is asked.
+ */
+static void
+ds_hook_func(DsHookWalk *w, Oid funcid)
+{
+	if (w->check_ro && w->not_ro == NULL && OidIsValid(funcid))
+		w->not_ro = ds_readonly_func(funcid);
+}
+
+/*
+ * ds_hook_walker
+ *		Visits every query level, range table entry and expression.
+ */
+static bool
+ds_hook_walker(Node *node, DsHookWalk *w)
+{
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Query:
+			{
+				Query	   *q = (Query *) node;
+
+				if (w->check_ro && w->not_ro == NULL)
+				{
+					if (q->commandType != CMD_SELECT)
+						w->not_ro = psprintf("%s modifies data",
+											 q->commandType == CMD_INSERT ? "INSERT" :
+											 q->commandType == CMD_UPDATE ? "UPDATE" :
+											 q->commandType == CMD_DELETE ? "DELETE" :
+											 q->commandType == CMD_MERGE ? "MERGE" :
+											 "the statement");
+					else if (q->rowMarks != NIL)
+						w->not_ro = pstrdup("a locking clause takes row locks");
+					else if (q->hasModifyingCTE)
+						w->not_ro = pstrdup("a WITH query modifies data");
+				}
+				return query_tree_walker(q, ds_hook_walker, (void *) w,
+										 QTW_EXAMINE_RTES_BEFORE);
+			}
+		case T_RangeTblEntry:
+			{
+				RangeTblEntry *rte = (RangeTblEntry *) node;
+
+				if (rte->rtekind == RTE_RELATION)
+					ds_hook_relation(w, rte->relid);
+				return false;	/* the walker goes on into its contents */
+			}
+		case T_FuncExpr:
+			ds_hook_func(w, ((FuncExpr *) node)->funcid);
+			break;
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			set_opfuncid((OpExpr *) node);
+			ds_hook_func(w, ((OpExpr *) node)->opfuncid);
+			break;
+		case T_ScalarArrayOpExpr:
+			set_sa_opfuncid((ScalarArrayOpExpr *) node);
+			ds_hook_func(w, ((ScalarArrayOpExpr *) node)->opfuncid);
+			break;
+		case T_Aggref:
+			ds_hook_func(w, ((Aggref *) node)->aggfnoid);
+			break;
+		case T_WindowFunc:
+			ds_hook_func(w, ((WindowFunc *) node)->winfnoid);
+			break;
+		case T_RowCompareExpr:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((RowCompareExpr *) node)->opnos)
+					ds_hook_func(w, get_opcode(lfirst_oid(lc)));
+				break;
+			}
+		default:
+			break;
+	}
+	return expression_tree_walker(node, ds_hook_walker, (void *) w);
+}
+
+/*
+ * ds_hook_query
+ *		Judges an analysed query; returns why it is not allowed, or NULL.
+ */
+static char *
+ds_hook_query(Query *query, bool require_ro)
+{
+	DsHookWalk	w;
+	ListCell   *lc;
+
+	MemSet(&w, 0, sizeof(w));
+	w.check_ro = require_ro;
+	(void) ds_hook_walker((Node *) query, &w);
+	if (w.error == NULL && w.not_ro != NULL)
+		w.error = psprintf("statement is not read-only: %s", w.not_ro);
+	foreach(lc, w.dbs)
+	{
+		DsDatabase *db = lfirst(lc);
+
+		if (w.error == NULL && !ds_database_allowed(db->name))
+			w.error = psprintf("logical database \"%s\" is not in datasource.allowed_databases",
+							   db->name);
+	}
+	list_free(w.dbs);
+	return w.error;
+}
+
 /*
  * ds_post_parse_analyze
  *		Validates a top-level statement when enforcement is on.
@@ -147,8 +315,16 @@ ds_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	loc = query->stmt_location > 0 ? query->stmt_location : 0;
 	len = query->stmt_len > 0 ? query->stmt_len : (int) strlen(text + loc);
-	stmt = pnstrdup(text + loc, len);
 
+	/* a query is judged on its analysed tree (see the file header) */
+	if (query->commandType != CMD_UTILITY &&
+		!ds_long_candidate_n(text + loc, len))
+	{
+		reason = ds_hook_query(query, require_ro);
+		goto decide;
+	}
+
+	stmt = pnstrdup(text + loc, len);
 	ds_validate(stmt, NULL, require_ro, &v);
 	if (!v.valid)
 		reason = v.error;
@@ -159,6 +335,7 @@ ds_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 				reason = psprintf("logical database \"%s\" is not in datasource.allowed_databases",
 								  v.dbs[i]);
 	}
+decide:
 	if (reason == NULL)
 		return;
 

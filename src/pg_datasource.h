@@ -125,17 +125,22 @@ typedef struct DsVerdict
 
 extern void ds_validate(const char *query, const char *database,
 						bool require_ro, DsVerdict *v);
+extern bool ds_long_candidate_n(const char *query, int len);
 
 /* in readonly.c */
 typedef struct DsRoCtx
 {
 	DsDatabase *target;			/* the statement's target database, or NULL */
 	const char *target_source;	/* its datasource */
-	uint32		path_hash;		/* role and search_path */
+	Oid			role;			/* the role names resolve for */
+	const char *path;			/* the target's source and schema, and
+								 * the search_path */
+	uint32		path_hash;		/* hash of role and path */
 } DsRoCtx;
 
 extern void ds_readonly_init(void);
 extern char *ds_readonly_reason(DsRoCtx *w, char kind, List *names);
+extern char *ds_readonly_func(Oid funcid);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);

@@ -66,35 +66,45 @@ static const char *const ro_denied[] = {
 	NULL
 };
 
-/* backend-local verdicts on function and operator names */
+/*
+ * Backend-local verdicts on function and operator names.  The table is keyed
+ * by a hash of role, search_path, kind and name; the entry keeps the whole
+ * key, so two keys with the same hash never share a verdict (the later one
+ * replaces the earlier).
+ */
 typedef struct DsRoEntry
 {
-	uint32		key;			/* hash of role, search_path, kind, name */
+	uint32		key;			/* hash of what follows */
+	Oid			role;
+	char		kind;
+	char	   *path;			/* search_path */
+	char	   *name;			/* dotted name */
 	char	   *reason;			/* NULL when read-only safe */
 } DsRoEntry;
 
+/* backend-local verdicts on functions by OID (the analysed-tree path) */
+typedef struct DsRoOidEntry
+{
+	Oid			funcid;
+	char	   *reason;			/* NULL when read-only safe */
+} DsRoOidEntry;
+
 static HTAB *ro_cache = NULL;
+static HTAB *ro_oid_cache = NULL;
 static MemoryContext ro_cache_cxt = NULL;
 
 /*
  * ds_ro_key
- *		The cache key of a verdict on a name: the role and search_path decide
- *		how an unqualified name resolves, so they are part of it.  The
- *		role/path part is hashed once per validation (w->path_hash).
+ *		The hash of a verdict on a name: the role and search_path decide how
+ *		an unqualified name resolves, so they are part of it.  The role/path
+ *		part is hashed once per validation (w->path_hash).
  */
 static uint32
-ds_ro_key(DsRoCtx *w, char kind, List *names)
+ds_ro_key(DsRoCtx *w, char kind, const char *name)
 {
 	uint32		h = hash_combine(w->path_hash, (uint32) kind);
-	ListCell   *lc;
 
-	foreach(lc, names)
-	{
-		const char *part = strVal(lfirst(lc));
-
-		h = hash_combine(h, hash_bytes((const unsigned char *) part, strlen(part)));
-	}
-	return h;
+	return hash_combine(h, hash_bytes((const unsigned char *) name, strlen(name)));
 }
 
 /*
@@ -108,6 +118,7 @@ ds_ro_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		MemoryContextReset(ro_cache_cxt);
 		ro_cache = NULL;
+		ro_oid_cache = NULL;
 	}
 }
 
@@ -133,6 +144,34 @@ ds_name_in(const char *const *list, const char *name)
 		if (strcmp(*list, name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * ds_proc_verdict
+ *		Why calling one function may not be read-only, or NULL: a deny-listed
+ *		builtin, or volatile and not an allow-listed builtin.  A function that
+ *		is gone is NULL with missing_ok, else a reason.
+ */
+static char *
+ds_proc_verdict(Oid funcid, bool missing_ok)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+	char	   *reason = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return missing_ok ? NULL : psprintf("function %u is not known here, so it cannot be shown to be read-only",
+						funcid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
+		ds_name_in(ro_denied, NameStr(proc->proname)))
+		reason = psprintf("function %s has side effects", NameStr(proc->proname));
+	else if (proc->provolatile == PROVOLATILE_VOLATILE &&
+			 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
+			   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
+		reason = psprintf("function %s is volatile", NameStr(proc->proname));
+	ReleaseSysCache(tup);
+	return reason;
 }
 
 /*
@@ -187,21 +226,8 @@ ds_func_verdict(DsRoCtx *w, List *names)
 						NameListToString(names));
 	for (; cands != NULL; cands = cands->next)
 	{
-		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(cands->oid));
-		Form_pg_proc proc;
-		char	   *reason = NULL;
+		char	   *reason = ds_proc_verdict(cands->oid, true);
 
-		if (!HeapTupleIsValid(tup))
-			continue;
-		proc = (Form_pg_proc) GETSTRUCT(tup);
-		if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
-			ds_name_in(ro_denied, NameStr(proc->proname)))
-			reason = psprintf("function %s has side effects", NameStr(proc->proname));
-		else if (proc->provolatile == PROVOLATILE_VOLATILE &&
-				 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
-				   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
-			reason = psprintf("function %s is volatile", NameStr(proc->proname));
-		ReleaseSysCache(tup);
 		if (reason)
 			return reason;
 	}
@@ -268,6 +294,20 @@ ds_oper_verdict(DsRoCtx *w, List *names)
 }
 
 /*
+ * ds_ro_context
+ *		The memory context of the caches, created on first use.
+ */
+static MemoryContext
+ds_ro_context(void)
+{
+	if (ro_cache_cxt == NULL)
+		ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+											 "pg_datasource read-only verdicts",
+											 ALLOCSET_SMALL_SIZES);
+	return ro_cache_cxt;
+}
+
+/*
  * ds_readonly_reason
  *		Why a function (kind 'f') or operator ('o') name may not be
  *		read-only, or NULL; through the backend-local cache.
@@ -275,7 +315,8 @@ ds_oper_verdict(DsRoCtx *w, List *names)
 char *
 ds_readonly_reason(DsRoCtx *w, char kind, List *names)
 {
-	uint32		key = ds_ro_key(w, kind, names);
+	char	   *name = NameListToString(names);
+	uint32		key = ds_ro_key(w, kind, name);
 	DsRoEntry  *e;
 	bool		found;
 	char	   *reason;
@@ -284,19 +325,16 @@ ds_readonly_reason(DsRoCtx *w, char kind, List *names)
 	{
 		HASHCTL		ctl;
 
-		if (ro_cache_cxt == NULL)
-			ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
-												 "pg_datasource read-only verdicts",
-												 ALLOCSET_SMALL_SIZES);
 		MemSet(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(uint32);
 		ctl.entrysize = sizeof(DsRoEntry);
-		ctl.hcxt = ro_cache_cxt;
+		ctl.hcxt = ds_ro_context();
 		ro_cache = hash_create("pg_datasource read-only verdicts", 256, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	e = hash_search(ro_cache, &key, HASH_FIND, NULL);
-	if (e != NULL)
+	if (e != NULL && e->role == w->role && e->kind == kind &&
+		strcmp(e->name, name) == 0 && strcmp(e->path, w->path) == 0)
 		return e->reason ? pstrdup(e->reason) : NULL;
 
 	reason = (kind == 'f') ? ds_func_verdict(w, names) : ds_oper_verdict(w, names);
@@ -314,6 +352,59 @@ ds_readonly_reason(DsRoCtx *w, char kind, List *names)
 		return reason;
 	}
 	e = hash_search(ro_cache, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		/* same hash, another key: this one takes the slot */
+		pfree(e->path);
+		pfree(e->name);
+		if (e->reason)
+			pfree(e->reason);
+	}
+	e->role = w->role;
+	e->kind = kind;
+	e->path = MemoryContextStrdup(ro_cache_cxt, w->path);
+	e->name = MemoryContextStrdup(ro_cache_cxt, name);
+	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
+	return reason;
+}
+
+/*
+ * ds_readonly_func
+ *		Why calling the function funcid may not be read-only, or NULL; for
+ *		statements already analysed, where the overload is known.  Cached by
+ *		OID; the cache is dropped when pg_proc changes.
+ */
+char *
+ds_readonly_func(Oid funcid)
+{
+	DsRoOidEntry *e;
+	bool		found;
+	char	   *reason;
+
+	if (ro_oid_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		MemSet(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DsRoOidEntry);
+		ctl.hcxt = ds_ro_context();
+		ro_oid_cache = hash_create("pg_datasource read-only verdicts by OID", 256,
+								   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(ro_oid_cache, &funcid, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->reason ? pstrdup(e->reason) : NULL;
+
+	reason = ds_proc_verdict(funcid, false);
+	if (ro_oid_cache == NULL)
+		return reason;
+	if (hash_get_num_entries(ro_oid_cache) > 4096)
+	{
+		ds_ro_cache_reset((Datum) 0, 0, 0);
+		return reason;
+	}
+	e = hash_search(ro_oid_cache, &funcid, HASH_ENTER, &found);
 	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
 	return reason;
 }

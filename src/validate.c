@@ -83,6 +83,8 @@ typedef struct DsWalk
 
 /* the work context of ds_validate, and how deep calls are nested */
 static MemoryContext validate_cxt = NULL;
+static TupleDesc result_desc = NULL;	/* validate()'s result row */
+static Oid	result_desc_fn = InvalidOid;	/* for this function */
 static int	validate_depth = 0;
 
 static void ds_validate_work(const char *query, const char *database,
@@ -974,17 +976,20 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 }
 
 /*
- * ds_long_candidate
- *		A cheap scan for text that might hold an identifier longer than
- *		NAMEDATALEN - 1 bytes: a run of that many identifier bytes (quotes,
- *		single spaces, and the escapes of U&"..." included).  False means there
- *		is certainly none; true sends the text to ds_identifier_too_long.
+ * ds_long_candidate_n
+ *		A cheap scan of len bytes for text that might hold an identifier
+ *		longer than NAMEDATALEN - 1 bytes: a run of that many identifier bytes
+ *		(quotes and the escapes of U&"..." included, and spaces between double
+ *		quotes).  False means there is certainly none; true sends the text to
+ *		ds_identifier_too_long.  A double quote inside a string literal only
+ *		makes more text a candidate, never less.
  */
-static bool
-ds_long_candidate(const char *query)
+bool
+ds_long_candidate_n(const char *query, int len)
 {
-	const char *p;
+	int			i;
 	int			run = 0;
+	bool		quoted = false;
 
 	static bool ident_byte[256];
 	static bool ready = false;
@@ -998,19 +1003,29 @@ ds_long_candidate(const char *query)
 				c == '"' || c == '\\' || c == '&' || c == '+';
 		ready = true;
 	}
-	for (p = query; *p; p++)
+	if (len < NAMEDATALEN)
+		return false;
+	for (i = 0; i < len && query[i] != '\0'; i++)
 	{
-		unsigned char c = (unsigned char) *p;
+		unsigned char c = (unsigned char) query[i];
 
-		if (ident_byte[c])
+		if (c == '"')
+			quoted = !quoted;
+		if (ident_byte[c] || (quoted && run > 0))
 		{
 			if (++run >= NAMEDATALEN)
 				return true;
 		}
-		else if (c != ' ' || run == 0)
+		else
 			run = 0;
 	}
 	return false;
+}
+
+static bool
+ds_long_candidate(const char *query)
+{
+	return ds_long_candidate_n(query, (int) strlen(query));
 }
 
 /*
@@ -1355,11 +1370,20 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 	checked = true;
 	if (w.funcs != NIL || w.opers != NIL)
 	{
-		const char *path = namespace_search_path ? namespace_search_path : "";
+		/*
+		 * Unqualified names resolve in the target's schema first, then the
+		 * search path: both are part of the key of a cached verdict.
+		 */
+		const char *path = psprintf("%s\x01%s\x01%s",
+									w.target ? w.target->source : "",
+									w.target ? w.target->schema_name : "",
+									namespace_search_path ? namespace_search_path : "");
 
 		ro.target = w.target;
 		ro.target_source = w.target_source;
-		ro.path_hash = hash_combine(hash_uint32(GetUserId()),
+		ro.role = GetUserId();
+		ro.path = path;
+		ro.path_hash = hash_combine(hash_uint32(ro.role),
 									hash_bytes((const unsigned char *) path,
 											   strlen(path)));
 	}
@@ -1520,18 +1544,26 @@ validate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"require_read_only\" must not be null"));
-	/* the result descriptor is built once per call site, not per call */
-	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-	if (tupdesc == NULL)
+	/*
+	 * The result descriptor is built once per backend (per function OID, so
+	 * a re-created extension gets a new one): a lateral call is re-initialised
+	 * per outer row, so fn_extra would not keep it.
+	 */
+	if (result_desc == NULL || result_desc_fn != fcinfo->flinfo->fn_oid)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		MemoryContext old;
 
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(TopMemoryContext);
 		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-		fcinfo->flinfo->fn_extra = tupdesc;
 		MemoryContextSwitchTo(old);
+		if (result_desc != NULL)
+			FreeTupleDesc(result_desc);
+		result_desc = tupdesc;
+		result_desc_fn = fcinfo->flinfo->fn_oid;
 	}
+	tupdesc = result_desc;
 
 	ds_validate(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),

@@ -8,6 +8,7 @@
 #      (datasource.enforce = error) vs preloaded with enforcement off vs
 #      without the library.
 # Usage: test/bench/validate.sh [seconds per pgbench run, default 15]
+# (ROUNDS=n interleaved rounds of the three setups, default 5; medians)
 # Needs the extension installed (make install). Prints tables; asserts nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,25 +93,38 @@ SELECT kind || ' | ' || n || ' | ' || round(floor_us::numeric, 2) || ' | ' || ro
 SQL
 
 echo
-echo "== pgbench -S, ${secs}s each, 2 clients (TPS; ratio to no library)"
+rounds=${ROUNDS:-5}
+echo "== pgbench -S, ${secs}s per run, 2 clients, $rounds interleaved rounds (median TPS; ratio to no library)"
 "${PGBIN}/pgbench" -h "$base/db" -p "$port" -U postgres -i -s 5 -q bench >/dev/null 2>&1
 run() {
 	"${PGBIN}/pgbench" -h "$base/db" -p "$port" -U postgres -S -T "$secs" -c 2 -j 2 -n bench 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
-"${P[@]}" -d postgres -c "ALTER DATABASE bench RESET ALL"
-t_none=$(run)
-"${P[@]}" -d postgres -c "ALTER DATABASE bench SET session_preload_libraries = 'pg_datasource'"
-t_off=$(run)
-"${P[@]}" -d postgres -c "ALTER DATABASE bench SET datasource.enforce = 'error'" \
-	-c "ALTER DATABASE bench SET datasource.allowed_databases = 'tpch_db'"
-t_on=$(run)
-"${P[@]}" -d postgres -c "ALTER DATABASE bench RESET ALL"
-t_none2=$(run)
-awk -v a="$t_none" -v b="$t_off" -v c="$t_on" -v d="$t_none2" 'BEGIN {
-	base = (a + d) / 2;
-	printf "%-34s | %10s | %s\n", "setup", "TPS", "ratio";
-	printf "%-34s | %10.0f | %.3f\n", "no library (mean of two runs)", base, 1;
-	printf "%-34s | %10.0f | %.3f\n", "library loaded, enforce = off", b, b / base;
-	printf "%-34s | %10.0f | %.3f\n", "library loaded, enforce = error", c, c / base;
-}'
+setup() {
+	"${P[@]}" -d postgres -c "ALTER DATABASE bench RESET ALL" >/dev/null
+	case $1 in
+	off) "${P[@]}" -d postgres -c "ALTER DATABASE bench SET session_preload_libraries = 'pg_datasource'" >/dev/null ;;
+	on) "${P[@]}" -d postgres -c "ALTER DATABASE bench SET session_preload_libraries = 'pg_datasource'" \
+		-c "ALTER DATABASE bench SET datasource.enforce = 'error'" \
+		-c "ALTER DATABASE bench SET datasource.allowed_databases = 'tpch_db'" >/dev/null ;;
+	esac
+}
+: >"$base/tps"
+for r in $(seq 1 "$rounds"); do
+	for mode in none off on; do
+		setup $mode
+		echo "$mode $(run)" >>"$base/tps"
+	done
+done
+setup none
+sort -k1,1 -k2,2n "$base/tps" | awk '
+	{ v[$1, ++n[$1]] = $2 }
+	function median(m) { k = n[m]; return k % 2 ? v[m, (k + 1) / 2] : (v[m, k / 2] + v[m, k / 2 + 1]) / 2 }
+	END {
+		base = median("none");
+		printf "%-34s | %10s | %s\n", "setup", "TPS", "ratio";
+		printf "%-34s | %10.0f | %.3f\n", "no library", base, 1;
+		printf "%-34s | %10.0f | %.3f\n", "library loaded, enforce = off", median("off"), median("off") / base;
+		printf "%-34s | %10.0f | %.3f\n", "library loaded, enforce = error", median("on"), median("on") / base;
+	}'
+

@@ -13,7 +13,7 @@
 -- clock_timestamp, timeofday), nothing on the deny list (even when stable),
 -- no function unknown to the local catalog.
 BEGIN;
-SELECT plan(251);
+SELECT plan(253);
 
 -- ------------------------------------------------------------ fixture
 CREATE SERVER ro_srv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '1');
@@ -213,6 +213,14 @@ INSERT INTO rocases (label, q, db, ro) VALUES
 
 SELECT is((SELECT count(*)::int FROM rocases), 124, 'fixture: 124 statements');
 SELECT * FROM pg_temp.run_rocases();
+
+-- a cached verdict on an unqualified name belongs to the target it resolved in
+CREATE FUNCTION customer_db.pick() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
+CREATE FUNCTION acct.pick() RETURNS int LANGUAGE sql STABLE AS 'SELECT 2';
+SELECT is((SELECT read_only FROM datasource.validate('SELECT pick()', 'customer_db')), false,
+    'pick() is volatile in customer_db');
+SELECT is((SELECT read_only FROM datasource.validate('SELECT pick()', 'accounts_db')), true,
+    'and stable in accounts_db: the verdict cached for customer_db is not reused');
 
 -- nothing was run: the sequence was never called, no set
 SELECT is((SELECT is_called FROM customer_db.order_seq), false,
