@@ -15,13 +15,16 @@ OBJS = \
 	src/readonly.o \
 	src/fdw.o \
 	src/connection.o \
+	src/rewrite.o \
+	src/local.o \
+	src/route.o \
 	src/hooks.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_datasource - control plane for logical databases"
 
 # pg_regress suites, in order (sql/NAME.sql, expected/NAME.out)
-REGRESS = registry fdw config validate
+REGRESS = registry fdw config validate route
 
 PG_CPPFLAGS = -I$(libpq_srcdir)
 SHLIB_LINK += -lpq

@@ -302,3 +302,56 @@ COMMENT ON FUNCTION datasource.validate(text, text, boolean) IS
 	'what a statement touches (logical databases, relations, datasource) and whether it is strictly read-only';
 
 GRANT EXECUTE ON FUNCTION datasource.validate(text, text, boolean) TO PUBLIC;
+
+/*
+ * Routing: run SQL where a logical database lives.  The statements run as
+ * the calling role, so EXECUTE is granted to PUBLIC: what a role may read
+ * or change is decided by PostgreSQL's privileges and row-level security on
+ * the target, and by USAGE on the foreign server and a user mapping for a
+ * remote datasource.
+ */
+CREATE TYPE datasource.query_result AS (
+    success boolean,
+    datasource text,
+    columns text[],
+    data jsonb,
+    row_count bigint,
+    truncated boolean,
+    error text,
+    sqlstate text,
+    execution_time_ms float8
+);
+
+CREATE FUNCTION datasource.query(database text, query text, params text[] DEFAULT NULL)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'query'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.query(text, text, text[]) IS
+    'Runs one statement on the datasource of a logical database; rows typed by the column definition list';
+
+CREATE FUNCTION datasource.query_json(database text, query text, params text[] DEFAULT NULL)
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'query_json'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.query_json(text, text, text[]) IS
+    'Runs one statement on the datasource of a logical database; one jsonb object per row';
+
+CREATE FUNCTION datasource.execute(database text, query text, max_rows int DEFAULT 1000,
+                                   read_only boolean DEFAULT true)
+RETURNS datasource.query_result
+AS 'MODULE_PATHNAME', 'execute'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.execute(text, text, int, boolean) IS
+    'Runs one statement and reports the outcome, errors included, as a query_result';
+
+CREATE FUNCTION datasource.exec(database text, command text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'exec'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.exec(text, text) IS
+    'Runs one statement on the datasource of a logical database; returns its command status';
+
+GRANT EXECUTE ON FUNCTION datasource.query(text, text, text[]),
+    datasource.query_json(text, text, text[]),
+    datasource.execute(text, text, int, boolean),
+    datasource.exec(text, text) TO PUBLIC;

@@ -653,3 +653,68 @@ ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		entry->xact_depth--;
 	}
 }
+
+/*
+ * ds_remote_run
+ *		Runs a routed statement on a remote datasource, in the remote
+ *		transaction of the local one, with unqualified names resolving in
+ *		schema; rows go to r and the remote command status is returned.
+ *		Parameters are text (NULL for SQL null), typed by the remote server.
+ */
+char *
+ds_remote_run(DsSource *source, const char *sql, const char *schema,
+			  int nparams, char **params, DsResult *r)
+{
+	PGconn	   *conn = ds_remote_begin(source);
+	const char *path = quote_identifier(schema);
+	PGresult   *res;
+	ExecStatusType st;
+	char	   *volatile status = NULL;
+	int			ncols;
+	int			row;
+
+	/* transaction-local, so it ends with the remote transaction */
+	res = ds_remote_exec(conn, "SELECT pg_catalog.set_config('search_path', $1, true)",
+						 1, &path, true);
+	PQclear(res);
+
+	if (!PQsendQueryParams(conn, sql, nparams, NULL,
+						   (const char *const *) params, NULL, NULL, 0))
+		ds_report_remote_error(ERROR, NULL, conn, source->name, sql);
+	res = ds_get_result(conn, source->name);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		ds_report_remote_error(ERROR, res, conn, source->name, sql);
+
+	PG_TRY();
+	{
+		ncols = PQnfields(res);
+		if (st == PGRES_TUPLES_OK)
+		{
+			char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
+			Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
+			char	  **texts = palloc(sizeof(char *) * Max(ncols, 1));
+			int			c;
+
+			for (c = 0; c < ncols; c++)
+			{
+				names[c] = pstrdup(PQfname(res, c));
+				types[c] = PQftype(res, c);
+			}
+			ds_result_start(r, ncols, names, types, false);
+			for (row = 0; row < PQntuples(res) && !r->truncated; row++)
+			{
+				for (c = 0; c < ncols; c++)
+					texts[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+				ds_result_row(r, NULL, NULL, texts);
+			}
+		}
+		status = pstrdup(PQcmdStatus(res));
+	}
+	PG_FINALLY();
+	{
+		PQclear(res);
+	}
+	PG_END_TRY();
+	return status;
+}

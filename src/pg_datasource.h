@@ -12,6 +12,8 @@
 #define PG_DATASOURCE_H
 
 #include "foreign/foreign.h"
+#include "funcapi.h"
+#include "utils/tuplestore.h"
 #include "libpq-fe.h"
 #include "nodes/pg_list.h"
 
@@ -109,6 +111,15 @@ extern void ds_do_drop_database(const char *name, bool drop_schema);
 extern Datum ds_export_config_datum(void);
 
 /* in validate.c */
+
+/* a qualifier routing writes as a physical schema name */
+typedef struct DsRewrite
+{
+	int			location;		/* where the qualified name starts, or -1 */
+	bool		with_catalog;	/* a catalog part precedes the qualifier */
+	char	   *schema;			/* what to write instead */
+} DsRewrite;
+
 typedef struct DsVerdict
 {
 	bool		valid;
@@ -121,6 +132,7 @@ typedef struct DsVerdict
 	char	   *command;		/* command tag; NULL when not parsed */
 	char	   *error;			/* why not valid */
 	char	   *not_ro;			/* why not read-only */
+	List	   *rewrites;		/* DsRewrite *, in the order found */
 } DsVerdict;
 
 extern void ds_validate(const char *query, const char *database,
@@ -142,6 +154,49 @@ extern void ds_readonly_init(void);
 extern char *ds_readonly_reason(DsRoCtx *w, char kind, List *names);
 extern char *ds_readonly_func(Oid funcid);
 
+/* in rewrite.c */
+extern char *ds_rewrite(const char *text, List *rewrites);
+
+/* in route.c: where routed rows go */
+typedef enum DsResultMode
+{
+	DS_RESULT_RECORD,			/* tuples of the caller's row type */
+	DS_RESULT_JSON,				/* one jsonb object per row */
+	DS_RESULT_ARRAY,			/* one jsonb array of row objects */
+	DS_RESULT_NONE				/* rows are counted only */
+} DsResultMode;
+
+typedef struct DsResult
+{
+	DsResultMode mode;
+	bool		started;		/* columns known */
+	int			ncols;
+	char	  **names;			/* column names */
+	Oid		   *types;			/* column types (remote: the remote's OIDs) */
+	bool		local;			/* values come as Datums */
+	bool		direct;			/* local Datums match the row type */
+	FmgrInfo   *outfuncs;		/* local: output functions */
+	Oid		   *outioparams;
+	Tuplestorestate *store;		/* RECORD and JSON */
+	TupleDesc	desc;			/* RECORD: the caller's row type */
+	AttInMetadata *attinmeta;
+	StringInfoData array;		/* ARRAY: the text being built */
+	int64		rows;			/* rows kept */
+	int64		max_rows;		/* ARRAY: -1 for no limit */
+	bool		truncated;		/* a row past max_rows was seen */
+	MemoryContext rowcxt;		/* reset per row */
+} DsResult;
+
+extern void ds_result_start(DsResult *r, int ncols, char **names, Oid *types,
+							bool local);
+extern void ds_result_row(DsResult *r, Datum *values, bool *nulls,
+						  char **texts);
+
+/* in local.c */
+extern char *ds_local_run(const char *sql, const char *schema,
+						  const char *command, int nparams, char **params,
+						  bool read_only, DsResult *r);
+
 /* in hooks.c */
 extern void ds_hooks_init(void);
 
@@ -154,5 +209,9 @@ extern PGconn *ds_remote_begin(DsSource *source);
 extern PGresult *ds_remote_exec(PGconn *conn, const char *sql, int nparams,
 								const char *const *params, bool expect_rows);
 extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
+struct DsResult;
+extern char *ds_remote_run(DsSource *source, const char *sql,
+						   const char *schema, int nparams, char **params,
+						   struct DsResult *r);
 
 #endif							/* PG_DATASOURCE_H */

@@ -79,6 +79,7 @@ typedef struct DsWalk
 	List	   *opers;			/* List *: operator name lists */
 	char	   *error;			/* first reason the statement is invalid */
 	char	   *not_ro;			/* first reason it is not read-only */
+	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
 } DsWalk;
 
 /* the work context of ds_validate, and how deep calls are nested */
@@ -150,6 +151,24 @@ ds_note_relation(DsWalk *w, const char *qual, const char *relname)
 	w->rels = lappend(w->rels, r);
 }
 
+/*
+ * ds_note_rewrite
+ *		Records that the qualifier of the name at location (with a catalog
+ *		part before it when with_catalog) is to be written as schema when the
+ *		statement is routed.  A location of -1 (a name the parser keeps no
+ *		position for) is recorded too: routing refuses it.
+ */
+static void
+ds_note_rewrite(DsWalk *w, int location, bool with_catalog, const char *schema)
+{
+	DsRewrite  *r = palloc(sizeof(DsRewrite));
+
+	r->location = location;
+	r->with_catalog = with_catalog;
+	r->schema = pstrdup(schema);
+	w->rewrites = lappend(w->rewrites, r);
+}
+
 /* what a qualifier resolved to */
 typedef enum DsQual
 {
@@ -166,7 +185,7 @@ typedef enum DsQual
  */
 static DsQual
 ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
-					 DsDatabase **dbp)
+					 DsDatabase **dbp, int location)
 {
 	DsDatabase *db;
 	DsSource   *src;
@@ -185,7 +204,13 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 	}
 
 	db = ds_cache_database(schema, &src);
-	if (db == NULL)
+	if (db != NULL)
+	{
+		/* a logical name: routing writes the schema there */
+		if (catalog != NULL || strcmp(db->schema_name, schema) != 0)
+			ds_note_rewrite(w, location, catalog != NULL, db->schema_name);
+	}
+	else
 	{
 		n = ds_cache_schema(schema, w->target_source, &db, &src);
 		if (n > 1)
@@ -196,6 +221,8 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 		}
 		if (n == 0)
 			db = NULL;
+		else if (catalog != NULL)
+			ds_note_rewrite(w, location, true, db->schema_name);	/* drop the catalog */
 	}
 	if (db != NULL)
 	{
@@ -204,6 +231,8 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 			*dbp = db;
 		return QUAL_DB;
 	}
+	if (catalog != NULL)
+		ds_note_rewrite(w, location, true, schema);
 	if (strcmp(schema, "pg_catalog") == 0 ||
 		strcmp(schema, "information_schema") == 0)
 		return QUAL_SYSTEM;
@@ -245,7 +274,8 @@ ds_ref_relation(DsWalk *w, RangeVar *rv, bool ctes)
 
 	if (rv->schemaname != NULL)
 	{
-		switch (ds_resolve_qualifier(w, rv->catalogname, rv->schemaname, &db))
+		switch (ds_resolve_qualifier(w, rv->catalogname, rv->schemaname, &db,
+									 rv->location))
 		{
 			case QUAL_DB:
 				ds_note_relation(w, db->name, rv->relname);
@@ -311,10 +341,11 @@ ds_ref_relation(DsWalk *w, RangeVar *rv, bool ctes)
 /*
  * ds_qualified_name
  *		For a dotted name list (schema.name or catalog.schema.name), resolves
- *		its qualifier.  Returns false when the list is not qualified.
+ *		its qualifier; location is where the name starts in the text (-1 when
+ *		unknown).  Returns false when the list is not qualified.
  */
 static bool
-ds_qualified_name(DsWalk *w, List *names)
+ds_qualified_name(DsWalk *w, List *names, int location)
 {
 	int			n = list_length(names);
 	const char *catalog = NULL;
@@ -331,7 +362,7 @@ ds_qualified_name(DsWalk *w, List *names)
 	if (n == 3)
 		catalog = strVal(linitial(names));
 	schema = strVal(list_nth(names, n - 2));
-	(void) ds_resolve_qualifier(w, catalog, schema, NULL);
+	(void) ds_resolve_qualifier(w, catalog, schema, NULL, location);
 	return true;
 }
 
@@ -428,11 +459,11 @@ ds_walker(Node *node, DsWalk *w)
 					if (n == 3)
 						(void) ds_resolve_qualifier(w, NULL,
 													strVal(linitial(cr->fields)),
-													NULL);
+													NULL, cr->location);
 					else if (n == 4 && IsA(lthird(cr->fields), String))
 						(void) ds_resolve_qualifier(w, strVal(linitial(cr->fields)),
 													strVal(lsecond(cr->fields)),
-													NULL);
+													NULL, cr->location);
 					else
 						ds_fail(w, psprintf("improper qualified name (too many dotted names): %s",
 											NameListToString(cr->fields)));
@@ -444,7 +475,7 @@ ds_walker(Node *node, DsWalk *w)
 			{
 				FuncCall   *fc = (FuncCall *) node;
 
-				(void) ds_qualified_name(w, fc->funcname);
+				(void) ds_qualified_name(w, fc->funcname, fc->location);
 				w->funcs = lappend(w->funcs, fc->funcname);
 				break;
 			}
@@ -458,10 +489,11 @@ ds_walker(Node *node, DsWalk *w)
 					/* [schema.]table.column%TYPE */
 					if (list_length(tn->names) >= 3)
 						(void) ds_qualified_name(w, list_copy_head(tn->names,
-																   list_length(tn->names) - 1));
+																   list_length(tn->names) - 1),
+												 tn->location);
 				}
 				else
-					(void) ds_qualified_name(w, tn->names);
+					(void) ds_qualified_name(w, tn->names, tn->location);
 				break;
 			}
 
@@ -472,7 +504,7 @@ ds_walker(Node *node, DsWalk *w)
 				if (ae->kind == AEXPR_OP || ae->kind == AEXPR_OP_ANY ||
 					ae->kind == AEXPR_OP_ALL)
 				{
-					(void) ds_qualified_name(w, ae->name);
+					(void) ds_qualified_name(w, ae->name, ae->location);
 					w->opers = lappend(w->opers, ae->name);
 				}
 				break;
@@ -521,7 +553,7 @@ ds_walker(Node *node, DsWalk *w)
 
 				if (sb->useOp != NIL)
 				{
-					(void) ds_qualified_name(w, sb->useOp);
+					(void) ds_qualified_name(w, sb->useOp, sb->location);
 					w->opers = lappend(w->opers, sb->useOp);
 				}
 				break;
@@ -580,7 +612,7 @@ ds_walk_constraint(DsWalk *w, Constraint *con)
 		List	   *pair = lfirst(lc);	/* IndexElem, operator name */
 
 		ds_walk_stmt(((IndexElem *) linitial(pair))->expr, w);
-		(void) ds_qualified_name(w, lsecond(pair));
+		(void) ds_qualified_name(w, lsecond(pair), -1);
 	}
 }
 
@@ -608,7 +640,7 @@ ds_walk_object_with_args(DsWalk *w, ObjectWithArgs *owa)
 {
 	ListCell   *lc;
 
-	(void) ds_qualified_name(w, owa->objname);
+	(void) ds_qualified_name(w, owa->objname, -1);
 	foreach(lc, owa->objargs)
 		ds_walk_stmt(lfirst(lc), w);
 	foreach(lc, owa->objfuncargs)
@@ -881,7 +913,7 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 						return true;
 					case OBJECT_SCHEMA:
 						foreach(lc, d->objects)
-							(void) ds_resolve_qualifier(w, NULL, strVal(lfirst(lc)), NULL);
+							(void) ds_resolve_qualifier(w, NULL, strVal(lfirst(lc)), NULL, -1);
 						return true;
 					default:
 						return false;
@@ -894,7 +926,7 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 				/* a body given as a string cannot be read; BEGIN ATOMIC can */
 				if (f->sql_body == NULL)
 					return false;
-				(void) ds_qualified_name(w, f->funcname);
+				(void) ds_qualified_name(w, f->funcname, -1);
 				foreach(lc, f->parameters)
 				{
 					FunctionParameter *fp = lfirst(lc);
@@ -907,13 +939,13 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 				return ds_walk_sql_body(w, f->sql_body);
 			}
 		case T_CreateEnumStmt:
-			(void) ds_qualified_name(w, ((CreateEnumStmt *) stmt)->typeName);
+			(void) ds_qualified_name(w, ((CreateEnumStmt *) stmt)->typeName, -1);
 			return true;
 		case T_CompositeTypeStmt:
 			ds_ref_relation(w, ((CompositeTypeStmt *) stmt)->typevar, false);
 			return true;
 		case T_CreateDomainStmt:
-			(void) ds_qualified_name(w, ((CreateDomainStmt *) stmt)->domainname);
+			(void) ds_qualified_name(w, ((CreateDomainStmt *) stmt)->domainname, -1);
 			ds_walk_stmt((Node *) ((CreateDomainStmt *) stmt)->typeName, w);
 			return true;
 		case T_CommentStmt:
@@ -1490,6 +1522,16 @@ done:
 	v->dbs = palloc0(sizeof(char *) * Max(v->ndbs, 1));
 	foreach(lc, w.dbs)
 		v->dbs[foreach_current_index(lc)] = pstrdup(((DsDatabase *) lfirst(lc))->name);
+	foreach(lc, w.rewrites)
+	{
+		DsRewrite  *r = lfirst(lc);
+		DsRewrite  *c = palloc(sizeof(DsRewrite));
+
+		c->location = r->location;
+		c->with_catalog = r->with_catalog;
+		c->schema = pstrdup(r->schema);
+		v->rewrites = lappend(v->rewrites, c);
+	}
 	v->nrels = list_length(w.rels);
 	v->rels = palloc0(sizeof(char *) * Max(v->nrels, 1));
 	foreach(lc, w.rels)

@@ -1,0 +1,325 @@
+/*-------------------------------------------------------------------------
+ *
+ * local.c
+ *		  Routed statements on the local datasource, through SPI.
+ *
+ * A statement runs as the calling role (privileges and row-level security
+ * apply) with search_path set to the target logical database's schema for
+ * the call only; the caller's own path is back when the call returns or
+ * fails.  Parameters are given as text and typed by the statement, as a
+ * client's would be ($1 compared with an integer column is an integer).
+ * A read-only statement runs through a read-only SPI call.
+ *
+ * Plans are kept per backend, keyed by schema and statement text, with
+ * SPI_keepplan: PostgreSQL's plan cache replans them after DDL on what they
+ * use and when the role or row-level security would change the plan.  The
+ * cache holds at most ds_plan_cache_max entries and starts over when full.
+ *
+ * Rows of a cursor-able statement are fetched in batches, so a large result
+ * streams into the caller's tuplestore (which spills to disk past work_mem).
+ *
+ * Memory: plans live in SPI's kept-plan contexts, their keys in a child of
+ * TopMemoryContext; each batch of rows is freed once handed on.
+ *
+ * IDENTIFICATION
+ *		  src/local.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "parser/parse_param.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "pg_datasource.h"
+
+#define DS_PLAN_CACHE_MAX	256
+#define DS_FETCH_BATCH		1000
+
+/* one kept plan */
+typedef struct DsPlanEntry
+{
+	uint32		hash;			/* of schema, nparams and text */
+	char	   *schema;
+	char	   *sql;
+	int			nparams;
+	SPIPlanPtr	plan;
+} DsPlanEntry;
+
+static HTAB *plan_cache = NULL;
+static MemoryContext plan_cxt = NULL;
+
+/* what the parser-setup hook needs: the parameter types it infers */
+typedef struct DsParamSetup
+{
+	Oid		   *types;
+	int			ntypes;
+} DsParamSetup;
+
+/*
+ * ds_param_setup
+ *		Parser setup for SPI_prepare_params: $n take the types their use
+ *		implies.
+ */
+static void
+ds_param_setup(ParseState *pstate, void *arg)
+{
+	DsParamSetup *ps = (DsParamSetup *) arg;
+
+	setup_parse_variable_parameters(pstate, &ps->types, &ps->ntypes);
+}
+
+/*
+ * ds_plan_cache_reset
+ *		Frees every kept plan.
+ */
+static void
+ds_plan_cache_reset(void)
+{
+	HASH_SEQ_STATUS seq;
+	DsPlanEntry *e;
+
+	if (plan_cache == NULL)
+		return;
+	hash_seq_init(&seq, plan_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		SPI_freeplan(e->plan);
+	MemoryContextReset(plan_cxt);
+	plan_cache = NULL;
+}
+
+/*
+ * ds_get_plan
+ *		The kept plan of sql in schema, prepared now if needed.  Must be
+ *		called inside SPI with search_path already set to schema.
+ */
+static SPIPlanPtr
+ds_get_plan(const char *schema, const char *sql, int nparams)
+{
+	uint32		h;
+	DsPlanEntry *e;
+	bool		found;
+	SPIPlanPtr	plan;
+	DsParamSetup ps;
+	int			i;
+
+	h = hash_combine(hash_bytes((const unsigned char *) schema, strlen(schema)),
+					 hash_uint32((uint32) nparams));
+	h = hash_combine(h, hash_bytes((const unsigned char *) sql, strlen(sql)));
+
+	if (plan_cache != NULL && hash_get_num_entries(plan_cache) >= DS_PLAN_CACHE_MAX)
+		ds_plan_cache_reset();
+	if (plan_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (plan_cxt == NULL)
+			plan_cxt = AllocSetContextCreate(TopMemoryContext,
+											 "pg_datasource local plans",
+											 ALLOCSET_SMALL_SIZES);
+		MemSet(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(DsPlanEntry);
+		ctl.hcxt = plan_cxt;
+		plan_cache = hash_create("pg_datasource local plans", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(plan_cache, &h, HASH_FIND, NULL);
+	if (e != NULL && e->nparams == nparams && strcmp(e->schema, schema) == 0 &&
+		strcmp(e->sql, sql) == 0)
+		return e->plan;
+
+	/*
+	 * A first parse infers the types of $n from their use; the plan kept is
+	 * prepared with those types (a parameter the statement leaves untyped
+	 * is text).
+	 */
+	ps.types = palloc0(sizeof(Oid) * Max(nparams, 1));
+	ps.ntypes = nparams;
+	plan = SPI_prepare_params(sql, ds_param_setup, &ps, 0);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_params failed: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_freeplan(plan);
+	if (ps.ntypes > nparams)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_PARAMETER),
+				errmsg("the statement uses $%d but %d parameter%s given",
+					   ps.ntypes, nparams, nparams == 1 ? " was" : "s were"));
+	for (i = 0; i < nparams; i++)
+		if (i >= ps.ntypes || !OidIsValid(ps.types[i]) || ps.types[i] == UNKNOWNOID)
+		{
+			if (i >= ps.ntypes)
+			{
+				ps.types = repalloc(ps.types, sizeof(Oid) * nparams);
+				ps.ntypes = i + 1;
+			}
+			ps.types[i] = TEXTOID;
+		}
+	plan = SPI_prepare(sql, nparams, ps.types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+
+	e = hash_search(plan_cache, &h, HASH_ENTER, &found);
+	if (found)
+	{
+		SPI_freeplan(e->plan);
+		pfree(e->schema);
+		pfree(e->sql);
+	}
+	e->schema = MemoryContextStrdup(plan_cxt, schema);
+	e->sql = MemoryContextStrdup(plan_cxt, sql);
+	e->nparams = nparams;
+	e->plan = plan;
+	return plan;
+}
+
+/*
+ * ds_local_status
+ *		The command status a client would see, from the command tag and the
+ *		rows processed.
+ */
+static char *
+ds_local_status(const char *command, uint64 processed)
+{
+	if (strcmp(command, "INSERT") == 0)
+		return psprintf("INSERT 0 " UINT64_FORMAT, processed);
+	if (strcmp(command, "SELECT") == 0 || strcmp(command, "UPDATE") == 0 ||
+		strcmp(command, "DELETE") == 0 || strcmp(command, "MERGE") == 0)
+		return psprintf("%s " UINT64_FORMAT, command, processed);
+	return pstrdup(command);
+}
+
+/*
+ * ds_local_start / ds_local_rows
+ *		Tells the result its columns (once); hands rows on to it.
+ */
+static void
+ds_local_start(DsResult *r, TupleDesc desc)
+{
+	if (!r->started)
+	{
+		int			ncols = desc->natts;
+		char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
+		Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
+		int			c;
+
+		for (c = 0; c < ncols; c++)
+		{
+			names[c] = pstrdup(NameStr(TupleDescAttr(desc, c)->attname));
+			types[c] = TupleDescAttr(desc, c)->atttypid;
+		}
+		ds_result_start(r, ncols, names, types, true);
+	}
+}
+
+static void
+ds_local_rows(DsResult *r, SPITupleTable *tt, uint64 n)
+{
+	TupleDesc	desc = tt->tupdesc;
+	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	uint64		i;
+
+	ds_local_start(r, desc);
+	for (i = 0; i < n && !r->truncated; i++)
+	{
+		heap_deform_tuple(tt->vals[i], desc, values, nulls);
+		ds_result_row(r, values, nulls, NULL);
+	}
+	pfree(values);
+	pfree(nulls);
+}
+
+/*
+ * ds_local_run
+ *		Runs sql in schema as the caller, with nparams text parameters
+ *		(NULL for SQL null); rows go to r, and the command status is
+ *		returned.
+ */
+char *
+ds_local_run(const char *sql, const char *schema, const char *command,
+			 int nparams, char **params, bool read_only, DsResult *r)
+{
+	int			level;
+	SPIPlanPtr	plan;
+	Datum	   *values;
+	char	   *nulls;
+	int			i;
+	uint64		processed = 0;
+	char	   *status;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = NewGUCNestLevel();
+	(void) set_config_option("search_path", quote_identifier(schema),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+
+	plan = ds_get_plan(schema, sql, nparams);
+
+	/* text parameters through the input functions of the inferred types */
+	values = palloc0(sizeof(Datum) * Max(nparams, 1));
+	nulls = palloc(Max(nparams, 1));
+	for (i = 0; i < nparams; i++)
+	{
+		Oid			type = i < SPI_getargcount(plan) ? SPI_getargtypeid(plan, i) : TEXTOID;
+		Oid			infunc;
+		Oid			ioparam;
+
+		nulls[i] = params[i] == NULL ? 'n' : ' ';
+		if (params[i] == NULL)
+			continue;
+		if (type == UNKNOWNOID || !OidIsValid(type))
+			type = TEXTOID;
+		getTypeInputInfo(type, &infunc, &ioparam);
+		values[i] = OidInputFunctionCall(infunc, params[i], ioparam, -1);
+	}
+
+	if (SPI_is_cursor_plan(plan))
+	{
+		Portal		portal = SPI_cursor_open(NULL, plan, values, nulls, read_only);
+		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+
+		ds_local_start(r, portal->tupDesc);
+		MemoryContextSwitchTo(spicxt);
+		while (!r->truncated)
+		{
+			SPI_cursor_fetch(portal, true, DS_FETCH_BATCH);
+			if (SPI_processed == 0)
+				break;
+			processed += SPI_processed;
+			MemoryContextSwitchTo(callercxt);
+			ds_local_rows(r, SPI_tuptable, SPI_processed);
+			MemoryContextSwitchTo(spicxt);
+			SPI_freetuptable(SPI_tuptable);
+		}
+		SPI_cursor_close(portal);
+	}
+	else
+	{
+		int			rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
+
+		if (rc < 0)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		processed = SPI_processed;
+		MemoryContextSwitchTo(callercxt);
+		if (SPI_tuptable != NULL)
+			ds_local_rows(r, SPI_tuptable, SPI_processed);
+	}
+
+	MemoryContextSwitchTo(callercxt);
+	status = ds_local_status(command, processed);
+	AtEOXact_GUC(true, level);
+	SPI_finish();
+	return status;
+}
