@@ -40,8 +40,10 @@ SELECT is(
        FROM pg_proc p
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    ARRAY['datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
-    'validate and validate_databases are the only functions in schema datasource that PUBLIC may execute');
+    ARRAY['datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
+          'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
+          'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
+    'validation and the routing functions (which run as the caller) are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');
