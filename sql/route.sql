@@ -52,6 +52,9 @@ SELECT success, error, sqlstate
   FROM datasource.execute('sales', 'SELECT nosuch FROM orders');
 SELECT success, error, sqlstate
   FROM datasource.execute('nowhere', 'SELECT 1');
+SELECT success, sqlstate FROM datasource.execute('sales', 'SELECT * FROM elsewhere.t');
+SELECT success, sqlstate FROM datasource.execute('sales', 'SELECT 1; SELECT 2');
+SELECT success, sqlstate FROM datasource.execute('sales', 'DO $$ BEGIN END $$', read_only => false);
 SELECT success, row_count, sqlstate
   FROM datasource.execute('sales', 'INSERT INTO orders (id) VALUES (9)', read_only => false);
 SELECT count(*) FROM s_sales.orders WHERE id = 9;

@@ -808,3 +808,19 @@ ds_cache_schema(const char *schema, const char *prefer, DsDatabase **db,
 	}
 	return e->count;
 }
+
+/*
+ * ds_cache_local_schema
+ *		The logical database of the local datasource mapped to a schema of
+ *		this database, or NULL.  The cache must be current.
+ */
+DsDatabase *
+ds_cache_local_schema(const char *schema, DsSource **source)
+{
+	DsDatabase *db;
+
+	if (ds_cache_schema(schema, DS_LOCAL_SOURCE, &db, source) == 0 ||
+		strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+		return NULL;
+	return db;
+}

@@ -44,6 +44,7 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -138,8 +139,8 @@ ds_hook_relation(DsHookWalk *w, Oid relid)
 		return;					/* dropped concurrently: the executor will say */
 	if (strcmp(nspname, "information_schema") == 0)
 		return;
-	if (ds_cache_schema(nspname, DS_LOCAL_SOURCE, &db, &src) == 0 ||
-		strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+	db = ds_cache_local_schema(nspname, &src);
+	if (db == NULL)
 	{
 		if (w->error == NULL)
 			w->error = psprintf("relation \"%s\" is in schema \"%s\", which is not a logical database",
@@ -184,15 +185,24 @@ ds_hook_walker(Node *node, DsHookWalk *w)
 				{
 					if (q->commandType != CMD_SELECT)
 						w->not_ro = psprintf("%s modifies data",
-											 q->commandType == CMD_INSERT ? "INSERT" :
-											 q->commandType == CMD_UPDATE ? "UPDATE" :
-											 q->commandType == CMD_DELETE ? "DELETE" :
-											 q->commandType == CMD_MERGE ? "MERGE" :
-											 "the statement");
+											 GetCommandTagName(CreateCommandTag((Node *) q)));
 					else if (q->rowMarks != NIL)
-						w->not_ro = pstrdup("a locking clause takes row locks");
+						w->not_ro = pstrdup("a locking clause (FOR UPDATE/SHARE) locks rows");
 					else if (q->hasModifyingCTE)
-						w->not_ro = pstrdup("a WITH query modifies data");
+					{
+						ListCell   *lc;
+
+						/* the words validate() uses */
+						foreach(lc, q->cteList)
+						{
+							CommonTableExpr *cte = lfirst(lc);
+
+							if (((Query *) cte->ctequery)->commandType != CMD_SELECT &&
+								w->not_ro == NULL)
+								w->not_ro = psprintf("WITH query \"%s\" modifies data",
+													 cte->ctename);
+						}
+					}
 				}
 				return query_tree_walker(q, ds_hook_walker, (void *) w,
 										 QTW_EXAMINE_RTES_BEFORE);

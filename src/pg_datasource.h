@@ -87,6 +87,7 @@ extern bool ds_cache_ensure(void);
 extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
+extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
 extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
@@ -131,6 +132,7 @@ typedef struct DsVerdict
 	int			nrels;
 	char	   *command;		/* command tag; NULL when not parsed */
 	char	   *error;			/* why not valid */
+	int			sqlerrcode;		/* and the SQLSTATE routing raises it with */
 	char	   *not_ro;			/* why not read-only */
 	List	   *rewrites;		/* DsRewrite *, in the order found */
 } DsVerdict;

@@ -160,8 +160,12 @@ ds_proc_verdict(Oid funcid, bool missing_ok)
 	char	   *reason = NULL;
 
 	if (!HeapTupleIsValid(tup))
-		return missing_ok ? NULL : psprintf("function %u is not known here, so it cannot be shown to be read-only",
+	{
+		if (missing_ok)
+			return NULL;
+		return psprintf("function %u is not known here, so it cannot be shown to be read-only",
 						funcid);
+	}
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
 		ds_name_in(ro_denied, NameStr(proc->proname)))
@@ -294,17 +298,24 @@ ds_oper_verdict(DsRoCtx *w, List *names)
 }
 
 /*
- * ds_ro_context
- *		The memory context of the caches, created on first use.
+ * ds_ro_table
+ *		A verdict table with a binary key, in the cache context (created on
+ *		first use); both tables go when the context is reset.
  */
-static MemoryContext
-ds_ro_context(void)
+static HTAB *
+ds_ro_table(const char *name, Size keysize, Size entrysize)
 {
+	HASHCTL		ctl;
+
 	if (ro_cache_cxt == NULL)
 		ro_cache_cxt = AllocSetContextCreate(TopMemoryContext,
 											 "pg_datasource read-only verdicts",
 											 ALLOCSET_SMALL_SIZES);
-	return ro_cache_cxt;
+	MemSet(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = ro_cache_cxt;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /*
@@ -322,16 +333,8 @@ ds_readonly_reason(DsRoCtx *w, char kind, List *names)
 	char	   *reason;
 
 	if (ro_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		MemSet(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(uint32);
-		ctl.entrysize = sizeof(DsRoEntry);
-		ctl.hcxt = ds_ro_context();
-		ro_cache = hash_create("pg_datasource read-only verdicts", 256, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		ro_cache = ds_ro_table("pg_datasource read-only verdicts",
+							   sizeof(uint32), sizeof(DsRoEntry));
 	e = hash_search(ro_cache, &key, HASH_FIND, NULL);
 	if (e != NULL && e->role == w->role && e->kind == kind &&
 		strcmp(e->name, name) == 0 && strcmp(e->path, w->path) == 0)
@@ -382,16 +385,8 @@ ds_readonly_func(Oid funcid)
 	char	   *reason;
 
 	if (ro_oid_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		MemSet(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(DsRoOidEntry);
-		ctl.hcxt = ds_ro_context();
-		ro_oid_cache = hash_create("pg_datasource read-only verdicts by OID", 256,
-								   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		ro_oid_cache = ds_ro_table("pg_datasource read-only verdicts by OID",
+								   sizeof(Oid), sizeof(DsRoOidEntry));
 	e = hash_search(ro_oid_cache, &funcid, HASH_FIND, NULL);
 	if (e != NULL)
 		return e->reason ? pstrdup(e->reason) : NULL;

@@ -222,35 +222,14 @@ ds_result_row(DsResult *r, Datum *values, bool *nulls, char **texts)
 /*
  * ds_refuse
  *		Raises the validation error of a statement that cannot be routed,
- *		with the SQLSTATE its cause calls for.
+ *		with the SQLSTATE validate.c gave its cause.
  */
 static void
 ds_refuse(DsVerdict *v)
 {
-	int			code = ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION;
-	const char *e = v->error;
-
-	if (v->command == NULL || strncmp(e, "several statements", 18) == 0 ||
-		strcmp(e, "no statement") == 0)
-		code = ERRCODE_SYNTAX_ERROR;
-	else if (strncmp(e, "logical database", 16) == 0 && strstr(e, "does not exist"))
-		code = ERRCODE_UNDEFINED_OBJECT;
-	else if (strncmp(e, "statement is not read-only", 26) == 0)
-		code = ERRCODE_READ_ONLY_SQL_TRANSACTION;
-	else if (strncmp(e, "unknown qualifier", 17) == 0 ||
-			 strstr(e, "not a logical database") != NULL ||
-			 strstr(e, "does not resolve") != NULL)
-		code = ERRCODE_INVALID_SCHEMA_NAME;
-	else if (strstr(e, "different datasources") != NULL ||
-			 strncmp(e, "cross-database", 14) == 0)
-		code = ERRCODE_FEATURE_NOT_SUPPORTED;
-	else if (strstr(e, "is disabled") != NULL)
-		code = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
-	else if (strstr(e, "too long") != NULL)
-		code = ERRCODE_NAME_TOO_LONG;
 	ereport(ERROR,
-			errcode(code),
-			errmsg("cannot route the statement: %s", e),
+			errcode(v->sqlerrcode),
+			errmsg("cannot route the statement: %s", v->error),
 			errhint("datasource.validate() tells what a statement touches."));
 }
 
@@ -291,7 +270,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	if (!v.valid)
 	{
 		if ((db->read_only || src->read_only) && !require_ro && v.not_ro != NULL &&
-			strncmp(v.error, "statement is not read-only", 26) == 0)
+			v.sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION)
 			ereport(ERROR,
 					errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 					errmsg("logical database \"%s\" is read-only", db->name),

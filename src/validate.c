@@ -80,6 +80,7 @@ typedef struct DsWalk
 	char	   *error;			/* first reason the statement is invalid */
 	char	   *not_ro;			/* first reason it is not read-only */
 	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
+	int			sqlerrcode;		/* the SQLSTATE of error */
 } DsWalk;
 
 /* the work context of ds_validate, and how deep calls are nested */
@@ -103,13 +104,17 @@ static bool ds_walk_write(Node *node, WithClause **withp, RangeVar **targetp,
 
 /*
  * ds_fail / ds_not_ro
- *		Records the first reason the statement is invalid / not read-only.
+ *		Records the first reason the statement is invalid (with the SQLSTATE
+ *		routing raises it with) / not read-only.
  */
 static void
-ds_fail(DsWalk *w, char *reason)
+ds_fail(DsWalk *w, int sqlerrcode, char *reason)
 {
 	if (w->error == NULL)
+	{
 		w->error = reason;
+		w->sqlerrcode = sqlerrcode;
+	}
 }
 
 static void
@@ -197,7 +202,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 
 		if (current == NULL || strcmp(catalog, current) != 0)
 		{
-			ds_fail(w, psprintf("cross-database reference \"%s.%s\": the catalog part must be the current database",
+			ds_fail(w, ERRCODE_FEATURE_NOT_SUPPORTED, psprintf("cross-database reference \"%s.%s\": the catalog part must be the current database",
 								catalog, schema));
 			return QUAL_NONE;
 		}
@@ -215,7 +220,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 		n = ds_cache_schema(schema, w->target_source, &db, &src);
 		if (n > 1)
 		{
-			ds_fail(w, psprintf("schema \"%s\" is mapped on several datasources; qualify with the logical database name",
+			ds_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("schema \"%s\" is mapped on several datasources; qualify with the logical database name",
 								schema));
 			return QUAL_NONE;
 		}
@@ -237,7 +242,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 		strcmp(schema, "information_schema") == 0)
 		return QUAL_SYSTEM;
 
-	ds_fail(w, psprintf("unknown qualifier \"%s\": not a logical database or the schema of one",
+	ds_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("unknown qualifier \"%s\": not a logical database or the schema of one",
 						schema));
 	return QUAL_NONE;
 }
@@ -322,18 +327,18 @@ ds_ref_relation(DsWalk *w, RangeVar *rv, bool ctes)
 			nspname = get_namespace_name(nsp);
 			if (nspname == NULL)
 				continue;
-			if (ds_cache_schema(nspname, DS_LOCAL_SOURCE, &m, &src) > 0 &&
-				strcmp(m->source, DS_LOCAL_SOURCE) == 0)
+			m = ds_cache_local_schema(nspname, &src);
+			if (m != NULL)
 			{
 				ds_touch(w, m);
 				ds_note_relation(w, m->name, rv->relname);
 			}
 			else
-				ds_fail(w, psprintf("relation \"%s\" is in schema \"%s\", which is not a logical database",
+				ds_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("relation \"%s\" is in schema \"%s\", which is not a logical database",
 									rv->relname, nspname));
 			return;
 		}
-		ds_fail(w, psprintf("relation \"%s\" does not resolve to a logical database: name one, or qualify it",
+		ds_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("relation \"%s\" does not resolve to a logical database: name one, or qualify it",
 							rv->relname));
 	}
 }
@@ -355,7 +360,7 @@ ds_qualified_name(DsWalk *w, List *names, int location)
 		return false;
 	if (n > 3)
 	{
-		ds_fail(w, psprintf("improper qualified name (too many dotted names): %s",
+		ds_fail(w, ERRCODE_SYNTAX_ERROR, psprintf("improper qualified name (too many dotted names): %s",
 							NameListToString(names)));
 		return true;
 	}
@@ -465,7 +470,7 @@ ds_walker(Node *node, DsWalk *w)
 													strVal(lsecond(cr->fields)),
 													NULL, cr->location);
 					else
-						ds_fail(w, psprintf("improper qualified name (too many dotted names): %s",
+						ds_fail(w, ERRCODE_SYNTAX_ERROR, psprintf("improper qualified name (too many dotted names): %s",
 											NameListToString(cr->fields)));
 				}
 				return false;
@@ -1198,7 +1203,7 @@ ds_identifier_too_long(const char *query)
  *		resource errors are rethrown.
  */
 static List *
-ds_raw_parse(const char *query, MemoryContext cxt, char **error)
+ds_raw_parse(const char *query, MemoryContext cxt, char **error, int *code)
 {
 	List	   *volatile parsetree = NIL;
 	ErrorContextCallback *save_context = error_context_stack;
@@ -1228,6 +1233,7 @@ ds_raw_parse(const char *query, MemoryContext cxt, char **error)
 			edata->sqlerrcode == ERRCODE_STATEMENT_TOO_COMPLEX)
 			PG_RE_THROW();
 		FlushErrorState();
+		*code = edata->sqlerrcode;
 		if (edata->cursorpos > 0)
 			*error = psprintf("%s at position %d", edata->message,
 							  edata->cursorpos);
@@ -1301,6 +1307,7 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 	DsWalk		w;
 	List	   *parsetree = NIL;
 	char	   *parse_error = NULL;
+	int			parse_code = ERRCODE_SYNTAX_ERROR;
 	Node	   *stmt;
 	ListCell   *lc;
 	char	   *too_long;
@@ -1320,7 +1327,7 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 		w.target = ds_cache_database(database, &src);
 		if (w.target == NULL)
 		{
-			ds_fail(&w, psprintf("logical database \"%s\" does not exist", database));
+			ds_fail(&w, ERRCODE_UNDEFINED_OBJECT, psprintf("logical database \"%s\" does not exist", database));
 			goto done;
 		}
 		w.target_source = w.target->source;
@@ -1341,25 +1348,25 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		too_long = ds_identifier_too_long(query);
-		parsetree = ds_raw_parse(query, cxt, &parse_error);
+		parsetree = ds_raw_parse(query, cxt, &parse_error, &parse_code);
 		AtEOXact_GUC(true, level);
 	}
 	else
-		parsetree = ds_raw_parse(query, cxt, &parse_error);
+		parsetree = ds_raw_parse(query, cxt, &parse_error, &parse_code);
 
 	if (parse_error != NULL)
 	{
-		ds_fail(&w, parse_error);
+		ds_fail(&w, parse_code, parse_error);
 		goto done;
 	}
 	if (parsetree == NIL)
 	{
-		ds_fail(&w, pstrdup("no statement"));
+		ds_fail(&w, ERRCODE_SYNTAX_ERROR, pstrdup("no statement"));
 		goto done;
 	}
 	if (list_length(parsetree) > 1)
 	{
-		ds_fail(&w, psprintf("several statements (%d): validate one at a time",
+		ds_fail(&w, ERRCODE_SYNTAX_ERROR, psprintf("several statements (%d): validate one at a time",
 							 list_length(parsetree)));
 		goto done;
 	}
@@ -1369,7 +1376,7 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 
 	if (too_long != NULL)
 	{
-		ds_fail(&w, psprintf("identifier %s... is too long: identifiers are at most %d bytes and are never truncated",
+		ds_fail(&w, ERRCODE_NAME_TOO_LONG, psprintf("identifier %s... is too long: identifiers are at most %d bytes and are never truncated",
 							 too_long, NAMEDATALEN - 1));
 		goto done;
 	}
@@ -1388,13 +1395,13 @@ ds_validate_work(const char *query, const char *database, bool require_ro,
 			break;
 		case T_DoStmt:
 			ds_not_ro(&w, pstrdup("DO runs code"));
-			ds_fail(&w, pstrdup("cannot validate DO statements: the code inside is not visible"));
+			ds_fail(&w, ERRCODE_FEATURE_NOT_SUPPORTED, pstrdup("cannot validate DO statements: the code inside is not visible"));
 			break;
 		default:
 			if (!IsA(stmt, ExplainStmt))
 				ds_not_ro(&w, psprintf("%s is not a query", v->command));
 			if (!ds_walk_utility(stmt, &w))
-				ds_fail(&w, psprintf("cannot validate %s statements", v->command));
+				ds_fail(&w, ERRCODE_FEATURE_NOT_SUPPORTED, psprintf("cannot validate %s statements", v->command));
 			break;
 	}
 
@@ -1489,7 +1496,7 @@ done:
 				}
 				appendStringInfo(&msg, " on \"%s\"", src);
 			}
-			ds_fail(&w, msg.data);
+			ds_fail(&w, ERRCODE_FEATURE_NOT_SUPPORTED, msg.data);
 		}
 		else
 		{
@@ -1497,16 +1504,17 @@ done:
 
 			(void) ds_cache_database(first->name, &src);
 			if (src != NULL && !src->enabled)
-				ds_fail(&w, psprintf("datasource \"%s\" is disabled", src->name));
+				ds_fail(&w, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, psprintf("datasource \"%s\" is disabled", src->name));
 		}
 	}
 
 	if (require_ro && w.error == NULL && (w.not_ro != NULL))
-		ds_fail(&w, psprintf("statement is not read-only: %s", w.not_ro));
+		ds_fail(&w, ERRCODE_READ_ONLY_SQL_TRANSACTION, psprintf("statement is not read-only: %s", w.not_ro));
 
 	/* copy the results out */
 	MemoryContextSwitchTo(callercxt);
 	v->valid = (w.error == NULL);
+	v->sqlerrcode = w.sqlerrcode;
 	v->read_only = checked && w.not_ro == NULL;
 	v->error = w.error ? pstrdup(w.error) : NULL;
 	v->not_ro = w.not_ro ? pstrdup(w.not_ro) : NULL;
