@@ -18,6 +18,7 @@ OBJS = \
 	src/rewrite.o \
 	src/local.o \
 	src/route.o \
+	src/health.o \
 	src/hooks.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -355,3 +355,35 @@ GRANT EXECUTE ON FUNCTION datasource.query(text, text, text[]),
     datasource.query_json(text, text, text[]),
     datasource.execute(text, text, int, boolean),
     datasource.exec(text, text) TO PUBLIC;
+
+/*
+ * Remote connections: each backend keeps one libpq connection per foreign
+ * server and role.  These functions look at and close this backend's own
+ * connections only, so they are granted to PUBLIC too.
+ */
+CREATE FUNCTION datasource.health_check(source text DEFAULT NULL)
+RETURNS TABLE (datasource text, healthy boolean, latency_ms float8,
+               server_version text, in_recovery boolean, error text)
+AS 'MODULE_PATHNAME', 'health_check'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.health_check(text) IS
+    'One round trip to each datasource (or the one named): latency, version, recovery state, or the error';
+
+CREATE FUNCTION datasource.connections()
+RETURNS TABLE (datasource text, server text, role text, remote_pid int,
+               transaction_depth int, state text, connected_at timestamptz,
+               calls bigint)
+AS 'MODULE_PATHNAME', 'connections'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.connections() IS
+    'The remote connections this backend keeps open';
+
+CREATE FUNCTION datasource.disconnect(source text DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'disconnect'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.disconnect(text) IS
+    'Closes this backend''s idle connections to a datasource (all when NULL); returns how many';
+
+GRANT EXECUTE ON FUNCTION datasource.health_check(text), datasource.connections(),
+    datasource.disconnect(text) TO PUBLIC;

@@ -1,21 +1,38 @@
 /*-------------------------------------------------------------------------
  *
  * connection.c
- *		  libpq connections to remote datasources and their transactions.
+ *		  Cached libpq connections to remote datasources and their
+ *		  transactions.
  *
  * A remote datasource is reached with libpq from the backend, as the user
- * mapping of the current role for the datasource's foreign server.  Remote
- * work joins the local transaction: the first use in a local transaction
- * sends BEGIN, each local subtransaction level that uses the connection gets
- * a remote SAVEPOINT, and the transaction callbacks COMMIT the remote
- * transaction just before the local commit (an error there aborts the local
- * transaction) or roll it back when the local transaction aborts.  Between
- * the remote COMMIT and the local commit there is a window in which a crash
- * of the local server leaves the remote work committed; two-phase commit is
- * not used.
+ * mapping of the current role for the datasource's foreign server.  One
+ * connection per foreign server and local role is kept for the life of the
+ * backend.  It is closed when the server or the user mapping changes (the
+ * syscache invalidation callbacks mark it; it is closed as soon as it is
+ * idle), by datasource.disconnect(), and when it is found dead while idle,
+ * in which case the call that found it reconnects transparently.  A
+ * connection lost inside a remote transaction is an error: the local
+ * transaction must roll back.
  *
- * Connections are opened per local transaction and closed at its end; the
- * cross-transaction connection cache belongs to the routing layer.
+ * Statements that only read run on their own, as one round trip: no
+ * BEGIN/COMMIT, in the remote server's autocommit, and read-only there
+ * (default_transaction_read_only is kept on in the remote session while
+ * reads run).  A statement that may write opens a remote transaction tied
+ * to the local one: the first such statement sends START TRANSACTION in the
+ * same pipeline, each local subtransaction level that uses the connection
+ * gets a remote SAVEPOINT, and the transaction callbacks COMMIT the remote
+ * transaction just before the local commit (an error there aborts the
+ * local transaction) or roll it back when the local transaction aborts.
+ * Once a remote transaction is open, every later statement of the local
+ * transaction on that connection runs inside it.  Between the remote
+ * COMMIT and the local commit there is a window in which a crash of the
+ * local server leaves the remote work committed; two-phase commit is not
+ * used.
+ *
+ * Session settings the routing layer needs (search_path of the target,
+ * read-only mode) are remembered per connection and sent only when they
+ * change, pipelined in front of the statement; after any remote rollback
+ * they count as unknown and are sent again.
  *
  * Security follows postgres_fdw: USAGE on the server is required, and a
  * non-superuser must authenticate to the remote with a password (unless a
@@ -23,13 +40,12 @@
  * messages never contain the password, and neither do ours.
  *
  * Connecting and waiting for results process interrupts: a cancel or
- * statement_timeout stops the local call at once and sends a cancel request
- * to the remote server.  Connecting has its own deadline,
- * datasource.connect_timeout.
+ * statement_timeout stops the local call at once and the remote query is
+ * cancelled; a backend that exits cancels what its connections still run.
+ * Connecting has its own deadline, datasource.connect_timeout.
  *
- * Memory: connection entries live in a child of TopMemoryContext that is
- * reset at the end of every transaction that used one; PGresults are
- * PQclear'd by the callers of ds_remote_exec.
+ * Rows are streamed in libpq's single-row mode into the caller's DsResult,
+ * so a large result never sits in memory as one PGresult.
  *
  * IDENTIFICATION
  *		  src/connection.c
@@ -39,56 +55,99 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "executor/tuptable.h"
 #include "foreign/foreign.h"
-#include "libpq/libpq-be-fe-helpers.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
 
-/* one open remote transaction */
-typedef struct DsConn
+/* a cached connection: one per foreign server and local role */
+typedef struct DsConnKey
 {
 	Oid			serverid;
 	Oid			userid;
-	char	   *source;			/* datasource name, for messages */
-	PGconn	   *conn;
-	int			xact_depth;		/* local nest level covered remotely */
-	bool		broken;			/* remote state unknown: must not be used */
+} DsConnKey;
+
+typedef struct DsConn
+{
+	DsConnKey	key;
+	PGconn	   *conn;			/* NULL when closed */
+	char		source[NAMEDATALEN];	/* datasource name, for messages */
+	char		server[NAMEDATALEN];
+	int			xact_depth;		/* 0: no remote transaction; else the local
+								 * nest level it covers */
+	int			release_level;	/* > 0: RELEASE SAVEPOINT s<n> still due */
+	bool		busy;			/* results of a query are still coming */
+	bool		broken;			/* remote transaction state unknown */
+	bool		invalidated;	/* server or mapping changed: close when idle */
+	bool		public_mapping; /* connected through a PUBLIC mapping */
+	bool		path_known;		/* path is the remote's search_path */
+	bool		ro_session;		/* default_transaction_read_only is on */
+	char		path[2 * NAMEDATALEN + 3];
+	uint32		server_hash;
+	uint32		mapping_hash;
+	TimestampTz connected_at;
+	int64		calls;
 } DsConn;
 
-static MemoryContext ds_conn_context = NULL;
-static List *ds_conns = NIL;	/* DsConn *, in ds_conn_context */
+static HTAB *ds_conn_hash = NULL;
+static bool ds_conn_xact_used = false;	/* a remote transaction was opened */
 
-static PGconn *ds_connect(DsSource *source, ForeignServer *server,
+static PGconn *ds_connect(const char *source, ForeignServer *server,
 						  UserMapping *mapping);
 static void ds_connect_poll(PGconn *conn, const char *source);
-static PGresult *ds_get_result(PGconn *conn, const char *source);
+static PGresult *ds_next_result(DsConn *entry);
 static void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 								   const char *source, const char *sql);
 static void ds_exec_or_error(DsConn *entry, const char *sql);
-static bool ds_exec_cleanup(DsConn *entry, const char *sql);
-static void ds_close_all(void);
+static bool ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline);
+static bool ds_drain(DsConn *entry, TimestampTz deadline);
+static void ds_cancel(DsConn *entry);
+static void ds_conn_close(DsConn *entry);
+static void ds_abort_cleanup(DsConn *entry, bool toplevel);
 static void ds_xact_callback(XactEvent event, void *arg);
 static void ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
+static void ds_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+static void ds_exit_callback(int code, Datum arg);
 
 /*
  * ds_connection_init
- *		Registers the transaction callbacks; called from _PG_init.
+ *		Registers the transaction, invalidation and exit callbacks; called
+ *		from _PG_init.
  */
 void
 ds_connection_init(void)
 {
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(DsConnKey);
+	ctl.entrysize = sizeof(DsConn);
+	ds_conn_hash = hash_create("pg_datasource connections", 8, &ctl,
+							   HASH_ELEM | HASH_BLOBS);
+
 	RegisterXactCallback(ds_xact_callback, NULL);
 	RegisterSubXactCallback(ds_subxact_callback, NULL);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, ds_inval_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, ds_inval_callback, (Datum) 0);
+	on_proc_exit(ds_exit_callback, (Datum) 0);
 }
 
 /*
@@ -97,7 +156,7 @@ ds_connection_init(void)
  *		enforcing the password rules; errors carry SQLSTATE 08001.
  */
 static PGconn *
-ds_connect(DsSource *source, ForeignServer *server, UserMapping *mapping)
+ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 {
 	List	   *opts = list_concat(list_copy(server->options), mapping->options);
 	const char **keywords;
@@ -136,13 +195,13 @@ ds_connect(DsSource *source, ForeignServer *server, UserMapping *mapping)
 		ereport(ERROR,
 				errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				errmsg("password is required to connect to datasource \"%s\"",
-					   source->name),
+					   source),
 				errdetail("Non-superusers must give a password in their user mapping."));
 
 	if (!AcquireExternalFD())
 		ereport(ERROR,
 				errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				errmsg("could not connect to datasource \"%s\"", source->name),
+				errmsg("could not connect to datasource \"%s\"", source),
 				errdetail("There are too many open files on the local server."),
 				errhint("Raise max_files_per_process or the open files limit."));
 
@@ -157,12 +216,12 @@ ds_connect(DsSource *source, ForeignServer *server, UserMapping *mapping)
 
 	PG_TRY();
 	{
-		ds_connect_poll(conn, source->name);
+		ds_connect_poll(conn, source);
 
 		if (PQstatus(conn) != CONNECTION_OK)
 			ereport(ERROR,
 					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					errmsg("could not connect to datasource \"%s\"", source->name),
+					errmsg("could not connect to datasource \"%s\"", source),
 					errdetail_internal("%s", pchomp(PQerrorMessage(conn))));
 
 		if (!superuser_arg(mapping->userid) && password_required &&
@@ -170,7 +229,7 @@ ds_connect(DsSource *source, ForeignServer *server, UserMapping *mapping)
 			ereport(ERROR,
 					errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 					errmsg("password is required to connect to datasource \"%s\"",
-						   source->name),
+						   source),
 					errdetail("The remote server did not ask for the password, and non-superusers must authenticate with one."),
 					errhint("Change the remote server's authentication method, or have a superuser set password_required 'false' on the user mapping."));
 	}
@@ -240,6 +299,7 @@ ds_connect_poll(PGconn *conn, const char *source)
  * ds_report_remote_error
  *		Reports a remote error with the remote SQLSTATE, message, detail and
  *		hint, and the datasource and statement as context.  Clears res.
+ *		Without a result (the connection failed) the SQLSTATE is 08006.
  */
 static void
 ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
@@ -254,7 +314,7 @@ ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 
 	if (state != NULL && strlen(state) == 5)
 		code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
-	message = pchomp(primary ? primary : PQerrorMessage(conn));
+	message = pchomp(primary ? primary : (conn ? PQerrorMessage(conn) : ""));
 	if (message[0] == '\0')
 		message = pstrdup("could not obtain message string for remote error");
 	detail = detail ? pstrdup(detail) : NULL;
@@ -270,84 +330,182 @@ ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 }
 
 /*
- * ds_get_result
- *		Waits for the results of the query sent on conn, serving interrupts;
- *		on an interrupt the remote query is cancelled before the error goes
- *		on.  Returns the last result (the caller PQclears it); earlier ones
- *		are discarded.
+ * ds_next_result
+ *		The next result of what was sent on the entry's connection, waiting
+ *		for it while serving interrupts; NULL at the end of a command's
+ *		results.  When the connection fails, a PGRES_FATAL_ERROR result
+ *		made from libpq's message is returned.  On an interrupt the remote
+ *		query is cancelled before the error goes on; the entry stays busy and
+ *		the abort callbacks drain or close it.
  */
 static PGresult *
-ds_get_result(PGconn *conn, const char *source)
+ds_next_result(DsConn *entry)
 {
-	PGresult   *volatile last = NULL;
+	PGconn	   *conn = entry->conn;
+	volatile bool failed = false;
 
+	/* no return inside PG_TRY: it would leave the exception stack behind */
 	PG_TRY();
 	{
-		for (;;)
+		while (!failed && PQisBusy(conn))
 		{
-			PGresult   *res;
+			int			rc;
 
-			while (PQisBusy(conn))
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
+								   WL_SOCKET_READABLE,
+								   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
 			{
-				int			rc;
-
-				rc = WaitLatchOrSocket(MyLatch,
-									   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-									   WL_SOCKET_READABLE,
-									   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
-				if (rc & WL_LATCH_SET)
-				{
-					ResetLatch(MyLatch);
-					CHECK_FOR_INTERRUPTS();
-				}
-				if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-				{
-					PQclear(last);
-					return NULL;	/* connection trouble: caller reports */
-				}
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
 			}
-			res = PQgetResult(conn);
-			if (res == NULL)
-				break;
-			PQclear(last);
-			last = res;
+			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+				failed = true;
 		}
 	}
 	PG_CATCH();
 	{
-		PGcancel   *cancel = PQgetCancel(conn);
-		char		errbuf[256];
-
-		if (cancel != NULL)
-		{
-			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-			PQfreeCancel(cancel);
-		}
-		PQclear(last);
+		ds_cancel(entry);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	return last;
+	if (failed)
+		return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+	return PQgetResult(conn);
 }
 
 /*
- * ds_find_entry
- *		The open remote transaction for this server and role, or NULL.
+ * ds_cancel
+ *		Asks the remote server to cancel what the connection runs.
+ */
+static void
+ds_cancel(DsConn *entry)
+{
+	PGcancel   *cancel;
+	char		errbuf[256];
+
+	if (entry->conn == NULL || PQtransactionStatus(entry->conn) != PQTRANS_ACTIVE)
+		return;
+	cancel = PQgetCancel(entry->conn);
+	if (cancel != NULL)
+	{
+		(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+		PQfreeCancel(cancel);
+	}
+}
+
+/*
+ * ds_conn_close
+ *		Closes the connection of an entry; the entry stays, closed.
+ */
+static void
+ds_conn_close(DsConn *entry)
+{
+	if (entry->conn != NULL)
+	{
+		PQfinish(entry->conn);
+		ReleaseExternalFD();
+		entry->conn = NULL;
+	}
+	entry->xact_depth = 0;
+	entry->release_level = 0;
+	entry->busy = false;
+	entry->broken = false;
+	entry->invalidated = false;
+	entry->path_known = false;
+	entry->ro_session = false;
+	entry->calls = 0;
+}
+
+/*
+ * ds_conn_get
+ *		The cached connection of the current role to a remote datasource,
+ *		opened if need be.  USAGE on the foreign server is checked on every
+ *		call.  A closed, invalidated or dead connection is replaced when no
+ *		remote transaction is open on it.
  */
 static DsConn *
-ds_find_entry(Oid serverid, Oid userid)
+ds_conn_get(DsSource *source)
 {
-	ListCell   *lc;
+	DsConnKey	key;
+	DsConn	   *entry;
+	bool		found;
+	AclResult	aclresult;
 
-	foreach(lc, ds_conns)
+	Assert(source->server != NULL);
+	if (!source->enabled)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("datasource \"%s\" is disabled", source->name),
+				errhint("Enable it with datasource.alter_source('%s', enabled => true).",
+						source->name));
+
+	MemSet(&key, 0, sizeof(key));
+	key.serverid = get_foreign_server_oid(source->server, true);
+	key.userid = GetUserId();
+	entry = OidIsValid(key.serverid)
+		? hash_search(ds_conn_hash, &key, HASH_FIND, NULL) : NULL;
+
+	if (entry != NULL && entry->conn != NULL && !entry->invalidated)
 	{
-		DsConn	   *entry = lfirst(lc);
-
-		if (entry->serverid == serverid && entry->userid == userid)
-			return entry;
+		aclresult = pg_foreign_server_aclcheck(key.serverid, key.userid, ACL_USAGE);
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, source->server);
 	}
-	return NULL;
+	else
+	{
+		/* full lookup: existence, wrapper and USAGE */
+		ForeignServer *server = ds_lookup_server(source->server);
+
+		key.serverid = server->serverid;
+		entry = hash_search(ds_conn_hash, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			entry->conn = NULL;
+			ds_conn_close(entry);
+		}
+	}
+
+	if (entry->xact_depth > 0 && (entry->broken || entry->conn == NULL ||
+								  PQstatus(entry->conn) == CONNECTION_BAD))
+		ereport(ERROR,
+				errcode(ERRCODE_CONNECTION_FAILURE),
+				errmsg("the remote transaction on datasource \"%s\" was lost",
+					   source->name),
+				errhint("Roll back the local transaction."));
+	if (entry->busy)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg("the connection to datasource \"%s\" is busy with another statement",
+					   source->name));
+
+	if (entry->conn != NULL && entry->xact_depth == 0 &&
+		(entry->invalidated || PQstatus(entry->conn) == CONNECTION_BAD))
+		ds_conn_close(entry);
+
+	if (entry->conn == NULL)
+	{
+		ForeignServer *server = GetForeignServer(key.serverid);
+		UserMapping *mapping = GetUserMapping(key.userid, key.serverid);
+		HeapTuple	tup;
+
+		entry->conn = ds_connect(source->name, server, mapping);
+		strlcpy(entry->source, source->name, NAMEDATALEN);
+		strlcpy(entry->server, server->servername, NAMEDATALEN);
+		entry->server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID,
+												   ObjectIdGetDatum(key.serverid));
+		entry->mapping_hash = GetSysCacheHashValue1(USERMAPPINGOID,
+													ObjectIdGetDatum(mapping->umid));
+		tup = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(mapping->umid));
+		entry->public_mapping = HeapTupleIsValid(tup) &&
+			!OidIsValid(((Form_pg_user_mapping) GETSTRUCT(tup))->umuser);
+		if (HeapTupleIsValid(tup))
+			ReleaseSysCache(tup);
+		entry->connected_at = GetCurrentTimestamp();
+	}
+	return entry;
 }
 
 /*
@@ -359,142 +517,593 @@ static void
 ds_exec_or_error(DsConn *entry, const char *sql)
 {
 	PGresult   *res;
+	PGresult   *last = NULL;
 
 	entry->broken = true;		/* until we know the command went through */
 	if (!PQsendQuery(entry->conn, sql))
 		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
-	res = ds_get_result(entry->conn, entry->source);
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		ds_report_remote_error(ERROR, res, entry->conn, entry->source, sql);
-	PQclear(res);
+	entry->busy = true;
+	while ((res = ds_next_result(entry)) != NULL)
+	{
+		PQclear(last);
+		last = res;
+		if (PQstatus(entry->conn) == CONNECTION_BAD)
+			break;
+	}
+	entry->busy = false;
+	if (last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK)
+		ds_report_remote_error(ERROR, last, entry->conn, entry->source, sql);
+	PQclear(last);
 	entry->broken = false;
 }
 
-/*
- * ds_remote_begin
- *		The connection of the current role to a remote datasource, with a
- *		remote transaction (and savepoints up to the current local nest
- *		level) open.  The connection belongs to this module: callers must not
- *		close it or run transaction control on it.
- */
-PGconn *
-ds_remote_begin(DsSource *source)
+/* what ds_conn_run sends in front of the statement */
+typedef struct DsPreamble
 {
-	ForeignServer *server;
-	UserMapping *mapping;
-	DsConn	   *entry;
-	int			level = GetCurrentTransactionNestLevel();
+	int			n;
+	int			max;
+	const char **sql;
+	int		   *nparams;
+	const char **param;			/* each command has at most one parameter */
+	bool		sync_after_settings;	/* the statement needs a transaction
+										 * of its own */
+} DsPreamble;
 
-	Assert(source->server != NULL);
-	if (!source->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", source->name),
-				errhint("Enable it with datasource.alter_source('%s', enabled => true).",
-						source->name));
-
-	server = ds_lookup_server(source->server);
-	mapping = GetUserMapping(GetUserId(), server->serverid);
-	entry = ds_find_entry(server->serverid, GetUserId());
-
-	if (entry != NULL && entry->broken)
-		ereport(ERROR,
-				errcode(ERRCODE_CONNECTION_FAILURE),
-				errmsg("the remote transaction on datasource \"%s\" was lost",
-					   source->name),
-				errhint("Roll back the local transaction."));
-
-	if (entry == NULL)
-	{
-		MemoryContext old;
-		PGconn	   *conn;
-
-		if (ds_conn_context == NULL)
-			ds_conn_context = AllocSetContextCreate(TopMemoryContext,
-													"pg_datasource connections",
-													ALLOCSET_SMALL_SIZES);
-		conn = ds_connect(source, server, mapping);
-		old = MemoryContextSwitchTo(ds_conn_context);
-		entry = palloc0(sizeof(DsConn));
-		entry->serverid = server->serverid;
-		entry->userid = GetUserId();
-		entry->source = pstrdup(source->name);
-		entry->conn = conn;
-		ds_conns = lappend(ds_conns, entry);
-		MemoryContextSwitchTo(old);
-
-		ds_exec_or_error(entry, "BEGIN");
-		entry->xact_depth = 1;
-	}
-
-	while (entry->xact_depth < level)
-	{
-		char		sql[64];
-
-		entry->xact_depth++;
-		snprintf(sql, sizeof(sql), "SAVEPOINT s%d", entry->xact_depth);
-		ds_exec_or_error(entry, sql);
-	}
-	return entry->conn;
+static void
+ds_preamble_add(DsPreamble *p, const char *sql, const char *param)
+{
+	Assert(p->n < p->max);
+	p->sql[p->n] = sql;
+	p->nparams[p->n] = param ? 1 : 0;
+	p->param[p->n] = param;
+	p->n++;
 }
 
 /*
- * ds_remote_exec
- *		Runs one statement with text parameters on a connection from
- *		ds_remote_begin and returns its result (the caller PQclears it).
- *		Remote errors are raised with their own SQLSTATE.
+ * ds_conn_run
+ *		Sends one statement, with whatever has to go in front of it, and
+ *		streams its rows into r (when r is not NULL).  Returns the command
+ *		status (palloc'd).
+ *
+ *		path: the search_path the statement needs, or NULL to leave it.
+ *		read_only: the statement only reads; outside a remote transaction
+ *		it runs alone, read-only, in the remote's autocommit.  Otherwise a
+ *		remote transaction is opened (or continued), with savepoints up to
+ *		the current local nest level.
+ *
+ *		*retry is set when the connection was found dead before anything of
+ *		this call could have taken effect on the remote, so the caller may
+ *		reconnect and try again.
  */
-PGresult *
-ds_remote_exec(PGconn *conn, const char *sql, int nparams,
-			   const char *const *params, bool expect_rows)
+static char *
+ds_conn_run(DsConn *entry, const char *sql, int nparams,
+			const char *const *params, const char *path, bool read_only,
+			DsResult *r, bool *retry)
 {
-	ListCell   *lc;
-	const char *source = "?";
-	PGresult   *res;
-	ExecStatusType want = expect_rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+	PGconn	   *conn = entry->conn;
+	DsPreamble	pre;
+	bool		in_xact = !read_only || entry->xact_depth > 0;
+	bool		opened = false;
+	int			level = GetCurrentTransactionNestLevel();
+	int			saved_depth = entry->xact_depth;
+	bool		set_path;
+	bool		set_ro;
+	bool		pipeline;
+	int			nsyncs;
+	int			cmd = 0;
+	int			syncs = 0;
+	bool		single = false;
+	bool		stmt_seen = false;
+	PGresult   *error = NULL;
+	const char *error_sql = sql;
+	char	   *status = NULL;
+	char	  **texts = NULL;
 
-	foreach(lc, ds_conns)
-		if (((DsConn *) lfirst(lc))->conn == conn)
-			source = ((DsConn *) lfirst(lc))->source;
+	*retry = false;
+	pre.n = 0;
+	pre.max = Max(level - entry->xact_depth, 0) + 4;
+	pre.sql = palloc(sizeof(char *) * pre.max);
+	pre.nparams = palloc(sizeof(int) * pre.max);
+	pre.param = palloc(sizeof(char *) * pre.max);
+	pre.sync_after_settings = false;
 
-	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
-		ds_report_remote_error(ERROR, NULL, conn, source, sql);
-	res = ds_get_result(conn, source);
-	if (res == NULL || PQresultStatus(res) != want)
-		ds_report_remote_error(ERROR, res, conn, source, sql);
-	return res;
+	set_path = path != NULL &&
+		(!entry->path_known || strcmp(entry->path, path) != 0);
+	set_ro = !in_xact && !entry->ro_session;
+
+	if (in_xact)
+	{
+		if (entry->xact_depth == 0)
+		{
+			/* READ WRITE: the session may default to read-only */
+			ds_preamble_add(&pre, "START TRANSACTION READ WRITE", NULL);
+			entry->xact_depth = 1;
+			opened = true;
+			ds_conn_xact_used = true;
+		}
+		if (entry->release_level > 0)
+		{
+			ds_preamble_add(&pre, psprintf("RELEASE SAVEPOINT s%d",
+										   entry->release_level), NULL);
+			entry->release_level = 0;
+		}
+		while (entry->xact_depth < level)
+		{
+			entry->xact_depth++;
+			ds_preamble_add(&pre, psprintf("SAVEPOINT s%d", entry->xact_depth),
+							NULL);
+		}
+	}
+	if (set_path || set_ro)
+	{
+		/* both settings in one command */
+		if (set_path && set_ro)
+			ds_preamble_add(&pre,
+							"SELECT pg_catalog.set_config('search_path', $1, false), "
+							"pg_catalog.set_config('default_transaction_read_only', 'on', false)",
+							path);
+		else if (set_path)
+			ds_preamble_add(&pre,
+							"SELECT pg_catalog.set_config('search_path', $1, false)",
+							path);
+		else
+			ds_preamble_add(&pre,
+							"SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false)",
+							NULL);
+		/* a read-only statement must start a transaction after the setting */
+		pre.sync_after_settings = !in_xact;
+	}
+
+	pipeline = pre.n > 0;
+	nsyncs = pipeline ? (pre.sync_after_settings ? 2 : 1) : 0;
+
+	entry->calls++;
+	if (pipeline)
+	{
+		int			i;
+
+		if (!PQenterPipelineMode(conn))
+			goto send_failed;
+		for (i = 0; i < pre.n; i++)
+			if (!PQsendQueryParams(conn, pre.sql[i], pre.nparams[i], NULL,
+								   &pre.param[i], NULL, NULL, 0))
+				goto send_failed;
+		if (pre.sync_after_settings && !PQpipelineSync(conn))
+			goto send_failed;
+		if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+			!PQpipelineSync(conn))
+			goto send_failed;
+	}
+	else
+	{
+		if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+			goto send_failed;
+		single = PQsetSingleRowMode(conn) == 1;
+	}
+	entry->busy = true;
+
+	/*
+	 * Read everything, whatever fails, so the connection is idle again
+	 * before an error is raised.  Row conversion errors leave the entry
+	 * busy; the abort callbacks cancel and drain it.
+	 */
+	for (;;)
+	{
+		PGresult   *res;
+		ExecStatusType st;
+
+		if (pipeline && cmd == pre.n && !single && !stmt_seen)
+			single = PQsetSingleRowMode(conn) == 1;
+
+		res = ds_next_result(entry);
+		if (res == NULL)
+		{
+			if (!pipeline || cmd > pre.n)
+				break;
+			cmd++;
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			if (++syncs == nsyncs)
+				break;
+			continue;
+		}
+		if (st == PGRES_PIPELINE_ABORTED)
+		{
+			PQclear(res);
+			continue;
+		}
+		if (PQstatus(conn) == CONNECTION_BAD)
+		{
+			/* nothing more will come */
+			if (error == NULL)
+				error = res;
+			else
+				PQclear(res);
+			break;
+		}
+		if (pipeline && cmd < pre.n)
+		{
+			if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) || error != NULL)
+				PQclear(res);
+			else
+			{
+				error = res;
+				error_sql = pre.sql[cmd];
+			}
+			continue;
+		}
+
+		/* the statement's own results */
+		stmt_seen = true;
+		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)
+		{
+			int			ncols = PQnfields(res);
+			int			row;
+			int			c;
+
+			if (r != NULL && !r->started)
+			{
+				char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
+				Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
+
+				for (c = 0; c < ncols; c++)
+				{
+					names[c] = pstrdup(PQfname(res, c));
+					types[c] = PQftype(res, c);
+				}
+				ds_result_start(r, ncols, names, types, false);
+			}
+			if (texts == NULL)
+				texts = palloc(sizeof(char *) * Max(ncols, 1));
+			for (row = 0; r != NULL && row < PQntuples(res) && !r->truncated; row++)
+			{
+				for (c = 0; c < ncols; c++)
+					texts[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+				ds_result_row(r, NULL, NULL, texts);
+			}
+			if (st == PGRES_TUPLES_OK)
+				status = pstrdup(PQcmdStatus(res));
+			PQclear(res);
+		}
+		else if (st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY)
+		{
+			status = pstrdup(PQcmdStatus(res));
+			PQclear(res);
+		}
+		else if (error == NULL)
+		{
+			error = res;
+			error_sql = sql;
+		}
+		else
+			PQclear(res);
+	}
+	if (pipeline && PQstatus(conn) != CONNECTION_BAD && !PQexitPipelineMode(conn))
+		error = error ? error : PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+	entry->busy = false;
+
+	if (PQstatus(conn) == CONNECTION_BAD)
+	{
+		/* nothing sent in this call took effect if no transaction was open */
+		if (saved_depth == 0 && (r == NULL || r->rows == 0))
+			*retry = true;
+		if (saved_depth == 0)
+			entry->xact_depth = 0;
+		else
+			entry->broken = true;
+	}
+	else if (error == NULL || error_sql == sql)
+	{
+		/* the preamble went through */
+		if (set_path)
+		{
+			strlcpy(entry->path, path, sizeof(entry->path));
+			entry->path_known = true;
+		}
+		if (set_ro)
+			entry->ro_session = true;	/* committed on its own */
+		/* a setting made in the remote transaction goes if it rolls back */
+		if (error != NULL && in_xact)
+			entry->path_known = false;
+	}
+	else
+	{
+		/* the preamble failed */
+		entry->path_known = false;
+		entry->ro_session = false;
+		if (opened)
+			entry->broken = true;
+	}
+
+	if (*retry)
+	{
+		PQclear(error);
+		return NULL;
+	}
+	if (error != NULL)
+		ds_report_remote_error(ERROR, error, conn, entry->source, error_sql);
+	return status ? status : pstrdup("");
+
+send_failed:
+	entry->busy = false;
+	if (PQstatus(conn) == CONNECTION_BAD && saved_depth == 0)
+	{
+		entry->xact_depth = 0;
+		*retry = true;
+		return NULL;
+	}
+	entry->broken = saved_depth > 0 || entry->broken;
+	ds_report_remote_error(ERROR, NULL, conn, entry->source, sql);
+	return NULL;				/* not reached */
+}
+
+/*
+ * ds_remote_call
+ *		Runs a statement on a remote datasource through the cached
+ *		connection, reconnecting once when the connection was found dead
+ *		before anything could take effect.
+ */
+static char *
+ds_remote_call(DsSource *source, const char *sql, int nparams,
+			   const char *const *params, const char *path, bool read_only,
+			   DsResult *r)
+{
+	int			attempt;
+
+	for (attempt = 0;; attempt++)
+	{
+		DsConn	   *entry = ds_conn_get(source);
+		bool		retry;
+		char	   *status;
+
+		status = ds_conn_run(entry, sql, nparams, params, path, read_only, r,
+							 &retry);
+		if (!retry)
+			return status;
+		if (attempt > 0)
+			ereport(ERROR,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost the connection to datasource \"%s\"", source->name),
+					errdetail_internal("%s", pchomp(PQerrorMessage(entry->conn))));
+		ds_conn_close(entry);
+	}
+}
+
+/*
+ * ds_remote_command
+ *		Runs a command that may write (DDL of the registry) in the remote
+ *		transaction of the local one.
+ */
+void
+ds_remote_command(DsSource *source, const char *sql)
+{
+	(void) ds_remote_call(source, sql, 0, NULL, NULL, false, NULL);
 }
 
 /*
  * ds_remote_schema_exists
- *		Whether a schema exists on a remote datasource.
+ *		Whether a schema exists on a remote datasource (seen from the open
+ *		remote transaction, if there is one).
  */
 bool
 ds_remote_schema_exists(DsSource *source, const char *schema)
 {
 	const char *params[1] = {schema};
-	PGresult   *res;
-	bool		exists;
+	DsResult	r;
 
-	res = ds_remote_exec(ds_remote_begin(source),
-						 "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-						 1, params, true);
-	exists = PQntuples(res) > 0;
-	PQclear(res);
-	return exists;
+	MemSet(&r, 0, sizeof(r));
+	r.mode = DS_RESULT_NONE;
+	r.max_rows = -1;
+	(void) ds_remote_call(source,
+						  "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+						  1, params, NULL, true, &r);
+	if (r.rowcxt)
+		MemoryContextDelete(r.rowcxt);
+	return r.rows > 0;
+}
+
+/*
+ * ds_remote_run
+ *		Runs a routed statement on a remote datasource with unqualified
+ *		names resolving in schema; rows go to r and the remote command status
+ *		is returned.  Parameters are text (NULL for SQL null), typed by the
+ *		remote server.
+ */
+char *
+ds_remote_run(DsSource *source, const char *sql, const char *schema,
+			  int nparams, char **params, bool read_only, DsResult *r)
+{
+	return ds_remote_call(source, sql, nparams, (const char *const *) params,
+						  quote_identifier(schema), read_only, r);
+}
+
+/*
+ * ds_remote_probe
+ *		One health-check round trip on a datasource's cached connection:
+ *		the remote's server_version and recovery state.
+ */
+void
+ds_remote_probe(DsSource *source, char **version, bool *in_recovery)
+{
+	DsResult	r;
+	MemoryContext old = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, BOOLOID};
+
+	MemSet(&r, 0, sizeof(r));
+	r.mode = DS_RESULT_RECORD;
+	r.max_rows = -1;
+	r.desc = CreateTemplateTupleDesc(2);
+	TupleDescInitBuiltinEntry(r.desc, 1, "v", types[0], -1, 0);
+	TupleDescInitBuiltinEntry(r.desc, 2, "r", types[1], -1, 0);
+	r.store = tuplestore_begin_heap(false, false, work_mem);
+	(void) ds_remote_call(source,
+						  "SELECT pg_catalog.current_setting('server_version'), pg_catalog.pg_is_in_recovery()",
+						  0, NULL, NULL, true, &r);
+	MemoryContextSwitchTo(old);
+	*version = NULL;
+	*in_recovery = false;
+	if (r.rows == 1)
+	{
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(r.desc, &TTSOpsMinimalTuple);
+		bool		isnull;
+		Datum		d;
+
+		if (tuplestore_gettupleslot(r.store, true, false, slot))
+		{
+			d = slot_getattr(slot, 1, &isnull);
+			if (!isnull)
+				*version = TextDatumGetCString(d);
+			d = slot_getattr(slot, 2, &isnull);
+			*in_recovery = !isnull && DatumGetBool(d);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
+	tuplestore_end(r.store);
+	if (r.rowcxt)
+		MemoryContextDelete(r.rowcxt);
+}
+
+/*
+ * ds_remote_connections
+ *		Adds one row per cached connection of this backend to a
+ *		materialized SRF result: datasource, server, local role, remote
+ *		backend pid, remote transaction depth, state, connected_at, calls.
+ */
+void
+ds_remote_connections(Tuplestorestate *store, TupleDesc desc)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {false};
+		const char *state;
+		char	   *role;
+
+		if (entry->conn == NULL)
+			continue;
+		if (entry->broken || PQstatus(entry->conn) == CONNECTION_BAD)
+			state = "broken";
+		else if (entry->invalidated)
+			state = "invalidated";
+		else if (entry->xact_depth > 0)
+			state = "in transaction";
+		else
+			state = "idle";
+		role = GetUserNameFromId(entry->key.userid, true);
+		values[0] = CStringGetTextDatum(entry->source);
+		values[1] = CStringGetTextDatum(entry->server);
+		if (role)
+			values[2] = CStringGetTextDatum(role);
+		else
+			nulls[2] = true;
+		values[3] = Int32GetDatum(PQbackendPID(entry->conn));
+		values[4] = Int32GetDatum(entry->xact_depth);
+		values[5] = CStringGetTextDatum(state);
+		values[6] = TimestampTzGetDatum(entry->connected_at);
+		values[7] = Int64GetDatum(entry->calls);
+		tuplestore_putvalues(store, desc, values, nulls);
+	}
+}
+
+/*
+ * ds_remote_disconnect
+ *		Closes the cached connections of this backend to one datasource's
+ *		server (all when server is NULL), for every role.  Connections with
+ *		an open remote transaction stay, with a WARNING.  Returns how many
+ *		were closed.
+ */
+int
+ds_remote_disconnect(const char *server)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+	int			closed = 0;
+
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (entry->conn == NULL ||
+			(server != NULL && strcmp(entry->server, server) != 0))
+			continue;
+		if (entry->xact_depth > 0 || entry->busy)
+		{
+			ereport(WARNING,
+					errcode(ERRCODE_OBJECT_IN_USE),
+					errmsg("the connection to datasource \"%s\" is used by the current transaction and was not closed",
+						   entry->source));
+			continue;
+		}
+		ds_conn_close(entry);
+		closed++;
+	}
+	return closed;
+}
+
+/*
+ * ds_drain
+ *		Reads and discards what is still coming on a busy connection, up to
+ *		a deadline, leaving pipeline mode.  Returns false when it did not
+ *		get back to idle.
+ */
+static bool
+ds_drain(DsConn *entry, TimestampTz deadline)
+{
+	PGconn	   *conn = entry->conn;
+
+	for (;;)
+	{
+		PGresult   *res;
+
+		while (PQisBusy(conn))
+		{
+			long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																  deadline);
+			int			rc;
+
+			if (timeout <= 0)
+				return false;
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
+								   WL_SOCKET_READABLE | WL_TIMEOUT,
+								   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+				return false;
+		}
+		res = PQgetResult(conn);
+		if (res == NULL)
+		{
+			/* in pipeline mode a NULL only ends one command's results */
+			if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
+				return PQstatus(conn) == CONNECTION_OK;
+			if (PQexitPipelineMode(conn))
+				return PQstatus(conn) == CONNECTION_OK;
+			continue;
+		}
+		PQclear(res);
+		if (PQstatus(conn) == CONNECTION_BAD)
+			return false;
+	}
 }
 
 /*
  * ds_exec_cleanup
  *		Runs a command during abort processing: no error may be raised, and
- *		the wait is bounded (30 s) without serving interrupts.  Returns false
- *		when the command did not complete.
+ *		the wait is bounded by the deadline without serving interrupts.
+ *		Returns false when the command did not complete.
  */
 static bool
-ds_exec_cleanup(DsConn *entry, const char *sql)
+ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   30000);
 	PGresult   *res;
 	PGresult   *last = NULL;
 	bool		ok;
@@ -541,180 +1150,248 @@ ds_exec_cleanup(DsConn *entry, const char *sql)
 }
 
 /*
- * ds_close_all
- *		Closes every connection and forgets the entries.
+ * ds_abort_cleanup
+ *		After a local (sub)transaction aborted: cancel and drain what the
+ *		connection still runs, then roll the remote back to where the local
+ *		side is now.  Whatever cannot be done within 30 seconds closes the
+ *		connection (top level) or marks it broken (a subtransaction inside a
+ *		remote transaction, so the local transaction cannot commit).
  */
 static void
-ds_close_all(void)
+ds_abort_cleanup(DsConn *entry, bool toplevel)
 {
-	ListCell   *lc;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   30000);
+	int			level = GetCurrentTransactionNestLevel();
+	bool		ok = true;
 
-	foreach(lc, ds_conns)
+	if (entry->conn == NULL)
+		return;
+	if (PQstatus(entry->conn) == CONNECTION_BAD)
+		ok = false;
+	if (ok && entry->busy)
 	{
-		DsConn	   *entry = lfirst(lc);
-
-		if (entry->conn != NULL)
+		/* a setting may or may not have landed */
+		entry->path_known = false;
+		entry->ro_session = false;
+		ds_cancel(entry);
+		ok = ds_drain(entry, deadline);
+		entry->busy = false;
+	}
+	if (ok && toplevel)
+	{
+		if (entry->xact_depth > 0 ||
+			PQtransactionStatus(entry->conn) != PQTRANS_IDLE)
 		{
-			PQfinish(entry->conn);
-			ReleaseExternalFD();
-			entry->conn = NULL;
+			entry->path_known = false;
+			ok = ds_exec_cleanup(entry, "ROLLBACK", deadline);
 		}
 	}
-	ds_conns = NIL;
-	if (ds_conn_context != NULL)
-		MemoryContextReset(ds_conn_context);
+	else if (ok && entry->xact_depth >= level && !entry->broken)
+	{
+		char		sql[96];
+
+		/* rolling back a savepoint also ends those released after it */
+		snprintf(sql, sizeof(sql),
+				 "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
+				 level, level);
+		entry->path_known = false;
+		ok = ds_exec_cleanup(entry, sql, deadline);
+	}
+
+	if (toplevel)
+	{
+		if (!ok || entry->invalidated)
+			ds_conn_close(entry);
+		entry->xact_depth = 0;
+		entry->release_level = 0;
+		entry->broken = false;
+	}
+	else
+	{
+		if (!ok && entry->xact_depth > 0)
+			entry->broken = true;
+		else if (!ok)
+			ds_conn_close(entry);
+		if (entry->xact_depth >= level)
+			entry->xact_depth = level - 1;
+		if (entry->release_level >= level)
+			entry->release_level = 0;
+	}
 }
 
 /*
  * ds_xact_callback
- *		Commits remote transactions just before the local commit; on abort
- *		closes the connections, which makes the remote servers roll back.
+ *		Commits remote transactions just before the local commit and rolls
+ *		them back when it aborts; closes invalidated connections once idle.
  */
 static void
 ds_xact_callback(XactEvent event, void *arg)
 {
-	ListCell   *lc;
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
 
-	if (ds_conns == NIL)
+	if (ds_conn_hash == NULL || hash_get_num_entries(ds_conn_hash) == 0)
 		return;
 
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			foreach(lc, ds_conns)
+			if (!ds_conn_xact_used)
+				break;
+			hash_seq_init(&scan, ds_conn_hash);
+			while ((entry = hash_seq_search(&scan)) != NULL)
 			{
-				DsConn	   *entry = lfirst(lc);
-
+				if (entry->conn == NULL || entry->xact_depth == 0)
+					continue;
 				if (entry->broken)
+				{
+					hash_seq_term(&scan);
 					ereport(ERROR,
 							errcode(ERRCODE_CONNECTION_FAILURE),
 							errmsg("the remote transaction on datasource \"%s\" was lost",
 								   entry->source),
 							errdetail("The local transaction is rolled back so both sides agree."));
-				ds_exec_or_error(entry, "COMMIT");
+				}
+				PG_TRY();
+				{
+					ds_exec_or_error(entry, "COMMIT");
+				}
+				PG_CATCH();
+				{
+					hash_seq_term(&scan);
+					PG_RE_THROW();
+				}
+				PG_END_TRY();
+				entry->xact_depth = 0;
+				entry->release_level = 0;
 			}
-			ds_close_all();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("cannot PREPARE a transaction that has changed remote datasources"));
+			hash_seq_init(&scan, ds_conn_hash);
+			while ((entry = hash_seq_search(&scan)) != NULL)
+				if (entry->conn != NULL && entry->xact_depth > 0)
+				{
+					hash_seq_term(&scan);
+					ereport(ERROR,
+							errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							errmsg("cannot PREPARE a transaction that has changed remote datasources"));
+				}
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			hash_seq_init(&scan, ds_conn_hash);
+			while ((entry = hash_seq_search(&scan)) != NULL)
+				ds_abort_cleanup(entry, true);
+			ds_conn_xact_used = false;
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			ds_close_all();
+			hash_seq_init(&scan, ds_conn_hash);
+			while ((entry = hash_seq_search(&scan)) != NULL)
+			{
+				entry->xact_depth = 0;
+				entry->release_level = 0;
+				if (entry->conn != NULL && entry->invalidated)
+					ds_conn_close(entry);
+			}
+			ds_conn_xact_used = false;
 			break;
 	}
 }
 
 /*
  * ds_subxact_callback
- *		Releases or rolls back the remote savepoint of a local subtransaction
- *		that ends.  A rollback that cannot be done marks the connection
- *		broken, so the local transaction cannot commit.
+ *		A local subtransaction ends.  Commit: its remote savepoint is
+ *		released with the next command sent (RELEASE costs no round trip of
+ *		its own).  Abort: the remote rolls back to it.
  */
 static void
 ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
 	int			level;
-	ListCell   *lc;
 
-	if (ds_conns == NIL ||
-		(event != SUBXACT_EVENT_PRE_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
+	if (!ds_conn_xact_used && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (ds_conn_hash == NULL || hash_get_num_entries(ds_conn_hash) == 0)
 		return;
 
 	level = GetCurrentTransactionNestLevel();
-	foreach(lc, ds_conns)
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		DsConn	   *entry = lfirst(lc);
-		char		sql[96];
-
+		if (entry->conn == NULL)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			if (entry->busy || entry->xact_depth >= level)
+				ds_abort_cleanup(entry, false);
+			continue;
+		}
 		if (entry->xact_depth < level)
 			continue;
-		Assert(entry->xact_depth == level);
-		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
-		{
-			snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d", level);
-			ds_exec_or_error(entry, sql);
-		}
-		else if (!entry->broken)
-		{
-			snprintf(sql, sizeof(sql),
-					 "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
-					 level, level);
-			if (!ds_exec_cleanup(entry, sql))
-				entry->broken = true;
-		}
-		entry->xact_depth--;
+		/* released: the outermost pending level covers the inner ones */
+		entry->release_level = level;
+		entry->xact_depth = level - 1;
 	}
 }
 
 /*
- * ds_remote_run
- *		Runs a routed statement on a remote datasource, in the remote
- *		transaction of the local one, with unqualified names resolving in
- *		schema; rows go to r and the remote command status is returned.
- *		Parameters are text (NULL for SQL null), typed by the remote server.
+ * ds_inval_callback
+ *		A foreign server or user mapping changed: connections made with it
+ *		are closed as soon as they are idle.  A new mapping may replace a
+ *		PUBLIC one, so any mapping change invalidates those.
  */
-char *
-ds_remote_run(DsSource *source, const char *sql, const char *schema,
-			  int nparams, char **params, DsResult *r)
+static void
+ds_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	PGconn	   *conn = ds_remote_begin(source);
-	const char *path = quote_identifier(schema);
-	PGresult   *res;
-	ExecStatusType st;
-	char	   *volatile status = NULL;
-	int			ncols;
-	int			row;
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
 
-	/* transaction-local, so it ends with the remote transaction */
-	res = ds_remote_exec(conn, "SELECT pg_catalog.set_config('search_path', $1, true)",
-						 1, &path, true);
-	PQclear(res);
-
-	if (!PQsendQueryParams(conn, sql, nparams, NULL,
-						   (const char *const *) params, NULL, NULL, 0))
-		ds_report_remote_error(ERROR, NULL, conn, source->name, sql);
-	res = ds_get_result(conn, source->name);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-		ds_report_remote_error(ERROR, res, conn, source->name, sql);
-
-	PG_TRY();
+	if (ds_conn_hash == NULL)
+		return;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		ncols = PQnfields(res);
-		if (st == PGRES_TUPLES_OK)
-		{
-			char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
-			Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
-			char	  **texts = palloc(sizeof(char *) * Max(ncols, 1));
-			int			c;
+		if (entry->conn == NULL)
+			continue;
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && entry->server_hash == hashvalue) ||
+			(cacheid == USERMAPPINGOID &&
+			 (entry->mapping_hash == hashvalue || entry->public_mapping)))
+			entry->invalidated = true;
+	}
+}
 
-			for (c = 0; c < ncols; c++)
-			{
-				names[c] = pstrdup(PQfname(res, c));
-				types[c] = PQftype(res, c);
-			}
-			ds_result_start(r, ncols, names, types, false);
-			for (row = 0; row < PQntuples(res) && !r->truncated; row++)
-			{
-				for (c = 0; c < ncols; c++)
-					texts[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-				ds_result_row(r, NULL, NULL, texts);
-			}
-		}
-		status = pstrdup(PQcmdStatus(res));
-	}
-	PG_FINALLY();
+/*
+ * ds_exit_callback
+ *		The backend exits (pg_terminate_backend included): cancel what the
+ *		connections still run, so a remote query does not outlive us, and
+ *		close them.
+ */
+static void
+ds_exit_callback(int code, Datum arg)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+
+	if (ds_conn_hash == NULL)
+		return;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		PQclear(res);
+		if (entry->conn == NULL)
+			continue;
+		if (entry->busy)
+			ds_cancel(entry);
+		PQfinish(entry->conn);
+		entry->conn = NULL;
 	}
-	PG_END_TRY();
-	return status;
 }

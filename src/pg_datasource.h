@@ -207,13 +207,14 @@ extern bool ds_is_server_option(const char *keyword);
 
 /* in connection.c */
 extern void ds_connection_init(void);
-extern PGconn *ds_remote_begin(DsSource *source);
-extern PGresult *ds_remote_exec(PGconn *conn, const char *sql, int nparams,
-								const char *const *params, bool expect_rows);
+extern void ds_remote_command(DsSource *source, const char *sql);
 extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
-struct DsResult;
 extern char *ds_remote_run(DsSource *source, const char *sql,
 						   const char *schema, int nparams, char **params,
-						   struct DsResult *r);
+						   bool read_only, DsResult *r);
+extern void ds_remote_probe(DsSource *source, char **version,
+							bool *in_recovery);
+extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
+extern int	ds_remote_disconnect(const char *server);
 
 #endif							/* PG_DATASOURCE_H */

@@ -166,7 +166,7 @@ ds_create_schema(DsSource *source, const char *schema)
 	if (source->server == NULL)
 		ds_run_sql_as_caller(sql);
 	else
-		PQclear(ds_remote_exec(ds_remote_begin(source), sql, 0, NULL, false));
+		ds_remote_command(source, sql);
 }
 
 /*
@@ -506,7 +506,7 @@ ds_do_drop_database(const char *name, bool drop_schema)
 		if (src->server == NULL)
 			ds_run_sql_as_caller(sql);
 		else
-			PQclear(ds_remote_exec(ds_remote_begin(src), sql, 0, NULL, false));
+			ds_remote_command(src, sql);
 	}
 
 	values[0] = CStringGetTextDatum(name);

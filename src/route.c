@@ -286,7 +286,13 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);
-	return ds_remote_run(src, text, db->schema_name, nparams, params, r);
+	if (!v.read_only && XactReadOnly)
+		ereport(ERROR,
+				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				errmsg("cannot route a statement that is not read-only in a read-only transaction"),
+				errdetail("%s.", v.not_ro ? v.not_ro : "It may write"));
+	return ds_remote_run(src, text, db->schema_name, nparams, params,
+						 v.read_only, r);
 }
 
 /*

@@ -40,10 +40,11 @@ SELECT is(
        FROM pg_proc p
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    ARRAY['datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
-          'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
+    ARRAY['datasource.connections()', 'datasource.disconnect(text)',
+          'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
+          'datasource.health_check(text)', 'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
-    'validation and the routing functions (which run as the caller) are the only functions in schema datasource that PUBLIC may execute');
+    'validation, the routing functions (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');

@@ -1,0 +1,167 @@
+/*-------------------------------------------------------------------------
+ *
+ * health.c
+ *		  health_check / connections / disconnect: look at and manage the
+ *		  remote connections of this backend.
+ *
+ * health_check never raises for a datasource that cannot be reached: the
+ * probe runs in a subtransaction and the error is reported in the row, so
+ * a monitoring query sees every datasource.  Unknown names and bad
+ * arguments are still errors.
+ *
+ * IDENTIFICATION
+ *		  src/health.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(health_check);
+PG_FUNCTION_INFO_V1(connections);
+PG_FUNCTION_INFO_V1(disconnect);
+
+/*
+ * ds_health_row
+ *		Probes one datasource and adds its row.
+ */
+static void
+ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false};
+	MemoryContext callercxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile version = NULL;
+	volatile bool in_recovery = false;
+	char	   *volatile error = NULL;
+	instr_time	start,
+				duration;
+
+	values[0] = CStringGetTextDatum(src->name);
+	INSTR_TIME_SET_CURRENT(start);
+	if (!src->enabled)
+		error = psprintf("datasource \"%s\" is disabled", src->name);
+	else if (src->server == NULL)
+	{
+		version = pstrdup(GetConfigOption("server_version", false, false));
+		in_recovery = RecoveryInProgress();
+	}
+	else
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(callercxt);
+		PG_TRY();
+		{
+			char	   *v;
+			bool		r;
+
+			ds_remote_probe(src, &v, &r);
+			version = v;
+			in_recovery = r;
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(callercxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(callercxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(callercxt);
+			CurrentResourceOwner = owner;
+			error = psprintf("%s (SQLSTATE %s)", edata->message,
+							 unpack_sql_state(edata->sqlerrcode));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+
+	values[1] = BoolGetDatum(error == NULL);
+	if (error == NULL)
+	{
+		values[2] = Float8GetDatum(INSTR_TIME_GET_MILLISEC(duration));
+		values[3] = version ? CStringGetTextDatum(version) : (Datum) 0;
+		nulls[3] = version == NULL;
+		values[4] = BoolGetDatum(in_recovery);
+		nulls[5] = true;
+	}
+	else
+	{
+		nulls[2] = nulls[3] = nulls[4] = true;
+		values[5] = CStringGetTextDatum(error);
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * health_check(source text) returns table (datasource, healthy, latency_ms,
+ *		server_version, in_recovery, error)
+ */
+Datum
+health_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!PG_ARGISNULL(0))
+		ds_health_row(rsinfo, ds_get_source(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+											false));
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, ds_list_sources())
+			ds_health_row(rsinfo, lfirst(lc));
+	}
+	return (Datum) 0;
+}
+
+/*
+ * connections() returns table (datasource, server, role, remote_pid,
+ *		transaction_depth, state, connected_at, calls)
+ */
+Datum
+connections(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ds_remote_connections(rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
+}
+
+/*
+ * disconnect(source text) returns int: connections closed
+ */
+Datum
+disconnect(PG_FUNCTION_ARGS)
+{
+	const char *server = NULL;
+
+	if (!PG_ARGISNULL(0))
+	{
+		DsSource   *src = ds_get_source(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+
+		if (src->server == NULL)
+			PG_RETURN_INT32(0);
+		server = src->server;
+	}
+	PG_RETURN_INT32(ds_remote_disconnect(server));
+}
