@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Backend memory does not grow with use: 100k registry reads, 10k registry
-# writes, 10k failing calls and 300 remote round trips in one session, with
-# the backend's memory contexts measured before and after (after a warm-up,
-# so caches filled on first use do not count).
+# writes, 10k failing calls, 300 remote registry round trips, and 100k
+# routed calls (50k local, 50k remote) plus 10k failing ones in one
+# session, with the backend's memory contexts and its resident set measured
+# before and after (after a warm-up, so caches filled on first use do not
+# count), and the remote connections counted while the session is open.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/tap.sh"
@@ -18,7 +20,11 @@ R=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_POR
 	-c "CREATE SERVER memsrv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'memdb')" \
 	-c "CREATE USER MAPPING FOR postgres SERVER memsrv OPTIONS (user 'mem_owner', password 'mem-secret')" \
 	-c "SELECT datasource.create_source('memsrv', 'memsrv')" \
-	-c "SELECT datasource.create_database('mem_db')" >/dev/null
+	-c "SELECT datasource.create_database('mem_db')" \
+	-c "CREATE TABLE mem_db.t AS SELECT g AS id, 'row ' || g AS name FROM generate_series(1, 100) g" \
+	-c "SELECT datasource.create_database('rmem_db', 'memsrv')" \
+	-c "SELECT datasource.exec('rmem_db', 'CREATE TABLE t AS SELECT g AS id, ''row '' || g AS name FROM generate_series(1, 100) g')" \
+	>/dev/null
 
 # one script, one backend: the workload twice (warm-up, then measured)
 work=$(mktemp)
@@ -38,6 +44,20 @@ BEGIN
 		EXCEPTION WHEN duplicate_object THEN NULL;
 		END;
 	END LOOP;
+	-- routing: local and remote, rows and jsonb, then failures reported by
+	-- execute() (a refused statement, a remote runtime error)
+	FOR i IN 1..25000 LOOP
+		PERFORM * FROM datasource.query('mem_db', 'SELECT id, name FROM t WHERE id = $1',
+		                                ARRAY[(i % 100 + 1)::text]) AS t(id int, name text);
+		PERFORM * FROM datasource.query_json('mem_db', 'SELECT id, name FROM t WHERE id = 7');
+		PERFORM * FROM datasource.query('rmem_db', 'SELECT id, name FROM t WHERE id = $1',
+		                                ARRAY[(i % 100 + 1)::text]) AS t(id int, name text);
+		PERFORM * FROM datasource.query_json('rmem_db', 'SELECT id, name FROM t WHERE id = 7');
+	END LOOP;
+	FOR i IN 1..5000 LOOP
+		PERFORM datasource.execute('mem_db', 'SELECT * FROM t; SELECT 1');
+		PERFORM datasource.execute('rmem_db', 'SELECT 1 / (id - id) FROM t WHERE id = 1');
+	END LOOP;
 END
 $$;
 SQL
@@ -47,11 +67,17 @@ SQL
 	done
 } >"$work"
 out=$("${L[@]}" -d "$DB" -f - 2>&1 <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv P :pid
 \i $work
 SELECT sum(total_bytes) AS before_bytes FROM pg_backend_memory_contexts \gset
+\! echo "rss_before \$(grep RssAnon /proc/\$P/status)"
 \i $work
 SELECT sum(total_bytes) AS after_bytes FROM pg_backend_memory_contexts \gset
+\! echo "rss_after \$(grep RssAnon /proc/\$P/status)"
 SELECT 'growth ' || (:after_bytes - :before_bytes) || ' of ' || :before_bytes;
+SELECT 'cached ' || count(*) FROM datasource.connections();
+\! echo "remote_sessions \$(psql -X -At -h $PGDS_REMOTE_HOST -p $PGDS_REMOTE_PORT -U postgres -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")"
 SQL
 )
 rm -f "$work"
@@ -59,6 +85,12 @@ growth=$(echo "$out" | sed -n 's/^growth \(-\?[0-9]*\) of \([0-9]*\)$/\1/p')
 base=$(echo "$out" | sed -n 's/^growth -\?[0-9]* of \([0-9]*\)$/\1/p')
 like "$growth" '^-?[0-9]+$' "the workload ran and was measured"
 [ -n "$growth" ] && [ "$growth" -lt 1048576 ]; ok $? "backend memory grew by less than 1 MB (${growth:-?} bytes over a base of ${base:-?})"
+rss_before=$(echo "$out" | sed -n 's/^rss_before RssAnon:[^0-9]*\([0-9]*\) kB$/\1/p')
+rss_after=$(echo "$out" | sed -n 's/^rss_after RssAnon:[^0-9]*\([0-9]*\) kB$/\1/p')
+[ -n "$rss_before" ] && [ -n "$rss_after" ] && [ $((rss_after - rss_before)) -lt 1024 ]
+ok $? "the backend's private resident memory (RssAnon) grew by less than 1 MB (RssAnon ${rss_before:-?} kB -> ${rss_after:-?} kB)"
+is "$(echo "$out" | sed -n 's/^cached //p')" "1" "one cached remote connection after all the remote calls"
+is "$(echo "$out" | sed -n 's/^remote_sessions //p')" "1" "and exactly one session on the remote server"
 is "$("${R[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")" "0" \
 	"no remote connection is left open"
 
