@@ -28,3 +28,43 @@ SELECT * FROM datasource.apply_config(:'cfg', dry_run => true);
 SELECT * FROM datasource.apply_config(:'cfg');
 SELECT count(*) AS databases_now FROM datasource.databases;
 DROP SCHEMA scratch_db;
+
+\echo
+\echo '== Routing: the same question to a logical database here and one on the regional server'
+SELECT * FROM datasource.query('customer_db',
+    'SELECT count(*) AS n, min(name) AS first FROM customers') AS t(n bigint, first text);
+SELECT * FROM datasource.query('employees_db',
+    'SELECT count(*) AS n, min(name) AS first FROM employees') AS t(n bigint, first text);
+
+\echo '== Parameters, and logical names written as schema names on the way'
+SELECT * FROM datasource.query('accounts_db',
+    'SELECT account_id, balance FROM accounts_db.accounts WHERE customer_id = $1 ORDER BY account_id',
+    ARRAY['C001']) AS t(account_id text, balance numeric);
+
+\echo '== One JSON object per row, with JSON numbers (what an application or agent reads)'
+SELECT * FROM datasource.query_json('insurance_db', 'SELECT * FROM policies ORDER BY policy_id');
+
+\echo '== An agent-style call: errors come back as data, not as exceptions'
+SELECT success, datasource, row_count, data
+  FROM datasource.execute('employees_db', 'SELECT name, role FROM employees ORDER BY name', max_rows => 2);
+SELECT success, sqlstate, error
+  FROM datasource.execute('employees_db', 'SELECT salary FROM employees');
+SELECT success, sqlstate, error
+  FROM datasource.execute('compliance_db', 'DELETE FROM kyc_checks', read_only => false);
+
+\echo '== A join across the two servers is refused before anything runs'
+\set ON_ERROR_STOP off
+SELECT * FROM datasource.query('customer_db',
+    'SELECT c.name, p.kind FROM customers c JOIN insurance_db.policies p USING (customer_id)')
+    AS t(name text, kind text);
+\set ON_ERROR_STOP on
+
+\echo '== A write on the regional server follows the local transaction (rolled back here)'
+BEGIN;
+SELECT datasource.exec('insurance_db', $$INSERT INTO policies VALUES ('P03', 'C004', 'travel', 35.00)$$);
+ROLLBACK;
+SELECT * FROM datasource.query('insurance_db', 'SELECT count(*) FROM policies') AS t(policies_after_rollback bigint);
+
+\echo '== Health of the datasources, and the one cached connection this session keeps'
+SELECT datasource, healthy, server_version, in_recovery, error FROM datasource.health_check();
+SELECT datasource, server, state, calls FROM datasource.connections();

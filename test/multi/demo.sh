@@ -13,6 +13,11 @@ ok $? "demo.sh start succeeds"
 like "$out" 'cannot query across different datasources: customer_db on "local"; insurance_db, employees_db on "regional"' \
 	"the walk-through shows a rejected cross-datasource combination"
 like "$out" 'psql -h [^ ]+/control -p [0-9]+ -U postgres demo' "it says how to connect"
+like "$out" ' 3 \| Barbara Liskov' "the walk-through routes a query to the regional server"
+like "$out" 'f +\| 42703 +\| column "salary" does not exist' "an agent-style execute() reports a remote error as data"
+like "$out" 'cannot route the statement: statement touches logical databases on different datasources' \
+	"a join across the two servers is refused"
+like "$out" 'policies_after_rollback[^0-9]+2' "a remote write rolled back with the local transaction"
 
 port=$(cluster_port "$PGDS_DEMO_DIR/control")
 rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
