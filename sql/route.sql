@@ -105,3 +105,23 @@ DROP ROLE route_reader;
 SELECT datasource.drop_database('sales', drop_schema => true);
 SELECT datasource.drop_database('hr', drop_schema => true);
 SELECT datasource.drop_database('archive', drop_schema => true);
+
+-- connection functions: the local datasource needs no connection
+SELECT datasource, healthy, server_version IS NOT NULL AS has_version, in_recovery, error
+  FROM datasource.health_check('local');
+SELECT count(*) FROM datasource.connections();
+SELECT datasource.disconnect('local');
+SELECT datasource.disconnect();
+\set VERBOSITY terse
+SELECT * FROM datasource.health_check('nowhere');
+SELECT datasource.disconnect('nowhere');
+\set VERBOSITY default
+-- a disabled datasource is reported, not raised
+CREATE SERVER route_srv FOREIGN DATA WRAPPER pg_datasource
+    OPTIONS (host '127.0.0.1', port '1', dbname 'x');
+SELECT name FROM datasource.create_source('route_far', 'route_srv');
+SELECT datasource, healthy, error FROM datasource.health_check('route_far');
+SELECT name, enabled FROM datasource.alter_source('route_far', enabled => false);
+SELECT datasource, healthy, error FROM datasource.health_check('route_far');
+SELECT datasource.drop_source('route_far');
+DROP SERVER route_srv;
