@@ -43,6 +43,10 @@ SHELL_STOP="bash -c '. $here/../lib/cluster.sh; cluster_stop $PGDS_REMOTE_DIR'"
 SHELL_START="bash -c '. $here/../lib/cluster.sh; cluster_start $PGDS_REMOTE_DIR'"
 
 # --- setup
+# the wire checks read the remote's server.log; another script may have
+# restarted the remote with its output elsewhere, so restart it here
+cluster_stop "$PGDS_REMOTE_DIR" >/dev/null && cluster_start "$PGDS_REMOTE_DIR" >/dev/null ||
+	bail_out "could not restart the remote server"
 "${RPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS rroute" -c "DROP ROLE IF EXISTS route_owner" \
 	-c "DROP ROLE IF EXISTS route_app" \
 	-c "CREATE ROLE route_owner LOGIN PASSWORD 'owner-secret-77'" \
