@@ -16,7 +16,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "access/xlog.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -24,13 +23,28 @@
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/resowner.h"
 
 #include "pg_datasource.h"
 
 PG_FUNCTION_INFO_V1(health_check);
 PG_FUNCTION_INFO_V1(connections);
 PG_FUNCTION_INFO_V1(disconnect);
+
+/* one probe, run in a subtransaction */
+typedef struct DsProbe
+{
+	DsSource   *src;
+	char	   *version;
+	bool		in_recovery;
+} DsProbe;
+
+static void
+ds_probe_call(void *arg)
+{
+	DsProbe    *probe = arg;
+
+	ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
+}
 
 /*
  * ds_health_row
@@ -41,11 +55,9 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 {
 	Datum		values[6];
 	bool		nulls[6] = {false};
-	MemoryContext callercxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile version = NULL;
-	volatile bool in_recovery = false;
-	char	   *volatile error = NULL;
+	char	   *version = NULL;
+	bool		in_recovery = false;
+	char	   *error = NULL;
 	instr_time	start,
 				duration;
 
@@ -60,35 +72,19 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 	}
 	else
 	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(callercxt);
-		PG_TRY();
-		{
-			char	   *v;
-			bool		r;
+		DsProbe		probe;
+		ErrorData  *edata;
 
-			ds_remote_probe(src, &v, &r);
-			version = v;
-			in_recovery = r;
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(callercxt);
-			CurrentResourceOwner = owner;
+		probe.src = src;
+		edata = ds_in_subxact(ds_probe_call, &probe);
+		if (edata == NULL)
+		{
+			version = probe.version;
+			in_recovery = probe.in_recovery;
 		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(callercxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(callercxt);
-			CurrentResourceOwner = owner;
+		else
 			error = psprintf("%s (SQLSTATE %s)", edata->message,
 							 unpack_sql_state(edata->sqlerrcode));
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
 	}
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);

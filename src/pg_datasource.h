@@ -193,6 +193,7 @@ extern void ds_result_start(DsResult *r, int ncols, char **names, Oid *types,
 							bool local);
 extern void ds_result_row(DsResult *r, Datum *values, bool *nulls,
 						  char **texts);
+extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);
 
 /* in local.c */
 extern char *ds_local_run(const char *sql, const char *schema,

@@ -436,6 +436,59 @@ exec(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ds_in_subxact
+ *		Runs fn(arg) in a subtransaction.  Returns NULL when it succeeded, or
+ *		the error it raised, copied into the caller's memory context, after
+ *		rolling the subtransaction back.  The caller's memory context and
+ *		resource owner are current again either way.
+ */
+ErrorData *
+ds_in_subxact(void (*fn) (void *), void *arg)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(callercxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(callercxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(callercxt);
+	CurrentResourceOwner = owner;
+	return edata;
+}
+
+/* what execute() routes inside its subtransaction */
+typedef struct DsExecuteCall
+{
+	const char *database;
+	const char *sql;
+	bool		require_ro;
+	DsResult   *r;
+	char	   *source;
+} DsExecuteCall;
+
+static void
+ds_execute_call(void *arg)
+{
+	DsExecuteCall *call = arg;
+
+	(void) ds_route(call->database, call->sql, 0, NULL, call->require_ro,
+					call->r, &call->source);
+}
+
+/*
  * execute(database text, query text, max_rows int, read_only bool)
  *		returns datasource.query_result
  *
@@ -449,15 +502,15 @@ execute(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[9];
 	bool		nulls[9] = {false};
-	MemoryContext callercxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	DsResult	r;
+	DsExecuteCall call;
+	ErrorData  *edata;
 	char	   *database;
 	char	   *sql;
 	bool		require_ro;
-	char	   *volatile source = NULL;
-	char	   *volatile error = NULL;
-	char	   *volatile sqlstate = NULL;
+	char	   *source = NULL;
+	char	   *error = NULL;
+	char	   *sqlstate = NULL;
 	instr_time	start,
 				duration;
 
@@ -480,32 +533,19 @@ execute(PG_FUNCTION_ARGS)
 	r.max_rows = PG_GETARG_INT32(2);
 
 	INSTR_TIME_SET_CURRENT(start);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callercxt);
-	PG_TRY();
+	call.database = database;
+	call.sql = sql;
+	call.require_ro = require_ro;
+	call.r = &r;
+	call.source = NULL;
+	edata = ds_in_subxact(ds_execute_call, &call);
+	if (edata == NULL)
+		source = call.source;
+	else
 	{
-		char	   *src;
-
-		(void) ds_route(database, sql, 0, NULL, require_ro, &r, &src);
-		source = src;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(callercxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = owner;
 		error = edata->message;
 		sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 	}
-	PG_END_TRY();
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 
