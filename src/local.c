@@ -16,7 +16,7 @@
  * cache holds at most ds_plan_cache_max entries and starts over when full.
  *
  * Rows of a cursor-able statement are fetched in batches, so a large result
- * streams into the caller's tuplestore (which spills to disk past work_mem).
+ * streams into the caller's tuplestore (which spills to disk past 1 MB).
  *
  * Memory: plans live in SPI's kept-plan contexts, their keys in a child of
  * TopMemoryContext; each batch of rows is freed once handed on.

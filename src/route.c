@@ -18,8 +18,9 @@
  * text form as a JSON string.
  *
  * Memory: rows are converted in a per-row context that is reset after each
- * row; tuplestores live in the per-query context and spill to disk past
- * work_mem.
+ * row; tuplestores live in the per-query context and keep at most 1 MB
+ * (DS_RESULT_MEMORY_KB, or work_mem if smaller) in memory, spilling to a
+ * temporary file beyond.
  *
  * IDENTIFICATION
  *		  src/route.c
@@ -45,6 +46,9 @@
 #include "utils/resowner.h"
 
 #include "pg_datasource.h"
+
+/* in-memory budget of a routed result's tuplestore, in kB */
+#define DS_RESULT_MEMORY_KB 1024
 
 PG_FUNCTION_INFO_V1(query);
 PG_FUNCTION_INFO_V1(query_json);
@@ -353,33 +357,36 @@ ds_set_returning(FunctionCallInfo fcinfo, DsResultMode mode)
 	MemSet(&r, 0, sizeof(r));
 	r.mode = mode;
 	r.max_rows = -1;
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("set-valued function called in context that cannot accept a set"));
+	if (mode == DS_RESULT_RECORD && rsinfo->expectedDesc == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_SYNTAX_ERROR),
+				errmsg("datasource.query needs a column definition list"),
+				errhint("Call it in FROM: SELECT * FROM datasource.query(...) AS t(id int, name text)."));
+
+	/*
+	 * The store holds at most DS_RESULT_MEMORY_KB in memory and spills to a
+	 * temporary file beyond, so routing a large result costs the backend
+	 * little memory whatever work_mem is.
+	 */
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	if (mode == DS_RESULT_RECORD)
-	{
-		if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || rsinfo->expectedDesc == NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_SYNTAX_ERROR),
-					errmsg("datasource.query needs a column definition list"),
-					errhint("Call it in FROM: SELECT * FROM datasource.query(...) AS t(id int, name text)."));
-		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	}
+		rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
 	else
 	{
-		TupleDesc	desc;
+		TupleDesc	desc = CreateTemplateTupleDesc(1);
 
-		if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-			(rsinfo->allowedModes & SFRM_Materialize) == 0)
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("set-valued function called in context that cannot accept a set"));
-		old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-		desc = CreateTemplateTupleDesc(1);
 		TupleDescInitEntry(desc, (AttrNumber) 1, "query_json", JSONBOID, -1, 0);
-		rsinfo->returnMode = SFRM_Materialize;
-		rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-												  false, work_mem);
 		rsinfo->setDesc = BlessTupleDesc(desc);
-		MemoryContextSwitchTo(old);
 	}
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, Min(work_mem, DS_RESULT_MEMORY_KB));
+	MemoryContextSwitchTo(old);
 	r.store = rsinfo->setResult;
 	r.desc = rsinfo->setDesc;
 
