@@ -256,6 +256,28 @@ sleep 1
 is "$(rq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")" "0" \
 	"the remote query is gone"
 
+# pg_cancel_backend of the local backend while the remote sleeps
+session >"$PGDS_BASE/route_cancel.out" <<'SQL' &
+SELECT * FROM datasource.query('orders_db', 'SELECT pg_sleep(62)') AS t(x text);
+SELECT 'usable after cancel';
+SQL
+spid=$!
+for _ in $(seq 50); do
+	[ "$(rq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(62)%' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.1
+done
+t0=$(ms)
+lq -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(62)%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$spid" 2>/dev/null
+t1=$(ms)
+is "$(cat "$PGDS_BASE/route_cancel.out")" "$(printf 'ERROR:  57014\nusable after cancel')" \
+	"pg_cancel_backend stops a routed call with 57014 and the session goes on"
+[ $((t1 - t0)) -lt 5000 ]; ok $? "at once ($((t1 - t0)) ms)"
+rm -f "$PGDS_BASE/route_cancel.out"
+sleep 1
+is "$(rq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(62)%' AND pid <> pg_backend_pid()")" "0" \
+	"and the remote query is gone"
+
 # the local backend is terminated while the remote sleeps
 session >/dev/null <<'SQL' &
 SELECT * FROM datasource.query('orders_db', 'SELECT pg_sleep(61)') AS t(x text);
