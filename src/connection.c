@@ -56,10 +56,8 @@
 
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
-#include "catalog/pg_type.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
-#include "executor/tuptable.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -923,48 +921,24 @@ ds_remote_run(DsSource *source, const char *sql, const char *schema,
 
 /*
  * ds_remote_probe
- *		One health-check round trip on a datasource's cached connection:
- *		the remote's server_version and recovery state.
+ *		One health-check round trip on a datasource's cached connection.
+ *		The remote's version and recovery state come from what the server
+ *		reports to libpq (server_version, and in_hot_standby from
+ *		PostgreSQL 14 on); *in_recovery is -1 when the server does not
+ *		report it.
  */
 void
-ds_remote_probe(DsSource *source, char **version, bool *in_recovery)
+ds_remote_probe(DsSource *source, char **version, int *in_recovery)
 {
-	DsResult	r;
-	MemoryContext old = CurrentMemoryContext;
-	Oid			types[2] = {TEXTOID, BOOLOID};
+	DsConn	   *entry;
+	const char *v;
 
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_RECORD;
-	r.max_rows = -1;
-	r.desc = CreateTemplateTupleDesc(2);
-	TupleDescInitBuiltinEntry(r.desc, 1, "v", types[0], -1, 0);
-	TupleDescInitBuiltinEntry(r.desc, 2, "r", types[1], -1, 0);
-	r.store = tuplestore_begin_heap(false, false, work_mem);
-	(void) ds_remote_call(source,
-						  "SELECT pg_catalog.current_setting('server_version'), pg_catalog.pg_is_in_recovery()",
-						  0, NULL, NULL, true, &r);
-	MemoryContextSwitchTo(old);
-	*version = NULL;
-	*in_recovery = false;
-	if (r.rows == 1)
-	{
-		TupleTableSlot *slot = MakeSingleTupleTableSlot(r.desc, &TTSOpsMinimalTuple);
-		bool		isnull;
-		Datum		d;
-
-		if (tuplestore_gettupleslot(r.store, true, false, slot))
-		{
-			d = slot_getattr(slot, 1, &isnull);
-			if (!isnull)
-				*version = TextDatumGetCString(d);
-			d = slot_getattr(slot, 2, &isnull);
-			*in_recovery = !isnull && DatumGetBool(d);
-		}
-		ExecDropSingleTupleTableSlot(slot);
-	}
-	tuplestore_end(r.store);
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
+	(void) ds_remote_call(source, "SELECT 1", 0, NULL, NULL, true, NULL);
+	entry = ds_conn_get(source);
+	v = PQparameterStatus(entry->conn, "server_version");
+	*version = v ? pstrdup(v) : NULL;
+	v = PQparameterStatus(entry->conn, "in_hot_standby");
+	*in_recovery = v == NULL ? -1 : strcmp(v, "on") == 0;
 }
 
 /*
@@ -1048,6 +1022,35 @@ ds_remote_disconnect(const char *server)
 }
 
 /*
+ * ds_wait_input
+ *		Waits, during abort processing, until a result can be taken from
+ *		conn without blocking: no interrupts are served and the wait ends at
+ *		the deadline.  Returns false on timeout or a broken connection.
+ */
+static bool
+ds_wait_input(PGconn *conn, TimestampTz deadline)
+{
+	while (PQisBusy(conn))
+	{
+		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+															  deadline);
+		int			rc;
+
+		if (timeout <= 0)
+			return false;
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
+							   WL_SOCKET_READABLE | WL_TIMEOUT,
+							   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			return false;
+	}
+	return true;
+}
+
+/*
  * ds_drain
  *		Reads and discards what is still coming on a busy connection, up to
  *		a deadline, leaving pipeline mode.  Returns false when it did not
@@ -1062,23 +1065,8 @@ ds_drain(DsConn *entry, TimestampTz deadline)
 	{
 		PGresult   *res;
 
-		while (PQisBusy(conn))
-		{
-			long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																  deadline);
-			int			rc;
-
-			if (timeout <= 0)
-				return false;
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-								   WL_SOCKET_READABLE | WL_TIMEOUT,
-								   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
-				ResetLatch(MyLatch);
-			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-				return false;
-		}
+		if (!ds_wait_input(conn, deadline))
+			return false;
 		res = PQgetResult(conn);
 		if (res == NULL)
 		{
@@ -1114,29 +1102,10 @@ ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
 
 	for (;;)
 	{
-		while (PQisBusy(entry->conn))
+		if (!ds_wait_input(entry->conn, deadline))
 		{
-			long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																  deadline);
-			int			rc;
-
-			if (timeout <= 0)
-			{
-				PQclear(last);
-				return false;
-			}
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-								   WL_SOCKET_READABLE | WL_TIMEOUT,
-								   PQsocket(entry->conn), timeout,
-								   PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
-				ResetLatch(MyLatch);
-			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(entry->conn))
-			{
-				PQclear(last);
-				return false;
-			}
+			PQclear(last);
+			return false;
 		}
 		res = PQgetResult(entry->conn);
 		if (res == NULL)

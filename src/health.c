@@ -35,7 +35,7 @@ typedef struct DsProbe
 {
 	DsSource   *src;
 	char	   *version;
-	bool		in_recovery;
+	int			in_recovery;	/* -1: not reported */
 } DsProbe;
 
 static void
@@ -56,7 +56,7 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 	Datum		values[6];
 	bool		nulls[6] = {false};
 	char	   *version = NULL;
-	bool		in_recovery = false;
+	int			in_recovery = -1;
 	char	   *error = NULL;
 	instr_time	start,
 				duration;
@@ -95,7 +95,8 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 		values[2] = Float8GetDatum(INSTR_TIME_GET_MILLISEC(duration));
 		values[3] = version ? CStringGetTextDatum(version) : (Datum) 0;
 		nulls[3] = version == NULL;
-		values[4] = BoolGetDatum(in_recovery);
+		values[4] = BoolGetDatum(in_recovery == 1);
+		nulls[4] = in_recovery < 0;
 		nulls[5] = true;
 	}
 	else

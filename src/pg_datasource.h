@@ -214,7 +214,7 @@ extern char *ds_remote_run(DsSource *source, const char *sql,
 						   const char *schema, int nparams, char **params,
 						   bool read_only, DsResult *r);
 extern void ds_remote_probe(DsSource *source, char **version,
-							bool *in_recovery);
+							int *in_recovery);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
 
