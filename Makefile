@@ -19,6 +19,8 @@ OBJS = \
 	src/local.o \
 	src/route.o \
 	src/health.o \
+	src/migrate.o \
+	src/ddl_log.o \
 	src/hooks.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -387,3 +387,152 @@ COMMENT ON FUNCTION datasource.disconnect(text) IS
 
 GRANT EXECUTE ON FUNCTION datasource.health_check(text), datasource.connections(),
     datasource.disconnect(text) TO PUBLIC;
+
+/*
+ * The migration journal: one row per attempt to change a logical database's
+ * schema (applied or failed), per baseline, per adoption of a drizzle-kit
+ * journal entry and per accepted checksum.  Rows are written by the C
+ * functions as the extension's owner; a role granted EXECUTE on migrate()
+ * needs no privilege on this table.  Dropping a logical database drops its
+ * journal; renaming it carries the journal along.
+ */
+CREATE TABLE datasource.migrations (
+	id			bigserial PRIMARY KEY,
+	database	text NOT NULL REFERENCES datasource.databases (name)
+				ON UPDATE CASCADE ON DELETE CASCADE,
+	datasource	text NOT NULL,
+	server		text,
+	server_address text,
+	schema_name text NOT NULL,
+	version		text NOT NULL
+				CHECK (pg_catalog.octet_length(version) OPERATOR(pg_catalog.<=) 255),
+	description text,
+	status		text NOT NULL
+				CHECK (status OPERATOR(pg_catalog.=) ANY
+					   (ARRAY['applied', 'failed', 'baseline', 'adopted', 'checksum_accepted'])),
+	checksum	text,
+	raw_checksum text,
+	previous_checksum text,
+	script		text,
+	script_schema text,
+	statement_count int,
+	role		text NOT NULL,
+	started_at	timestamptz NOT NULL,
+	finished_at timestamptz NOT NULL,
+	execution_time_ms float8,
+	error		text,
+	sqlstate	text,
+	failed_statement int
+);
+
+/* a version is applied at most once per logical database */
+CREATE UNIQUE INDEX migrations_applied_once ON datasource.migrations (database, version)
+	WHERE status OPERATOR(pg_catalog.=) ANY (ARRAY['applied', 'baseline', 'adopted']);
+CREATE INDEX migrations_database ON datasource.migrations (database, id);
+
+COMMENT ON TABLE datasource.migrations IS
+	'the migration journal: one row per migration attempt, baseline, adoption or accepted checksum';
+
+/*
+ * DDL on the schemas of local logical databases, from an event trigger.
+ * migrate() tags the rows of its own statements with the version.
+ */
+CREATE TABLE datasource.ddl_log (
+	id			bigserial PRIMARY KEY,
+	database	text NOT NULL,
+	schema_name text NOT NULL,
+	command_tag text NOT NULL,
+	object_type text,
+	object_identity text,
+	statement	text,
+	role		text NOT NULL,
+	transaction_id xid8 NOT NULL,
+	logged_at	timestamptz NOT NULL,
+	migration_version text
+);
+CREATE INDEX ddl_log_database ON datasource.ddl_log (database, id);
+
+COMMENT ON TABLE datasource.ddl_log IS
+	'DDL commands on the schemas of local logical databases, with the migration version when run by migrate()';
+
+SELECT pg_catalog.pg_extension_config_dump('datasource.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.migrations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log_id_seq', '');
+
+CREATE TYPE datasource.migration_result AS (
+	database text,
+	version text,
+	status text,
+	checksum text,
+	execution_time_ms float8,
+	error text
+);
+
+CREATE FUNCTION datasource.migrate(database text, version text, script text,
+	description text DEFAULT NULL, script_schema text DEFAULT NULL)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'migrate'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
+	'Applies a migration script to a logical database once, in a subtransaction, and journals the attempt';
+
+CREATE FUNCTION datasource.migrate_all(version text, script text,
+	databases text[] DEFAULT NULL, description text DEFAULT NULL,
+	script_schema text DEFAULT NULL)
+RETURNS SETOF datasource.migration_result
+AS 'MODULE_PATHNAME', 'migrate_all'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
+	'Applies one migration to every writable logical database (or those listed), each in its own subtransaction';
+
+CREATE FUNCTION datasource.baseline(database text, version text,
+	description text DEFAULT NULL)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'baseline'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
+	'Records a version as applied without running anything (its schema exists already)';
+
+CREATE FUNCTION datasource.accept_checksum(database text, version text, checksum text)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'accept_checksum'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.accept_checksum(text, text, text) IS
+	'Accepts an edited script of an applied version: journals the new checksum next to the old one';
+
+CREATE FUNCTION datasource.pending(database text, manifest jsonb)
+RETURNS TABLE (version text, state text)
+AS 'MODULE_PATHNAME', 'pending'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION datasource.pending(text, jsonb) IS
+	'Compares the versions a deploy expects with the journal: missing, applied, changed, unknown';
+
+CREATE FUNCTION datasource.adopt_drizzle(database text,
+	migrations_table text DEFAULT 'drizzle.__drizzle_migrations')
+RETURNS TABLE (hash text, created_at bigint, state text)
+AS 'MODULE_PATHNAME', 'adopt_drizzle'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.adopt_drizzle(text, text) IS
+	'Imports the entries of a drizzle-kit migrations table so that migrate() does not apply them again';
+
+REVOKE ALL ON FUNCTION datasource.migrate(text, text, text, text, text),
+	datasource.migrate_all(text, text, text[], text, text),
+	datasource.baseline(text, text, text),
+	datasource.accept_checksum(text, text, text),
+	datasource.pending(text, jsonb),
+	datasource.adopt_drizzle(text, text) FROM PUBLIC;
+
+/* the event trigger that fills datasource.ddl_log */
+CREATE FUNCTION datasource.log_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'log_ddl'
+LANGUAGE C;
+COMMENT ON FUNCTION datasource.log_ddl() IS
+	'event trigger function: journals DDL on the schemas of local logical databases into datasource.ddl_log';
+REVOKE ALL ON FUNCTION datasource.log_ddl() FROM PUBLIC;
+
+CREATE EVENT TRIGGER datasource_ddl_log ON ddl_command_end
+	EXECUTE FUNCTION datasource.log_ddl();
+CREATE EVENT TRIGGER datasource_ddl_log_drop ON sql_drop
+	EXECUTE FUNCTION datasource.log_ddl();

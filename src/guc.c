@@ -27,6 +27,10 @@ int			ds_enforce = DS_ENFORCE_OFF;
 char	   *ds_allowed_databases = NULL;
 bool		ds_enforce_read_only = false;
 
+/* migrations (migrate.c) and the DDL journal (ddl_log.c) */
+int			ds_migration_lock_timeout = 0;
+bool		ds_ddl_log = true;
+
 static const struct config_enum_entry enforce_options[] = {
 	{"off", DS_ENFORCE_OFF, false},
 	{"warn", DS_ENFORCE_WARN, false},
@@ -99,6 +103,28 @@ ds_define_gucs(void)
 							 NULL,
 							 &ds_enforce_read_only,
 							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("datasource.migration_lock_timeout",
+							"Longest wait for a lock by a statement of a migration script.",
+							"Applies to the script's statements only (locally and on remote "
+							"datasources), not to the wait for another migration of the same "
+							"logical database. Zero uses the session's lock_timeout.",
+							&ds_migration_lock_timeout,
+							0,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.ddl_log",
+							 "Journals DDL on the schemas of local logical databases in datasource.ddl_log.",
+							 "Off skips the journal for the session (for example during a restore).",
+							 &ds_ddl_log,
+							 true,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -65,6 +65,8 @@ extern int	ds_connect_timeout;
 extern int	ds_enforce;
 extern char *ds_allowed_databases;
 extern bool ds_enforce_read_only;
+extern int	ds_migration_lock_timeout;
+extern bool ds_ddl_log;
 extern void ds_define_gucs(void);
 
 /* in catalog.c */
@@ -199,6 +201,10 @@ extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);
 extern char *ds_local_run(const char *sql, const char *schema,
 						  const char *command, int nparams, char **params,
 						  bool read_only, DsResult *r);
+
+/* in migrate.c: the migration running locally, for ddl_log.c */
+extern const char *ds_migration_version;
+extern const char *ds_migration_statement;
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
