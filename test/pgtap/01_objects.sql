@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(117);
+SELECT plan(131);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -22,6 +22,49 @@ SELECT is((SELECT e.extnamespace = n.oid
 -- ------------------------------------------------------------ tables
 SELECT has_table('datasource', 'sources', 'table datasource.sources exists');
 SELECT has_table('datasource', 'databases', 'table datasource.databases exists');
+SELECT has_table('datasource', 'migrations', 'table datasource.migrations exists');
+SELECT has_table('datasource', 'ddl_log', 'table datasource.ddl_log exists');
+SELECT columns_are('datasource', 'migrations',
+    ARRAY['id', 'database', 'datasource', 'server', 'server_address', 'schema_name', 'version',
+          'description', 'status', 'checksum', 'raw_checksum', 'previous_checksum', 'script',
+          'script_schema', 'statement_count', 'role', 'started_at', 'finished_at',
+          'execution_time_ms', 'error', 'sqlstate', 'failed_statement'],
+    'datasource.migrations has the journal''s columns');
+SELECT fk_ok('datasource', 'migrations', 'database', 'datasource', 'databases', 'name',
+    'a journal row belongs to a logical database');
+SELECT index_is_unique('datasource', 'migrations', 'migrations_applied_once',
+    'a version is applied at most once per logical database');
+SELECT columns_are('datasource', 'ddl_log',
+    ARRAY['id', 'database', 'schema_name', 'command_tag', 'object_type', 'object_identity',
+          'statement', 'role', 'transaction_id', 'logged_at', 'migration_version'],
+    'datasource.ddl_log has the DDL journal''s columns');
+SELECT has_type('datasource', 'migration_result', 'type datasource.migration_result exists');
+SELECT is(
+    (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+       FROM pg_attribute WHERE attrelid = (SELECT typrelid FROM pg_type WHERE oid = 'datasource.migration_result'::regtype)
+        AND attnum > 0),
+    'database text, version text, status text, checksum text, execution_time_ms double precision, error text',
+    'migration_result has the contract''s columns');
+SELECT is(pg_get_function_arguments('datasource.migrate(text,text,text,text,text)'::regprocedure),
+    'database text, version text, script text, description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text',
+    'migrate argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.migrate_all(text,text,text[],text,text)'::regprocedure),
+    'version text, script text, databases text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text',
+    'migrate_all argument names and defaults');
+SELECT is(pg_get_function_result('datasource.pending(text,jsonb)'::regprocedure),
+    'TABLE(version text, state text)', 'pending result columns');
+SELECT is(pg_get_function_arguments('datasource.baseline(text,text,text)'::regprocedure),
+    'database text, version text, description text DEFAULT NULL::text',
+    'baseline argument names and defaults');
+SELECT is(pg_get_function_arguments('datasource.accept_checksum(text,text,text)'::regprocedure),
+    'database text, version text, checksum text', 'accept_checksum argument names');
+SELECT set_eq(
+    $$SELECT evtname::text || ' ' || evtevent FROM pg_event_trigger e
+        JOIN pg_depend d ON d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid AND d.deptype = 'e'
+        JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'pg_datasource'$$,
+    $$VALUES ('datasource_guard_server_drop sql_drop'), ('datasource_ddl_log ddl_command_end'),
+             ('datasource_ddl_log_drop sql_drop')$$,
+    'the extension''s event triggers');
 SELECT has_view('datasource', 'source_info', 'view datasource.source_info exists');
 SELECT has_view('datasource', 'database_info', 'view datasource.database_info exists');
 
@@ -278,15 +321,19 @@ SELECT results_eq(
 -- ------------------------------------------------------------ config tables
 SELECT set_eq(
     $$SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'pg_datasource'$$,
-    $$VALUES ('datasource.sources'::regclass::oid), ('datasource.databases'::regclass::oid)$$,
-    'sources and databases are the extension''s configuration tables');
+    $$VALUES ('datasource.sources'::regclass::oid), ('datasource.databases'::regclass::oid),
+             ('datasource.migrations'::regclass::oid), ('datasource.migrations_id_seq'::regclass::oid),
+             ('datasource.ddl_log'::regclass::oid), ('datasource.ddl_log_id_seq'::regclass::oid)$$,
+    'the registry, the journals and their sequences are the extension''s configuration tables');
 SELECT results_eq(
     $$SELECT c::regclass::text, cond COLLATE "default"
         FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, cond)
        WHERE e.extname = 'pg_datasource' ORDER BY 1$$,
     $$VALUES ('datasource.databases'::text, ''::text),
+             ('datasource.ddl_log', ''), ('datasource.ddl_log_id_seq', ''),
+             ('datasource.migrations', ''), ('datasource.migrations_id_seq', ''),
              ('datasource.sources', 'WHERE name OPERATOR(pg_catalog.<>) ''local''')$$,
-    'pg_dump filters: every logical database, every datasource except local');
+    'pg_dump filters: every logical database, every journal row, every datasource except local');
 
 -- the dump condition of sources, applied, keeps a registered datasource and
 -- leaves out local
