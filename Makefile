@@ -27,7 +27,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_datasource - control plane for logical databases"
 
 # pg_regress suites, in order (sql/NAME.sql, expected/NAME.out)
-REGRESS = registry fdw config validate route
+REGRESS = registry fdw config validate route migrate
 
 PG_CPPFLAGS = -I$(libpq_srcdir)
 SHLIB_LINK += -lpq

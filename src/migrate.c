@@ -1163,9 +1163,8 @@ migrate_all(PG_FUNCTION_ARGS)
 		if (strcmp(m.status, "failed") == 0)
 			failed++;
 		ereport(NOTICE,
-				errmsg("migrate_all %d/%d: %s %s (%.1f ms)", i,
-					   list_length(targets), m.database, m.status,
-					   m.elapsed_ms));
+				errmsg("migrate_all %d/%d: %s %s", i, list_length(targets),
+					   m.database, m.status));
 		tup = ds_result_tuple(rsinfo->setDesc, m.database, version, m.status,
 							  m.checksum, m.elapsed_ms, m.error);
 		tuplestore_puttuple(rsinfo->setResult, tup);
