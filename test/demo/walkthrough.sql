@@ -68,3 +68,39 @@ SELECT * FROM datasource.query('insurance_db', 'SELECT count(*) FROM policies') 
 \echo '== Health of the datasources, and the one cached connection this session keeps'
 SELECT datasource, healthy, server_version, in_recovery, error FROM datasource.health_check();
 SELECT datasource, server, state, calls FROM datasource.connections();
+
+\echo
+\echo '== Migrations: one script, every logical database on both servers, journaled'
+SELECT database, status, error
+  FROM datasource.migrate_all('0001_audit_notes', $m$
+    CREATE TABLE audit_notes (id bigserial PRIMARY KEY, note text NOT NULL,
+                              at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ON audit_notes (at);
+$m$, description => 'audit notes everywhere');
+
+\echo '== Applying it again runs nothing'
+SELECT database, status FROM datasource.migrate('customer_db', '0001_audit_notes', $m$
+    CREATE TABLE audit_notes (id bigserial PRIMARY KEY, note text NOT NULL,
+                              at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ON audit_notes (at);
+$m$);
+
+\echo '== A script that fails half-way leaves nothing behind, and the attempt is journaled'
+SELECT database, status, error FROM datasource.migrate('loans_db', '0002_rates',
+    'CREATE TABLE rates (id int); ALTER TABLE loans ADD COLUMN rate_id int REFERENCES nowhere;');
+SELECT to_regclass('loans_db.rates') AS rates_table;
+
+\echo '== VACUUM or CREATE INDEX CONCURRENTLY are refused before anything runs'
+\set ON_ERROR_STOP off
+SELECT * FROM datasource.migrate('customer_db', '0003_idx', 'CREATE INDEX CONCURRENTLY ON customers (name)');
+\set ON_ERROR_STOP on
+
+\echo '== The journal, and what a deploy manifest still needs'
+SELECT database, version, status, statement_count, server, sqlstate
+  FROM datasource.migrations ORDER BY id;
+SELECT * FROM datasource.pending('customer_db', '["0001_audit_notes", "0002_rates"]');
+
+\echo '== DDL outside migrations is journaled too'
+ALTER TABLE customer_db.customers ADD COLUMN nickname text;
+SELECT database, command_tag, object_identity, migration_version
+  FROM datasource.ddl_log WHERE database = 'customer_db' ORDER BY id DESC LIMIT 4;

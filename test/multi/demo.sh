@@ -18,6 +18,10 @@ like "$out" 'f +\| 42703 +\| column "salary" does not exist' "an agent-style exe
 like "$out" 'cannot route the statement: statement touches logical databases on different datasources' \
 	"a join across the two servers is refused"
 like "$out" 'policies_after_rollback[^0-9]+2' "a remote write rolled back with the local transaction"
+like "$out" 'employees_db +\| applied' "migrate_all applies the migration on the regional server"
+like "$out" 'loans_db +\| failed +\| relation "nowhere" does not exist' "a failing migration is reported, not raised"
+like "$out" 'CREATE INDEX cannot run in a migration' "a non-transactional statement is refused"
+like "$out" 'customer_db +\| ALTER TABLE +\| customer_db.customers ' "ad-hoc DDL is in the DDL journal"
 
 port=$(cluster_port "$PGDS_DEMO_DIR/control")
 rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
