@@ -429,6 +429,9 @@ CREATE TABLE datasource.migrations (
 CREATE UNIQUE INDEX migrations_applied_once ON datasource.migrations (database, version)
 	WHERE status OPERATOR(pg_catalog.=) ANY (ARRAY['applied', 'baseline', 'adopted']);
 CREATE INDEX migrations_database ON datasource.migrations (database, id);
+CREATE INDEX migrations_version ON datasource.migrations (database, version, id);
+CREATE INDEX migrations_adopted ON datasource.migrations (database, raw_checksum)
+	WHERE status OPERATOR(pg_catalog.=) 'adopted';
 
 COMMENT ON TABLE datasource.migrations IS
 	'the migration journal: one row per migration attempt, baseline, adoption or accepted checksum';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backend memory does not grow with use: 100k registry reads, 10k registry
 # writes, 10k failing calls, 300 remote registry round trips, and 100k
-# routed calls (50k local, 50k remote) plus 10k failing ones in one
+# routed calls (50k local, 50k remote) plus 10k failing ones, and 10k
+# migrate calls of applied versions, 1k applied and 500 failed migrations in one
 # session, with the backend's memory contexts and its resident set measured
 # before and after (after a warm-up, so caches filled on first use do not
 # count), and the remote connections counted while the session is open.
@@ -24,6 +25,7 @@ R=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_POR
 	-c "CREATE TABLE mem_db.t AS SELECT g AS id, 'row ' || g AS name FROM generate_series(1, 100) g" \
 	-c "SELECT datasource.create_database('rmem_db', 'memsrv')" \
 	-c "SELECT datasource.exec('rmem_db', 'CREATE TABLE t AS SELECT g AS id, ''row '' || g AS name FROM generate_series(1, 100) g')" \
+	-c "SELECT datasource.migrate_all('m0', 'ALTER TABLE t ADD COLUMN note text', ARRAY['mem_db', 'rmem_db'])" \
 	>/dev/null
 
 # one script, one backend: the workload twice (warm-up, then measured)
@@ -58,6 +60,20 @@ BEGIN
 		PERFORM datasource.execute('mem_db', 'SELECT * FROM t; SELECT 1');
 		PERFORM datasource.execute('rmem_db', 'SELECT 1 / (id - id) FROM t WHERE id = 1');
 	END LOOP;
+	-- migrations: versions already applied (journal reads only), new versions
+	-- on both datasources through migrate_all, and failing scripts
+	PERFORM datasource.alter_database('mem_db', read_only => false);
+	FOR i IN 1..5000 LOOP
+		PERFORM datasource.migrate('mem_db', 'm0', 'ALTER TABLE t ADD COLUMN note text');
+		PERFORM datasource.migrate('rmem_db', 'm0', 'ALTER TABLE t ADD COLUMN note text');
+	END LOOP;
+	FOR i IN 1..500 LOOP
+		PERFORM datasource.migrate_all(format('m_%s_%s', clock_timestamp(), i),
+			format('ALTER TABLE "public".t ALTER COLUMN note SET DEFAULT %L', i),
+			ARRAY['mem_db', 'rmem_db'], script_schema => 'public');
+		PERFORM datasource.migrate('mem_db', format('f_%s_%s', clock_timestamp(), i),
+			'UPDATE t SET id = id; SELECT 1 / 0');
+	END LOOP;
 END
 $$;
 SQL
@@ -69,6 +85,7 @@ SQL
 out=$("${L[@]}" -d "$DB" -f - 2>&1 <<SQL
 SELECT pg_backend_pid() AS pid \gset
 \setenv P :pid
+SET client_min_messages = error;
 \i $work
 SELECT sum(total_bytes) AS before_bytes FROM pg_backend_memory_contexts \gset
 \! echo "rss_before \$(grep RssAnon /proc/\$P/status)"
@@ -81,6 +98,7 @@ SELECT 'cached ' || count(*) FROM datasource.connections();
 SQL
 )
 rm -f "$work"
+[ -n "${PGDS_DEBUG:-}" ] && echo "$out" >&2
 growth=$(echo "$out" | sed -n 's/^growth \(-\?[0-9]*\) of \([0-9]*\)$/\1/p')
 base=$(echo "$out" | sed -n 's/^growth -\?[0-9]* of \([0-9]*\)$/\1/p')
 like "$growth" '^-?[0-9]+$' "the workload ran and was measured"
