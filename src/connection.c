@@ -988,6 +988,26 @@ ds_remote_connections(Tuplestorestate *store, TupleDesc desc)
 }
 
 /*
+ * ds_remote_forget_path
+ *		The remote's search_path may have been changed by what ran there (a
+ *		migration script's set_config): send it again before the next
+ *		statement on server's connections.
+ */
+void
+ds_remote_forget_path(const char *server)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+
+	if (ds_conn_hash == NULL)
+		return;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (strcmp(entry->server, server) == 0)
+			entry->path_known = false;
+}
+
+/*
  * ds_remote_disconnect
  *		Closes the cached connections of this backend to one datasource's
  *		server (all when server is NULL), for every role.  Connections with

@@ -804,7 +804,8 @@ ds_run_script(void *arg)
 		}
 		ds_migration_version = NULL;
 		ds_migration_statement = NULL;
-		AtEOXact_GUC(true, level);
+		/* whatever the script set (SET LOCAL, set_config) ends with it */
+		AtEOXact_GUC(false, level);
 	}
 	else
 	{
@@ -908,6 +909,8 @@ ds_migrate_database(DsMigration *m)
 	edata = ds_in_subxact(ds_run_script, m);
 	ds_migration_version = NULL;
 	ds_migration_statement = NULL;
+	if (m->src->server != NULL)
+		ds_remote_forget_path(m->src->server);
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->elapsed_ms = INSTR_TIME_GET_MILLISEC(t1);

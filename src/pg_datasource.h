@@ -223,5 +223,6 @@ extern void ds_remote_probe(DsSource *source, char **version,
 							int *in_recovery);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
+extern void ds_remote_forget_path(const char *server);
 
 #endif							/* PG_DATASOURCE_H */
