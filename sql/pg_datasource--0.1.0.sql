@@ -428,7 +428,6 @@ CREATE TABLE datasource.migrations (
 /* a version is applied at most once per logical database */
 CREATE UNIQUE INDEX migrations_applied_once ON datasource.migrations (database, version)
 	WHERE status OPERATOR(pg_catalog.=) ANY (ARRAY['applied', 'baseline', 'adopted']);
-CREATE INDEX migrations_database ON datasource.migrations (database, id);
 CREATE INDEX migrations_version ON datasource.migrations (database, version, id);
 CREATE INDEX migrations_adopted ON datasource.migrations (database, raw_checksum)
 	WHERE status OPERATOR(pg_catalog.=) 'adopted';

@@ -537,20 +537,32 @@ ds_journal_owner(void)
 	return owner;
 }
 
+/* kept plans of the journal statements, by the address of their text */
+typedef struct DsJournalPlan
+{
+	const char *sql;
+	SPIPlanPtr	plan;
+} DsJournalPlan;
+
+static DsJournalPlan ds_plans[16];
+static int	ds_nplans = 0;
+
 /*
  * ds_journal_sql
  *		Runs one of our statements on the journal or the registry as the
  *		journal's owner, inside the caller's SPI connection; returns the SPI
  *		result code.  Parameters are all text (NULL for SQL null).  A fresh
  *		snapshot is taken, so rows committed by a migrator we waited for are
- *		seen (in READ COMMITTED).
+ *		seen (in READ COMMITTED).  sql must be a string constant: its plan is
+ *		kept for the backend's life under its address (the plan cache
+ *		revalidates it when the journal's tables change).
  */
 static int
 ds_journal_sql(const char *sql, int nargs, const char **args)
 {
-	Oid			types[24];
 	Datum		values[24];
 	char		nulls[24];
+	SPIPlanPtr	plan = NULL;
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
@@ -562,7 +574,6 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 		SPI_freetuptable(SPI_tuptable);
 	for (i = 0; i < nargs; i++)
 	{
-		types[i] = TEXTOID;
 		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
@@ -570,7 +581,29 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 	SetUserIdAndSecContext(ds_journal_owner(), save_sec |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	/* plans are kept per statement (the statements are constants) */
+	for (i = 0; i < ds_nplans; i++)
+		if (ds_plans[i].sql == sql)
+			plan = ds_plans[i].plan;
+	if (plan == NULL)
+	{
+		Oid			types[24];
+
+		for (i = 0; i < nargs; i++)
+			types[i] = TEXTOID;
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare a journal statement: %s",
+				 SPI_result_code_string(SPI_result));
+		if (ds_nplans < (int) lengthof(ds_plans) && SPI_keepplan(plan) == 0)
+		{
+			ds_plans[ds_nplans].sql = sql;
+			ds_plans[ds_nplans].plan = plan;
+			ds_nplans++;
+		}
+	}
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc < 0)
 		elog(ERROR, "journal statement failed: %s", SPI_result_code_string(rc));
