@@ -7,10 +7,11 @@
  * altered, from pg_event_trigger_ddl_commands) and at sql_drop (what the
  * statement dropped by name, from pg_event_trigger_dropped_objects).  A
  * command is journaled when its object lives in the schema of a logical
- * database on the local datasource, or is that schema.  The rows are
- * written by one INSERT ... SELECT as the journal's owner, so roles that
- * run DDL need no privilege on datasource.ddl_log; the INSERT is not DDL,
- * so the trigger never fires itself.  Nothing is journaled while an
+ * database on the local datasource, or is that schema (the registry cache
+ * answers, so DDL elsewhere costs one read of the event's objects).  The
+ * rows are inserted as the journal's owner, so roles that run DDL need no
+ * privilege on datasource.ddl_log; the INSERT is not DDL, so the trigger
+ * never fires itself.  The three statements keep their plans.  Nothing is journaled while an
  * extension script runs (the extension's own objects) or when
  * datasource.ddl_log is off.
  *
@@ -39,53 +40,81 @@
 
 PG_FUNCTION_INFO_V1(log_ddl);
 
-/* the columns both events fill, after the SELECT list's own */
-#define DS_DDL_LOG_INSERT \
-	"INSERT INTO datasource.ddl_log (database, schema_name, command_tag, " \
-	"object_type, object_identity, statement, role, transaction_id, " \
-	"logged_at, migration_version) "
-
+/* what each event reports, one row per object */
 static const char *ds_ddl_end_sql =
-DS_DDL_LOG_INSERT
-"SELECT d.name, d.schema_name, c.command_tag, c.object_type, "
-"c.object_identity, $1, $2, pg_current_xact_id(), clock_timestamp(), $3 "
-"FROM pg_event_trigger_ddl_commands() c "
-"JOIN datasource.databases d ON d.source = 'local' "
-"AND (d.schema_name = c.schema_name OR (c.object_type = 'schema' "
-"AND c.object_identity = quote_ident(d.schema_name))) "
-"WHERE NOT c.in_extension";
+"SELECT command_tag, object_type, "
+"CASE WHEN object_type = 'schema' "
+"THEN (SELECT nspname::text FROM pg_catalog.pg_namespace WHERE oid = objid) "
+"ELSE schema_name END, object_identity "
+"FROM pg_catalog.pg_event_trigger_ddl_commands() WHERE NOT in_extension";
 
 static const char *ds_sql_drop_sql =
-DS_DDL_LOG_INSERT
-"SELECT d.name, d.schema_name, $4, o.object_type, "
-"o.object_identity, $1, $2, pg_current_xact_id(), clock_timestamp(), $3 "
-"FROM pg_event_trigger_dropped_objects() o "
-"JOIN datasource.databases d ON d.source = 'local' "
-"AND (d.schema_name = o.schema_name OR (o.object_type = 'schema' "
-"AND d.schema_name = o.object_name)) "
-"WHERE o.original AND NOT o.is_temporary";
+"SELECT NULL::text, object_type, "
+"CASE WHEN object_type = 'schema' THEN object_name ELSE schema_name END, "
+"object_identity "
+"FROM pg_catalog.pg_event_trigger_dropped_objects() "
+"WHERE original AND NOT is_temporary";
+
+static const char *ds_insert_sql =
+"INSERT INTO datasource.ddl_log (database, schema_name, command_tag, "
+"object_type, object_identity, statement, role, transaction_id, logged_at, "
+"migration_version) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+"pg_catalog.pg_current_xact_id(), pg_catalog.clock_timestamp(), $8)";
+
+/* kept plans of the three statements */
+static SPIPlanPtr ds_plan_ddl_end = NULL;
+static SPIPlanPtr ds_plan_sql_drop = NULL;
+static SPIPlanPtr ds_plan_insert = NULL;
+
+/*
+ * ds_kept_plan
+ *		The kept plan of sql, prepared on first use.
+ */
+static SPIPlanPtr
+ds_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs)
+{
+	Oid			types[8];
+	int			i;
+
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		for (i = 0; i < nargs; i++)
+			types[i] = TEXTOID;
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*slot = plan;
+	}
+	return *slot;
+}
 
 /*
  * log_ddl()
- *		Event trigger function (ddl_command_end and sql_drop).
+ *		Event trigger function (ddl_command_end and sql_drop).  The objects
+ *		of the command are read through SPI; those in the schema of a local
+ *		logical database (the registry cache says which) are journaled.
  */
 Datum
 log_ddl(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	bool		drop;
-	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
 	const char *statement;
+	const char *role;
+	const char *tag;
 	Oid			owner;
 	Oid			nsp;
 	Oid			relid;
 	HeapTuple	tup;
-	Oid			save_userid;
-	int			save_sec;
+	SPITupleTable *objects;
+	uint64		nobjects;
+	uint64		i;
 	int			level;
-	int			rc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -98,7 +127,7 @@ log_ddl(PG_FUNCTION_ARGS)
 	/* the extension may be on its way out (DROP EXTENSION, DROP SCHEMA) */
 	nsp = get_namespace_oid(DS_SCHEMA, true);
 	relid = OidIsValid(nsp) ? get_relname_relid("ddl_log", nsp) : InvalidOid;
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) || !ds_cache_ensure())
 		PG_RETURN_VOID();
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
@@ -109,26 +138,58 @@ log_ddl(PG_FUNCTION_ARGS)
 	drop = strcmp(trigdata->event, "sql_drop") == 0;
 	statement = ds_migration_version != NULL && ds_migration_statement != NULL ?
 		ds_migration_statement : debug_query_string;
-	if (statement != NULL)
-		values[0] = CStringGetTextDatum(statement);
-	else
-		nulls[0] = 'n';
-	values[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	if (ds_migration_version != NULL)
-		values[2] = CStringGetTextDatum(ds_migration_version);
-	else
-		nulls[2] = 'n';
-	values[3] = CStringGetTextDatum(GetCommandTagName(trigdata->tag));
+	role = GetUserNameFromId(GetUserId(), false);
+	tag = GetCommandTagName(trigdata->tag);
 
 	level = ds_spi_connect();
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args(drop ? ds_sql_drop_sql : ds_ddl_end_sql,
-							   drop ? 4 : 3, types, values, nulls, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not journal DDL: %s", SPI_result_code_string(rc));
+	if (SPI_execute_plan(drop ?
+						 ds_kept_plan(&ds_plan_sql_drop, ds_sql_drop_sql, 0) :
+						 ds_kept_plan(&ds_plan_ddl_end, ds_ddl_end_sql, 0),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the objects of the DDL command");
+	objects = SPI_tuptable;
+	nobjects = SPI_processed;
+	for (i = 0; i < nobjects; i++)
+	{
+		char	   *schema = SPI_getvalue(objects->vals[i], objects->tupdesc, 3);
+		char	   *cmdtag = SPI_getvalue(objects->vals[i], objects->tupdesc, 1);
+		DsSource   *src;
+		DsDatabase *db;
+		Datum		values[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		const char *texts[8];
+		Oid			save_userid;
+		int			save_sec;
+		int			rc;
+		int			c;
+
+		if (schema == NULL ||
+			(db = ds_cache_local_schema(schema, &src)) == NULL)
+			continue;
+		texts[0] = db->name;
+		texts[1] = db->schema_name;
+		texts[2] = cmdtag ? cmdtag : tag;
+		texts[3] = SPI_getvalue(objects->vals[i], objects->tupdesc, 2);
+		texts[4] = SPI_getvalue(objects->vals[i], objects->tupdesc, 4);
+		texts[5] = statement;
+		texts[6] = role;
+		texts[7] = ds_migration_version;
+		for (c = 0; c < 8; c++)
+		{
+			if (texts[c] != NULL)
+				values[c] = CStringGetTextDatum(texts[c]);
+			else
+				nulls[c] = 'n';
+		}
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		rc = SPI_execute_plan(ds_kept_plan(&ds_plan_insert, ds_insert_sql, 8),
+							  values, nulls, false, 0);
+		SetUserIdAndSecContext(save_userid, save_sec);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "could not journal DDL: %s", SPI_result_code_string(rc));
+	}
 	ds_spi_finish(level);
 	PG_RETURN_VOID();
 }

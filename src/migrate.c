@@ -664,6 +664,7 @@ ds_lock_database(DsMigration *m)
 	LOCKTAG		tag;
 	const char *args[1];
 	DsDatabase *db;
+	DsSource   *cached = NULL;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, DS_MIGRATION_LOCK_KEY,
 						 hash_bytes((const unsigned char *) m->database,
@@ -693,7 +694,19 @@ ds_lock_database(DsMigration *m)
 	db->schema_name = ds_spi_value(0, 3);
 	db->read_only = strcmp(ds_spi_value(0, 4), "t") == 0;
 	m->db = db;
-	m->src = ds_get_source(db->source, false);
+	/* the registry cache has the datasource (a fresh read if it moved) */
+	m->src = NULL;
+	if (ds_cache_ensure() && ds_cache_database(db->name, &cached) != NULL &&
+		cached != NULL && strcmp(cached->name, db->source) == 0)
+	{
+		m->src = palloc(sizeof(DsSource));
+		memcpy(m->src, cached, sizeof(DsSource));
+		m->src->name = pstrdup(cached->name);
+		m->src->server = cached->server ? pstrdup(cached->server) : NULL;
+		m->src->description = NULL;
+	}
+	if (m->src == NULL)
+		m->src = ds_get_source(db->source, false);
 	if (!m->src->enabled)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
