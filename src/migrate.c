@@ -592,7 +592,13 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 
 		for (i = 0; i < nargs; i++)
 			types[i] = TEXTOID;
-		plan = SPI_prepare(sql, nargs, types);
+		/*
+		 * A generic plan, chosen now: custom plans made while the journal is
+		 * small pick sequential scans, which the plan cache would then keep
+		 * as the journal grows (within one migrate_all, by a row per
+		 * database).  The generic plan uses the indexes.
+		 */
+		plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare a journal statement: %s",
 				 SPI_result_code_string(SPI_result));
@@ -957,6 +963,18 @@ ds_migrate_database(DsMigration *m)
 	ds_migration_statement = NULL;
 	if (m->src->server != NULL)
 		ds_remote_forget_path(m->src->server);
+
+	/*
+	 * A remote that cannot be reached (or went away) is not a failure of the
+	 * script: nothing ran, and a broken remote transaction cannot commit
+	 * with the journal row anyway.  Raise it as a refusal.
+	 */
+	if (edata != NULL &&
+		(ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION ||
+		 edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		 edata->sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
+		 edata->sqlerrcode == ERRCODE_CANNOT_CONNECT_NOW))
+		ReThrowError(edata);
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	m->elapsed_ms = INSTR_TIME_GET_MILLISEC(t1);
