@@ -126,7 +126,14 @@ typedef struct DsMigration
 	char	   *error;
 	/* for the statements' run */
 	int			current;		/* statement running, 1-based */
+	bool		inline_script;	/* run the script in the caller's
+								 * subtransaction (migrate_all) */
+	bool		script_started;	/* the script began to run */
+	TimestampTz started;
+	instr_time	t0;
 } DsMigration;
+
+static void ds_script_done(DsMigration *m, ErrorData *edata);
 
 /*
  * ds_sha256_hex
@@ -658,6 +665,20 @@ ds_server_address(DsSource *src)
 }
 
 /*
+ * ds_migration_lock_tag
+ *		The advisory lock that serializes the migrations of a logical
+ *		database (shown in pg_locks as classid DS_MIGRATION_LOCK_KEY, objid
+ *		the hash of the name, objsubid 2).
+ */
+static void
+ds_migration_lock_tag(LOCKTAG *tag, const char *database)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, DS_MIGRATION_LOCK_KEY,
+						 hash_bytes((const unsigned char *) database,
+									strlen(database)), 2);
+}
+
+/*
  * ds_lock_database
  *		Takes the migration lock of a logical database (waiting for another
  *		migrator), then reads and locks its registry row.  Raises 42704 when
@@ -672,9 +693,7 @@ ds_lock_database(DsMigration *m)
 	DsDatabase *db;
 	DsSource   *cached = NULL;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, DS_MIGRATION_LOCK_KEY,
-						 hash_bytes((const unsigned char *) m->database,
-									strlen(m->database)), 2);
+	ds_migration_lock_tag(&tag, m->database);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 	{
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
@@ -909,8 +928,7 @@ ds_migrate_database(DsMigration *m)
 	const char *args[6];
 	ErrorData  *edata;
 	TimestampTz started;
-	instr_time	t0,
-				t1;
+	instr_time	t0;
 
 	INSTR_TIME_SET_CURRENT(t0);
 	started = GetCurrentTimestamp();
@@ -958,7 +976,44 @@ ds_migrate_database(DsMigration *m)
 		return;
 	}
 
-	edata = ds_in_subxact(ds_run_script, m);
+	m->started = started;
+	m->t0 = t0;
+	m->script_started = true;
+	if (m->inline_script)
+	{
+		/* migrate_all: its subtransaction for this database is ours */
+		ds_run_script(m);
+		edata = NULL;
+	}
+	else
+		edata = ds_in_subxact(ds_run_script, m);
+	ds_script_done(m, edata);
+}
+
+/*
+ * ds_is_connection_error
+ *		A remote that cannot be reached or went away.
+ */
+static bool
+ds_is_connection_error(ErrorData *edata)
+{
+	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		edata->sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
+		edata->sqlerrcode == ERRCODE_CANNOT_CONNECT_NOW;
+}
+
+/*
+ * ds_script_done
+ *		Journals how m's script ended (edata NULL: it succeeded).  The
+ *		subtransaction it ran in has ended, so nothing of a failed script
+ *		remains.
+ */
+static void
+ds_script_done(DsMigration *m, ErrorData *edata)
+{
+	instr_time	t1;
+
 	ds_migration_version = NULL;
 	ds_migration_statement = NULL;
 	if (m->src->server != NULL)
@@ -969,26 +1024,22 @@ ds_migrate_database(DsMigration *m)
 	 * script: nothing ran, and a broken remote transaction cannot commit
 	 * with the journal row anyway.  Raise it as a refusal.
 	 */
-	if (edata != NULL &&
-		(ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION ||
-		 edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-		 edata->sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
-		 edata->sqlerrcode == ERRCODE_CANNOT_CONNECT_NOW))
+	if (edata != NULL && ds_is_connection_error(edata))
 		ReThrowError(edata);
 	INSTR_TIME_SET_CURRENT(t1);
-	INSTR_TIME_SUBTRACT(t1, t0);
+	INSTR_TIME_SUBTRACT(t1, m->t0);
 	m->elapsed_ms = INSTR_TIME_GET_MILLISEC(t1);
 	if (edata == NULL)
 	{
 		m->status = "applied";
-		ds_journal_insert(m, "applied", started, NULL, NULL, 0);
+		ds_journal_insert(m, "applied", m->started, NULL, NULL, 0);
 		return;
 	}
 
 	/* the script failed: nothing of it remains; journal the attempt */
 	m->status = "failed";
 	m->error = edata->message;
-	ds_journal_insert(m, "failed", started, NULL,
+	ds_journal_insert(m, "failed", m->started, NULL,
 					  unpack_sql_state(edata->sqlerrcode), m->current);
 	ereport(WARNING,
 			errcode(edata->sqlerrcode),
@@ -1119,11 +1170,16 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
 
 	if (PG_ARGISNULL(argno))
 	{
+		bool		cached = ds_cache_ensure();
+
 		foreach(lc, ds_list_databases())
 		{
 			DsDatabase *db = (DsDatabase *) lfirst(lc);
-			DsSource   *src = ds_get_source(db->source, false);
+			DsSource   *src = NULL;
 
+			if (!cached || ds_cache_database(db->name, &src) == NULL ||
+				src == NULL || strcmp(src->name, db->source) != 0)
+				src = ds_get_source(db->source, false);
 			if (!db->read_only && !src->read_only)
 				names = lappend(names, db->name);
 		}
@@ -1216,7 +1272,22 @@ migrate_all(PG_FUNCTION_ARGS)
 		m.description = description;
 		m.script = script;
 		m.role = role;
+		m.inline_script = true;
 		edata = ds_in_subxact(ds_migrate_database_call, &m);
+		if (edata != NULL && m.script_started && !ds_is_connection_error(edata))
+		{
+			LOCKTAG		tag;
+
+			/*
+			 * The script failed, and the subtransaction took its work and
+			 * the locks with it: take the migration lock again and journal
+			 * the attempt.
+			 */
+			ds_migration_lock_tag(&tag, m.database);
+			(void) LockAcquire(&tag, ExclusiveLock, false, false);
+			ds_script_done(&m, edata);
+			edata = NULL;
+		}
 		if (edata != NULL)
 		{
 			m.status = "failed";
