@@ -458,6 +458,35 @@ ds_lookup_server(const char *server)
 }
 
 /*
+ * ds_table_owner
+ *		The owner of one of the extension's tables (the role that installed
+ *		it), as whom the registry and the journals are written.  InvalidOid
+ *		when the table does not exist and missing_ok (the extension is being
+ *		dropped).
+ */
+Oid
+ds_table_owner(const char *relname, bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid(DS_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+	{
+		if (missing_ok)
+			return InvalidOid;
+		relid = ds_registry_relid(relname);		/* raises the error */
+	}
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
  * ds_catalog_write
  *		Runs one of our own fixed INSERT/UPDATE/DELETE statements on the
  *		registry as the owner of the registry tables; see the file header.
@@ -466,19 +495,11 @@ void
 ds_catalog_write(const char *sql, int nargs, Oid *argtypes, Datum *values,
 				 const char *nulls)
 {
-	Oid			owner;
+	Oid			owner = ds_table_owner("sources", false);
 	Oid			save_userid;
 	int			save_sec;
 	int			level;
 	int			rc;
-	HeapTuple	reltup;
-
-	reltup = SearchSysCache1(RELOID,
-							 ObjectIdGetDatum(ds_registry_relid("sources")));
-	if (!HeapTupleIsValid(reltup))
-		elog(ERROR, "cache lookup failed for datasource.sources");
-	owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
-	ReleaseSysCache(reltup);
 
 	level = ds_spi_connect();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -807,6 +828,34 @@ ds_cache_schema(const char *schema, const char *prefer, DsDatabase **db,
 		}
 	}
 	return e->count;
+}
+
+/*
+ * ds_cache_source
+ *		A copy of datasource name, from the registry cache when it has it,
+ *		else read afresh (42704 when it does not exist).
+ */
+DsSource *
+ds_cache_source(const char *name)
+{
+	ListCell   *lc;
+
+	if (ds_cache_ensure())
+		foreach(lc, ds_cache_sources)
+		{
+			DsSource   *cached = (DsSource *) lfirst(lc);
+			DsSource   *src;
+
+			if (strcmp(cached->name, name) != 0)
+				continue;
+			src = palloc(sizeof(DsSource));
+			memcpy(src, cached, sizeof(DsSource));
+			src->name = pstrdup(cached->name);
+			src->server = cached->server ? pstrdup(cached->server) : NULL;
+			src->description = cached->description ? pstrdup(cached->description) : NULL;
+			return src;
+		}
+	return ds_get_source(name, false);
 }
 
 /*

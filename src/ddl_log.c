@@ -25,7 +25,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -33,8 +32,6 @@
 #include "tcop/cmdtag.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 
 #include "pg_datasource.h"
 
@@ -108,9 +105,6 @@ log_ddl(PG_FUNCTION_ARGS)
 	const char *role;
 	const char *tag;
 	Oid			owner;
-	Oid			nsp;
-	Oid			relid;
-	HeapTuple	tup;
 	SPITupleTable *objects;
 	uint64		nobjects;
 	uint64		i;
@@ -125,15 +119,9 @@ log_ddl(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	/* the extension may be on its way out (DROP EXTENSION, DROP SCHEMA) */
-	nsp = get_namespace_oid(DS_SCHEMA, true);
-	relid = OidIsValid(nsp) ? get_relname_relid("ddl_log", nsp) : InvalidOid;
-	if (!OidIsValid(relid) || !ds_cache_ensure())
+	owner = ds_table_owner("ddl_log", true);
+	if (!OidIsValid(owner) || !ds_cache_ensure())
 		PG_RETURN_VOID();
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		PG_RETURN_VOID();
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
 
 	drop = strcmp(trigdata->event, "sql_drop") == 0;
 	statement = ds_migration_version != NULL && ds_migration_statement != NULL ?

@@ -65,7 +65,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
@@ -520,30 +519,6 @@ ds_statement_for(DsScript *s, int i, const char *schema)
 	return ds_rewrite(s->stmts[i].sql, rewrites);
 }
 
-/*
- * ds_journal_owner
- *		The owner of datasource.migrations, as whom the journal is written.
- */
-static Oid
-ds_journal_owner(void)
-{
-	Oid			nsp = get_namespace_oid(DS_SCHEMA, false);
-	Oid			relid = get_relname_relid("migrations", nsp);
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_TABLE),
-				errmsg("relation \"%s.migrations\" does not exist", DS_SCHEMA));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 /* kept plans of the journal statements, by the address of their text */
 typedef struct DsJournalPlan
 {
@@ -585,7 +560,7 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ds_journal_owner(), save_sec |
+	SetUserIdAndSecContext(ds_table_owner("migrations", false), save_sec |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 
@@ -691,7 +666,6 @@ ds_lock_database(DsMigration *m)
 	LOCKTAG		tag;
 	const char *args[1];
 	DsDatabase *db;
-	DsSource   *cached = NULL;
 
 	ds_migration_lock_tag(&tag, m->database);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
@@ -719,19 +693,7 @@ ds_lock_database(DsMigration *m)
 	db->schema_name = ds_spi_value(0, 3);
 	db->read_only = strcmp(ds_spi_value(0, 4), "t") == 0;
 	m->db = db;
-	/* the registry cache has the datasource (a fresh read if it moved) */
-	m->src = NULL;
-	if (ds_cache_ensure() && ds_cache_database(db->name, &cached) != NULL &&
-		cached != NULL && strcmp(cached->name, db->source) == 0)
-	{
-		m->src = palloc(sizeof(DsSource));
-		memcpy(m->src, cached, sizeof(DsSource));
-		m->src->name = pstrdup(cached->name);
-		m->src->server = cached->server ? pstrdup(cached->server) : NULL;
-		m->src->description = NULL;
-	}
-	if (m->src == NULL)
-		m->src = ds_get_source(db->source, false);
+	m->src = ds_cache_source(db->source);
 	if (!m->src->enabled)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1170,16 +1132,11 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
 
 	if (PG_ARGISNULL(argno))
 	{
-		bool		cached = ds_cache_ensure();
-
 		foreach(lc, ds_list_databases())
 		{
 			DsDatabase *db = (DsDatabase *) lfirst(lc);
-			DsSource   *src = NULL;
+			DsSource   *src = ds_cache_source(db->source);
 
-			if (!cached || ds_cache_database(db->name, &src) == NULL ||
-				src == NULL || strcmp(src->name, db->source) != 0)
-				src = ds_get_source(db->source, false);
 			if (!db->read_only && !src->read_only)
 				names = lappend(names, db->name);
 		}

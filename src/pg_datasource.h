@@ -82,6 +82,7 @@ extern List *ds_list_databases(void);
 extern DsDatabase *ds_database_by_schema(const char *source, const char *schema);
 extern DsSource *ds_source_by_server(const char *server);
 extern ForeignServer *ds_lookup_server(const char *server);
+extern Oid	ds_table_owner(const char *relname, bool missing_ok);
 extern void ds_catalog_write(const char *sql, int nargs, Oid *argtypes,
 							 Datum *values, const char *nulls);
 extern void ds_cache_init(void);
@@ -89,6 +90,7 @@ extern bool ds_cache_ensure(void);
 extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
+extern DsSource *ds_cache_source(const char *name);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
