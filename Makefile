@@ -21,6 +21,7 @@ OBJS = \
 	src/health.o \
 	src/migrate.o \
 	src/ddl_log.o \
+	src/introspect.o \
 	src/hooks.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql

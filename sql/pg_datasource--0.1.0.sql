@@ -538,3 +538,898 @@ CREATE EVENT TRIGGER datasource_ddl_log ON ddl_command_end
 	EXECUTE FUNCTION datasource.log_ddl();
 CREATE EVENT TRIGGER datasource_ddl_log_drop ON sql_drop
 	EXECUTE FUNCTION datasource.log_ddl();
+
+/* ---------------------------------------------------------------- introspection */
+
+CREATE FUNCTION datasource.describe(database text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'describe'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.describe(text) IS
+	'The canonical, schema-relative description of a logical database''s schema, read on its datasource';
+
+CREATE FUNCTION datasource.fingerprint(database text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'fingerprint'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.fingerprint(text) IS
+	'The sha256 of describe(database): equal fingerprints mean equal schemas';
+
+CREATE FUNCTION datasource.json_schema(database text, relation text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'json_schema'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION datasource.json_schema(text, text) IS
+	'A JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
+
+/*
+ * The steps that turn one description into another, in the order they are
+ * found; diff() sorts them by phase.  Phases: 10-19 drops of dependent
+ * objects and changed definitions, 30-49 creations and alterations, 50
+ * comments and grants, 59-62 drops of sequences, functions, types and
+ * collations nothing uses any more.
+ */
+CREATE FUNCTION datasource.diff_steps(from_description jsonb, to_description jsonb)
+RETURNS TABLE (phase int, object_type text, object_name text, change text, ddl text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+	f jsonb := coalesce(from_description, '{}');
+	t jsonb := coalesce(to_description, '{}');
+	k text;
+	o jsonb;
+	n jsonb;
+	x record;
+	y record;
+	tkw text;
+	q text;
+	cols text[];
+	rebuild text[] := '{}';
+	grown boolean;
+	dep_views jsonb;
+BEGIN
+	IF jsonb_typeof(f) <> 'object' OR jsonb_typeof(t) <> 'object' THEN
+		RAISE EXCEPTION 'a description must be a jsonb object'
+			USING ERRCODE = '22023', HINT = 'Pass what datasource.describe() returns.';
+	END IF;
+
+	/* ------------------------------------------------ views to rebuild */
+	-- changed or removed views, and views on tables whose columns are
+	-- dropped or change type, then everything that depends on those
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'views', '{}')) LOOP
+		n := t->'views'->k;
+		IF n IS NULL OR (o - 'comment' - 'column_comments' - 'grants' - 'indexes')
+				IS DISTINCT FROM (n - 'comment' - 'column_comments' - 'grants' - 'indexes') THEN
+			rebuild := rebuild || k;
+		END IF;
+	END LOOP;
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'tables', '{}')) LOOP
+		n := t->'tables'->k;
+		IF n IS NULL OR EXISTS (
+				SELECT 1 FROM jsonb_array_elements(coalesce(o->'columns', '[]')) oc
+				WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(n->'columns', '[]')) nc
+					WHERE nc->>'name' = oc->>'name' AND nc->>'type' = oc->>'type'
+					AND nc->'collation' IS NOT DISTINCT FROM oc->'collation'
+					AND nc->'generated' IS NOT DISTINCT FROM oc->'generated')) THEN
+			rebuild := rebuild || ARRAY(SELECT key FROM jsonb_each(coalesce(f->'views', '{}'))
+				WHERE value->'depends_on' ? k);
+		END IF;
+	END LOOP;
+	LOOP
+		SELECT array_agg(DISTINCT key) INTO cols FROM jsonb_each(coalesce(f->'views', '{}'))
+		WHERE NOT key = ANY (rebuild) AND value->'depends_on' ?| rebuild;
+		EXIT WHEN cols IS NULL;
+		rebuild := rebuild || cols;
+	END LOOP;
+
+	/* ------------------------------------------------ drops (10-19) */
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'tables', '{}')) ORDER BY key LOOP
+		n := t->'tables'->k;
+		CONTINUE WHEN n IS NULL;	-- the table goes, and these with it
+		tkw := CASE WHEN o->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'policies', '{}')) ORDER BY key LOOP
+			IF n->'policies'->x.key IS NULL OR (n->'policies'->x.key) - 'comment' <> x.value - 'comment' THEN
+				phase := 10; object_type := 'policy'; object_name := k || '.' || x.key;
+				change := CASE WHEN n->'policies'->x.key IS NULL THEN 'drop' ELSE 'alter' END;
+				ddl := format('DROP POLICY %I ON %I;', x.key, k);
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'triggers', '{}')) ORDER BY key LOOP
+			IF n->'triggers'->x.key IS NULL OR n->'triggers'->x.key->'definition' <> x.value->'definition' THEN
+				phase := 11; object_type := 'trigger'; object_name := k || '.' || x.key;
+				change := CASE WHEN n->'triggers'->x.key IS NULL THEN 'drop' ELSE 'alter' END;
+				ddl := format('DROP TRIGGER %I ON %I;', x.key, k);
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	FOR x IN
+		WITH RECURSIVE v AS (SELECT key AS name, value->'depends_on' AS deps
+		                     FROM jsonb_each(coalesce(f->'views', '{}'))),
+		d (name, lvl) AS (SELECT name, 0 FROM v
+		                  UNION ALL
+		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name)
+		SELECT d.name, max(d.lvl) AS lvl FROM d WHERE d.name = ANY (rebuild)
+		GROUP BY d.name ORDER BY max(d.lvl) DESC, d.name
+	LOOP
+		phase := 12; object_type := f->'views'->x.name->>'kind'; object_name := x.name;
+		change := CASE WHEN t->'views'->x.name IS NULL THEN 'drop' ELSE 'alter' END;
+		ddl := format('DROP %s %I;', upper(object_type), x.name);
+		RETURN NEXT;
+	END LOOP;
+	-- indexes of materialized views that stay
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'views', '{}')) ORDER BY key LOOP
+		CONTINUE WHEN k = ANY (rebuild);
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'indexes', '{}')) ORDER BY key LOOP
+			IF t->'views'->k->'indexes'->x.key->'definition' IS DISTINCT FROM x.value->'definition' THEN
+				phase := 14; object_type := 'index'; object_name := x.key;
+				change := CASE WHEN t->'views'->k->'indexes'->x.key IS NULL THEN 'drop' ELSE 'alter' END;
+				ddl := format('DROP INDEX %I;', x.key);
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	-- foreign keys first (they may point at tables that go), then the rest
+	FOR x IN
+		SELECT tb.key AS tab, c.key AS con, c.value AS def, tb.value AS tv
+		FROM jsonb_each(coalesce(f->'tables', '{}')) tb, jsonb_each(coalesce(tb.value->'constraints', '{}')) c
+		ORDER BY c.value->>'type' <> 'foreign key', tb.key, c.key
+	LOOP
+		n := t->'tables'->x.tab;
+		CONTINUE WHEN n IS NULL AND x.def->>'type' <> 'foreign key';
+		IF n IS NULL OR n->'constraints'->x.con IS NULL
+				OR n->'constraints'->x.con->'definition' <> x.def->'definition' THEN
+			phase := CASE WHEN x.def->>'type' = 'foreign key' THEN 13 ELSE 15 END;
+			object_type := 'constraint'; object_name := x.tab || '.' || x.con;
+			change := CASE WHEN n->'constraints'->x.con IS NULL THEN 'drop' ELSE 'alter' END;
+			ddl := format('ALTER %s %I DROP CONSTRAINT %I;',
+				CASE WHEN x.tv->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, x.tab, x.con);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	FOR x IN
+		SELECT tb.key AS tab, i.key AS idx, i.value AS def
+		FROM jsonb_each(coalesce(f->'tables', '{}')) tb, jsonb_each(coalesce(tb.value->'indexes', '{}')) i
+		WHERE t->'tables'->tb.key IS NOT NULL ORDER BY tb.key, i.key
+	LOOP
+		IF t->'tables'->x.tab->'indexes'->x.idx->'definition' IS DISTINCT FROM x.def->'definition' THEN
+			phase := 14; object_type := 'index'; object_name := x.idx;
+			change := CASE WHEN t->'tables'->x.tab->'indexes'->x.idx IS NULL THEN 'drop' ELSE 'alter' END;
+			ddl := format('DROP INDEX %I;', x.idx);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- functions whose result or kind changes cannot be replaced
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'functions', '{}')) ORDER BY key LOOP
+		n := t->'functions'->k;
+		IF n IS NOT NULL AND (n->'result' IS DISTINCT FROM o->'result' OR n->'kind' <> o->'kind'
+				OR n->'arguments' <> o->'arguments') THEN
+			phase := 16; object_type := o->>'kind'; object_name := k; change := 'alter';
+			ddl := format('DROP %s %I(%s);', CASE WHEN o->>'kind' = 'procedure' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+				o->>'name', o->>'identity_arguments');
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- defaults that change go first: the old one may call a function that goes
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'tables', '{}')) ORDER BY key LOOP
+		n := t->'tables'->k;
+		CONTINUE WHEN n IS NULL OR n->'kind' <> o->'kind' OR n->'partition_by' IS DISTINCT FROM o->'partition_by'
+			OR n->'server' IS DISTINCT FROM o->'server';
+		FOR x IN SELECT oc AS c, (SELECT nc FROM jsonb_array_elements(coalesce(n->'columns', '[]')) nc
+		                          WHERE nc->>'name' = oc->>'name') AS nc
+		         FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (oc, i)
+		         WHERE oc ? 'default' AND NOT (oc ? 'inherited') ORDER BY i LOOP
+			IF x.nc IS NOT NULL AND x.nc->'default' IS DISTINCT FROM x.c->'default'
+					AND x.nc->'generated' IS NOT DISTINCT FROM x.c->'generated' THEN
+				phase := 16; object_type := 'column'; object_name := k || '.' || (x.c->>'name'); change := 'alter';
+				ddl := format('ALTER %s %I ALTER COLUMN %I DROP DEFAULT;',
+					CASE WHEN o->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, k, x.c->>'name');
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	-- columns that go, or whose generation expression changes (PostgreSQL
+	-- cannot alter that: the column is dropped and added again)
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'tables', '{}')) ORDER BY key LOOP
+		n := t->'tables'->k;
+		CONTINUE WHEN n IS NULL;
+		tkw := CASE WHEN o->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END;
+		FOR x IN SELECT oc AS c, (SELECT nc FROM jsonb_array_elements(coalesce(n->'columns', '[]')) nc
+		                          WHERE nc->>'name' = oc->>'name') AS nc
+		         FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (oc, i)
+		         WHERE NOT (oc ? 'inherited') ORDER BY i LOOP
+			IF x.nc IS NULL OR x.c->'generated' IS DISTINCT FROM x.nc->'generated' THEN
+				phase := 17; object_type := 'column'; object_name := k || '.' || (x.c->>'name');
+				change := CASE WHEN x.nc IS NULL THEN 'drop' ELSE 'alter' END;
+				ddl := format('ALTER %s %I DROP COLUMN %I;', tkw, k, x.c->>'name');
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	-- functions that go, each before those it calls
+	FOR k, o IN
+		WITH RECURSIVE v AS (SELECT key AS name, value->'calls' AS deps
+		                     FROM jsonb_each(coalesce(f->'functions', '{}'))),
+		d (name, lvl) AS (SELECT name, 0 FROM v
+		                  UNION ALL
+		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
+		SELECT d.name, f->'functions'->d.name FROM d GROUP BY d.name ORDER BY max(d.lvl) DESC, d.name
+	LOOP
+		CONTINUE WHEN t->'functions'->k IS NOT NULL;
+		-- after the tables unless it reads or returns one of them
+		phase := CASE WHEN o ? 'depends_on' THEN 17 ELSE 60 END;
+		object_type := o->>'kind'; object_name := k; change := 'drop';
+		ddl := format('DROP %s %I(%s);', CASE WHEN o->>'kind' = 'procedure' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+			o->>'name', o->>'identity_arguments');
+		RETURN NEXT;
+	END LOOP;
+
+	-- tables that go (partitions and children before their parents), and
+	-- tables whose kind or partitioning changes (they are created again)
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'tables', '{}'))
+	            ORDER BY (value ? 'partition_of' OR value ? 'inherits') DESC, key LOOP
+		n := t->'tables'->k;
+		IF n IS NULL OR n->'kind' <> o->'kind' OR n->'partition_by' IS DISTINCT FROM o->'partition_by'
+				OR n->'server' IS DISTINCT FROM o->'server' THEN
+			phase := 18; object_type := o->>'kind'; object_name := k;
+			change := CASE WHEN n IS NULL THEN 'drop' ELSE 'recreate' END;
+			-- a partition may have gone with a partition that held it
+			ddl := format('DROP %s %s%I;', CASE WHEN o->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+				CASE WHEN o ? 'partition_of' THEN 'IF EXISTS ' ELSE '' END, k);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	/* ------------------------------------------------ creations (30-49) */
+	-- SQL functions with a string body may read tables created later: like
+	-- pg_dump, their bodies are not checked while the DDL runs
+	IF EXISTS (SELECT 1 FROM jsonb_each(coalesce(t->'functions', '{}')) fn
+	           WHERE fn.value->>'language' = 'sql' AND NOT fn.value ? 'sql_body'
+	             AND f->'functions'->fn.key->'definition' IS DISTINCT FROM fn.value->'definition') THEN
+		phase := 29; object_type := 'setting'; object_name := 'check_function_bodies'; change := 'set';
+		ddl := 'SET LOCAL check_function_bodies = off;';
+		RETURN NEXT;
+	END IF;
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'collations', '{}')) ORDER BY key LOOP
+		n := f->'collations'->k;
+		IF n IS NULL OR n - 'comment' <> o - 'comment' THEN
+			IF n IS NOT NULL THEN
+				phase := 30; object_type := 'collation'; object_name := k; change := 'recreate';
+				ddl := format('DROP COLLATION %I;', k);
+				RETURN NEXT;
+			END IF;
+			phase := 30; object_type := 'collation'; object_name := k;
+			change := CASE WHEN n IS NULL THEN 'create' ELSE 'recreate' END;
+			ddl := format('CREATE COLLATION %I (provider = %s, lc_collate = %L, lc_ctype = %L%s%s);', k,
+				o->>'provider', o->>'lc_collate', o->>'lc_ctype',
+				CASE WHEN o ? 'icu_locale' THEN format(', locale = %L', o->>'icu_locale') ELSE '' END,
+				CASE WHEN (o->>'deterministic')::boolean THEN '' ELSE ', deterministic = false' END);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- types: enums and ranges, then domains, then composites
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'types', '{}'))
+	            ORDER BY CASE value->>'kind' WHEN 'enum' THEN 0 WHEN 'range' THEN 1 WHEN 'domain' THEN 2 ELSE 3 END, key LOOP
+		n := f->'types'->k;
+		CONTINUE WHEN n IS NOT NULL AND n - 'comment' - 'grants' = o - 'comment' - 'grants';
+		phase := 31; object_type := o->>'kind'; object_name := k;
+		IF n IS NOT NULL AND n->>'kind' = o->>'kind' AND o->>'kind' = 'enum' THEN
+			-- labels only added, in an order that keeps the old ones: ADD VALUE
+			SELECT bool_and(ol.i < ol2.i) IS NOT FALSE
+			       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(n->'labels') l
+			                       WHERE NOT (o->'labels') ? l)
+			INTO grown
+			FROM (SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i)
+			      WHERE (n->'labels') ? l) ol
+			JOIN LATERAL (SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS b (l, i)
+			              WHERE (n->'labels') ? l AND b.i > ol.i ORDER BY b.i LIMIT 1) ol2 ON true;
+			IF grown THEN
+				change := 'alter';
+				FOR x IN SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i) ORDER BY i LOOP
+					CONTINUE WHEN (n->'labels') ? x.l;
+					ddl := format('ALTER TYPE %I ADD VALUE %L%s;', k, x.l,
+						CASE WHEN x.i = 1 THEN format(' BEFORE %L', o->'labels'->>1)
+						     ELSE format(' AFTER %L', o->'labels'->>(x.i::int - 2)) END);
+					RETURN NEXT;
+				END LOOP;
+				CONTINUE;
+			END IF;
+		ELSIF n IS NOT NULL AND n->>'kind' = o->>'kind' AND o->>'kind' = 'domain'
+				AND n->'base' = o->'base' AND n->'collation' IS NOT DISTINCT FROM o->'collation' THEN
+			change := 'alter';
+			IF n->'default' IS DISTINCT FROM o->'default' THEN
+				ddl := CASE WHEN o ? 'default' THEN format('ALTER DOMAIN %I SET DEFAULT %s;', k, o->>'default')
+				            ELSE format('ALTER DOMAIN %I DROP DEFAULT;', k) END;
+				RETURN NEXT;
+			END IF;
+			IF n->'not_null' IS DISTINCT FROM o->'not_null' THEN
+				ddl := format('ALTER DOMAIN %I %s NOT NULL;', k, CASE WHEN o ? 'not_null' THEN 'SET' ELSE 'DROP' END);
+				RETURN NEXT;
+			END IF;
+			FOR x IN SELECT key, value FROM jsonb_each(coalesce(n->'constraints', '{}')) ORDER BY key LOOP
+				IF o->'constraints'->x.key IS DISTINCT FROM x.value THEN
+					ddl := format('ALTER DOMAIN %I DROP CONSTRAINT %I;', k, x.key);
+					RETURN NEXT;
+				END IF;
+			END LOOP;
+			FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'constraints', '{}')) ORDER BY key LOOP
+				IF n->'constraints'->x.key IS DISTINCT FROM x.value THEN
+					ddl := format('ALTER DOMAIN %I ADD CONSTRAINT %I %s;', k, x.key, x.value #>> '{}');
+					RETURN NEXT;
+				END IF;
+			END LOOP;
+			CONTINUE;
+		ELSIF n IS NOT NULL AND n->>'kind' = o->>'kind' AND o->>'kind' = 'composite' THEN
+			change := 'alter';
+			FOR x IN SELECT a FROM jsonb_array_elements(n->'attributes') a
+			         WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(o->'attributes') b WHERE b->>'name' = a->>'name') LOOP
+				ddl := format('ALTER TYPE %I DROP ATTRIBUTE %I;', k, x.a->>'name');
+				RETURN NEXT;
+			END LOOP;
+			FOR x IN SELECT a, (SELECT b FROM jsonb_array_elements(n->'attributes') b WHERE b->>'name' = a->>'name') AS b
+			         FROM jsonb_array_elements(o->'attributes') WITH ORDINALITY AS z (a, i) ORDER BY i LOOP
+				IF x.b IS NULL THEN
+					ddl := format('ALTER TYPE %I ADD ATTRIBUTE %I %s%s;', k, x.a->>'name', x.a->>'type',
+						coalesce(' COLLATE ' || (x.a->>'collation'), ''));
+					RETURN NEXT;
+				ELSIF x.b <> x.a THEN
+					ddl := format('ALTER TYPE %I ALTER ATTRIBUTE %I TYPE %s%s;', k, x.a->>'name', x.a->>'type',
+						coalesce(' COLLATE ' || (x.a->>'collation'), ''));
+					RETURN NEXT;
+				END IF;
+			END LOOP;
+			CONTINUE;
+		END IF;
+		IF n IS NOT NULL THEN
+			change := 'recreate';
+			ddl := format('DROP %s %I;', CASE WHEN n->>'kind' = 'domain' THEN 'DOMAIN' ELSE 'TYPE' END, k);
+			RETURN NEXT;
+		ELSE
+			change := 'create';
+		END IF;
+		ddl := CASE o->>'kind'
+			WHEN 'enum' THEN format('CREATE TYPE %I AS ENUM (%s);', k,
+				(SELECT string_agg(quote_literal(l), ', ' ORDER BY i)
+				 FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i)))
+			WHEN 'domain' THEN format('CREATE DOMAIN %I AS %s%s%s%s%s;', k, o->>'base',
+				coalesce(' COLLATE ' || (o->>'collation'), ''),
+				coalesce(' DEFAULT ' || (o->>'default'), ''),
+				CASE WHEN o ? 'not_null' THEN ' NOT NULL' ELSE '' END,
+				coalesce((SELECT string_agg(format(' CONSTRAINT %I %s', key, value #>> '{}'), '' ORDER BY key)
+				          FROM jsonb_each(o->'constraints')), ''))
+			WHEN 'composite' THEN format('CREATE TYPE %I AS (%s);', k,
+				(SELECT string_agg(format('%I %s%s', a->>'name', a->>'type', coalesce(' COLLATE ' || (a->>'collation'), '')),
+				                   ', ' ORDER BY i)
+				 FROM jsonb_array_elements(o->'attributes') WITH ORDINALITY AS z (a, i)))
+			ELSE format('CREATE TYPE %I AS RANGE (subtype = %s%s%s%s%s%s);', k, o->>'subtype',
+				coalesce(', subtype_opclass = ' || (o->>'subtype_opclass'), ''),
+				coalesce(', collation = ' || (o->>'subtype_collation'), ''),
+				coalesce(', canonical = ' || (o->>'canonical'), ''),
+				coalesce(', subtype_diff = ' || (o->>'subtype_diff'), ''),
+				coalesce(', multirange_type_name = ' || quote_ident(o->>'multirange'), ''))
+			END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- sequences
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'sequences', '{}')) ORDER BY key LOOP
+		n := f->'sequences'->k;
+		q := format(' AS %s START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s',
+			o->>'type', o->>'start', o->>'increment', o->>'min', o->>'max', o->>'cache',
+			CASE WHEN (o->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
+		IF n IS NULL THEN
+			phase := 32; object_type := 'sequence'; object_name := k; change := 'create';
+			ddl := format('CREATE %sSEQUENCE %I%s;', CASE WHEN o ? 'unlogged' THEN 'UNLOGGED ' ELSE '' END, k, q);
+			RETURN NEXT;
+		ELSIF n - 'comment' - 'grants' - 'owned_by' <> o - 'comment' - 'grants' - 'owned_by' THEN
+			phase := 32; object_type := 'sequence'; object_name := k; change := 'alter';
+			ddl := format('ALTER SEQUENCE %I%s;', k, q);
+			RETURN NEXT;
+			IF n->'unlogged' IS DISTINCT FROM o->'unlogged' THEN
+				ddl := format('ALTER SEQUENCE %I SET %s;', k, CASE WHEN o ? 'unlogged' THEN 'UNLOGGED' ELSE 'LOGGED' END);
+				RETURN NEXT;
+			END IF;
+		END IF;
+	END LOOP;
+
+	-- functions, each after those it calls (those that read or return a
+	-- table after the tables)
+	FOR k, o IN
+		WITH RECURSIVE v AS (SELECT key AS name, value->'calls' AS deps
+		                     FROM jsonb_each(coalesce(t->'functions', '{}'))),
+		d (name, lvl) AS (SELECT name, 0 FROM v
+		                  UNION ALL
+		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
+		SELECT d.name, t->'functions'->d.name FROM d GROUP BY d.name ORDER BY max(d.lvl), d.name
+	LOOP
+		n := f->'functions'->k;
+		IF n IS NULL OR n->'definition' <> o->'definition' THEN
+			phase := CASE WHEN o ? 'depends_on' THEN 44 ELSE 33 END;
+			object_type := o->>'kind'; object_name := k;
+			change := CASE WHEN n IS NULL THEN 'create' ELSE 'alter' END;
+			ddl := rtrim(o->>'definition', E'\n') || ';';
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- tables: parents before partitions and children
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'tables', '{}'))
+	            ORDER BY (value ? 'partition_of' OR value ? 'inherits'), key LOOP
+		n := f->'tables'->k;
+		tkw := CASE WHEN o->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END;
+		phase := 40; object_type := o->>'kind'; object_name := k;
+		IF n IS NULL OR n->'kind' <> o->'kind' OR n->'partition_by' IS DISTINCT FROM o->'partition_by'
+				OR n->'server' IS DISTINCT FROM o->'server' THEN
+			change := CASE WHEN n IS NULL THEN 'create' ELSE 'recreate' END;
+			SELECT string_agg(
+				format('%I %s', c->>'name', c->>'type')
+				|| coalesce(' COLLATE ' || (c->>'collation'), '')
+				|| coalesce(' GENERATED ALWAYS AS (' || (c->>'generated') || ') STORED', '')
+				|| coalesce(' DEFAULT ' || (c->>'default'), '')
+				|| CASE WHEN c ? 'not_null' AND NOT c ? 'identity' THEN ' NOT NULL' ELSE '' END
+				|| CASE WHEN c ? 'identity' THEN format(' GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s)',
+					upper(c->>'identity'), c->'identity_options'->>'start', c->'identity_options'->>'increment',
+					c->'identity_options'->>'min', c->'identity_options'->>'max', c->'identity_options'->>'cache',
+					CASE WHEN (c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END,
+				', ' ORDER BY i)
+			INTO q
+			FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (c, i)
+			WHERE NOT c ? 'inherited';
+			IF o ? 'partition_of' THEN
+				ddl := format('CREATE TABLE %I PARTITION OF %s%s %s', k, o->>'partition_of',
+					CASE WHEN q IS NULL THEN '' ELSE ' (' || q || ')' END, o->>'partition_bound');
+			ELSE
+				ddl := format('CREATE %s%s %I (%s)%s', CASE WHEN o ? 'unlogged' THEN 'UNLOGGED ' ELSE '' END, tkw, k,
+					coalesce(q, ''),
+					coalesce(' INHERITS (' || (SELECT string_agg(p, ', ' ORDER BY i)
+					           FROM jsonb_array_elements_text(o->'inherits') WITH ORDINALITY AS z (p, i)) || ')', ''));
+			END IF;
+			ddl := ddl || coalesce(' PARTITION BY ' || (o->>'partition_by'), '')
+				|| coalesce(' SERVER ' || quote_ident(o->>'server'), '')
+				|| coalesce(' OPTIONS (' || (SELECT string_agg(format('%I %L', split_part(s, '=', 1),
+				               substr(s, strpos(s, '=') + 1)), ', ' ORDER BY s)
+				             FROM jsonb_array_elements_text(o->'server_options') s) || ')', '')
+				|| coalesce(' WITH (' || (SELECT string_agg(s, ', ' ORDER BY s)
+				             FROM jsonb_array_elements_text(o->'options') s) || ')', '') || ';';
+			RETURN NEXT;
+			n := jsonb_build_object('kind', o->'kind');	-- compare the rest to an empty table
+			IF o ? 'partition_of' THEN
+				n := n || jsonb_build_object('partition_of', o->'partition_of', 'partition_bound', o->'partition_bound');
+			END IF;
+			n := n || jsonb_build_object('columns', o->'columns', 'inherits', o->'inherits',
+				'unlogged', o->'unlogged', 'options', o->'options', 'server_options', o->'server_options',
+				'partition_by', o->'partition_by', 'server', o->'server');
+			n := jsonb_strip_nulls(n);
+		END IF;
+
+		-- the table exists now; what differs is altered
+		phase := 41; change := 'alter';
+		IF n->'unlogged' IS DISTINCT FROM o->'unlogged' THEN
+			ddl := format('ALTER TABLE %I SET %s;', k, CASE WHEN o ? 'unlogged' THEN 'UNLOGGED' ELSE 'LOGGED' END);
+			RETURN NEXT;
+		END IF;
+		IF n->'partition_of' IS DISTINCT FROM o->'partition_of' OR n->'partition_bound' IS DISTINCT FROM o->'partition_bound' THEN
+			IF n ? 'partition_of' THEN
+				ddl := format('ALTER TABLE %s DETACH PARTITION %I;', n->>'partition_of', k);
+				RETURN NEXT;
+			END IF;
+			IF o ? 'partition_of' THEN
+				ddl := format('ALTER TABLE %s ATTACH PARTITION %I %s;', o->>'partition_of', k, o->>'partition_bound');
+				RETURN NEXT;
+			END IF;
+		END IF;
+		IF n->'inherits' IS DISTINCT FROM o->'inherits' THEN
+			FOR x IN SELECT p FROM jsonb_array_elements_text(coalesce(n->'inherits', '[]')) p
+			         WHERE NOT coalesce(o->'inherits', '[]') ? p LOOP
+				ddl := format('ALTER TABLE %I NO INHERIT %s;', k, x.p);
+				RETURN NEXT;
+			END LOOP;
+			FOR x IN SELECT p FROM jsonb_array_elements_text(coalesce(o->'inherits', '[]')) p
+			         WHERE NOT coalesce(n->'inherits', '[]') ? p LOOP
+				ddl := format('ALTER TABLE %I INHERIT %s;', k, x.p);
+				RETURN NEXT;
+			END LOOP;
+		END IF;
+		IF n->'options' IS DISTINCT FROM o->'options' THEN
+			SELECT string_agg(split_part(s, '=', 1), ', ') INTO q
+			FROM jsonb_array_elements_text(coalesce(n->'options', '[]')) s;
+			IF q IS NOT NULL THEN
+				ddl := format('ALTER %s %I RESET (%s);', tkw, k, q);
+				RETURN NEXT;
+			END IF;
+			IF o ? 'options' THEN
+				ddl := format('ALTER %s %I SET (%s);', tkw, k,
+					(SELECT string_agg(s, ', ' ORDER BY s) FROM jsonb_array_elements_text(o->'options') s));
+				RETURN NEXT;
+			END IF;
+		END IF;
+		FOR x IN SELECT c, (SELECT oc FROM jsonb_array_elements(coalesce(n->'columns', '[]')) oc
+		                    WHERE oc->>'name' = c->>'name') AS oc
+		         FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (c, i)
+		         WHERE NOT c ? 'inherited' ORDER BY i LOOP
+			object_type := 'column'; object_name := k || '.' || (x.c->>'name');
+			IF x.oc IS NULL OR x.oc ? 'inherited' OR x.oc->'generated' IS DISTINCT FROM x.c->'generated' THEN
+				change := CASE WHEN x.oc IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := format('ALTER %s %I ADD COLUMN %I %s', tkw, k, x.c->>'name', x.c->>'type')
+					|| coalesce(' COLLATE ' || (x.c->>'collation'), '')
+					|| coalesce(' GENERATED ALWAYS AS (' || (x.c->>'generated') || ') STORED', '')
+					|| coalesce(' DEFAULT ' || (x.c->>'default'), '')
+					|| CASE WHEN x.c ? 'not_null' AND NOT x.c ? 'identity' THEN ' NOT NULL' ELSE '' END
+					|| CASE WHEN x.c ? 'identity' THEN format(' GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s)',
+						upper(x.c->>'identity'), x.c->'identity_options'->>'start', x.c->'identity_options'->>'increment',
+						x.c->'identity_options'->>'min', x.c->'identity_options'->>'max', x.c->'identity_options'->>'cache',
+						CASE WHEN (x.c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END || ';';
+				RETURN NEXT;
+				CONTINUE;
+			END IF;
+			change := 'alter';
+			IF x.oc->'type' <> x.c->'type' OR x.oc->'collation' IS DISTINCT FROM x.c->'collation' THEN
+				ddl := format('ALTER %s %I ALTER COLUMN %I TYPE %s%s USING %I::%s;', tkw, k, x.c->>'name', x.c->>'type',
+					coalesce(' COLLATE ' || (x.c->>'collation'), ''), x.c->>'name', x.c->>'type');
+				RETURN NEXT;
+			END IF;
+			IF x.oc->'identity' IS NOT NULL AND x.c->'identity' IS NULL THEN
+				ddl := format('ALTER %s %I ALTER COLUMN %I DROP IDENTITY;', tkw, k, x.c->>'name');
+				RETURN NEXT;
+			END IF;
+			-- (an old default that differs was dropped in phase 16)
+			IF x.oc->'default' IS DISTINCT FROM x.c->'default' AND x.c ? 'default' THEN
+				ddl := format('ALTER %s %I ALTER COLUMN %I SET DEFAULT %s;', tkw, k, x.c->>'name', x.c->>'default');
+				RETURN NEXT;
+			END IF;
+			IF x.oc->'not_null' IS DISTINCT FROM x.c->'not_null' AND NOT (x.c ? 'identity' AND x.oc IS NOT NULL AND x.oc ? 'identity') THEN
+				IF NOT (x.c ? 'identity') OR x.c ? 'not_null' THEN
+					ddl := format('ALTER %s %I ALTER COLUMN %I %s NOT NULL;', tkw, k, x.c->>'name',
+						CASE WHEN x.c ? 'not_null' THEN 'SET' ELSE 'DROP' END);
+					RETURN NEXT;
+				END IF;
+			END IF;
+			IF x.c->'identity' IS NOT NULL AND x.oc->'identity' IS NULL THEN
+				ddl := format('ALTER %s %I ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s);',
+					tkw, k, x.c->>'name', upper(x.c->>'identity'), x.c->'identity_options'->>'start',
+					x.c->'identity_options'->>'increment', x.c->'identity_options'->>'min', x.c->'identity_options'->>'max',
+					x.c->'identity_options'->>'cache',
+					CASE WHEN (x.c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
+				RETURN NEXT;
+			ELSIF x.c->'identity' IS NOT NULL AND (x.oc->'identity' <> x.c->'identity'
+					OR x.oc->'identity_options' IS DISTINCT FROM x.c->'identity_options') THEN
+				ddl := format('ALTER %s %I ALTER COLUMN %I SET GENERATED %s SET START WITH %s SET INCREMENT BY %s SET MINVALUE %s SET MAXVALUE %s SET CACHE %s SET %s;',
+					tkw, k, x.c->>'name', upper(x.c->>'identity'), x.c->'identity_options'->>'start',
+					x.c->'identity_options'->>'increment', x.c->'identity_options'->>'min', x.c->'identity_options'->>'max',
+					x.c->'identity_options'->>'cache',
+					CASE WHEN (x.c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END);
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		object_type := o->>'kind'; object_name := k;
+		IF n->'row_security' IS DISTINCT FROM o->'row_security' THEN
+			phase := 48;
+			ddl := format('ALTER TABLE %I %s ROW LEVEL SECURITY;', k, CASE WHEN o ? 'row_security' THEN 'ENABLE' ELSE 'DISABLE' END);
+			RETURN NEXT;
+		END IF;
+		IF n->'force_row_security' IS DISTINCT FROM o->'force_row_security' THEN
+			phase := 48;
+			ddl := format('ALTER TABLE %I %s ROW LEVEL SECURITY;', k, CASE WHEN o ? 'force_row_security' THEN 'FORCE' ELSE 'NO FORCE' END);
+			RETURN NEXT;
+		END IF;
+
+		-- constraints, indexes, triggers, policies of the table
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'constraints', '{}'))
+		         ORDER BY CASE value->>'type' WHEN 'primary key' THEN 0 WHEN 'unique' THEN 1 ELSE 2 END, key LOOP
+			IF n->'constraints'->x.key->'definition' IS DISTINCT FROM x.value->'definition' THEN
+				phase := CASE WHEN x.value->>'type' = 'foreign key' THEN 46 ELSE 42 END;
+				object_type := 'constraint'; object_name := k || '.' || x.key;
+				change := CASE WHEN n->'constraints'->x.key IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := format('ALTER %s %I ADD CONSTRAINT %I %s;', tkw, k, x.key, x.value->>'definition');
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'indexes', '{}')) ORDER BY key LOOP
+			IF n->'indexes'->x.key->'definition' IS DISTINCT FROM x.value->'definition' THEN
+				phase := 43; object_type := 'index'; object_name := x.key;
+				change := CASE WHEN n->'indexes'->x.key IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := replace(x.value->>'definition', ' ON ONLY ', ' ON ') || ';';
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'triggers', '{}')) ORDER BY key LOOP
+			object_type := 'trigger'; object_name := k || '.' || x.key; phase := 47;
+			IF n->'triggers'->x.key->'definition' IS DISTINCT FROM x.value->'definition' THEN
+				change := CASE WHEN n->'triggers'->x.key IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := (x.value->>'definition') || ';';
+				RETURN NEXT;
+			END IF;
+			IF (n->'triggers'->x.key->'definition' IS DISTINCT FROM x.value->'definition' AND x.value ? 'enabled')
+					OR (n->'triggers'->x.key->'definition' = x.value->'definition'
+					    AND n->'triggers'->x.key->'enabled' IS DISTINCT FROM x.value->'enabled') THEN
+				change := 'alter';
+				ddl := format('ALTER TABLE %I %s TRIGGER %I;', k,
+					CASE x.value->>'enabled' WHEN 'disabled' THEN 'DISABLE' WHEN 'replica' THEN 'ENABLE REPLICA'
+					     WHEN 'always' THEN 'ENABLE ALWAYS' ELSE 'ENABLE' END, x.key);
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'policies', '{}')) ORDER BY key LOOP
+			IF n->'policies'->x.key IS NULL OR (n->'policies'->x.key) - 'comment' <> x.value - 'comment' THEN
+				phase := 48; object_type := 'policy'; object_name := k || '.' || x.key;
+				change := CASE WHEN n->'policies'->x.key IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := format('CREATE POLICY %I ON %I AS %s FOR %s TO %s%s%s;', x.key, k,
+					CASE WHEN (x.value->>'permissive')::boolean THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+					x.value->>'command',
+					(SELECT string_agg(r, ', ' ORDER BY r) FROM jsonb_array_elements_text(x.value->'roles') r),
+					coalesce(' USING (' || (x.value->>'using') || ')', ''),
+					coalesce(' WITH CHECK (' || (x.value->>'with_check') || ')', ''));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	-- views, each after the views it reads
+	FOR x IN
+		WITH RECURSIVE v AS (SELECT key AS name, value->'depends_on' AS deps
+		                     FROM jsonb_each(coalesce(t->'views', '{}'))),
+		d (name, lvl) AS (SELECT name, 0 FROM v
+		                  UNION ALL
+		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name)
+		SELECT d.name, max(d.lvl) AS lvl FROM d GROUP BY d.name ORDER BY max(d.lvl), d.name
+	LOOP
+		o := t->'views'->x.name;
+		n := f->'views'->x.name;
+		IF n IS NULL OR x.name = ANY (rebuild) THEN
+			phase := 45; object_type := o->>'kind'; object_name := x.name;
+			change := CASE WHEN n IS NULL THEN 'create' ELSE 'alter' END;
+			ddl := format('CREATE %s %I%s AS %s;', upper(o->>'kind'), x.name,
+				coalesce(' WITH (' || (SELECT string_agg(s, ', ' ORDER BY s)
+				                       FROM jsonb_array_elements_text(o->'options') s) || ')', ''),
+				rtrim(ltrim(o->>'definition'), ';'));
+			RETURN NEXT;
+			n := NULL;
+		END IF;
+		FOR y IN SELECT key, value FROM jsonb_each(coalesce(o->'indexes', '{}')) ORDER BY key LOOP
+			IF n->'indexes'->y.key->'definition' IS DISTINCT FROM y.value->'definition' THEN
+				phase := 45; object_type := 'index'; object_name := y.key;
+				change := CASE WHEN n->'indexes'->y.key IS NULL THEN 'create' ELSE 'alter' END;
+				ddl := (y.value->>'definition') || ';';
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	-- sequence ownership, once the columns exist
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'sequences', '{}')) ORDER BY key LOOP
+		IF f->'sequences'->k->'owned_by' IS DISTINCT FROM o->'owned_by' THEN
+			phase := 49; object_type := 'sequence'; object_name := k; change := 'alter';
+			ddl := format('ALTER SEQUENCE %I OWNED BY %s;', k, coalesce(o->>'owned_by', 'NONE'));
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	/* ------------------------------------------------ comments and grants (50) */
+	phase := 50;
+	FOR x IN
+		-- (object type, name, ON-clause, kind for grants, old comment, new comment, old grants, new grants)
+		WITH objs AS (
+			SELECT 'TABLE' AS kw, 'table' AS gk, tb.key AS name, format('%I', tb.key) AS target,
+			       f->'tables'->tb.key AS o, tb.value AS nv,
+			       CASE WHEN tb.value->>'kind' = 'foreign table' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS ckw
+			FROM jsonb_each(coalesce(t->'tables', '{}')) tb
+			UNION ALL
+			SELECT upper(vw.value->>'kind'), 'table', vw.key, format('%I', vw.key),
+			       CASE WHEN vw.key = ANY (rebuild) THEN NULL ELSE f->'views'->vw.key END, vw.value, upper(vw.value->>'kind')
+			FROM jsonb_each(coalesce(t->'views', '{}')) vw
+			UNION ALL
+			SELECT 'SEQUENCE', 'sequence', s.key, format('%I', s.key), f->'sequences'->s.key, s.value, 'SEQUENCE'
+			FROM jsonb_each(coalesce(t->'sequences', '{}')) s
+			UNION ALL
+			SELECT 'TYPE', 'type', ty.key, format('%I', ty.key),
+			       CASE WHEN f->'types'->ty.key->'kind' = ty.value->'kind' THEN f->'types'->ty.key END, ty.value,
+			       CASE WHEN ty.value->>'kind' = 'domain' THEN 'DOMAIN' ELSE 'TYPE' END
+			FROM jsonb_each(coalesce(t->'types', '{}')) ty
+			UNION ALL
+			SELECT upper(fn.value->>'kind'), 'function', fn.key,
+			       format('%I(%s)', fn.value->>'name', fn.value->>'identity_arguments'),
+			       CASE WHEN f->'functions'->fn.key->'result' IS NOT DISTINCT FROM fn.value->'result'
+			            AND f->'functions'->fn.key->'arguments' = fn.value->'arguments' THEN f->'functions'->fn.key END,
+			       fn.value, CASE WHEN fn.value->>'kind' = 'procedure' THEN 'PROCEDURE' ELSE 'FUNCTION' END
+			FROM jsonb_each(coalesce(t->'functions', '{}')) fn
+			UNION ALL
+			SELECT 'COLLATION', NULL, c.key, format('%I', c.key), f->'collations'->c.key, c.value, 'COLLATION'
+			FROM jsonb_each(coalesce(t->'collations', '{}')) c
+		)
+		SELECT * FROM objs ORDER BY kw, name
+	LOOP
+		object_type := lower(x.ckw); object_name := x.name;
+		IF x.o->'comment' IS DISTINCT FROM x.nv->'comment' THEN
+			change := 'comment';
+			ddl := format('COMMENT ON %s %s IS %s;', replace(replace(x.ckw, 'WINDOW FUNCTION', 'FUNCTION'), 'PARTITIONED TABLE', 'TABLE'),
+				x.target, coalesce(quote_literal(x.nv->>'comment'), 'NULL'));
+			RETURN NEXT;
+		END IF;
+		CONTINUE WHEN x.gk IS NULL;
+		-- a new object starts with the default grants of its kind
+		FOR y IN
+			WITH og AS (SELECT g FROM jsonb_array_elements_text(CASE WHEN x.o IS NOT NULL THEN coalesce(x.o->'grants', '[]')
+			                WHEN x.gk = 'function' THEN '["EXECUTE TO PUBLIC"]'
+			                WHEN x.gk = 'type' THEN '["USAGE TO PUBLIC"]' ELSE '[]' END) g),
+			     ng AS (SELECT g FROM jsonb_array_elements_text(coalesce(x.nv->'grants', '[]')) g)
+			SELECT 'REVOKE' AS verb, g FROM og WHERE g NOT IN (SELECT g FROM ng)
+			UNION ALL
+			SELECT 'GRANT', g FROM ng WHERE g NOT IN (SELECT g FROM og)
+			ORDER BY 1 DESC, 2
+		LOOP
+			change := lower(y.verb);
+			q := split_part(y.g, ' TO ', 1);
+			IF y.verb = 'REVOKE' THEN
+				ddl := format('REVOKE %s ON %s %s FROM %s;', q,
+					CASE x.gk WHEN 'table' THEN 'TABLE' WHEN 'sequence' THEN 'SEQUENCE'
+					     WHEN 'type' THEN 'TYPE' ELSE CASE WHEN x.ckw = 'PROCEDURE' THEN 'PROCEDURE' ELSE 'FUNCTION' END END,
+					x.target, regexp_replace(substr(y.g, length(q) + 5), ' WITH GRANT OPTION$', ''));
+			ELSE
+				ddl := format('GRANT %s ON %s %s TO %s;', q,
+					CASE x.gk WHEN 'table' THEN 'TABLE' WHEN 'sequence' THEN 'SEQUENCE'
+					     WHEN 'type' THEN 'TYPE' ELSE CASE WHEN x.ckw = 'PROCEDURE' THEN 'PROCEDURE' ELSE 'FUNCTION' END END,
+					x.target, substr(y.g, length(q) + 5));
+			END IF;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+	-- comments and grants below the table: columns, constraints, indexes, triggers, policies
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'tables', '{}')) ORDER BY key LOOP
+		n := f->'tables'->k;
+		IF n IS NOT NULL AND (n->'kind' <> o->'kind' OR n->'partition_by' IS DISTINCT FROM o->'partition_by'
+				OR n->'server' IS DISTINCT FROM o->'server') THEN
+			n := NULL;
+		END IF;
+		FOR x IN SELECT c, (SELECT oc FROM jsonb_array_elements(coalesce(n->'columns', '[]')) oc
+		                    WHERE oc->>'name' = c->>'name' AND oc->'generated' IS NOT DISTINCT FROM c->'generated') AS oc
+		         FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (c, i) ORDER BY i LOOP
+			object_type := 'column'; object_name := k || '.' || (x.c->>'name');
+			IF x.oc->'comment' IS DISTINCT FROM x.c->'comment' THEN
+				change := 'comment';
+				ddl := format('COMMENT ON COLUMN %I.%I IS %s;', k, x.c->>'name', coalesce(quote_literal(x.c->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+			FOR y IN
+				WITH og AS (SELECT g FROM jsonb_array_elements_text(coalesce(x.oc->'grants', '[]')) g),
+				     ng AS (SELECT g FROM jsonb_array_elements_text(coalesce(x.c->'grants', '[]')) g)
+				SELECT 'REVOKE' AS verb, g FROM og WHERE g NOT IN (SELECT g FROM ng)
+				UNION ALL
+				SELECT 'GRANT', g FROM ng WHERE g NOT IN (SELECT g FROM og)
+				ORDER BY 1 DESC, 2
+			LOOP
+				change := lower(y.verb);
+				q := split_part(y.g, ' TO ', 1);
+				ddl := CASE WHEN y.verb = 'REVOKE'
+					THEN format('REVOKE %s (%I) ON TABLE %I FROM %s;', q, x.c->>'name', k,
+					            regexp_replace(substr(y.g, length(q) + 5), ' WITH GRANT OPTION$', ''))
+					ELSE format('GRANT %s (%I) ON TABLE %I TO %s;', q, x.c->>'name', k, substr(y.g, length(q) + 5)) END;
+				RETURN NEXT;
+			END LOOP;
+		END LOOP;
+		change := 'comment';
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'constraints', '{}')) ORDER BY key LOOP
+			IF (CASE WHEN n->'constraints'->x.key->'definition' = x.value->'definition' THEN n->'constraints'->x.key->'comment' END)
+					IS DISTINCT FROM x.value->'comment' THEN
+				object_type := 'constraint'; object_name := k || '.' || x.key;
+				ddl := format('COMMENT ON CONSTRAINT %I ON %I IS %s;', x.key, k, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'indexes', '{}')) ORDER BY key LOOP
+			IF (CASE WHEN n->'indexes'->x.key->'definition' = x.value->'definition' THEN n->'indexes'->x.key->'comment' END)
+					IS DISTINCT FROM x.value->'comment' THEN
+				object_type := 'index'; object_name := x.key;
+				ddl := format('COMMENT ON INDEX %I IS %s;', x.key, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'triggers', '{}')) ORDER BY key LOOP
+			IF (CASE WHEN n->'triggers'->x.key->'definition' = x.value->'definition' THEN n->'triggers'->x.key->'comment' END)
+					IS DISTINCT FROM x.value->'comment' THEN
+				object_type := 'trigger'; object_name := k || '.' || x.key;
+				ddl := format('COMMENT ON TRIGGER %I ON %I IS %s;', x.key, k, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'policies', '{}')) ORDER BY key LOOP
+			IF (CASE WHEN (n->'policies'->x.key) - 'comment' = x.value - 'comment' THEN n->'policies'->x.key->'comment' END)
+					IS DISTINCT FROM x.value->'comment' THEN
+				object_type := 'policy'; object_name := k || '.' || x.key;
+				ddl := format('COMMENT ON POLICY %I ON %I IS %s;', x.key, k, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'views', '{}')) ORDER BY key LOOP
+		n := CASE WHEN k = ANY (rebuild) THEN NULL ELSE f->'views'->k END;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'column_comments', '{}')) ORDER BY key LOOP
+			IF n->'column_comments'->x.key IS DISTINCT FROM x.value THEN
+				object_type := 'column'; object_name := k || '.' || x.key; change := 'comment';
+				ddl := format('COMMENT ON COLUMN %I.%I IS %L;', k, x.key, x.value #>> '{}');
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key FROM jsonb_each(coalesce(n->'column_comments', '{}'))
+		         WHERE NOT coalesce(o->'column_comments', '{}') ? key ORDER BY key LOOP
+			object_type := 'column'; object_name := k || '.' || x.key; change := 'comment';
+			ddl := format('COMMENT ON COLUMN %I.%I IS NULL;', k, x.key);
+			RETURN NEXT;
+		END LOOP;
+		FOR x IN SELECT key, value FROM jsonb_each(coalesce(o->'indexes', '{}')) ORDER BY key LOOP
+			IF (CASE WHEN n->'indexes'->x.key->'definition' = x.value->'definition' THEN n->'indexes'->x.key->'comment' END)
+					IS DISTINCT FROM x.value->'comment' THEN
+				object_type := 'index'; object_name := x.key; change := 'comment';
+				ddl := format('COMMENT ON INDEX %I IS %s;', x.key, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+
+	/* ------------------------------------------------ late drops (59-62) */
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'sequences', '{}')) ORDER BY key LOOP
+		CONTINUE WHEN t->'sequences'->k IS NOT NULL;
+		phase := 59; object_type := 'sequence'; object_name := k; change := 'drop';
+		-- a sequence owned by a column that went has gone with it
+		ddl := format('DROP SEQUENCE %s%I;', CASE WHEN o ? 'owned_by' THEN 'IF EXISTS ' ELSE '' END, k);
+		RETURN NEXT;
+	END LOOP;
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'types', '{}'))
+	            ORDER BY CASE value->>'kind' WHEN 'composite' THEN 0 WHEN 'domain' THEN 1 ELSE 2 END, key LOOP
+		CONTINUE WHEN t->'types'->k IS NOT NULL;
+		phase := 61; object_type := o->>'kind'; object_name := k; change := 'drop';
+		ddl := format('DROP %s %I;', CASE WHEN o->>'kind' = 'domain' THEN 'DOMAIN' ELSE 'TYPE' END, k);
+		RETURN NEXT;
+	END LOOP;
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(f->'collations', '{}')) ORDER BY key LOOP
+		CONTINUE WHEN t->'collations'->k IS NOT NULL;
+		phase := 62; object_type := 'collation'; object_name := k; change := 'drop';
+		ddl := format('DROP COLLATION %I;', k);
+		RETURN NEXT;
+	END LOOP;
+END
+$body$;
+COMMENT ON FUNCTION datasource.diff_steps(jsonb, jsonb) IS
+	'The steps of diff(jsonb, jsonb) with their phase, unordered; diff() orders them';
+
+CREATE FUNCTION datasource.diff(from_description jsonb, to_description jsonb)
+RETURNS TABLE (object_type text, object_name text, change text, ddl text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.object_type, s.object_name, s.change, s.ddl
+	FROM datasource.diff_steps(from_description, to_description) WITH ORDINALITY AS s
+	ORDER BY s.phase, s.ordinality
+$$;
+COMMENT ON FUNCTION datasource.diff(jsonb, jsonb) IS
+	'The DDL that turns the schema described by from_description into the one described by to_description, in order';
+
+CREATE FUNCTION datasource.diff(from_database text, to_database text)
+RETURNS TABLE (object_type text, object_name text, change text, ddl text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF from_database IS NULL OR to_database IS NULL THEN
+		RAISE EXCEPTION 'argument "%" must not be null',
+			CASE WHEN from_database IS NULL THEN 'from_database' ELSE 'to_database' END
+			USING ERRCODE = '22004';
+	END IF;
+	RETURN QUERY SELECT * FROM datasource.diff(datasource.describe(from_database),
+	                                           datasource.describe(to_database));
+END
+$$;
+COMMENT ON FUNCTION datasource.diff(text, text) IS
+	'The DDL that turns logical database from_database''s schema into to_database''s, in order';
+
+GRANT EXECUTE ON FUNCTION datasource.describe(text), datasource.fingerprint(text),
+	datasource.json_schema(text, text), datasource.diff_steps(jsonb, jsonb),
+	datasource.diff(jsonb, jsonb), datasource.diff(text, text) TO PUBLIC;

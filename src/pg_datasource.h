@@ -208,6 +208,9 @@ extern char *ds_local_run(const char *sql, const char *schema,
 extern const char *ds_migration_version;
 extern const char *ds_migration_statement;
 
+/* in introspect.c */
+extern Datum ds_describe(const char *database);
+
 /* in hooks.c */
 extern void ds_hooks_init(void);
 

@@ -36,15 +36,18 @@ SELECT function_privs_are('datasource', 'guard_server_drop', ARRAY[]::text[],
 -- a function added to the install script after its REVOKE ALL would keep
 -- PUBLIC's default EXECUTE: catch any such function
 SELECT is(
-    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.proname)
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text COLLATE "C")
        FROM pg_proc p
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    ARRAY['datasource.connections()', 'datasource.disconnect(text)',
+    ARRAY['datasource.connections()', 'datasource.describe(text)',
+          'datasource.diff(jsonb,jsonb)', 'datasource.diff(text,text)', 'datasource.diff_steps(jsonb,jsonb)',
+          'datasource.disconnect(text)',
           'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
-          'datasource.health_check(text)', 'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
+          'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
+          'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
-    'validation, the routing functions (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
+    'validation, routing and introspection (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');

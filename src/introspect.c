@@ -1,0 +1,1262 @@
+/*-------------------------------------------------------------------------
+ *
+ * introspect.c
+ *		  describe, fingerprint and json_schema: a logical database's schema
+ *		  as canonical jsonb, its sha256, and a JSON Schema of one relation.
+ *
+ * describe() sends one catalog query to the datasource that owns the
+ * logical database, through the same route as query() (SPI locally, the
+ * cached libpq connection remotely), so a remote server needs nothing
+ * installed.  The query runs with search_path set to the logical
+ * database's schema, and every name it prints comes from the server's own
+ * deparsers (format_type, pg_get_constraintdef, pg_get_indexdef,
+ * pg_get_viewdef, pg_get_triggerdef, regclass output, all in their
+ * search-path-relative forms), so names inside the schema appear without
+ * it and two schemas of the same structure describe identically.  Objects
+ * are keyed by name in jsonb objects (whose keys jsonb keeps sorted) and
+ * arrays are ordered by the query, so the text of the result is canonical:
+ * fingerprint() is the sha256 of it.  TimeZone, DateStyle, IntervalStyle
+ * and extra_float_digits are fixed for the query (set_config local to its
+ * transaction; locally inside a GUC nest level that is undone), because
+ * partition bounds and defaults print constants in those settings.
+ *
+ * json_schema() reads one relation out of a description and maps its
+ * columns to JSON Schema (draft 2020-12).  CHECK constraints are parsed
+ * with the core parser and those of a recognised shape become keywords.
+ *
+ * The functions run in the caller's memory context; the description is
+ * palloc'd there.
+ *
+ * IDENTIFICATION
+ *		  src/introspect.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/json.h"
+#include "utils/regproc.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(describe);
+PG_FUNCTION_INFO_V1(fingerprint);
+PG_FUNCTION_INFO_V1(json_schema);
+
+/*
+ * The grants of an object: its ACL (the default one when NULL) without the
+ * owner's own entries, as sorted strings "PRIVILEGE TO grantee [WITH GRANT
+ * OPTION]".
+ */
+#define DS_GRANTS(acl, owner, kind) \
+	"(SELECT pg_catalog.jsonb_agg(g ORDER BY g) FROM (" \
+	"SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 " \
+	"THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END " \
+	"|| CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g " \
+	"FROM pg_catalog.aclexplode(COALESCE(" acl ", pg_catalog.acldefault(" kind ", " owner "))) x " \
+	"WHERE x.grantee <> " owner ") gs)"
+
+/*
+ * The comment of an object (of a column when subid > 0), read from
+ * pg_description directly: obj_description() and col_description() are SQL
+ * functions that cannot be inlined and cost a query each.
+ */
+#define DS_COMMENT(oid, catalog, subid) \
+	"(SELECT d.description FROM pg_catalog.pg_description d " \
+	"WHERE d.objoid = " oid " AND d.classoid = 'pg_catalog." catalog "'::pg_catalog.regclass " \
+	"AND d.objsubid = " subid ")"
+
+/* objects that belong to an extension are not described */
+#define DS_NOT_EXTENSION(catalog, oid) \
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e " \
+	"WHERE e.classid = 'pg_catalog." catalog "'::pg_catalog.regclass " \
+	"AND e.objid = " oid " AND e.deptype = 'e')"
+
+/*
+ * The catalog query behind describe(); $1 is the schema.  It returns NULL
+ * when the schema does not exist.  Keys whose value is NULL (and false
+ * flags, turned into NULL) are stripped.
+ */
+static const char *ds_describe_sql =
+	"SELECT CASE WHEN n.oid IS NULL THEN NULL ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(\n"
+	" 'tables', (SELECT pg_catalog.jsonb_object_agg(c.relname, pg_catalog.jsonb_build_object(\n"
+	"   'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' ELSE 'foreign table' END,\n"
+	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n"
+	"   'partition_by', CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,\n"
+	"   'partition_of', (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i\n"
+	"      WHERE i.inhrelid = c.oid AND c.relispartition),\n"
+	"   'partition_bound', CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,\n"
+	"   'inherits', (SELECT pg_catalog.jsonb_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n"
+	"      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),\n"
+	"   'row_security', NULLIF(c.relrowsecurity, false),\n"
+	"   'force_row_security', NULLIF(c.relforcerowsecurity, false),\n"
+	"   'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n"
+	"   'server', (SELECT s.srvname FROM pg_catalog.pg_foreign_table f JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver\n"
+	"      WHERE f.ftrelid = c.oid),\n"
+	"   'server_options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o\n"
+	"      WHERE f.ftrelid = c.oid),\n"
+	"   'columns', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(\n"
+	"        'name', a.attname,\n"
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+	"        'collation', CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n"
+	"        'not_null', NULLIF(a.attnotnull, false),\n"
+	"        'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n"
+	"        'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n"
+	"        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n"
+	"        'identity_options', CASE WHEN a.attidentity <> '' THEN (\n"
+	"           SELECT pg_catalog.jsonb_build_object('start', q.seqstart, 'increment', q.seqincrement,\n"
+	"             'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n"
+	"           FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n"
+	"           WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n"
+	"             AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"             AND e.deptype = 'i') END,\n"
+	"        'inherited', NULLIF(NOT a.attislocal, false),\n"
+	"        'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n"
+	"        'grants', (SELECT pg_catalog.jsonb_agg(g ORDER BY g) FROM (\n"
+	"           SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 THEN 'PUBLIC'\n"
+	"             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END\n"
+	"             || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g\n"
+	"           FROM pg_catalog.aclexplode(a.attacl) x WHERE x.grantee <> c.relowner) gs)\n"
+	"      ) ORDER BY a.attnum)\n"
+	"      FROM pg_catalog.pg_attribute a\n"
+	"      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid\n"
+	"      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n"
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n"
+	"   'constraints', (SELECT pg_catalog.jsonb_object_agg(k.conname, pg_catalog.jsonb_build_object(\n"
+	"        'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n"
+	"          WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n"
+	"        'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n"
+	"        'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") "))\n"
+	"      FROM pg_catalog.pg_constraint k\n"
+	"      WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal),\n"
+	"   'indexes', (SELECT pg_catalog.jsonb_object_agg(ic.relname, pg_catalog.jsonb_build_object(\n"
+	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n"
+	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n"
+	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n"
+	"      WHERE x.indrelid = c.oid AND NOT ic.relispartition\n"
+	"        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n"
+	"                        WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))),\n"
+	"   'triggers', (SELECT pg_catalog.jsonb_object_agg(g.tgname, pg_catalog.jsonb_build_object(\n"
+	"        'definition', pg_catalog.pg_get_triggerdef(g.oid, true),\n"
+	"        'enabled', CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' ELSE 'always' END,\n"
+	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") "))\n"
+	"      FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgparentid = 0),\n"
+	"   'policies', (SELECT pg_catalog.jsonb_object_agg(p.polname, pg_catalog.jsonb_build_object(\n"
+	"        'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'\n"
+	"          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n"
+	"        'permissive', p.polpermissive,\n"
+	"        'roles', (SELECT pg_catalog.jsonb_agg(CASE WHEN r = 0 THEN 'PUBLIC'\n"
+	"            ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END ORDER BY 1)\n"
+	"          FROM pg_catalog.unnest(p.polroles) r),\n"
+	"        'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),\n"
+	"        'with_check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid),\n"
+	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n"
+	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n"
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n"
+	"  FROM pg_catalog.pg_class c\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n"
+	" 'views', (SELECT pg_catalog.jsonb_object_agg(c.relname, pg_catalog.jsonb_build_object(\n"
+	"   'kind', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,\n"
+	"   'definition', pg_catalog.pg_get_viewdef(c.oid, true),\n"
+	"   'columns', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(\n"
+	"        'name', a.attname,\n"
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+	"        'not_null', NULLIF(a.attnotnull, false)) ORDER BY a.attnum)\n"
+	"      FROM pg_catalog.pg_attribute a\n"
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n"
+	"   'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n"
+	"   'depends_on', (SELECT pg_catalog.jsonb_agg(DISTINCT r.relname ORDER BY r.relname)\n"
+	"      FROM pg_catalog.pg_rewrite w\n"
+	"      JOIN pg_catalog.pg_depend e ON e.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND e.objid = w.oid\n"
+	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"      JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n"
+	"      WHERE w.ev_class = c.oid AND r.oid <> c.oid AND r.relnamespace = n.oid),\n"
+	"   'indexes', (SELECT pg_catalog.jsonb_object_agg(ic.relname, pg_catalog.jsonb_build_object(\n"
+	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n"
+	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n"
+	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n"
+	"      WHERE x.indrelid = c.oid),\n"
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
+	"   'column_comments', (SELECT pg_catalog.jsonb_object_agg(a.attname, " DS_COMMENT("c.oid", "pg_class", "a.attnum") ")\n"
+	"      FROM pg_catalog.pg_attribute a\n"
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n"
+	"        AND " DS_COMMENT("c.oid", "pg_class", "a.attnum") " IS NOT NULL),\n"
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n"
+	"  FROM pg_catalog.pg_class c\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n"
+	" 'sequences', (SELECT pg_catalog.jsonb_object_agg(c.relname, pg_catalog.jsonb_build_object(\n"
+	"   'type', pg_catalog.format_type(q.seqtypid, NULL),\n"
+	"   'start', q.seqstart, 'increment', q.seqincrement, 'min', q.seqmin, 'max', q.seqmax,\n"
+	"   'cache', q.seqcache, 'cycle', q.seqcycle,\n"
+	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n"
+	"   'owned_by', (SELECT e.refobjid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalog.quote_ident(a.attname)\n"
+	"      FROM pg_catalog.pg_depend e\n"
+	"      JOIN pg_catalog.pg_attribute a ON a.attrelid = e.refobjid AND a.attnum = e.refobjsubid\n"
+	"      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n"
+	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'a' AND e.refobjsubid > 0),\n"
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") "))\n"
+	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n"
+	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n"
+	"                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n"
+	"                      AND e.deptype = 'i')),\n"
+	" 'types', (SELECT pg_catalog.jsonb_object_agg(t.typname, pg_catalog.jsonb_build_object(\n"
+	"   'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'composite' END,\n"
+	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.jsonb_agg(l.enumlabel ORDER BY l.enumsortorder)\n"
+	"      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) END,\n"
+	"   'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,\n"
+	"   'not_null', NULLIF(t.typnotnull, false),\n"
+	"   'default', t.typdefault,\n"
+	"   'collation', CASE WHEN t.typtype = 'd' AND t.typcollation <> 0\n"
+	"        AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = t.typbasetype)\n"
+	"      THEN t.typcollation::pg_catalog.regcollation::pg_catalog.text END,\n"
+	"   'constraints', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.jsonb_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true))\n"
+	"      FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) END,\n"
+	"   'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(\n"
+	"        'name', a.attname,\n"
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+	"        'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END)\n"
+	"      ORDER BY a.attnum)\n"
+	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n"
+	"      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,\n"
+	"   'subtype', (SELECT pg_catalog.format_type(g.rngsubtype, NULL) FROM pg_catalog.pg_range g WHERE g.rngtypid = t.oid),\n"
+	"   'subtype_opclass', (SELECT oc.opcname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_opclass oc ON oc.oid = g.rngsubopc\n"
+	"      WHERE g.rngtypid = t.oid AND NOT oc.opcdefault),\n"
+	"   'subtype_collation', (SELECT g.rngcollation::pg_catalog.regcollation::pg_catalog.text FROM pg_catalog.pg_range g\n"
+	"      JOIN pg_catalog.pg_type b ON b.oid = g.rngsubtype\n"
+	"      WHERE g.rngtypid = t.oid AND g.rngcollation <> 0 AND g.rngcollation <> b.typcollation),\n"
+	"   'canonical', (SELECT g.rngcanonical::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n"
+	"      WHERE g.rngtypid = t.oid AND g.rngcanonical <> 0),\n"
+	"   'subtype_diff', (SELECT g.rngsubdiff::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n"
+	"      WHERE g.rngtypid = t.oid AND g.rngsubdiff <> 0),\n"
+	"   'multirange', (SELECT m.typname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_type m ON m.oid = g.rngmultitypid\n"
+	"      WHERE g.rngtypid = t.oid),\n"
+	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n"
+	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") "))\n"
+	"  FROM pg_catalog.pg_type t\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = t.oid AND s.classid = 'pg_catalog.pg_type'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n"
+	"    AND (t.typtype IN ('e', 'd', 'r')\n"
+	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c'))),\n"
+	" 'functions', (SELECT pg_catalog.jsonb_object_agg(f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')',\n"
+	"   pg_catalog.jsonb_build_object(\n"
+	"   'name', f.proname,\n"
+	"   'kind', CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'w' THEN 'window function' ELSE 'function' END,\n"
+	"   'arguments', pg_catalog.pg_get_function_arguments(f.oid),\n"
+	"   'identity_arguments', pg_catalog.pg_get_function_identity_arguments(f.oid),\n"
+	"   'result', pg_catalog.pg_get_function_result(f.oid),\n"
+	"   'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = f.prolang),\n"
+	"   'sql_body', NULLIF(f.prosqlbody IS NOT NULL, false),\n"
+	"   'calls', (SELECT pg_catalog.jsonb_agg(DISTINCT g.proname || '(' || pg_catalog.pg_get_function_identity_arguments(g.oid) || ')')\n"
+	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_proc g ON g.oid = e.refobjid\n"
+	"      WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
+	"        AND e.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND g.pronamespace = n.oid AND g.oid <> f.oid),\n"
+	"   'depends_on', (SELECT pg_catalog.jsonb_agg(d.relname ORDER BY d.relname) FROM (\n"
+	"        SELECT r.relname FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n"
+	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
+	"          AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND r.relnamespace = n.oid\n"
+	"        UNION\n"
+	"        SELECT r.relname FROM pg_catalog.pg_depend e\n"
+	"        JOIN pg_catalog.pg_type y ON y.oid = e.refobjid JOIN pg_catalog.pg_class r ON r.oid = y.typrelid\n"
+	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
+	"          AND e.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND r.relnamespace = n.oid\n"
+	"          AND r.relkind <> 'c') d),\n"
+	"   'volatility', CASE f.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END,\n"
+	"   'strict', NULLIF(f.proisstrict, false),\n"
+	"   'security_definer', NULLIF(f.prosecdef, false),\n"
+	"   'parallel', CASE f.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END,\n"
+	"   'definition', 'CREATE OR REPLACE ' || CASE WHEN f.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END\n"
+	"      || pg_catalog.quote_ident(f.proname)\n"
+	"      || pg_catalog.substr(pg_catalog.pg_get_functiondef(f.oid),\n"
+	"         pg_catalog.length('CREATE OR REPLACE ' || CASE WHEN f.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END\n"
+	"           || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(f.proname)) + 1),\n"
+	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n"
+	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") "))\n"
+	"  FROM pg_catalog.pg_proc f\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = f.oid AND s.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n"
+	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n"
+	"                    WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
+	"                      AND e.deptype = 'i')),\n"
+	" 'collations', (SELECT pg_catalog.jsonb_object_agg(o.collname, pg_catalog.jsonb_build_object(\n"
+	"   'provider', CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END,\n"
+	"   'lc_collate', o.collcollate,\n"
+	"   'lc_ctype', o.collctype,\n"
+	"   'icu_locale', o.colliculocale,\n"
+	"   'deterministic', o.collisdeterministic,\n"
+	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") "))\n"
+	"  FROM pg_catalog.pg_collation o\n"
+	"  JOIN pg_catalog.pg_depend s ON s.objid = o.oid AND s.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass\n"
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") ")\n"
+	")) END AS description\n"
+	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n"
+	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n"
+	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n"
+	"             || pg_catalog.set_config('extra_float_digits', '3', true) AS settings) z,\n"
+	"     LATERAL (SELECT (SELECT s.oid FROM pg_catalog.pg_namespace s\n"
+	"                      WHERE s.nspname = $1 AND z.settings IS NOT NULL) AS oid,\n"
+	"                     $1::pg_catalog.name AS nspname) n\n";
+
+/*
+ * ds_describe
+ *		The description of a logical database as a jsonb Datum in the
+ *		caller's context.  Raises 42704 for an unknown logical database and
+ *		3F000 when its schema does not exist on its datasource.
+ */
+Datum
+ds_describe(const char *database)
+{
+	DsDatabase *db;
+	DsSource   *src;
+	DsResult	r;
+	char	   *params[1];
+	int			level;
+	Datum		rows;
+	Datum		result;
+	JsonbValue	key;
+	JsonbValue *row;
+	JsonbValue *value;
+	Jsonb	   *arr;
+
+	if (!ds_cache_ensure())
+		elog(ERROR, "the pg_datasource registry is not available");
+	db = ds_cache_database(database, &src);
+	if (db == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("logical database \"%s\" does not exist", database));
+	/* copies: the cache may be rebuilt while the query runs */
+	db = memcpy(palloc(sizeof(DsDatabase)), db, sizeof(DsDatabase));
+	db->name = pstrdup(db->name);
+	db->schema_name = pstrdup(db->schema_name);
+	src = ds_cache_source(db->source);
+	if (!src->enabled)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("datasource \"%s\" is disabled", src->name));
+
+	MemSet(&r, 0, sizeof(r));
+	r.mode = DS_RESULT_ARRAY;
+	r.max_rows = -1;
+	params[0] = db->schema_name;
+
+	/* the settings the query fixes must not outlive it */
+	level = NewGUCNestLevel();
+	PG_TRY();
+	{
+		if (src->server == NULL)
+			(void) ds_local_run(ds_describe_sql, db->schema_name, "SELECT", 1,
+								params, true, &r);
+		else
+			(void) ds_remote_run(src, ds_describe_sql, db->schema_name, 1,
+								 params, true, &r);
+	}
+	PG_FINALLY();
+	{
+		AtEOXact_GUC(false, level);
+	}
+	PG_END_TRY();
+
+	if (!r.started || r.rows != 1)
+		elog(ERROR, "the catalog query of describe returned no row");
+	appendStringInfoChar(&r.array, ']');
+	rows = DirectFunctionCall1(jsonb_in, CStringGetDatum(r.array.data));
+	if (r.rowcxt)
+		MemoryContextDelete(r.rowcxt);
+	pfree(r.array.data);
+
+	/* [{"description": {...}}] -> {...} */
+	arr = DatumGetJsonbP(rows);
+	row = getIthJsonbValueFromContainer(&arr->root, 0);
+	if (row == NULL || row->type != jbvBinary)
+		elog(ERROR, "the catalog query of describe returned no object");
+	key.type = jbvString;
+	key.val.string.val = "description";
+	key.val.string.len = strlen("description");
+	value = findJsonbValueFromContainer(row->val.binary.data, JB_FOBJECT, &key);
+	if (value == NULL || value->type == jbvNull)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				errmsg("schema \"%s\" of logical database \"%s\" does not exist",
+					   db->schema_name, db->name),
+				errhint("Create the schema on datasource \"%s\", or map the logical database to an existing one.",
+						src->name));
+	result = JsonbPGetDatum(JsonbValueToJsonb(value));
+	pfree(arr);
+	return result;
+}
+
+/*
+ * describe(database text) returns jsonb
+ *		The canonical description of a logical database's schema.
+ */
+Datum
+describe(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"%s\" must not be null", "database"));
+	PG_RETURN_DATUM(ds_describe(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * ds_fingerprint_of
+ *		The sha256 (64 hex digits) of a description's text.
+ */
+static text *
+ds_fingerprint_of(Datum description)
+{
+	char	   *out = DatumGetCString(DirectFunctionCall1(jsonb_out, description));
+	bytea	   *data = (bytea *) cstring_to_text(out);
+	bytea	   *digest;
+	char		hex[65];
+
+	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
+												 PointerGetDatum(data)));
+	if (VARSIZE_ANY_EXHDR(digest) != 32)
+		elog(ERROR, "sha256 returned %d bytes", (int) VARSIZE_ANY_EXHDR(digest));
+	hex_encode(VARDATA_ANY(digest), 32, hex);
+	hex[64] = '\0';
+	return cstring_to_text(hex);
+}
+
+/*
+ * fingerprint(database text) returns text
+ *		The sha256 of the description: equal fingerprints, equal schemas.
+ */
+Datum
+fingerprint(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"%s\" must not be null", "database"));
+	PG_RETURN_TEXT_P(ds_fingerprint_of(ds_describe(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+/* ---------------------------------------------------------------- json_schema */
+
+/* what json_schema knows of one column */
+typedef struct DsColumn
+{
+	char	   *name;
+	char	   *type;
+	bool		not_null;
+	char	   *default_expr;
+	bool		read_only;		/* identity or generated */
+	char	   *comment;
+	StringInfoData extra;		/* keywords from CHECK constraints */
+	List	   *enum_values;	/* from CHECK (col IN (...)), JSON texts */
+} DsColumn;
+
+/*
+ * ds_json_get
+ *		The value of key in a jsonb object container, or NULL.
+ */
+static JsonbValue *
+ds_json_get(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	k;
+
+	if (obj == NULL || !JsonContainerIsObject(obj))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+}
+
+/* the container of an object or array value, or NULL */
+static JsonbContainer *
+ds_json_container(JsonbValue *v)
+{
+	return (v != NULL && v->type == jbvBinary) ? v->val.binary.data : NULL;
+}
+
+/* the C string of a string value, or NULL */
+static char *
+ds_json_str(JsonbValue *v)
+{
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* whether a value is true */
+static bool
+ds_json_true(JsonbValue *v)
+{
+	return v != NULL && v->type == jbvBool && v->val.boolean;
+}
+
+/*
+ * ds_type_key
+ *		The key a type of the schema has in the description, from the text
+ *		format_type printed (quoted when needed): NULL when it is qualified,
+ *		that is, not a type of this schema.
+ */
+static char *
+ds_type_key(const char *type)
+{
+	List	   *names;
+
+	if (type[0] != '"')
+		return strchr(type, '.') ? NULL : pstrdup(type);
+	names = stringToQualifiedNameList(type);
+	if (list_length(names) != 1)
+		return NULL;
+	return strVal(linitial(names));
+}
+
+/* a number as JSON: digits, sign, point, exponent only */
+static bool
+ds_is_json_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char) *p))
+		return false;
+	for (; *p; p++)
+		if (!isdigit((unsigned char) *p) && *p != '.' && *p != 'e' &&
+			*p != 'E' && *p != '+' && *p != '-')
+			return false;
+	return true;
+}
+
+/*
+ * ds_const_json
+ *		A constant of a parsed expression (A_Const, possibly under casts
+ *		and a unary minus) as JSON text, or NULL when it is something else.
+ */
+static char *
+ds_const_json(Node *n)
+{
+	bool		negate = false;
+	StringInfoData buf;
+
+	while (n != NULL)
+	{
+		if (IsA(n, TypeCast))
+			n = ((TypeCast *) n)->arg;
+		else if (IsA(n, A_Expr) && ((A_Expr *) n)->kind == AEXPR_OP &&
+				 ((A_Expr *) n)->lexpr == NULL &&
+				 strcmp(strVal(llast(((A_Expr *) n)->name)), "-") == 0)
+		{
+			negate = !negate;
+			n = ((A_Expr *) n)->rexpr;
+		}
+		else
+			break;
+	}
+	if (n == NULL || !IsA(n, A_Const) || ((A_Const *) n)->isnull)
+		return NULL;
+	initStringInfo(&buf);
+	switch (nodeTag(&((A_Const *) n)->val))
+	{
+		case T_Integer:
+			appendStringInfo(&buf, "%s%d", negate ? "-" : "",
+							 intVal(&((A_Const *) n)->val));
+			break;
+		case T_Float:
+			{
+				char	   *f = strVal(&((A_Const *) n)->val);
+
+				if (!ds_is_json_number(f))
+					return NULL;
+				appendStringInfo(&buf, "%s%s", negate ? "-" : "", f);
+			}
+			break;
+		case T_String:
+			{
+				char	   *s = strVal(&((A_Const *) n)->val);
+
+				/* a numeric literal written as a string: '5'::numeric */
+				if (negate)
+				{
+					if (!ds_is_json_number(s))
+						return NULL;
+					appendStringInfo(&buf, "-%s", s);
+				}
+				else
+					escape_json(&buf, s);
+			}
+			break;
+		case T_Boolean:
+			if (negate)
+				return NULL;
+			appendStringInfoString(&buf, boolVal(&((A_Const *) n)->val) ? "true" : "false");
+			break;
+		default:
+			return NULL;
+	}
+	return buf.data;
+}
+
+/* the column a parsed expression names (a bare ColumnRef), or NULL */
+static DsColumn *
+ds_check_column(Node *n, List *columns)
+{
+	ColumnRef  *ref;
+	ListCell   *lc;
+	char	   *name;
+
+	while (n != NULL && IsA(n, TypeCast))
+		n = ((TypeCast *) n)->arg;
+	if (n == NULL || !IsA(n, ColumnRef))
+		return NULL;
+	ref = (ColumnRef *) n;
+	if (list_length(ref->fields) != 1 || !IsA(linitial(ref->fields), String))
+		return NULL;
+	name = strVal(linitial(ref->fields));
+	foreach(lc, columns)
+	{
+		DsColumn   *c = lfirst(lc);
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * ds_check_length_arg
+ *		For length(col) / char_length(col) / character_length(col): the
+ *		column; else NULL.
+ */
+static DsColumn *
+ds_check_length_arg(Node *n, List *columns)
+{
+	FuncCall   *f;
+	char	   *fname;
+
+	if (n == NULL || !IsA(n, FuncCall))
+		return NULL;
+	f = (FuncCall *) n;
+	fname = strVal(llast(f->funcname));
+	if (list_length(f->args) != 1 ||
+		(strcmp(fname, "length") != 0 && strcmp(fname, "char_length") != 0 &&
+		 strcmp(fname, "character_length") != 0))
+		return NULL;
+	return ds_check_column(linitial(f->args), columns);
+}
+
+/*
+ * ds_check_comparison
+ *		col OP const (or const OP col, or length(col) OP const) as JSON
+ *		Schema keywords appended to the column; false when the shape is
+ *		not one of those.
+ */
+static bool
+ds_check_comparison(A_Expr *e, List *columns)
+{
+	const char *op = strVal(llast(e->name));
+	Node	   *colside = e->lexpr;
+	Node	   *constside = e->rexpr;
+	DsColumn   *c;
+	bool		length = false;
+	char	   *value;
+	const char *kw = NULL;
+
+	value = ds_const_json(constside);
+	if (value == NULL)
+	{
+		/* const OP col: flip the operator */
+		colside = e->rexpr;
+		constside = e->lexpr;
+		value = ds_const_json(constside);
+		if (value == NULL)
+			return false;
+		if (strcmp(op, "<") == 0)
+			op = ">";
+		else if (strcmp(op, ">") == 0)
+			op = "<";
+		else if (strcmp(op, "<=") == 0)
+			op = ">=";
+		else if (strcmp(op, ">=") == 0)
+			op = "<=";
+	}
+	c = ds_check_column(colside, columns);
+	if (c == NULL)
+	{
+		c = ds_check_length_arg(colside, columns);
+		length = true;
+	}
+	if (c == NULL)
+		return false;
+
+	if (strcmp(op, "=") == 0 && !length)
+	{
+		c->enum_values = lappend(c->enum_values, value);
+		return true;
+	}
+	if (value[0] == '"')
+	{
+		/* a string bound: only a regular expression match has a keyword */
+		if (!length && strcmp(op, "~") == 0)
+		{
+			appendStringInfo(&c->extra, ", \"pattern\": %s", value);
+			return true;
+		}
+		return false;
+	}
+	if (length)
+	{
+		long		n = strtol(value, NULL, 10);
+
+		if (strcmp(op, "<=") == 0)
+			appendStringInfo(&c->extra, ", \"maxLength\": %ld", n);
+		else if (strcmp(op, "<") == 0)
+			appendStringInfo(&c->extra, ", \"maxLength\": %ld", n - 1);
+		else if (strcmp(op, ">=") == 0)
+			appendStringInfo(&c->extra, ", \"minLength\": %ld", n);
+		else if (strcmp(op, ">") == 0)
+			appendStringInfo(&c->extra, ", \"minLength\": %ld", n + 1);
+		else
+			return false;
+		return true;
+	}
+	if (strcmp(op, "<=") == 0)
+		kw = "maximum";
+	else if (strcmp(op, "<") == 0)
+		kw = "exclusiveMaximum";
+	else if (strcmp(op, ">=") == 0)
+		kw = "minimum";
+	else if (strcmp(op, ">") == 0)
+		kw = "exclusiveMinimum";
+	if (kw == NULL || !ds_is_json_number(value))
+		return false;
+	appendStringInfo(&c->extra, ", \"%s\": %s", kw, value);
+	return true;
+}
+
+/*
+ * ds_check_node
+ *		Translates one parsed CHECK expression (ANDs of recognised shapes)
+ *		into keywords; false when any part is not recognised (then nothing
+ *		of it is kept by the caller).
+ */
+static bool
+ds_check_node(Node *n, List *columns)
+{
+	if (n == NULL)
+		return false;
+	if (IsA(n, BoolExpr) && ((BoolExpr *) n)->boolop == AND_EXPR)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) n)->args)
+			if (!ds_check_node(lfirst(lc), columns))
+				return false;
+		return true;
+	}
+	if (IsA(n, A_Expr))
+	{
+		A_Expr	   *e = (A_Expr *) n;
+
+		if (e->kind == AEXPR_OP && e->lexpr != NULL)
+			return ds_check_comparison(e, columns);
+		/* col = ANY (ARRAY[...]) and col IN (...) */
+		if ((e->kind == AEXPR_OP_ANY && strcmp(strVal(llast(e->name)), "=") == 0) ||
+			(e->kind == AEXPR_IN && strcmp(strVal(llast(e->name)), "=") == 0))
+		{
+			DsColumn   *c = ds_check_column(e->lexpr, columns);
+			Node	   *list = e->rexpr;
+			List	   *values = NIL;
+			ListCell   *lc;
+
+			while (list != NULL && IsA(list, TypeCast))
+				list = ((TypeCast *) list)->arg;
+			if (c == NULL || list == NULL)
+				return false;
+			if (IsA(list, A_ArrayExpr))
+				list = (Node *) ((A_ArrayExpr *) list)->elements;
+			if (!IsA(list, List))
+				return false;
+			foreach(lc, (List *) list)
+			{
+				char	   *v = ds_const_json(lfirst(lc));
+
+				if (v == NULL)
+					return false;
+				values = lappend(values, v);
+			}
+			c->enum_values = list_concat(c->enum_values, values);
+			return true;
+		}
+	}
+	if (IsA(n, NullTest) && ((NullTest *) n)->nulltesttype == IS_NOT_NULL)
+	{
+		DsColumn   *c = ds_check_column((Node *) ((NullTest *) n)->arg, columns);
+
+		if (c == NULL)
+			return false;
+		c->not_null = true;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * ds_check_to_schema
+ *		Parses a CHECK constraint's definition ("CHECK (expr)" as
+ *		pg_get_constraintdef prints it) and adds what it says to the
+ *		columns; returns false (and changes nothing) when it cannot be
+ *		expressed.
+ */
+static bool
+ds_check_to_schema(const char *definition, List *columns)
+{
+	List	   *parsed;
+	SelectStmt *sel;
+	ResTarget  *rt;
+	ListCell   *lc;
+	MemoryContext cxt;
+	MemoryContext old = CurrentMemoryContext;
+	volatile bool ok = false;
+	List	   *saved = NIL;
+
+	if (strncmp(definition, "CHECK ", 6) != 0)
+		return false;
+	/* keep what the columns had, to undo a partial translation */
+	foreach(lc, columns)
+	{
+		DsColumn   *c = lfirst(lc);
+
+		saved = lappend_int(saved, c->extra.len);
+		saved = lappend(saved, c->enum_values);
+		saved = lappend_int(saved, c->not_null);
+	}
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "datasource json_schema check",
+								ALLOCSET_SMALL_SIZES);
+	PG_TRY();
+	{
+		MemoryContextSwitchTo(cxt);
+		parsed = raw_parser(psprintf("SELECT %s", definition + 6), RAW_PARSE_DEFAULT);
+		MemoryContextSwitchTo(old);
+		if (list_length(parsed) == 1)
+		{
+			sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
+			if (IsA(sel, SelectStmt) && list_length(sel->targetList) == 1)
+			{
+				rt = linitial(sel->targetList);
+				ok = ds_check_node(rt->val, columns);
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		/* a definition the parser refuses is reported as not expressed */
+		MemoryContextSwitchTo(old);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+
+	if (!ok)
+	{
+		ListCell   *s = list_head(saved);
+
+		foreach(lc, columns)
+		{
+			DsColumn   *c = lfirst(lc);
+
+			c->extra.len = lfirst_int(s);
+			c->extra.data[c->extra.len] = '\0';
+			s = lnext(saved, s);
+			c->enum_values = lfirst(s);
+			s = lnext(saved, s);
+			c->not_null = lfirst_int(s);
+			s = lnext(saved, s);
+		}
+	}
+	return ok;
+}
+
+/*
+ * ds_type_schema
+ *		The JSON Schema keywords (without braces, starting with a comma-free
+ *		first pair) for a value of type (format_type's text), using the
+ *		description's own types for enums, domains and composites.  *nullable
+ *		is cleared by a NOT NULL domain.
+ */
+static void
+ds_type_schema(StringInfo buf, const char *type, JsonbContainer *types,
+			   bool *nullable, int depth)
+{
+	size_t		len = strlen(type);
+	char	   *key;
+	JsonbContainer *t;
+
+	if (depth > 16)
+	{
+		appendStringInfoString(buf, "\"description\": \"nested too deeply\"");
+		return;
+	}
+	if (len > 2 && strcmp(type + len - 2, "[]") == 0)
+	{
+		bool		elem_nullable = true;
+		char	   *elem = pnstrdup(type, len - 2);
+
+		appendStringInfoString(buf, "\"type\": \"array\", \"items\": {");
+		ds_type_schema(buf, elem, types, &elem_nullable, depth + 1);
+		appendStringInfoChar(buf, '}');
+		return;
+	}
+
+#define DS_TYPE_IS(prefix) (strncmp(type, prefix, strlen(prefix)) == 0)
+	if (strcmp(type, "smallint") == 0)
+		appendStringInfoString(buf, "\"type\": \"integer\", \"minimum\": -32768, \"maximum\": 32767");
+	else if (strcmp(type, "integer") == 0)
+		appendStringInfoString(buf, "\"type\": \"integer\", \"minimum\": -2147483648, \"maximum\": 2147483647");
+	else if (strcmp(type, "bigint") == 0)
+		appendStringInfoString(buf, "\"type\": \"integer\", \"minimum\": -9223372036854775808, \"maximum\": 9223372036854775807");
+	else if (DS_TYPE_IS("numeric"))
+	{
+		int			p,
+					s;
+
+		appendStringInfoString(buf, "\"type\": \"number\"");
+		if (sscanf(type, "numeric(%d,%d)", &p, &s) == 2 && p - s >= 0 && p - s < 300)
+			appendStringInfo(buf, ", \"exclusiveMaximum\": 1e%d, \"exclusiveMinimum\": -1e%d",
+							 p - s, p - s);
+	}
+	else if (strcmp(type, "real") == 0 || strcmp(type, "double precision") == 0)
+		appendStringInfoString(buf, "\"type\": \"number\"");
+	else if (strcmp(type, "boolean") == 0)
+		appendStringInfoString(buf, "\"type\": \"boolean\"");
+	else if (DS_TYPE_IS("character varying") || DS_TYPE_IS("character("))
+	{
+		int			n;
+		const char *paren = strchr(type, '(');
+
+		appendStringInfoString(buf, "\"type\": \"string\"");
+		if (paren && sscanf(paren, "(%d)", &n) == 1)
+			appendStringInfo(buf, ", \"maxLength\": %d", n);
+	}
+	else if (strcmp(type, "character") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\", \"maxLength\": 1");
+	else if (strcmp(type, "text") == 0 || strcmp(type, "name") == 0 ||
+			 strcmp(type, "\"char\"") == 0 || strcmp(type, "citext") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\"");
+	else if (strcmp(type, "uuid") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\", \"format\": \"uuid\"");
+	else if (strcmp(type, "date") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\", \"format\": \"date\"");
+	else if (DS_TYPE_IS("timestamp"))
+		appendStringInfoString(buf, "\"type\": \"string\", \"format\": \"date-time\"");
+	else if (DS_TYPE_IS("time"))
+		appendStringInfoString(buf, "\"type\": \"string\", \"format\": \"time\"");
+	else if (strcmp(type, "inet") == 0 || strcmp(type, "cidr") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\", \"anyOf\": [{\"format\": \"ipv4\"}, {\"format\": \"ipv6\"}, {\"pattern\": \"/\"}]");
+	else if (strcmp(type, "json") == 0 || strcmp(type, "jsonb") == 0)
+		appendStringInfoString(buf, "\"description\": \"any JSON value\"");
+	else if (strcmp(type, "bytea") == 0)
+		appendStringInfoString(buf, "\"type\": \"string\", \"pattern\": \"^\\\\\\\\x([0-9a-fA-F]{2})*$\"");
+	else if ((key = ds_type_key(type)) != NULL &&
+			 (t = ds_json_container(ds_json_get(types, key))) != NULL)
+	{
+		char	   *kind = ds_json_str(ds_json_get(t, "kind"));
+
+		if (strcmp(kind, "enum") == 0)
+		{
+			JsonbContainer *labels = ds_json_container(ds_json_get(t, "labels"));
+			int			i;
+			int			n = labels ? JsonContainerSize(labels) : 0;
+
+			appendStringInfoString(buf, "\"type\": \"string\", \"enum\": [");
+			for (i = 0; i < n; i++)
+			{
+				JsonbValue *l = getIthJsonbValueFromContainer(labels, i);
+
+				if (i > 0)
+					appendStringInfoString(buf, ", ");
+				escape_json(buf, ds_json_str(l));
+			}
+			appendStringInfoChar(buf, ']');
+		}
+		else if (strcmp(kind, "domain") == 0)
+		{
+			ds_type_schema(buf, ds_json_str(ds_json_get(t, "base")), types,
+						   nullable, depth + 1);
+			if (ds_json_true(ds_json_get(t, "not_null")))
+				*nullable = false;
+			appendStringInfo(buf, ", \"title\": ");
+			escape_json(buf, key);
+		}
+		else if (strcmp(kind, "composite") == 0)
+		{
+			JsonbContainer *attrs = ds_json_container(ds_json_get(t, "attributes"));
+			int			i;
+			int			n = attrs ? JsonContainerSize(attrs) : 0;
+
+			appendStringInfoString(buf, "\"type\": \"object\", \"properties\": {");
+			for (i = 0; i < n; i++)
+			{
+				JsonbContainer *a = ds_json_container(getIthJsonbValueFromContainer(attrs, i));
+				bool		an = true;
+
+				if (i > 0)
+					appendStringInfoString(buf, ", ");
+				escape_json(buf, ds_json_str(ds_json_get(a, "name")));
+				appendStringInfoString(buf, ": {");
+				ds_type_schema(buf, ds_json_str(ds_json_get(a, "type")), types,
+							   &an, depth + 1);
+				appendStringInfoChar(buf, '}');
+			}
+			appendStringInfoString(buf, "}, \"title\": ");
+			escape_json(buf, key);
+		}
+		else
+		{
+			appendStringInfoString(buf, "\"type\": \"string\", \"title\": ");
+			escape_json(buf, key);
+		}
+	}
+	else
+	{
+		/* a type JSON has no counterpart for: its text form */
+		appendStringInfoString(buf, "\"type\": \"string\", \"description\": ");
+		escape_json(buf, psprintf("PostgreSQL type %s, as text", type));
+	}
+#undef DS_TYPE_IS
+}
+
+/*
+ * ds_column_schema
+ *		One property: the type's keywords, what CHECKs added, nullability,
+ *		readOnly, default and description.
+ */
+static void
+ds_column_schema(StringInfo buf, DsColumn *c, JsonbContainer *types)
+{
+	StringInfoData inner;
+	bool		nullable = !c->not_null;
+	ListCell   *lc;
+
+	initStringInfo(&inner);
+	ds_type_schema(&inner, c->type, types, &nullable, 0);
+	appendStringInfoString(&inner, c->extra.data);
+	if (c->enum_values != NIL)
+	{
+		appendStringInfoString(&inner, ", \"enum\": [");
+		foreach(lc, c->enum_values)
+		{
+			if (lc != list_head(c->enum_values))
+				appendStringInfoString(&inner, ", ");
+			appendStringInfoString(&inner, lfirst(lc));
+		}
+		appendStringInfoChar(&inner, ']');
+	}
+
+	appendStringInfoChar(buf, '{');
+	if (nullable)
+	{
+		appendStringInfo(buf, "\"anyOf\": [{%s}, {\"type\": \"null\"}]", inner.data);
+		if (c->default_expr == NULL && !c->read_only)
+			appendStringInfoString(buf, ", \"default\": null");
+	}
+	else
+		appendStringInfoString(buf, inner.data);
+	if (c->read_only)
+		appendStringInfoString(buf, ", \"readOnly\": true");
+	if (c->default_expr != NULL)
+	{
+		/* a constant default becomes "default"; others are described */
+		char	   *volatile value = NULL;
+
+		PG_TRY();
+		{
+			List	   *parsed = raw_parser(psprintf("SELECT %s", c->default_expr),
+											RAW_PARSE_DEFAULT);
+			SelectStmt *sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
+
+			if (list_length(parsed) == 1 && IsA(sel, SelectStmt) &&
+				list_length(sel->targetList) == 1)
+				value = ds_const_json(((ResTarget *) linitial(sel->targetList))->val);
+		}
+		PG_CATCH();
+		{
+			FlushErrorState();
+			value = NULL;
+		}
+		PG_END_TRY();
+		if (value != NULL)
+			appendStringInfo(buf, ", \"default\": %s", value);
+		else
+		{
+			appendStringInfoString(buf, ", \"$comment\": ");
+			escape_json(buf, psprintf("default %s", c->default_expr));
+		}
+	}
+	if (c->comment != NULL)
+	{
+		appendStringInfoString(buf, ", \"description\": ");
+		escape_json(buf, c->comment);
+	}
+	appendStringInfoChar(buf, '}');
+}
+
+/*
+ * json_schema(database text, relation text) returns jsonb
+ *		A JSON Schema (draft 2020-12) for one row of a table or view of a
+ *		logical database.
+ */
+Datum
+json_schema(PG_FUNCTION_ARGS)
+{
+	char	   *database;
+	char	   *relation;
+	Datum		description;
+	JsonbContainer *root;
+	JsonbContainer *rel;
+	JsonbContainer *types;
+	JsonbContainer *cols;
+	JsonbContainer *constraints;
+	List	   *columns = NIL;
+	List	   *unexpressed = NIL;
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i;
+	int			n;
+	bool		is_view = false;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"%s\" must not be null",
+					   PG_ARGISNULL(0) ? "database" : "relation"));
+	database = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relation = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	description = ds_describe(database);
+	root = &DatumGetJsonbP(description)->root;
+	types = ds_json_container(ds_json_get(root, "types"));
+	rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "tables")),
+										relation));
+	if (rel == NULL)
+	{
+		rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "views")),
+											relation));
+		is_view = true;
+	}
+	if (rel == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation \"%s\" does not exist in logical database \"%s\"",
+					   relation, database),
+				errhint("Name a table or view of the logical database without its schema."));
+
+	cols = ds_json_container(ds_json_get(rel, "columns"));
+	n = cols ? JsonContainerSize(cols) : 0;
+	for (i = 0; i < n; i++)
+	{
+		JsonbContainer *c = ds_json_container(getIthJsonbValueFromContainer(cols, i));
+		DsColumn   *col = palloc0(sizeof(DsColumn));
+
+		col->name = ds_json_str(ds_json_get(c, "name"));
+		col->type = ds_json_str(ds_json_get(c, "type"));
+		col->not_null = ds_json_true(ds_json_get(c, "not_null"));
+		col->default_expr = ds_json_str(ds_json_get(c, "default"));
+		col->read_only = ds_json_get(c, "identity") != NULL ||
+			ds_json_get(c, "generated") != NULL;
+		col->comment = ds_json_str(ds_json_get(c, "comment"));
+		if (col->comment == NULL && is_view)
+			col->comment = ds_json_str(ds_json_get(ds_json_container(ds_json_get(rel, "column_comments")),
+												   col->name));
+		initStringInfo(&col->extra);
+		columns = lappend(columns, col);
+	}
+
+	/* CHECK constraints, in name order (the description's) */
+	constraints = ds_json_container(ds_json_get(rel, "constraints"));
+	if (constraints != NULL)
+	{
+		JsonbIterator *it = JsonbIteratorInit(constraints);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_VALUE && v.type == jbvBinary)
+			{
+				char	   *type = ds_json_str(ds_json_get(v.val.binary.data, "type"));
+				char	   *def = ds_json_str(ds_json_get(v.val.binary.data, "definition"));
+
+				if (type && strcmp(type, "check") == 0 && def &&
+					!ds_check_to_schema(def, columns))
+					unexpressed = lappend(unexpressed, def);
+			}
+		}
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": ");
+	escape_json(&buf, relation);
+	if (ds_json_get(rel, "comment") != NULL)
+	{
+		appendStringInfoString(&buf, ", \"description\": ");
+		escape_json(&buf, ds_json_str(ds_json_get(rel, "comment")));
+	}
+	appendStringInfoString(&buf, ", \"type\": \"object\", \"properties\": {");
+	foreach(lc, columns)
+	{
+		DsColumn   *c = lfirst(lc);
+
+		if (lc != list_head(columns))
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, c->name);
+		appendStringInfoString(&buf, ": ");
+		ds_column_schema(&buf, c, types);
+	}
+	appendStringInfoString(&buf, "}, \"required\": [");
+	foreach(lc, columns)
+	{
+		DsColumn   *c = lfirst(lc);
+
+		if (lc != list_head(columns))
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, c->name);
+	}
+	appendStringInfoString(&buf, "], \"additionalProperties\": false");
+	if (unexpressed != NIL)
+	{
+		StringInfoData note;
+
+		initStringInfo(&note);
+		appendStringInfoString(&note, "not expressed in this schema: ");
+		foreach(lc, unexpressed)
+		{
+			if (lc != list_head(unexpressed))
+				appendStringInfoString(&note, "; ");
+			appendStringInfoString(&note, lfirst(lc));
+		}
+		appendStringInfoString(&buf, ", \"$comment\": ");
+		escape_json(&buf, note.data);
+	}
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
