@@ -824,20 +824,19 @@ BEGIN
 		phase := 31; object_type := o->>'kind'; object_name := k;
 		IF n IS NOT NULL AND n->>'kind' = o->>'kind' AND o->>'kind' = 'enum' THEN
 			-- labels only added, in an order that keeps the old ones: ADD VALUE
-			SELECT bool_and(ol.i < ol2.i) IS NOT FALSE
-			       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(n->'labels') l
-			                       WHERE NOT (o->'labels') ? l)
-			INTO grown
-			FROM (SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i)
-			      WHERE (n->'labels') ? l) ol
-			JOIN LATERAL (SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS b (l, i)
-			              WHERE (n->'labels') ? l AND b.i > ol.i ORDER BY b.i LIMIT 1) ol2 ON true;
+			grown := ARRAY(SELECT l FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i)
+			               WHERE (n->'labels') ? l ORDER BY i)
+			         = ARRAY(SELECT jsonb_array_elements_text(n->'labels'));
 			IF grown THEN
 				change := 'alter';
-				FOR x IN SELECT l, i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i) ORDER BY i LOOP
+				FOR x IN SELECT a.l, a.i FROM jsonb_array_elements_text(o->'labels') WITH ORDINALITY AS a (l, i)
+				         ORDER BY a.i LOOP
 					CONTINUE WHEN (n->'labels') ? x.l;
+					-- after the label before it (old, or added just now); the
+					-- first one before the first old label
 					ddl := format('ALTER TYPE %I ADD VALUE %L%s;', k, x.l,
-						CASE WHEN x.i = 1 THEN format(' BEFORE %L', o->'labels'->>1)
+						CASE WHEN n->'labels'->>0 IS NULL THEN ''
+						     WHEN x.i = 1 THEN format(' BEFORE %L', n->'labels'->>0)
 						     ELSE format(' AFTER %L', o->'labels'->>(x.i::int - 2)) END);
 					RETURN NEXT;
 				END LOOP;

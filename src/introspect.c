@@ -420,16 +420,48 @@ describe(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The description a fingerprint hashes: the columns of tables and the
+ * attributes of composite types in name order.  PostgreSQL appends a column
+ * that is added and cannot move one, so a column dropped and added again
+ * (which is what diff() does to restore it) keeps its new place; the
+ * fingerprint says whether two schemas have the same objects, not the same
+ * physical column order, which describe() still shows.
+ */
+static const char *ds_canonical_sql =
+"SELECT $1 || CASE WHEN $1 ? 'tables' THEN pg_catalog.jsonb_build_object('tables', "
+"(SELECT pg_catalog.jsonb_object_agg(e.key, CASE WHEN e.value ? 'columns' THEN "
+"pg_catalog.jsonb_set(e.value, '{columns}', (SELECT pg_catalog.jsonb_agg(c ORDER BY c->>'name') "
+"FROM pg_catalog.jsonb_array_elements(e.value->'columns') c)) ELSE e.value END) "
+"FROM pg_catalog.jsonb_each($1->'tables') e)) ELSE '{}' END "
+"|| CASE WHEN $1 ? 'types' THEN pg_catalog.jsonb_build_object('types', "
+"(SELECT pg_catalog.jsonb_object_agg(e.key, CASE WHEN e.value ? 'attributes' THEN "
+"pg_catalog.jsonb_set(e.value, '{attributes}', (SELECT pg_catalog.jsonb_agg(c ORDER BY c->>'name') "
+"FROM pg_catalog.jsonb_array_elements(e.value->'attributes') c)) ELSE e.value END) "
+"FROM pg_catalog.jsonb_each($1->'types') e)) ELSE '{}' END";
+
+/*
  * ds_fingerprint_of
- *		The sha256 (64 hex digits) of a description's text.
+ *		The sha256 (64 hex digits) of a description's canonical text.
  */
 static text *
 ds_fingerprint_of(Datum description)
 {
-	char	   *out = DatumGetCString(DirectFunctionCall1(jsonb_out, description));
-	bytea	   *data = (bytea *) cstring_to_text(out);
+	Oid			type = JSONBOID;
+	char	   *out;
+	bytea	   *data;
 	bytea	   *digest;
 	char		hex[65];
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(ds_canonical_sql, 1, &type, &description, NULL,
+							  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not put a description in canonical order");
+	out = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	MemoryContextSwitchTo(callercxt);
+	data = (bytea *) cstring_to_text(out);
+	SPI_finish();
 
 	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
 												 PointerGetDatum(data)));
