@@ -562,6 +562,34 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION datasource.json_schema(text, text) IS
 	'A JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
 
+CREATE FUNCTION datasource.fingerprint(description jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'fingerprint_of'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION datasource.fingerprint(jsonb) IS
+	'The fingerprint of a stored description';
+
+/*
+ * The schema a logical database had after a migration: migrate(),
+ * migrate_all() and baseline() describe the logical database when the
+ * script has run (unless datasource.migration_snapshot is off) and record
+ * the fingerprint in the journal row; the description is kept here once per
+ * fingerprint, so tenants of one structure share one row.  drift() compares
+ * the live schema with it.
+ */
+CREATE TABLE datasource.schema_snapshots (
+	fingerprint text PRIMARY KEY,
+	description jsonb NOT NULL,
+	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE datasource.schema_snapshots IS
+	'descriptions of logical databases after migrations, one row per fingerprint';
+ALTER TABLE datasource.migrations ADD COLUMN schema_fingerprint text;
+COMMENT ON COLUMN datasource.migrations.schema_fingerprint IS
+	'the fingerprint of the schema the migration left (a key of datasource.schema_snapshots)';
+SELECT pg_catalog.pg_extension_config_dump('datasource.schema_snapshots', '');
+REVOKE ALL ON TABLE datasource.schema_snapshots FROM PUBLIC;
+
 /*
  * The steps that turn one description into another, in the order they are
  * found; diff() sorts them by phase.  Phases: 10-19 drops of dependent
@@ -1429,6 +1457,66 @@ $$;
 COMMENT ON FUNCTION datasource.diff(text, text) IS
 	'The DDL that turns logical database from_database''s schema into to_database''s, in order';
 
+/*
+ * What changed in a logical database since its last migration: the diff
+ * from the schema recorded after it to the live one, and the DDL journal's
+ * entries since then that no migration ran.
+ */
+CREATE FUNCTION datasource.drift(database text)
+RETURNS TABLE (source text, object_type text, object_name text, change text,
+               detail text, logged_at timestamptz)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last record;
+	live jsonb;
+	recorded jsonb;
+BEGIN
+	IF database IS NULL THEN
+		RAISE EXCEPTION 'argument "database" must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM datasource.databases d WHERE d.name = drift.database) THEN
+		RAISE EXCEPTION 'logical database "%" does not exist', database USING ERRCODE = '42704';
+	END IF;
+	SELECT m.id, m.version, m.finished_at, m.schema_fingerprint INTO last
+	FROM datasource.migrations m
+	WHERE m.database = drift.database AND m.status IN ('applied', 'baseline')
+	ORDER BY m.id DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'logical database "%" has no applied migration', database
+			USING ERRCODE = '55000',
+			      HINT = 'drift() compares with the schema recorded after the last migration; datasource.baseline() records one.';
+	END IF;
+
+	IF last.schema_fingerprint IS NULL THEN
+		RAISE WARNING 'no schema was recorded after migration "%" of logical database "%"', last.version, database
+			USING HINT = 'It ran with datasource.migration_snapshot off; only the DDL journal is compared.';
+	ELSE
+		SELECT s.description INTO recorded FROM datasource.schema_snapshots s
+		WHERE s.fingerprint = last.schema_fingerprint;
+		live := datasource.describe(database);
+		IF recorded IS NULL THEN
+			RAISE WARNING 'the schema recorded after migration "%" of logical database "%" is missing from datasource.schema_snapshots',
+				last.version, database;
+		ELSIF datasource.fingerprint(live) <> last.schema_fingerprint THEN
+			RETURN QUERY SELECT 'schema'::text, d.object_type, d.object_name, d.change, d.ddl, NULL::timestamptz
+			             FROM datasource.diff(recorded, live) d;
+		END IF;
+	END IF;
+
+	RETURN QUERY SELECT 'ddl_log'::text, l.object_type, l.object_identity, l.command_tag, l.statement, l.logged_at
+	             FROM datasource.ddl_log l
+	             WHERE l.database = drift.database AND l.migration_version IS NULL
+	               AND l.logged_at > last.finished_at
+	             ORDER BY l.id;
+END
+$$;
+COMMENT ON FUNCTION datasource.drift(text) IS
+	'What changed in a logical database since its last migration: schema differences and out-of-band DDL';
+REVOKE ALL ON FUNCTION datasource.drift(text) FROM PUBLIC;
+
 GRANT EXECUTE ON FUNCTION datasource.describe(text), datasource.fingerprint(text),
+	datasource.fingerprint(jsonb),
 	datasource.json_schema(text, text), datasource.diff_steps(jsonb, jsonb),
 	datasource.diff(jsonb, jsonb), datasource.diff(text, text) TO PUBLIC;

@@ -31,6 +31,9 @@ bool		ds_enforce_read_only = false;
 int			ds_migration_lock_timeout = 0;
 bool		ds_ddl_log = true;
 
+/* the schema recorded after each migration, for drift() (introspect.c) */
+bool		ds_migration_snapshot = true;
+
 static const struct config_enum_entry enforce_options[] = {
 	{"off", DS_ENFORCE_OFF, false},
 	{"warn", DS_ENFORCE_WARN, false},
@@ -126,6 +129,15 @@ ds_define_gucs(void)
 							 &ds_ddl_log,
 							 true,
 							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.migration_snapshot",
+							 "Records the schema of a logical database after each applied migration or baseline, for drift().",
+							 "Off saves one describe() per migrated logical database; drift() then has no schema to compare with.",
+							 &ds_migration_snapshot,
+							 true,
+							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
 

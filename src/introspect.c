@@ -37,6 +37,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
@@ -49,6 +50,7 @@
 
 PG_FUNCTION_INFO_V1(describe);
 PG_FUNCTION_INFO_V1(fingerprint);
+PG_FUNCTION_INFO_V1(fingerprint_of);
 PG_FUNCTION_INFO_V1(json_schema);
 
 /*
@@ -484,6 +486,70 @@ fingerprint(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"%s\" must not be null", "database"));
 	PG_RETURN_TEXT_P(ds_fingerprint_of(ds_describe(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+/*
+ * fingerprint(description jsonb) returns text
+ *		The fingerprint of a stored description.
+ */
+Datum
+fingerprint_of(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"%s\" must not be null", "description"));
+	PG_RETURN_TEXT_P(ds_fingerprint_of(PG_GETARG_DATUM(0)));
+}
+
+/*
+ * ds_snapshot
+ *		Describes a logical database and keeps the description in
+ *		datasource.schema_snapshots (once per fingerprint: tenants of one
+ *		structure share a row), as the table's owner.  Returns the
+ *		fingerprint, or NULL when datasource.migration_snapshot is off.
+ *		Called by migrate.c after a script has run, in its transaction, so
+ *		the description is the schema the migration left.
+ */
+char *
+ds_snapshot(const char *database)
+{
+	Datum		description;
+	char	   *fp;
+	Oid			types[2] = {TEXTOID, JSONBOID};
+	Datum		values[2];
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	if (!ds_migration_snapshot)
+		return NULL;
+	description = ds_describe(database);
+	fp = text_to_cstring(ds_fingerprint_of(description));
+	values[0] = CStringGetTextDatum(fp);
+	values[1] = description;
+
+	owner = ds_table_owner("schema_snapshots", false);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
+								  "VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+								  2, types, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record a schema snapshot");
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(callercxt);
+	return fp;
 }
 
 /* ---------------------------------------------------------------- json_schema */

@@ -67,6 +67,7 @@ extern char *ds_allowed_databases;
 extern bool ds_enforce_read_only;
 extern int	ds_migration_lock_timeout;
 extern bool ds_ddl_log;
+extern bool ds_migration_snapshot;
 extern void ds_define_gucs(void);
 
 /* in catalog.c */
@@ -210,6 +211,7 @@ extern const char *ds_migration_statement;
 
 /* in introspect.c */
 extern Datum ds_describe(const char *database);
+extern char *ds_snapshot(const char *database);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);

@@ -44,7 +44,7 @@ SELECT is(
           'datasource.diff(jsonb,jsonb)', 'datasource.diff(text,text)', 'datasource.diff_steps(jsonb,jsonb)',
           'datasource.disconnect(text)',
           'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
-          'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
+          'datasource.fingerprint(jsonb)', 'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
           'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
     'validation, routing and introspection (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
