@@ -848,7 +848,11 @@ BEGIN
 	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'types', '{}'))
 	            ORDER BY CASE value->>'kind' WHEN 'enum' THEN 0 WHEN 'range' THEN 1 WHEN 'domain' THEN 2 ELSE 3 END, key LOOP
 		n := f->'types'->k;
-		CONTINUE WHEN n IS NOT NULL AND n - 'comment' - 'grants' = o - 'comment' - 'grants';
+		CONTINUE WHEN n IS NOT NULL
+			AND n - 'comment' - 'grants' - 'constraint_comments' - 'attributes'
+			    = o - 'comment' - 'grants' - 'constraint_comments' - 'attributes'
+			AND (SELECT coalesce(jsonb_agg(a - 'comment'), '[]') FROM jsonb_array_elements(coalesce(n->'attributes', '[]')) a)
+			    = (SELECT coalesce(jsonb_agg(a - 'comment'), '[]') FROM jsonb_array_elements(coalesce(o->'attributes', '[]')) a);
 		phase := 31; object_type := o->>'kind'; object_name := k;
 		IF n IS NOT NULL AND n->>'kind' = o->>'kind' AND o->>'kind' = 'enum' THEN
 			-- labels only added, in an order that keeps the old ones: ADD VALUE
@@ -908,7 +912,7 @@ BEGIN
 					ddl := format('ALTER TYPE %I ADD ATTRIBUTE %I %s%s;', k, x.a->>'name', x.a->>'type',
 						coalesce(' COLLATE ' || (x.a->>'collation'), ''));
 					RETURN NEXT;
-				ELSIF x.b <> x.a THEN
+				ELSIF x.b - 'comment' <> x.a - 'comment' THEN
 					ddl := format('ALTER TYPE %I ALTER ATTRIBUTE %I TYPE %s%s;', k, x.a->>'name', x.a->>'type',
 						coalesce(' COLLATE ' || (x.a->>'collation'), ''));
 					RETURN NEXT;
@@ -1372,6 +1376,29 @@ BEGIN
 					IS DISTINCT FROM x.value->'comment' THEN
 				object_type := 'policy'; object_name := k || '.' || x.key;
 				ddl := format('COMMENT ON POLICY %I ON %I IS %s;', x.key, k, coalesce(quote_literal(x.value->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END LOOP;
+	-- attributes of composite types and constraints of domains
+	FOR k, o IN SELECT key, value FROM jsonb_each(coalesce(t->'types', '{}')) ORDER BY key LOOP
+		n := CASE WHEN f->'types'->k->'kind' = o->'kind' THEN f->'types'->k END;
+		FOR x IN SELECT a FROM jsonb_array_elements(coalesce(o->'attributes', '[]')) WITH ORDINALITY AS z (a, i) ORDER BY i LOOP
+			IF (SELECT b->'comment' FROM jsonb_array_elements(coalesce(n->'attributes', '[]')) b
+			    WHERE b->>'name' = x.a->>'name') IS DISTINCT FROM x.a->'comment' THEN
+				object_type := 'attribute'; object_name := k || '.' || (x.a->>'name'); change := 'comment';
+				ddl := format('COMMENT ON COLUMN %I.%I IS %s;', k, x.a->>'name', coalesce(quote_literal(x.a->>'comment'), 'NULL'));
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+		FOR x IN SELECT key FROM jsonb_each(coalesce(o->'constraints', '{}'))
+		         UNION SELECT key FROM jsonb_each(coalesce(o->'constraint_comments', '{}')) ORDER BY 1 LOOP
+			CONTINUE WHEN NOT coalesce(o->'constraints', '{}') ? x.key;
+			IF (CASE WHEN n->'constraints'->x.key = o->'constraints'->x.key THEN n->'constraint_comments'->x.key END)
+					IS DISTINCT FROM o->'constraint_comments'->x.key THEN
+				object_type := 'constraint'; object_name := k || '.' || x.key; change := 'comment';
+				ddl := format('COMMENT ON CONSTRAINT %I ON DOMAIN %I IS %s;', x.key, k,
+					coalesce(quote_literal(o->'constraint_comments'->>x.key), 'NULL'));
 				RETURN NEXT;
 			END IF;
 		END LOOP;
