@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Backend memory does not grow with use: 100k registry reads, 10k registry
 # writes, 10k failing calls, 300 remote registry round trips, and 100k
-# routed calls (50k local, 50k remote) plus 10k failing ones, and 10k
-# migrate calls of applied versions, 1k applied and 500 failed migrations in one
-# session, with the backend's memory contexts and its resident set measured
+# routed calls (50k local, 50k remote) plus 10k failing ones, 10k
+# migrate calls of applied versions, 1k applied and 500 failed migrations, and
+# 300 each of describe, fingerprint (remote), json_schema, diff and a failing
+# json_schema (twice in the warm-up, see below) in one session, with the backend's memory contexts and its resident set measured
 # before and after (after a warm-up, so caches filled on first use do not
 # count), and the remote connections counted while the session is open.
 set -u
@@ -82,14 +83,38 @@ SQL
 		echo "SELECT datasource.drop_database('remote_db', drop_schema => true) IS NULL;"
 	done
 } >"$work"
+# introspection, local and remote, and its failures; its own file because the
+# warm-up runs it twice: the allocator settles (about 2 MB of RssAnon, none in
+# the memory contexts) after the second round, and stays flat from then on
+intro=$(mktemp)
+cat >"$intro" <<'SQL'
+DO $$
+BEGIN
+	-- introspection, local and remote, and its failures
+	FOR i IN 1..300 LOOP
+		PERFORM datasource.describe('mem_db');
+		PERFORM datasource.fingerprint('rmem_db');
+		PERFORM datasource.json_schema('mem_db', 't');
+		PERFORM count(*) FROM datasource.diff('mem_db', 'rmem_db');
+		BEGIN
+			PERFORM datasource.json_schema('rmem_db', 'no_such_table');
+		EXCEPTION WHEN undefined_table THEN NULL;
+		END;
+	END LOOP;
+END
+$$;
+SQL
 out=$("${L[@]}" -d "$DB" -f - 2>&1 <<SQL
 SELECT pg_backend_pid() AS pid \gset
 \setenv P :pid
 SET client_min_messages = error;
 \i $work
+\i $intro
+\i $intro
 SELECT sum(total_bytes) AS before_bytes FROM pg_backend_memory_contexts \gset
 \! echo "rss_before \$(grep RssAnon /proc/\$P/status)"
 \i $work
+\i $intro
 SELECT sum(total_bytes) AS after_bytes FROM pg_backend_memory_contexts \gset
 \! echo "rss_after \$(grep RssAnon /proc/\$P/status)"
 SELECT 'growth ' || (:after_bytes - :before_bytes) || ' of ' || :before_bytes;
@@ -97,7 +122,7 @@ SELECT 'cached ' || count(*) FROM datasource.connections();
 \! echo "remote_sessions \$(psql -X -At -h $PGDS_REMOTE_HOST -p $PGDS_REMOTE_PORT -U postgres -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")"
 SQL
 )
-rm -f "$work"
+rm -f "$work" "$intro"
 [ -n "${PGDS_DEBUG:-}" ] && echo "$out" >&2
 growth=$(echo "$out" | sed -n 's/^growth \(-\?[0-9]*\) of \([0-9]*\)$/\1/p')
 base=$(echo "$out" | sed -n 's/^growth -\?[0-9]* of \([0-9]*\)$/\1/p')
