@@ -85,247 +85,263 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"AND e.objid = " oid " AND e.deptype = 'e')"
 
 /*
- * The catalog query behind describe(); $1 is the schema.  It returns NULL
+ * The catalog query behind describe(); $1 is the schema, colorder the sort
+ * key of table columns and composite type attributes.  It returns NULL
  * when the schema does not exist.  Keys whose value is NULL (and false
- * flags, turned into NULL) are stripped.
+ * flags, turned into NULL) are stripped.  The document is built as json
+ * text and cast to jsonb once: nested jsonb constructors would each read
+ * again everything below them.
  */
-static const char *ds_describe_sql =
-	"SELECT CASE WHEN n.oid IS NULL THEN NULL ELSE (pg_catalog.json_strip_nulls(pg_catalog.json_build_object(\n"
-	" 'tables', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n"
-	"   'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' ELSE 'foreign table' END,\n"
-	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n"
-	"   'partition_by', CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,\n"
-	"   'partition_of', (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i\n"
-	"      WHERE i.inhrelid = c.oid AND c.relispartition),\n"
-	"   'partition_bound', CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,\n"
-	"   'inherits', (SELECT pg_catalog.json_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n"
-	"      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),\n"
-	"   'row_security', NULLIF(c.relrowsecurity, false),\n"
-	"   'force_row_security', NULLIF(c.relforcerowsecurity, false),\n"
-	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n"
-	"   'server', (SELECT s.srvname FROM pg_catalog.pg_foreign_table f JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver\n"
-	"      WHERE f.ftrelid = c.oid),\n"
-	"   'server_options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o\n"
-	"      WHERE f.ftrelid = c.oid),\n"
-	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n"
-	"        'name', a.attname,\n"
-	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
-	"        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid)\n"
-	"          THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n"
-	"        'not_null', NULLIF(a.attnotnull, false),\n"
-	"        'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n"
-	"        'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n"
-	"        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n"
-	"        'identity_options', CASE WHEN a.attidentity <> '' THEN (\n"
-	"           SELECT pg_catalog.json_build_object('start', q.seqstart, 'increment', q.seqincrement,\n"
-	"             'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n"
-	"           FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n"
-	"           WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n"
-	"             AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"             AND e.deptype = 'i') END,\n"
-	"        'inherited', NULLIF(NOT a.attislocal, false),\n"
-	"        'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n"
-	"        'grants', CASE WHEN a.attacl IS NOT NULL THEN (SELECT pg_catalog.json_agg(g ORDER BY g) FROM (\n"
-	"           SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 THEN 'PUBLIC'\n"
-	"             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END\n"
-	"             || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g\n"
-	"           FROM pg_catalog.aclexplode(a.attacl) x WHERE x.grantee <> c.relowner) gs) END\n"
-	"      ) ORDER BY a.attnum)\n"
-	"      FROM pg_catalog.pg_attribute a\n"
-	"      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n"
-	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n"
-	"   'constraints', (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.json_build_object(\n"
-	"        'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n"
-	"          WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n"
-	"        'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n"
-	"        'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") "))\n"
-	"      FROM pg_catalog.pg_constraint k\n"
-	"      WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal),\n"
-	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n"
-	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n"
-	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n"
-	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n"
-	"      WHERE x.indrelid = c.oid AND NOT ic.relispartition\n"
-	"        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n"
-	"                        WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))),\n"
-	"   'triggers', (SELECT pg_catalog.json_object_agg(g.tgname, pg_catalog.json_build_object(\n"
-	"        'definition', pg_catalog.pg_get_triggerdef(g.oid, true),\n"
-	"        'enabled', CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' ELSE 'always' END,\n"
-	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") "))\n"
-	"      FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgparentid = 0),\n"
-	"   'policies', (SELECT pg_catalog.json_object_agg(p.polname, pg_catalog.json_build_object(\n"
-	"        'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'\n"
-	"          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n"
-	"        'permissive', p.polpermissive,\n"
-	"        'roles', (SELECT pg_catalog.json_agg(rn ORDER BY rn COLLATE \"C\")\n"
-	"          FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC'\n"
-	"                       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END AS rn\n"
-	"                FROM pg_catalog.unnest(p.polroles) r) pr),\n"
-	"        'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),\n"
-	"        'with_check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid),\n"
-	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n"
-	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n"
-	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n"
-	"  FROM pg_catalog.pg_class c\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n"
-	" 'views', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n"
-	"   'kind', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,\n"
-	"   'definition', pg_catalog.pg_get_viewdef(c.oid, true),\n"
-	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n"
-	"        'name', a.attname,\n"
-	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
-	"        'not_null', NULLIF(a.attnotnull, false)) ORDER BY a.attnum)\n"
-	"      FROM pg_catalog.pg_attribute a\n"
-	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n"
-	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n"
-	"   'depends_on', (SELECT pg_catalog.json_agg(DISTINCT r.relname ORDER BY r.relname)\n"
-	"      FROM pg_catalog.pg_rewrite w\n"
-	"      JOIN pg_catalog.pg_depend e ON e.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND e.objid = w.oid\n"
-	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"      JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n"
-	"      WHERE w.ev_class = c.oid AND r.oid <> c.oid AND r.relnamespace = n.oid),\n"
-	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n"
-	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n"
-	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n"
-	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n"
-	"      WHERE x.indrelid = c.oid),\n"
-	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
-	"   'column_comments', (SELECT pg_catalog.json_object_agg(a.attname, " DS_COMMENT("c.oid", "pg_class", "a.attnum") ")\n"
-	"      FROM pg_catalog.pg_attribute a\n"
-	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n"
-	"        AND " DS_COMMENT("c.oid", "pg_class", "a.attnum") " IS NOT NULL),\n"
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n"
-	"  FROM pg_catalog.pg_class c\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n"
-	" 'sequences', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n"
-	"   'type', pg_catalog.format_type(q.seqtypid, NULL),\n"
-	"   'start', q.seqstart, 'increment', q.seqincrement, 'min', q.seqmin, 'max', q.seqmax,\n"
-	"   'cache', q.seqcache, 'cycle', q.seqcycle,\n"
-	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n"
-	"   'owned_by', (SELECT e.refobjid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalog.quote_ident(a.attname)\n"
-	"      FROM pg_catalog.pg_depend e\n"
-	"      JOIN pg_catalog.pg_attribute a ON a.attrelid = e.refobjid AND a.attnum = e.refobjsubid\n"
-	"      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n"
-	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'a' AND e.refobjsubid > 0),\n"
-	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n"
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") "))\n"
-	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n"
-	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n"
-	"                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n"
-	"                      AND e.deptype = 'i')),\n"
-	" 'types', (SELECT pg_catalog.json_object_agg(t.typname, pg_catalog.json_build_object(\n"
-	"   'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'composite' END,\n"
-	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.json_agg(l.enumlabel ORDER BY l.enumsortorder)\n"
-	"      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) END,\n"
-	"   'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,\n"
-	"   'not_null', NULLIF(t.typnotnull, false),\n"
-	"   'default', t.typdefault,\n"
-	"   'collation', CASE WHEN t.typtype = 'd' AND t.typcollation <> 0\n"
-	"        AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = t.typbasetype)\n"
-	"      THEN t.typcollation::pg_catalog.regcollation::pg_catalog.text END,\n"
-	"   'constraints', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true))\n"
-	"      FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) END,\n"
-	"   'constraint_comments', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, d.description)\n"
-	"      FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d ON d.objoid = k.oid\n"
-	"        AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objsubid = 0\n"
-	"      WHERE k.contypid = t.oid) END,\n"
-	"   'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n"
-	"        'name', a.attname,\n"
-	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
-	"        'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n"
-	"        'comment', " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ")\n"
-	"      ORDER BY a.attnum)\n"
-	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n"
-	"      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,\n"
-	"   'subtype', (SELECT pg_catalog.format_type(g.rngsubtype, NULL) FROM pg_catalog.pg_range g WHERE g.rngtypid = t.oid),\n"
-	"   'subtype_opclass', (SELECT oc.opcname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_opclass oc ON oc.oid = g.rngsubopc\n"
-	"      WHERE g.rngtypid = t.oid AND NOT oc.opcdefault),\n"
-	"   'subtype_collation', (SELECT g.rngcollation::pg_catalog.regcollation::pg_catalog.text FROM pg_catalog.pg_range g\n"
-	"      JOIN pg_catalog.pg_type b ON b.oid = g.rngsubtype\n"
-	"      WHERE g.rngtypid = t.oid AND g.rngcollation <> 0 AND g.rngcollation <> b.typcollation),\n"
-	"   'canonical', (SELECT g.rngcanonical::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n"
-	"      WHERE g.rngtypid = t.oid AND g.rngcanonical <> 0),\n"
-	"   'subtype_diff', (SELECT g.rngsubdiff::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n"
-	"      WHERE g.rngtypid = t.oid AND g.rngsubdiff <> 0),\n"
-	"   'multirange', (SELECT m.typname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_type m ON m.oid = g.rngmultitypid\n"
-	"      WHERE g.rngtypid = t.oid),\n"
-	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n"
-	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") "))\n"
-	"  FROM pg_catalog.pg_type t\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = t.oid AND s.classid = 'pg_catalog.pg_type'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n"
-	"    AND (t.typtype IN ('e', 'd', 'r')\n"
-	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c'))),\n"
-	" 'functions', (SELECT pg_catalog.json_object_agg(f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')',\n"
-	"   pg_catalog.json_build_object(\n"
-	"   'name', f.proname,\n"
-	"   'kind', CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'w' THEN 'window function' ELSE 'function' END,\n"
-	"   'arguments', pg_catalog.pg_get_function_arguments(f.oid),\n"
-	"   'identity_arguments', pg_catalog.pg_get_function_identity_arguments(f.oid),\n"
-	"   'result', pg_catalog.pg_get_function_result(f.oid),\n"
-	"   'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = f.prolang),\n"
-	"   'sql_body', NULLIF(f.prosqlbody IS NOT NULL, false),\n"
-	"   'calls', (SELECT pg_catalog.json_agg(DISTINCT g.proname || '(' || pg_catalog.pg_get_function_identity_arguments(g.oid) || ')')\n"
-	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_proc g ON g.oid = e.refobjid\n"
-	"      WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
-	"        AND e.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND g.pronamespace = n.oid AND g.oid <> f.oid),\n"
-	"   'depends_on', (SELECT pg_catalog.json_agg(d.relname ORDER BY d.relname) FROM (\n"
-	"        SELECT r.relname FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n"
-	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
-	"          AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND r.relnamespace = n.oid\n"
-	"        UNION\n"
-	"        SELECT r.relname FROM pg_catalog.pg_depend e\n"
-	"        JOIN pg_catalog.pg_type y ON y.oid = e.refobjid JOIN pg_catalog.pg_class r ON r.oid = y.typrelid\n"
-	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
-	"          AND e.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND r.relnamespace = n.oid\n"
-	"          AND r.relkind <> 'c') d),\n"
-	"   'volatility', CASE f.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END,\n"
-	"   'strict', NULLIF(f.proisstrict, false),\n"
-	"   'security_definer', NULLIF(f.prosecdef, false),\n"
-	"   'parallel', CASE f.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END,\n"
-	"   'definition', 'CREATE OR REPLACE ' || CASE WHEN f.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END\n"
-	"      || pg_catalog.quote_ident(f.proname) || '(' || pg_catalog.pg_get_function_arguments(f.oid) || ')'\n"
-	"      || (SELECT pg_catalog.substr(fd.def, pg_catalog.strpos(fd.def, E'\\n'))\n"
-	"          FROM (SELECT pg_catalog.pg_get_functiondef(f.oid) AS def) fd),\n"
-	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n"
-	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") "))\n"
-	"  FROM pg_catalog.pg_proc f\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = f.oid AND s.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n"
-	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n"
-	"                    WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n"
-	"                      AND e.deptype = 'i')),\n"
-	" 'collations', (SELECT pg_catalog.json_object_agg(o.collname, pg_catalog.json_build_object(\n"
-	"   'provider', CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END,\n"
-	"   'lc_collate', o.collcollate,\n"
-	"   'lc_ctype', o.collctype,\n"
-	"   'icu_locale', o.colliculocale,\n"
-	"   'deterministic', o.collisdeterministic,\n"
-	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") "))\n"
-	"  FROM pg_catalog.pg_collation o\n"
-	"  JOIN pg_catalog.pg_depend s ON s.objid = o.oid AND s.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass\n"
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
-	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") ")\n"
-	")))::pg_catalog.jsonb END AS description\n"
-	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n"
-	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n"
-	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n"
-	"             || pg_catalog.set_config('extra_float_digits', '3', true)\n"
-	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n"
-	"             || pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_temp', true) AS settings) z,\n"
-	"     LATERAL (SELECT (SELECT s.oid FROM pg_catalog.pg_namespace s\n"
-	"                      WHERE s.nspname = $1 AND z.settings IS NOT NULL) AS oid,\n"
-	"                     $1::pg_catalog.name AS nspname) n\n";
+#define DS_DESCRIBE_SQL(colorder) \
+	"SELECT CASE WHEN n.oid IS NULL THEN NULL ELSE (pg_catalog.json_strip_nulls(pg_catalog.json_build_object(\n" \
+	" 'tables', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+	"   'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' ELSE 'foreign table' END,\n" \
+	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n" \
+	"   'partition_by', CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,\n" \
+	"   'partition_of', (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i\n" \
+	"      WHERE i.inhrelid = c.oid AND c.relispartition),\n" \
+	"   'partition_bound', CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,\n" \
+	"   'inherits', (SELECT pg_catalog.json_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n" \
+	"      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),\n" \
+	"   'row_security', NULLIF(c.relrowsecurity, false),\n" \
+	"   'force_row_security', NULLIF(c.relforcerowsecurity, false),\n" \
+	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
+	"   'server', (SELECT s.srvname FROM pg_catalog.pg_foreign_table f JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver\n" \
+	"      WHERE f.ftrelid = c.oid),\n" \
+	"   'server_options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o\n" \
+	"      WHERE f.ftrelid = c.oid),\n" \
+	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
+	"        'name', a.attname,\n" \
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid)\n" \
+	"          THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"        'not_null', NULLIF(a.attnotnull, false),\n" \
+	"        'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"        'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
+	"        'identity_options', CASE WHEN a.attidentity <> '' THEN (\n" \
+	"           SELECT pg_catalog.json_build_object('start', q.seqstart, 'increment', q.seqincrement,\n" \
+	"             'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n" \
+	"           FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n" \
+	"           WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n" \
+	"             AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"             AND e.deptype = 'i') END,\n" \
+	"        'inherited', NULLIF(NOT a.attislocal, false),\n" \
+	"        'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
+	"        'grants', CASE WHEN a.attacl IS NOT NULL THEN (SELECT pg_catalog.json_agg(g ORDER BY g) FROM (\n" \
+	"           SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 THEN 'PUBLIC'\n" \
+	"             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END\n" \
+	"             || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g\n" \
+	"           FROM pg_catalog.aclexplode(a.attacl) x WHERE x.grantee <> c.relowner) gs) END\n" \
+	"      ) ORDER BY " colorder ")\n" \
+	"      FROM pg_catalog.pg_attribute a\n" \
+	"      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
+	"   'constraints', (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.json_build_object(\n" \
+	"        'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
+	"          WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n" \
+	"        'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n" \
+	"        'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") "))\n" \
+	"      FROM pg_catalog.pg_constraint k\n" \
+	"      WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal),\n" \
+	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n" \
+	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
+	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n" \
+	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
+	"      WHERE x.indrelid = c.oid AND NOT ic.relispartition\n" \
+	"        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n" \
+	"                        WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))),\n" \
+	"   'triggers', (SELECT pg_catalog.json_object_agg(g.tgname, pg_catalog.json_build_object(\n" \
+	"        'definition', pg_catalog.pg_get_triggerdef(g.oid, true),\n" \
+	"        'enabled', CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' ELSE 'always' END,\n" \
+	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") "))\n" \
+	"      FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgparentid = 0),\n" \
+	"   'policies', (SELECT pg_catalog.json_object_agg(p.polname, pg_catalog.json_build_object(\n" \
+	"        'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'\n" \
+	"          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n" \
+	"        'permissive', p.polpermissive,\n" \
+	"        'roles', (SELECT pg_catalog.json_agg(rn ORDER BY rn COLLATE \"C\")\n" \
+	"          FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC'\n" \
+	"                       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END AS rn\n" \
+	"                FROM pg_catalog.unnest(p.polroles) r) pr),\n" \
+	"        'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),\n" \
+	"        'with_check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid),\n" \
+	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n" \
+	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n" \
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
+	"  FROM pg_catalog.pg_class c\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
+	" 'views', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+	"   'kind', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,\n" \
+	"   'definition', pg_catalog.pg_get_viewdef(c.oid, true),\n" \
+	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
+	"        'name', a.attname,\n" \
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"        'not_null', NULLIF(a.attnotnull, false)) ORDER BY a.attnum)\n" \
+	"      FROM pg_catalog.pg_attribute a\n" \
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
+	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
+	"   'depends_on', (SELECT pg_catalog.json_agg(DISTINCT r.relname ORDER BY r.relname)\n" \
+	"      FROM pg_catalog.pg_rewrite w\n" \
+	"      JOIN pg_catalog.pg_depend e ON e.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND e.objid = w.oid\n" \
+	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"      JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n" \
+	"      WHERE w.ev_class = c.oid AND r.oid <> c.oid AND r.relnamespace = n.oid),\n" \
+	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n" \
+	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
+	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n" \
+	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
+	"      WHERE x.indrelid = c.oid),\n" \
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
+	"   'column_comments', (SELECT pg_catalog.json_object_agg(a.attname, " DS_COMMENT("c.oid", "pg_class", "a.attnum") ")\n" \
+	"      FROM pg_catalog.pg_attribute a\n" \
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n" \
+	"        AND " DS_COMMENT("c.oid", "pg_class", "a.attnum") " IS NOT NULL),\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
+	"  FROM pg_catalog.pg_class c\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
+	" 'sequences', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+	"   'type', pg_catalog.format_type(q.seqtypid, NULL),\n" \
+	"   'start', q.seqstart, 'increment', q.seqincrement, 'min', q.seqmin, 'max', q.seqmax,\n" \
+	"   'cache', q.seqcache, 'cycle', q.seqcycle,\n" \
+	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n" \
+	"   'owned_by', (SELECT e.refobjid::pg_catalog.regclass::pg_catalog.text || '.' || pg_catalog.quote_ident(a.attname)\n" \
+	"      FROM pg_catalog.pg_depend e\n" \
+	"      JOIN pg_catalog.pg_attribute a ON a.attrelid = e.refobjid AND a.attnum = e.refobjsubid\n" \
+	"      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n" \
+	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'a' AND e.refobjsubid > 0),\n" \
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") "))\n" \
+	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n" \
+	"                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n" \
+	"                      AND e.deptype = 'i')),\n" \
+	" 'types', (SELECT pg_catalog.json_object_agg(t.typname, pg_catalog.json_build_object(\n" \
+	"   'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'composite' END,\n" \
+	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.json_agg(l.enumlabel ORDER BY l.enumsortorder)\n" \
+	"      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) END,\n" \
+	"   'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,\n" \
+	"   'not_null', NULLIF(t.typnotnull, false),\n" \
+	"   'default', t.typdefault,\n" \
+	"   'collation', CASE WHEN t.typtype = 'd' AND t.typcollation <> 0\n" \
+	"        AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = t.typbasetype)\n" \
+	"      THEN t.typcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"   'constraints', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true))\n" \
+	"      FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) END,\n" \
+	"   'constraint_comments', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, d.description)\n" \
+	"      FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d ON d.objoid = k.oid\n" \
+	"        AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objsubid = 0\n" \
+	"      WHERE k.contypid = t.oid) END,\n" \
+	"   'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
+	"        'name', a.attname,\n" \
+	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"        'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"        'comment', " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ")\n" \
+	"      ORDER BY " colorder ")\n" \
+	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n" \
+	"      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,\n" \
+	"   'subtype', (SELECT pg_catalog.format_type(g.rngsubtype, NULL) FROM pg_catalog.pg_range g WHERE g.rngtypid = t.oid),\n" \
+	"   'subtype_opclass', (SELECT oc.opcname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_opclass oc ON oc.oid = g.rngsubopc\n" \
+	"      WHERE g.rngtypid = t.oid AND NOT oc.opcdefault),\n" \
+	"   'subtype_collation', (SELECT g.rngcollation::pg_catalog.regcollation::pg_catalog.text FROM pg_catalog.pg_range g\n" \
+	"      JOIN pg_catalog.pg_type b ON b.oid = g.rngsubtype\n" \
+	"      WHERE g.rngtypid = t.oid AND g.rngcollation <> 0 AND g.rngcollation <> b.typcollation),\n" \
+	"   'canonical', (SELECT g.rngcanonical::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n" \
+	"      WHERE g.rngtypid = t.oid AND g.rngcanonical <> 0),\n" \
+	"   'subtype_diff', (SELECT g.rngsubdiff::pg_catalog.regproc::pg_catalog.text FROM pg_catalog.pg_range g\n" \
+	"      WHERE g.rngtypid = t.oid AND g.rngsubdiff <> 0),\n" \
+	"   'multirange', (SELECT m.typname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_type m ON m.oid = g.rngmultitypid\n" \
+	"      WHERE g.rngtypid = t.oid),\n" \
+	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n" \
+	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") "))\n" \
+	"  FROM pg_catalog.pg_type t\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = t.oid AND s.classid = 'pg_catalog.pg_type'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n" \
+	"    AND (t.typtype IN ('e', 'd', 'r')\n" \
+	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c'))),\n" \
+	" 'functions', (SELECT pg_catalog.json_object_agg(f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')',\n" \
+	"   pg_catalog.json_build_object(\n" \
+	"   'name', f.proname,\n" \
+	"   'kind', CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'w' THEN 'window function' ELSE 'function' END,\n" \
+	"   'arguments', pg_catalog.pg_get_function_arguments(f.oid),\n" \
+	"   'identity_arguments', pg_catalog.pg_get_function_identity_arguments(f.oid),\n" \
+	"   'result', pg_catalog.pg_get_function_result(f.oid),\n" \
+	"   'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = f.prolang),\n" \
+	"   'sql_body', NULLIF(f.prosqlbody IS NOT NULL, false),\n" \
+	"   'calls', (SELECT pg_catalog.json_agg(DISTINCT g.proname || '(' || pg_catalog.pg_get_function_identity_arguments(g.oid) || ')')\n" \
+	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_proc g ON g.oid = e.refobjid\n" \
+	"      WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
+	"        AND e.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND g.pronamespace = n.oid AND g.oid <> f.oid),\n" \
+	"   'depends_on', (SELECT pg_catalog.json_agg(d.relname ORDER BY d.relname) FROM (\n" \
+	"        SELECT r.relname FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n" \
+	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
+	"          AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND r.relnamespace = n.oid\n" \
+	"        UNION\n" \
+	"        SELECT r.relname FROM pg_catalog.pg_depend e\n" \
+	"        JOIN pg_catalog.pg_type y ON y.oid = e.refobjid JOIN pg_catalog.pg_class r ON r.oid = y.typrelid\n" \
+	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
+	"          AND e.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND r.relnamespace = n.oid\n" \
+	"          AND r.relkind <> 'c') d),\n" \
+	"   'volatility', CASE f.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END,\n" \
+	"   'strict', NULLIF(f.proisstrict, false),\n" \
+	"   'security_definer', NULLIF(f.prosecdef, false),\n" \
+	"   'parallel', CASE f.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END,\n" \
+	"   'definition', 'CREATE OR REPLACE ' || CASE WHEN f.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END\n" \
+	"      || pg_catalog.quote_ident(f.proname) || '(' || pg_catalog.pg_get_function_arguments(f.oid) || ')'\n" \
+	"      || (SELECT pg_catalog.substr(fd.def, pg_catalog.strpos(fd.def, E'\\n'))\n" \
+	"          FROM (SELECT pg_catalog.pg_get_functiondef(f.oid) AS def) fd),\n" \
+	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n" \
+	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") "))\n" \
+	"  FROM pg_catalog.pg_proc f\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = f.oid AND s.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n" \
+	"                    WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
+	"                      AND e.deptype = 'i')),\n" \
+	" 'collations', (SELECT pg_catalog.json_object_agg(o.collname, pg_catalog.json_build_object(\n" \
+	"   'provider', CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END,\n" \
+	"   'lc_collate', o.collcollate,\n" \
+	"   'lc_ctype', o.collctype,\n" \
+	"   'icu_locale', o.colliculocale,\n" \
+	"   'deterministic', o.collisdeterministic,\n" \
+	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") "))\n" \
+	"  FROM pg_catalog.pg_collation o\n" \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = o.oid AND s.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") ")\n" \
+	")))::pg_catalog.jsonb END AS description\n" \
+	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
+	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n" \
+	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n" \
+	"             || pg_catalog.set_config('extra_float_digits', '3', true)\n" \
+	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n" \
+	"             || pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_temp', true) AS settings) z,\n" \
+	"     LATERAL (SELECT (SELECT s.oid FROM pg_catalog.pg_namespace s\n" \
+	"                      WHERE s.nspname = $1 AND z.settings IS NOT NULL) AS oid,\n" \
+	"                     $1::pg_catalog.name AS nspname) n\n"
+
+static Datum ds_describe_with(const char *database, const char *sql);
+static text *ds_hash_text(const char *out);
+
+/* describe(): columns in their order */
+static const char *ds_describe_sql = DS_DESCRIBE_SQL("a.attnum");
+
+/*
+ * fingerprint(): columns of tables and attributes of composite types in
+ * name order, which is the canonical form (ds_canonical_sql) without a
+ * second pass over the document
+ */
+static const char *ds_fingerprint_sql = DS_DESCRIBE_SQL("a.attname COLLATE \"C\"");
 
 /*
  * ds_describe
@@ -335,6 +351,16 @@ static const char *ds_describe_sql =
  */
 Datum
 ds_describe(const char *database)
+{
+	return ds_describe_with(database, ds_describe_sql);
+}
+
+/*
+ * ds_describe_with
+ *		Runs a variant of the describe query (sql) for a logical database.
+ */
+static Datum
+ds_describe_with(const char *database, const char *sql)
 {
 	DsDatabase *db;
 	DsSource   *src;
@@ -375,10 +401,10 @@ ds_describe(const char *database)
 	PG_TRY();
 	{
 		if (src->server == NULL)
-			(void) ds_local_run(ds_describe_sql, db->schema_name, "SELECT", 1,
+			(void) ds_local_run(sql, db->schema_name, "SELECT", 1,
 								params, true, &r);
 		else
-			(void) ds_remote_run(src, ds_describe_sql, db->schema_name, 1,
+			(void) ds_remote_run(src, sql, db->schema_name, 1,
 								 params, true, &r);
 	}
 	PG_FINALLY();
@@ -451,17 +477,35 @@ static const char *ds_canonical_sql =
 "FROM pg_catalog.jsonb_each($1->'types') e)) ELSE '{}' END";
 
 /*
+ * ds_hash_text
+ *		The sha256 (64 hex digits) of a text.
+ */
+static text *
+ds_hash_text(const char *out)
+{
+	bytea	   *data = (bytea *) cstring_to_text(out);
+	bytea	   *digest;
+	char		hex[65];
+
+	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
+												 PointerGetDatum(data)));
+	if (VARSIZE_ANY_EXHDR(digest) != 32)
+		elog(ERROR, "sha256 returned %d bytes", (int) VARSIZE_ANY_EXHDR(digest));
+	hex_encode(VARDATA_ANY(digest), 32, hex);
+	hex[64] = '\0';
+	pfree(data);
+	return cstring_to_text(hex);
+}
+
+/*
  * ds_fingerprint_of
- *		The sha256 (64 hex digits) of a description's canonical text.
+ *		The fingerprint of a description: the sha256 of its canonical text.
  */
 static text *
 ds_fingerprint_of(Datum description)
 {
 	Oid			type = JSONBOID;
 	char	   *out;
-	bytea	   *data;
-	bytea	   *digest;
-	char		hex[65];
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -471,16 +515,9 @@ ds_fingerprint_of(Datum description)
 		elog(ERROR, "could not put a description in canonical order");
 	out = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	MemoryContextSwitchTo(callercxt);
-	data = (bytea *) cstring_to_text(out);
+	out = pstrdup(out);
 	SPI_finish();
-
-	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
-												 PointerGetDatum(data)));
-	if (VARSIZE_ANY_EXHDR(digest) != 32)
-		elog(ERROR, "sha256 returned %d bytes", (int) VARSIZE_ANY_EXHDR(digest));
-	hex_encode(VARDATA_ANY(digest), 32, hex);
-	hex[64] = '\0';
-	return cstring_to_text(hex);
+	return ds_hash_text(out);
 }
 
 /*
@@ -494,7 +531,10 @@ fingerprint(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"%s\" must not be null", "database"));
-	PG_RETURN_TEXT_P(ds_fingerprint_of(ds_describe(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	/* the query already in canonical order: no second pass */
+	PG_RETURN_TEXT_P(ds_hash_text(DatumGetCString(DirectFunctionCall1(jsonb_out,
+																	 ds_describe_with(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+																					  ds_fingerprint_sql)))));
 }
 
 /*
