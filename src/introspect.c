@@ -34,6 +34,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -45,6 +46,7 @@
 #include "utils/jsonb.h"
 #include "utils/json.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 
 #include "pg_datasource.h"
 
@@ -574,7 +576,15 @@ ds_snapshot(const char *database)
 
 	if (!ds_migration_snapshot)
 		return NULL;
+	/*
+	 * A snapshot that sees what the script just did (an error pops it with
+	 * the (sub)transaction)
+	 */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetActiveSnapshot());
+	UpdateActiveSnapshotCommandId();
 	description = ds_describe(database);
+	PopActiveSnapshot();
 	fp = text_to_cstring(ds_fingerprint_of(description));
 	values[0] = CStringGetTextDatum(fp);
 	values[1] = description;

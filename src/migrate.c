@@ -123,6 +123,7 @@ typedef struct DsMigration
 	const char *checksum;
 	double		elapsed_ms;
 	char	   *error;
+	char	   *schema_fingerprint;	/* the schema left (ds_snapshot) */
 	/* for the statements' run */
 	int			current;		/* statement running, 1-based */
 	bool		inline_script;	/* run the script in the caller's
@@ -737,7 +738,7 @@ ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 				  const char *previous_checksum, const char *sqlstate,
 				  int failed_statement)
 {
-	const char *args[21];
+	const char *args[22];
 	DsScript   *s = m->script;
 	char		count[16];
 	char		elapsed[64];
@@ -766,14 +767,15 @@ ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 	args[17] = m->error;
 	args[18] = sqlstate;
 	args[19] = failed_statement > 0 ? failed : NULL;
+	args[20] = m->schema_fingerprint;
 	ds_journal_sql("INSERT INTO datasource.migrations (database, datasource, server, "
 				   "server_address, schema_name, version, description, status, checksum, "
 				   "raw_checksum, previous_checksum, script, script_schema, statement_count, "
 				   "role, started_at, finished_at, execution_time_ms, error, sqlstate, "
-				   "failed_statement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-				   "$11, $12, $13, $14::int, $15, $16::timestamptz, clock_timestamp(), "
-				   "$17::float8, $18, $19, $20::int)",
-				   20, args);
+				   "failed_statement, schema_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, "
+				   "$7, $8, $9, $10, $11, $12, $13, $14::int, $15, $16::timestamptz, "
+				   "clock_timestamp(), $17::float8, $18, $19, $20::int, $21)",
+				   21, args);
 }
 
 /*
@@ -994,6 +996,8 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	if (edata == NULL)
 	{
 		m->status = "applied";
+		/* in the migration's transaction: what the script left, for drift() */
+		m->schema_fingerprint = ds_snapshot(m->db->name);
 		ds_journal_insert(m, "applied", m->started, NULL, NULL, 0);
 		return;
 	}
@@ -1308,6 +1312,7 @@ baseline(PG_FUNCTION_ARGS)
 	else
 	{
 		m.status = "baseline";
+		m.schema_fingerprint = ds_snapshot(m.db->name);
 		ds_journal_insert(&m, "baseline", GetCurrentTimestamp(), NULL, NULL, 0);
 	}
 	MemoryContextSwitchTo(callercxt);

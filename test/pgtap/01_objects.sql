@@ -28,7 +28,7 @@ SELECT columns_are('datasource', 'migrations',
     ARRAY['id', 'database', 'datasource', 'server', 'server_address', 'schema_name', 'version',
           'description', 'status', 'checksum', 'raw_checksum', 'previous_checksum', 'script',
           'script_schema', 'statement_count', 'role', 'started_at', 'finished_at',
-          'execution_time_ms', 'error', 'sqlstate', 'failed_statement'],
+          'execution_time_ms', 'error', 'sqlstate', 'failed_statement', 'schema_fingerprint'],
     'datasource.migrations has the journal''s columns');
 SELECT fk_ok('datasource', 'migrations', 'database', 'datasource', 'databases', 'name',
     'a journal row belongs to a logical database');
@@ -323,8 +323,9 @@ SELECT set_eq(
     $$SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'pg_datasource'$$,
     $$VALUES ('datasource.sources'::regclass::oid), ('datasource.databases'::regclass::oid),
              ('datasource.migrations'::regclass::oid), ('datasource.migrations_id_seq'::regclass::oid),
-             ('datasource.ddl_log'::regclass::oid), ('datasource.ddl_log_id_seq'::regclass::oid)$$,
-    'the registry, the journals and their sequences are the extension''s configuration tables');
+             ('datasource.ddl_log'::regclass::oid), ('datasource.ddl_log_id_seq'::regclass::oid),
+             ('datasource.schema_snapshots'::regclass::oid)$$,
+    'the registry, the journals, their sequences and the schema snapshots are the extension''s configuration tables');
 SELECT results_eq(
     $$SELECT c::regclass::text, cond COLLATE "default"
         FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, cond)
@@ -332,6 +333,7 @@ SELECT results_eq(
     $$VALUES ('datasource.databases'::text, ''::text),
              ('datasource.ddl_log', ''), ('datasource.ddl_log_id_seq', ''),
              ('datasource.migrations', ''), ('datasource.migrations_id_seq', ''),
+             ('datasource.schema_snapshots', ''),
              ('datasource.sources', 'WHERE name OPERATOR(pg_catalog.<>) ''local''')$$,
     'pg_dump filters: every logical database, every journal row, every datasource except local');
 

@@ -17,7 +17,7 @@
 --   * json_schema of tables with types, domains, enums and checks.
 -- Everything is rolled back.
 BEGIN;
-SELECT plan(56);
+SELECT plan(75);
 SET LOCAL client_min_messages = warning;
 SET LOCAL datasource.ddl_log = off;
 
@@ -311,6 +311,47 @@ END
 $$;
 SELECT is_empty($$SELECT * FROM pg_temp.each_mutation()$$,
     'every mutation of the list, applied one after the other, is followed by diff');
+
+-- ------------------------------------------------------------ drift
+SET LOCAL datasource.ddl_log = on;
+SELECT pg_temp.empty_db('i09_drift');
+SELECT pg_temp.empty_db('i09_drift2');
+SELECT throws_ok($$SELECT * FROM datasource.drift(NULL)$$, '22004', NULL, 'drift(NULL) is 22004');
+SELECT throws_ok($$SELECT * FROM datasource.drift('i09_nope')$$, '42704', NULL, 'drift of an unknown logical database is 42704');
+SELECT throws_ok($$SELECT * FROM datasource.drift('i09_drift')$$, '55000',
+    'logical database "i09_drift" has no applied migration', 'drift before any migration is 55000');
+SELECT is((datasource.migrate('i09_drift', 'v1', 'CREATE TABLE t (id int PRIMARY KEY, v text)')).status, 'applied', 'a migration applies');
+SELECT is((SELECT schema_fingerprint FROM datasource.migrations WHERE database = 'i09_drift' AND version = 'v1'),
+    datasource.fingerprint('i09_drift'), 'its journal row holds the fingerprint of the schema it left');
+SELECT is((SELECT s.description FROM datasource.schema_snapshots s JOIN datasource.migrations m ON m.schema_fingerprint = s.fingerprint
+            WHERE m.database = 'i09_drift' AND m.version = 'v1'),
+    datasource.describe('i09_drift'), 'and the description is kept');
+SELECT is_empty($$SELECT * FROM datasource.drift('i09_drift')$$, 'no drift right after the migration');
+SELECT is((datasource.migrate('i09_drift2', 'v1', 'CREATE TABLE t (id int PRIMARY KEY, v text)')).status, 'applied', 'a second tenant gets the same migration');
+SELECT is((SELECT count(DISTINCT s.fingerprint)::int FROM datasource.schema_snapshots s JOIN datasource.migrations m ON m.schema_fingerprint = s.fingerprint
+            WHERE m.database IN ('i09_drift', 'i09_drift2')), 1, 'tenants of one structure share one snapshot');
+ALTER TABLE i09_drift.t ADD COLUMN note text;
+SELECT results_eq($$SELECT source, object_type, object_name, change FROM datasource.drift('i09_drift')$$,
+    $$VALUES ('schema', 'column', 't.note', 'create'), ('ddl_log', 'table', 'i09_drift.t', 'ALTER TABLE')$$,
+    'DDL outside migrations shows as a schema change and as a DDL journal entry');
+SELECT is((SELECT detail FROM datasource.drift('i09_drift') WHERE source = 'schema'),
+    'ALTER TABLE t ADD COLUMN note text;', 'the schema row has the DDL of the change');
+SELECT is((datasource.migrate('i09_drift', 'v2', 'ALTER TABLE t DROP COLUMN note')).status, 'applied', 'a migration takes the change back');
+SELECT is_empty($$SELECT * FROM datasource.drift('i09_drift')$$, 'and there is no drift after it');
+SET LOCAL datasource.migration_snapshot = off;
+SELECT is((datasource.migrate('i09_drift', 'v3', 'CREATE INDEX t_v ON t (v)')).status, 'applied', 'a migration without a snapshot');
+SELECT ok((SELECT schema_fingerprint IS NULL FROM datasource.migrations WHERE database = 'i09_drift' AND version = 'v3'),
+    'records no fingerprint');
+SET LOCAL client_min_messages = error;
+SELECT is_empty($$SELECT * FROM datasource.drift('i09_drift')$$, 'drift without a snapshot compares the DDL journal only (nothing since v3)');
+SET LOCAL datasource.migration_snapshot = on;
+SET LOCAL client_min_messages = warning;
+SELECT is((datasource.baseline('i09_drift', 'v4')).status, 'baseline', 'a baseline');
+SELECT is((SELECT schema_fingerprint FROM datasource.migrations WHERE database = 'i09_drift' AND version = 'v4'),
+    datasource.fingerprint('i09_drift'), 'records the schema too');
+SELECT is(datasource.fingerprint(datasource.describe('i09_drift')), datasource.fingerprint('i09_drift'),
+    'fingerprint of a description equals fingerprint of the logical database');
+SET LOCAL datasource.ddl_log = off;
 
 -- ------------------------------------------------------------ json_schema
 CREATE TEMP TABLE js AS SELECT datasource.json_schema('i09_base', 'orders') AS s;
