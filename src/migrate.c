@@ -22,8 +22,15 @@
  * DS_MIGRATION_LOCK_KEY, key2 = a hash of the name), taken before the
  * journal is read, so the second one sees what the first committed.  The
  * registry row of the logical database is locked FOR KEY SHARE as well, so
- * drop_database waits for a running migration and a migration started
- * after a committed drop finds no database.
+ * drop_database and rename_database wait for a running migration and a
+ * migration started after a committed drop finds no database.
+ *
+ * The reads that run once per logical database (the registry row and its
+ * lock, the applied state, an adopted drizzle-kit entry) are index scans in
+ * C with the snapshot a query would have, not SPI queries: migrate_all runs
+ * them a thousand times in a row, and a kept plan made while the journal
+ * was empty would read it sequentially.  migrate_all writes its journal
+ * rows in one INSERT at the end.
  *
  * A version's state is the latest of its rows with status applied,
  * baseline, adopted or checksum_accepted: applied if there is one, with
@@ -713,82 +720,11 @@ ds_migration_lock_tag(LOCKTAG *tag, const char *database)
 									strlen(database)), 2);
 }
 
-/* reads and locks the registry row of a logical database */
-static const char ds_lock_row_sql[] =
-"SELECT d.name, d.source, d.schema_name, d.read_only "
-"FROM datasource.databases d WHERE d.name = $1 FOR KEY SHARE";
-
 /*
- * ds_lock_database
- *		Takes the migration lock of a logical database (waiting for another
- *		migrator), then reads and locks its registry row.  Raises 42704 when
- *		it does not exist, 55000 when its datasource is disabled and 25006
- *		when it or its datasource is read-only.
- */
-static void
-ds_lock_database(DsMigration *m)
-{
-	LOCKTAG		tag;
-	const char *args[1];
-	DsDatabase *db;
-
-	ds_migration_lock_tag(&tag, m->database);
-	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
-	{
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
-		if (IsolationUsesXactSnapshot())
-			ereport(ERROR,
-					errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					errmsg("could not serialize access due to a concurrent migration of logical database \"%s\"",
-						   m->database),
-					errhint("Retry the transaction, or migrate in READ COMMITTED."));
-	}
-
-	args[0] = m->database;
-	ds_journal_sql(ds_lock_row_sql, 1, args);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("logical database \"%s\" does not exist", m->database));
-	db = palloc0(sizeof(DsDatabase));
-	db->name = ds_spi_value(0, 1);
-	db->source = ds_spi_value(0, 2);
-	db->schema_name = ds_spi_value(0, 3);
-	db->read_only = strcmp(ds_spi_value(0, 4), "t") == 0;
-	m->db = db;
-	m->src = ds_cache_source(db->source);
-	if (!m->src->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", m->src->name));
-	if (db->read_only || m->src->read_only)
-		ereport(ERROR,
-				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				errmsg("logical database \"%s\" is read-only", db->name),
-				db->read_only ? 0 :
-				errdetail("Its datasource \"%s\" is read-only.", m->src->name));
-}
-
-/* what ds_journal_find returns for the row it stopped at */
-typedef struct DsJournalRow
-{
-	ItemPointerData tid;		/* where the row is */
-	int64		id;
-	char	   *checksum;		/* NULL when SQL null */
-} DsJournalRow;
-
-/* which rows ds_journal_find stops at */
-typedef enum DsJournalMatch
-{
-	DS_MATCH_APPLIED,			/* status makes the version applied */
-	DS_MATCH_DRIZZLE			/* an adopted drizzle-kit entry not taken
-								 * over yet (version 'drizzle:...') */
-} DsJournalMatch;
-
-/*
- * What ds_journal_find needs to know about the journal, looked up once per
- * transaction (the extension, and so these OIDs, cannot change under a
- * running migration, but may between transactions).
+ * What the journal's reads in C need to know about the journal and the
+ * registry, looked up once per transaction (the extension, and so these
+ * OIDs, cannot change under a running migration, but may between
+ * transactions).
  */
 static struct
 {
@@ -800,6 +736,12 @@ static struct
 	AttrNumber	att_version;
 	AttrNumber	att_status;
 	AttrNumber	att_checksum;
+	Oid			databases;
+	Oid			databases_pkey;
+	AttrNumber	db_name;
+	AttrNumber	db_source;
+	AttrNumber	db_schema_name;
+	AttrNumber	db_read_only;
 } ds_journal_ids;
 
 /*
@@ -839,13 +781,190 @@ ds_journal_lookup_ids(void)
 	ds_journal_ids.att_version = get_attnum(rel, "version");
 	ds_journal_ids.att_status = get_attnum(rel, "status");
 	ds_journal_ids.att_checksum = get_attnum(rel, "checksum");
+	rel = ds_journal_relid(nsp, "databases");
+	ds_journal_ids.databases = rel;
+	ds_journal_ids.databases_pkey = ds_journal_relid(nsp, "databases_pkey");
+	ds_journal_ids.db_name = get_attnum(rel, "name");
+	ds_journal_ids.db_source = get_attnum(rel, "source");
+	ds_journal_ids.db_schema_name = get_attnum(rel, "schema_name");
+	ds_journal_ids.db_read_only = get_attnum(rel, "read_only");
 	if (ds_journal_ids.att_id == InvalidAttrNumber ||
 		ds_journal_ids.att_version == InvalidAttrNumber ||
 		ds_journal_ids.att_status == InvalidAttrNumber ||
-		ds_journal_ids.att_checksum == InvalidAttrNumber)
-		elog(ERROR, "datasource.migrations lacks a column of the journal");
+		ds_journal_ids.att_checksum == InvalidAttrNumber ||
+		ds_journal_ids.db_name == InvalidAttrNumber ||
+		ds_journal_ids.db_source == InvalidAttrNumber ||
+		ds_journal_ids.db_schema_name == InvalidAttrNumber ||
+		ds_journal_ids.db_read_only == InvalidAttrNumber)
+		elog(ERROR, "a column of datasource.migrations or datasource.databases is missing");
 	ds_journal_ids.lxid = MyProc->lxid;
 }
+
+/*
+ * ds_lock_registry_row
+ *		Finds the registry row of logical database name and locks it FOR KEY
+ *		SHARE, as SELECT ... FOR KEY SHARE would, and returns it (palloc'd),
+ *		or NULL when there is none: drop_database and rename_database wait
+ *		for the lock, alter_database does not.
+ *
+ *		In READ COMMITTED, a row updated by a transaction we waited for is
+ *		followed to its last version, which must still have the name (a
+ *		rename makes it another row); a deleted row is none.  Under
+ *		REPEATABLE READ or SERIALIZABLE, a row changed since the snapshot
+ *		is a serialization failure, as for the SQL statement.  The row is
+ *		read and locked in C, as its owner would, not through a query: this
+ *		runs once per logical database in migrate_all.
+ */
+static DsDatabase *
+ds_lock_registry_row(const char *name)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	DsDatabase *db = NULL;
+	bool		found = false;
+	bool		isnull;
+
+	ds_journal_lookup_ids();
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = table_open(ds_journal_ids.databases, RowShareLock);
+	index = index_open(ds_journal_ids.databases_pkey, AccessShareLock);
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(name));
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		tid = slot->tts_tid;
+		found = true;
+	}
+	index_endscan(scan);
+	index_close(index, NoLock);
+
+	if (found)
+	{
+		res = table_tuple_lock(rel, &tid, snapshot, slot,
+							   GetCurrentCommandId(true), LockTupleKeyShare,
+							   LockWaitBlock,
+							   IsolationUsesXactSnapshot() ? 0 :
+							   TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+				/* a newer version (READ COMMITTED): is it still this name? */
+				found = !tmfd.traversed ||
+					strcmp(TextDatumGetCString(slot_getattr(slot,
+															ds_journal_ids.db_name,
+															&isnull)),
+						   name) == 0;
+				break;
+			case TM_SelfModified:
+				/* changed by a later command of ours: not visible to us */
+				found = false;
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent %s",
+								   res == TM_Updated ? "update" : "delete"));
+				/* READ COMMITTED: only a deleted row gets here */
+				found = false;
+				break;
+			default:
+				elog(ERROR, "unexpected result %d locking the registry row of \"%s\"",
+					 (int) res, name);
+		}
+	}
+	if (found)
+	{
+		db = palloc0(sizeof(DsDatabase));
+		db->name = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_name,
+													&isnull));
+		db->source = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_source,
+													  &isnull));
+		db->schema_name = TextDatumGetCString(slot_getattr(slot,
+														   ds_journal_ids.db_schema_name,
+														   &isnull));
+		db->read_only = DatumGetBool(slot_getattr(slot, ds_journal_ids.db_read_only,
+												  &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return db;
+}
+
+/*
+ * ds_lock_database
+ *		Takes the migration lock of a logical database (waiting for another
+ *		migrator), then reads and locks its registry row.  Raises 42704 when
+ *		it does not exist, 55000 when its datasource is disabled and 25006
+ *		when it or its datasource is read-only.
+ */
+static void
+ds_lock_database(DsMigration *m)
+{
+	LOCKTAG		tag;
+	DsDatabase *db;
+
+	ds_migration_lock_tag(&tag, m->database);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					errmsg("could not serialize access due to a concurrent migration of logical database \"%s\"",
+						   m->database),
+					errhint("Retry the transaction, or migrate in READ COMMITTED."));
+	}
+
+	db = ds_lock_registry_row(m->database);
+	if (db == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("logical database \"%s\" does not exist", m->database));
+	m->db = db;
+	m->src = ds_cache_source(db->source);
+	if (!m->src->enabled)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("datasource \"%s\" is disabled", m->src->name));
+	if (db->read_only || m->src->read_only)
+		ereport(ERROR,
+				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				errmsg("logical database \"%s\" is read-only", db->name),
+				db->read_only ? 0 :
+				errdetail("Its datasource \"%s\" is read-only.", m->src->name));
+}
+
+/* what ds_journal_find returns for the row it stopped at */
+typedef struct DsJournalRow
+{
+	ItemPointerData tid;		/* where the row is */
+	int64		id;
+	char	   *checksum;		/* NULL when SQL null */
+} DsJournalRow;
+
+/* which rows ds_journal_find stops at */
+typedef enum DsJournalMatch
+{
+	DS_MATCH_APPLIED,			/* status makes the version applied */
+	DS_MATCH_DRIZZLE			/* an adopted drizzle-kit entry not taken
+								 * over yet (version 'drizzle:...') */
+} DsJournalMatch;
 
 /*
  * ds_journal_find
@@ -932,8 +1051,8 @@ ds_journal_find(Oid idx, const char *key1, Datum key2, bool key2_array,
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	UnregisterSnapshot(snapshot);
 	return found;
 }
@@ -1678,7 +1797,6 @@ migrate_all(PG_FUNCTION_ARGS)
 		if (edata != NULL && m.script_started && !ds_is_connection_error(edata))
 		{
 			LOCKTAG		tag;
-			const char *args[1];
 
 			/*
 			 * The script failed, and the subtransaction took its work and
@@ -1689,9 +1807,7 @@ migrate_all(PG_FUNCTION_ARGS)
 			 */
 			ds_migration_lock_tag(&tag, m.database);
 			(void) LockAcquire(&tag, ExclusiveLock, false, false);
-			args[0] = m.database;
-			ds_journal_sql(ds_lock_row_sql, 1, args);
-			m.no_journal = SPI_processed == 0;
+			m.no_journal = ds_lock_registry_row(m.database) == NULL;
 			ds_script_done(&m, edata);
 			edata = NULL;
 		}
