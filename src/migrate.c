@@ -962,8 +962,9 @@ typedef struct DsJournalRow
 typedef enum DsJournalMatch
 {
 	DS_MATCH_APPLIED,			/* status makes the version applied */
-	DS_MATCH_DRIZZLE			/* an adopted drizzle-kit entry not taken
+	DS_MATCH_DRIZZLE,			/* an adopted drizzle-kit entry not taken
 								 * over yet (version 'drizzle:...') */
+	DS_MATCH_ANY				/* any row the index has */
 } DsJournalMatch;
 
 /*
@@ -971,8 +972,9 @@ typedef enum DsJournalMatch
  *		Reads datasource.migrations through index idx, whose first two
  *		columns are compared with key1 and key2 (text, equality; key2 may
  *		be a text array, for any of its elements), in direction dir.  For
- *		DS_MATCH_APPLIED, stops at the first row with an applied status; for
- *		DS_MATCH_DRIZZLE, takes the drizzle-kit entry with the lowest id.
+ *		DS_MATCH_APPLIED, stops at the first row with an applied status (those
+ *		of DS_APPLIED_STATUSES); for DS_MATCH_DRIZZLE, takes the drizzle-kit
+ *		entry with the lowest id; for DS_MATCH_ANY, stops at the first row.
  *		Fills *row and returns true, or returns false when there is none.
  *
  *		An index scan in C, not a query: a plan made while the journal is
@@ -1027,11 +1029,13 @@ ds_journal_find(Oid idx, const char *key1, Datum key2, bool key2_array,
 				strcmp(status, "adopted") == 0 ||
 				strcmp(status, "checksum_accepted") == 0;
 		}
-		else
+		else if (what == DS_MATCH_DRIZZLE)
 			match = strncmp(TextDatumGetCString(slot_getattr(slot,
 															 ds_journal_ids.att_version,
 															 &isnull)),
 							"drizzle:", 8) == 0;
+		else
+			match = true;
 		if (!match)
 			continue;
 		id = DatumGetInt64(slot_getattr(slot, ds_journal_ids.att_id, &isnull));
@@ -1046,7 +1050,7 @@ ds_journal_find(Oid idx, const char *key1, Datum key2, bool key2_array,
 		}
 		found = true;
 		/* the latest applied row counts; of drizzle's entries, the first */
-		if (what == DS_MATCH_APPLIED)
+		if (what != DS_MATCH_DRIZZLE)
 			break;
 	}
 	index_endscan(scan);
@@ -2235,17 +2239,15 @@ adopt_drizzle(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < nrows; i++)
 	{
-		const char *args[2];
 		const char *state;
 		Datum		values[3];
 		bool		nulls[3] = {false};
+		DsJournalRow row;
 
-		args[0] = m.db->name;
-		args[1] = hashes[i];
-		ds_journal_sql("SELECT 1 FROM datasource.migrations WHERE database = $1 "
-					   "AND status = 'adopted' AND raw_checksum = $2",
-					   2, args);
-		if (SPI_processed > 0)
+		ds_journal_lookup_ids();
+		if (ds_journal_find(ds_journal_ids.migrations_adopted, m.db->name,
+							CStringGetTextDatum(hashes[i]), false,
+							ForwardScanDirection, DS_MATCH_ANY, &row))
 			state = "already_adopted";
 		else
 		{

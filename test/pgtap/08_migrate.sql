@@ -16,7 +16,7 @@
 -- (label, database, version, status, checksum, execution_time_ms, error), so
 -- that an unexpected ERROR fails one test instead of aborting the file.
 BEGIN;
-SELECT plan(454);
+SELECT plan(455);
 SET LOCAL client_min_messages = warning;
 
 -- ------------------------------------------------------------ helpers
@@ -815,9 +815,12 @@ SELECT results_eq($$SELECT hash, created_at, state FROM datasource.adopt_drizzle
 SELECT results_eq($$SELECT version, status, raw_checksum FROM datasource.migrations WHERE database = 'mig_drz' ORDER BY version$$,
     $$SELECT 'drizzle:' || created_at, 'adopted'::text, hash FROM drizzle.__drizzle_migrations ORDER BY created_at$$,
     'adopted journal rows: version drizzle:<created_at>, raw_checksum = drizzle''s hash');
+UPDATE seqscans SET before = pg_stat_get_xact_numscans('datasource.migrations'::regclass);
 SELECT results_eq($$SELECT hash, created_at, state FROM datasource.adopt_drizzle('mig_drz', 'drizzle.__drizzle_migrations') ORDER BY created_at$$,
     $$SELECT hash, created_at, 'already_adopted'::text FROM drizzle.__drizzle_migrations ORDER BY created_at$$,
     'adopt_drizzle again: every entry already_adopted');
+SELECT is((SELECT pg_stat_get_xact_numscans('datasource.migrations'::regclass) - before FROM seqscans), 0::bigint,
+    'adopt_drizzle finds adopted entries without reading the journal sequentially');
 SELECT is(pg_temp.jn('mig_drz'), 3, 'adopting again wrote no journal row');
 SELECT results_eq($$SELECT version, state FROM datasource.pending('mig_drz', '[]') ORDER BY version$$,
     $$VALUES ('drizzle:1700000000000'::text, 'unknown'::text), ('drizzle:1700000001000', 'unknown'),
