@@ -77,6 +77,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -722,13 +723,14 @@ ds_migration_lock_tag(LOCKTAG *tag, const char *database)
 
 /*
  * What the journal's reads in C need to know about the journal and the
- * registry, looked up once per transaction (the extension, and so these
- * OIDs, cannot change under a running migration, but may between
- * transactions).
+ * registry, looked up once per transaction and forgotten when a relcache
+ * invalidation names one of the relations (DROP EXTENSION in the same
+ * transaction, for one).
  */
 static struct
 {
 	LocalTransactionId lxid;	/* the transaction the OIDs are valid in */
+	bool		callback;		/* ds_journal_ids_callback is registered */
 	Oid			migrations;
 	Oid			migrations_version;
 	Oid			migrations_adopted;
@@ -760,6 +762,22 @@ ds_journal_relid(Oid nsp, const char *relname)
 }
 
 /*
+ * ds_journal_ids_callback
+ *		Relcache invalidation callback: forgets ds_journal_ids when one of
+ *		its relations (or every relation) is invalidated.
+ */
+static void
+ds_journal_ids_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == ds_journal_ids.migrations ||
+		relid == ds_journal_ids.migrations_version ||
+		relid == ds_journal_ids.migrations_adopted ||
+		relid == ds_journal_ids.databases ||
+		relid == ds_journal_ids.databases_pkey)
+		ds_journal_ids.lxid = InvalidLocalTransactionId;
+}
+
+/*
  * ds_journal_lookup_ids
  *		Fills ds_journal_ids for the current transaction.
  */
@@ -772,6 +790,11 @@ ds_journal_lookup_ids(void)
 	if (ds_journal_ids.lxid == MyProc->lxid &&
 		ds_journal_ids.lxid != InvalidLocalTransactionId)
 		return;
+	if (!ds_journal_ids.callback)
+	{
+		CacheRegisterRelcacheCallback(ds_journal_ids_callback, (Datum) 0);
+		ds_journal_ids.callback = true;
+	}
 	nsp = get_namespace_oid(DS_SCHEMA, false);
 	rel = ds_journal_relid(nsp, "migrations");
 	ds_journal_ids.migrations = rel;
@@ -874,11 +897,14 @@ ds_lock_registry_row(const char *name)
 				break;
 			case TM_Updated:
 			case TM_Deleted:
+				if (IsolationUsesXactSnapshot() && res == TM_Updated)
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent update"));
 				if (IsolationUsesXactSnapshot())
 					ereport(ERROR,
 							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							errmsg("could not serialize access due to concurrent %s",
-								   res == TM_Updated ? "update" : "delete"));
+							errmsg("could not serialize access due to concurrent delete"));
 				/* READ COMMITTED: only a deleted row gets here */
 				found = false;
 				break;
