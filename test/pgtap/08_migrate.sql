@@ -16,7 +16,7 @@
 -- (label, database, version, status, checksum, execution_time_ms, error), so
 -- that an unexpected ERROR fails one test instead of aborting the file.
 BEGIN;
-SELECT plan(455);
+SELECT plan(456);
 SET LOCAL client_min_messages = warning;
 
 -- ------------------------------------------------------------ helpers
@@ -1049,6 +1049,15 @@ SELECT pg_temp.run('renamed', $$datasource.migrate('mig_a_renamed', 'v1', pg_tem
 SELECT is((pg_temp.r('renamed')).status, 'already_applied', 'the renamed database still has v1 applied');
 SELECT lives_ok($$SELECT datasource.drop_database('mig_a_renamed')$$, 'drop_database of a migrated database');
 SELECT is(pg_temp.jn('mig_a_renamed'), 0, 'drop_database deletes the journal rows');
+
+-- ============================================================ the extension again, same transaction
+-- The journal's tables are new relations now: a migration must not use what it
+-- looked up before (this drops the pg_temp helpers that use its types).
+DROP EXTENSION pg_datasource CASCADE;
+CREATE EXTENSION pg_datasource;
+SELECT is((SELECT status FROM datasource.migrate((datasource.create_database('mig_again')).name, 'v1',
+                                                   'CREATE TABLE again (id int)')),
+    'applied', 'after DROP and CREATE EXTENSION in the same transaction, migrate applies and journals');
 
 SELECT * FROM finish();
 ROLLBACK;
