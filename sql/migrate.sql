@@ -49,6 +49,13 @@ CREATE TABLE shop.adhoc (id int);
 DROP TABLE shop.adhoc;
 SELECT database, command_tag, object_type, object_identity, migration_version
   FROM datasource.ddl_log WHERE database LIKE 'shop%' ORDER BY id;
+-- progress: a NOTICE for the first and the last database, each failure, and in
+-- between at most one a second (prog_b takes over a second, prog_c does not)
+SELECT count(*) FROM (SELECT datasource.create_database('prog_' || x) FROM unnest(ARRAY['a', 'b', 'c', 'd']) x) c;
+SELECT database, status FROM datasource.migrate_all('0001_slow',
+	$s$SELECT pg_sleep(CASE current_schema() WHEN 'prog_b' THEN 1.1 ELSE 0 END)$s$,
+	ARRAY['prog_a', 'prog_b', 'prog_c', 'prog_d']);
+SELECT count(*) FROM (SELECT datasource.drop_database('prog_' || x, drop_schema => true) FROM unnest(ARRAY['a', 'b', 'c', 'd']) x) d;
 SELECT datasource.drop_database('shop', drop_schema => true);
 SELECT datasource.drop_database('shop_b', drop_schema => true);
 SELECT datasource.drop_database('frozen', drop_schema => true);

@@ -22,8 +22,15 @@
  * DS_MIGRATION_LOCK_KEY, key2 = a hash of the name), taken before the
  * journal is read, so the second one sees what the first committed.  The
  * registry row of the logical database is locked FOR KEY SHARE as well, so
- * drop_database waits for a running migration and a migration started
- * after a committed drop finds no database.
+ * drop_database and rename_database wait for a running migration and a
+ * migration started after a committed drop finds no database.
+ *
+ * The reads that run once per logical database (the registry row and its
+ * lock, the applied state, an adopted drizzle-kit entry) are index scans in
+ * C with the snapshot a query would have, not SPI queries: migrate_all runs
+ * them a thousand times in a row, and a kept plan made while the journal
+ * was empty would read it sequentially.  migrate_all writes its journal
+ * rows in one INSERT at the end.
  *
  * A version's state is the latest of its rows with status applied,
  * baseline, adopted or checksum_accepted: applied if there is one, with
@@ -39,14 +46,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "common/hashfn.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -56,15 +70,20 @@
 #include "parser/scansup.h"
 #include "portability/instr_time.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
@@ -108,6 +127,38 @@ typedef struct DsScript
 	char		raw_nl_checksum[DS_CHECKSUM_LEN + 1];	/* of text || '\n' */
 } DsScript;
 
+/*
+ * The journal rows of a migrate_all call, written in one INSERT at its end
+ * (ds_journal_flush) rather than one INSERT per logical database.  Only what
+ * differs between the rows is kept per row.
+ */
+typedef struct DsJournalBatch
+{
+	MemoryContext cxt;			/* where the rows live */
+	int			n;
+	int			size;
+	/* per row */
+	Datum	   *database;
+	Datum	   *datasource;
+	Datum	   *server;			/* the arrays of nullable columns have */
+	Datum	   *server_address; /* null flags below */
+	Datum	   *schema_name;
+	Datum	   *status;
+	Datum	   *started;
+	Datum	   *finished;
+	Datum	   *elapsed;
+	Datum	   *error;
+	Datum	   *sqlstate;
+	Datum	   *failed_statement;
+	Datum	   *fingerprint;
+	bool	   *server_null;
+	bool	   *server_address_null;
+	bool	   *error_null;
+	bool	   *sqlstate_null;
+	bool	   *failed_statement_null;
+	bool	   *fingerprint_null;
+} DsJournalBatch;
+
 /* one migration of one logical database, and what became of it */
 typedef struct DsMigration
 {
@@ -131,9 +182,17 @@ typedef struct DsMigration
 	bool		script_started;	/* the script began to run */
 	TimestampTz started;
 	instr_time	t0;
+	DsJournalBatch *batch;		/* where the applied or failed row goes;
+								 * NULL: inserted at once */
+	bool		no_journal;		/* the logical database went away: write
+								 * no row */
 } DsMigration;
 
 static void ds_script_done(DsMigration *m, ErrorData *edata);
+static void ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
+						 TimestampTz started, TimestampTz finished,
+						 const char *sqlstate, int failed_statement);
+static char *ds_server_address(DsSource *src);
 
 /*
  * ds_sha256_hex
@@ -531,35 +590,28 @@ static DsJournalPlan ds_plans[16];
 static int	ds_nplans = 0;
 
 /*
- * ds_journal_sql
+ * ds_journal_exec
  *		Runs one of our statements on the journal or the registry as the
  *		journal's owner, inside the caller's SPI connection; returns the SPI
- *		result code.  Parameters are all text (NULL for SQL null).  A fresh
- *		snapshot is taken, so rows committed by a migrator we waited for are
- *		seen (in READ COMMITTED).  sql must be a string constant: its plan is
- *		kept for the backend's life under its address (the plan cache
- *		revalidates it when the journal's tables change).
+ *		result code.  A fresh snapshot is taken, so rows committed by a
+ *		migrator we waited for are seen (in READ COMMITTED).  sql must be a
+ *		string constant, always passed with the same parameter types: its
+ *		plan is kept for the backend's life under its address (the plan
+ *		cache revalidates it when the journal's tables change).
  */
 static int
-ds_journal_sql(const char *sql, int nargs, const char **args)
+ds_journal_exec(const char *sql, int nargs, Oid *types, Datum *values,
+				const char *nulls)
 {
-	Datum		values[24];
-	char		nulls[24];
 	SPIPlanPtr	plan = NULL;
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
 	int			i;
 
-	Assert(nargs <= 24);
 	/* the previous result has been read: free it, not at SPI_finish */
 	if (SPI_tuptable != NULL)
 		SPI_freetuptable(SPI_tuptable);
-	for (i = 0; i < nargs; i++)
-	{
-		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
-		nulls[i] = args[i] ? ' ' : 'n';
-	}
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ds_table_owner("migrations", false), save_sec |
 						   SECURITY_LOCAL_USERID_CHANGE |
@@ -571,15 +623,10 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 			plan = ds_plans[i].plan;
 	if (plan == NULL)
 	{
-		Oid			types[24];
-
-		for (i = 0; i < nargs; i++)
-			types[i] = TEXTOID;
 		/*
-		 * A generic plan, chosen now: custom plans made while the journal is
-		 * small pick sequential scans, which the plan cache would then keep
-		 * as the journal grows (within one migrate_all, by a row per
-		 * database).  The generic plan uses the indexes.
+		 * A generic plan, chosen now, so that the plan does not depend on
+		 * the first parameters it sees.  (The journal's own lookups do not
+		 * go through plans: see ds_journal_find.)
 		 */
 		plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
@@ -597,6 +644,29 @@ ds_journal_sql(const char *sql, int nargs, const char **args)
 	if (rc < 0)
 		elog(ERROR, "journal statement failed: %s", SPI_result_code_string(rc));
 	return rc;
+}
+
+/*
+ * ds_journal_sql
+ *		ds_journal_exec with text parameters given as C strings (NULL for
+ *		SQL null).
+ */
+static int
+ds_journal_sql(const char *sql, int nargs, const char **args)
+{
+	Datum		values[24];
+	char		nulls[24];
+	Oid			types[24];
+	int			i;
+
+	Assert(nargs <= 24);
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
+		nulls[i] = args[i] ? ' ' : 'n';
+		types[i] = TEXTOID;
+	}
+	return ds_journal_exec(sql, nargs, types, values, nulls);
 }
 
 /* the text of column col of row row of the last SPI result, or NULL */
@@ -655,6 +725,217 @@ ds_migration_lock_tag(LOCKTAG *tag, const char *database)
 }
 
 /*
+ * What the journal's reads in C need to know about the journal and the
+ * registry, looked up once per transaction and forgotten when a relcache
+ * invalidation names one of the relations (DROP EXTENSION in the same
+ * transaction, for one).
+ */
+static struct
+{
+	LocalTransactionId lxid;	/* the transaction the OIDs are valid in */
+	bool		callback;		/* ds_journal_ids_callback is registered */
+	Oid			migrations;
+	Oid			migrations_version;
+	Oid			migrations_adopted;
+	AttrNumber	att_id;
+	AttrNumber	att_version;
+	AttrNumber	att_status;
+	AttrNumber	att_checksum;
+	Oid			databases;
+	Oid			databases_pkey;
+	AttrNumber	db_name;
+	AttrNumber	db_source;
+	AttrNumber	db_schema_name;
+	AttrNumber	db_read_only;
+} ds_journal_ids;
+
+/*
+ * ds_journal_relid
+ *		OID of a relation of the journal in the extension's schema; "cannot
+ *		happen" when it is missing (the extension owns it).
+ */
+static Oid
+ds_journal_relid(Oid nsp, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"%s.%s\" does not exist", DS_SCHEMA, relname);
+	return relid;
+}
+
+/*
+ * ds_journal_ids_callback
+ *		Relcache invalidation callback: forgets ds_journal_ids when one of
+ *		its relations (or every relation) is invalidated.
+ */
+static void
+ds_journal_ids_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == ds_journal_ids.migrations ||
+		relid == ds_journal_ids.migrations_version ||
+		relid == ds_journal_ids.migrations_adopted ||
+		relid == ds_journal_ids.databases ||
+		relid == ds_journal_ids.databases_pkey)
+		ds_journal_ids.lxid = InvalidLocalTransactionId;
+}
+
+/*
+ * ds_journal_lookup_ids
+ *		Fills ds_journal_ids for the current transaction.
+ */
+static void
+ds_journal_lookup_ids(void)
+{
+	Oid			nsp;
+	Oid			rel;
+
+	if (ds_journal_ids.lxid == MyProc->lxid &&
+		ds_journal_ids.lxid != InvalidLocalTransactionId)
+		return;
+	if (!ds_journal_ids.callback)
+	{
+		CacheRegisterRelcacheCallback(ds_journal_ids_callback, (Datum) 0);
+		ds_journal_ids.callback = true;
+	}
+	nsp = get_namespace_oid(DS_SCHEMA, false);
+	rel = ds_journal_relid(nsp, "migrations");
+	ds_journal_ids.migrations = rel;
+	ds_journal_ids.migrations_version = ds_journal_relid(nsp, "migrations_version");
+	ds_journal_ids.migrations_adopted = ds_journal_relid(nsp, "migrations_adopted");
+	ds_journal_ids.att_id = get_attnum(rel, "id");
+	ds_journal_ids.att_version = get_attnum(rel, "version");
+	ds_journal_ids.att_status = get_attnum(rel, "status");
+	ds_journal_ids.att_checksum = get_attnum(rel, "checksum");
+	rel = ds_journal_relid(nsp, "databases");
+	ds_journal_ids.databases = rel;
+	ds_journal_ids.databases_pkey = ds_journal_relid(nsp, "databases_pkey");
+	ds_journal_ids.db_name = get_attnum(rel, "name");
+	ds_journal_ids.db_source = get_attnum(rel, "source");
+	ds_journal_ids.db_schema_name = get_attnum(rel, "schema_name");
+	ds_journal_ids.db_read_only = get_attnum(rel, "read_only");
+	if (ds_journal_ids.att_id == InvalidAttrNumber ||
+		ds_journal_ids.att_version == InvalidAttrNumber ||
+		ds_journal_ids.att_status == InvalidAttrNumber ||
+		ds_journal_ids.att_checksum == InvalidAttrNumber ||
+		ds_journal_ids.db_name == InvalidAttrNumber ||
+		ds_journal_ids.db_source == InvalidAttrNumber ||
+		ds_journal_ids.db_schema_name == InvalidAttrNumber ||
+		ds_journal_ids.db_read_only == InvalidAttrNumber)
+		elog(ERROR, "a column of datasource.migrations or datasource.databases is missing");
+	ds_journal_ids.lxid = MyProc->lxid;
+}
+
+/*
+ * ds_lock_registry_row
+ *		Finds the registry row of logical database name and locks it FOR KEY
+ *		SHARE, as SELECT ... FOR KEY SHARE would, and returns it (palloc'd),
+ *		or NULL when there is none: drop_database and rename_database wait
+ *		for the lock, alter_database does not.
+ *
+ *		In READ COMMITTED, a row updated by a transaction we waited for is
+ *		followed to its last version, which must still have the name (a
+ *		rename makes it another row); a deleted row is none.  Under
+ *		REPEATABLE READ or SERIALIZABLE, a row changed since the snapshot
+ *		is a serialization failure, as for the SQL statement.  The row is
+ *		read and locked in C, as its owner would, not through a query: this
+ *		runs once per logical database in migrate_all.
+ */
+static DsDatabase *
+ds_lock_registry_row(const char *name)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	DsDatabase *db = NULL;
+	bool		found = false;
+	bool		isnull;
+
+	ds_journal_lookup_ids();
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = table_open(ds_journal_ids.databases, RowShareLock);
+	index = index_open(ds_journal_ids.databases_pkey, AccessShareLock);
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(name));
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		tid = slot->tts_tid;
+		found = true;
+	}
+	index_endscan(scan);
+	index_close(index, NoLock);
+
+	if (found)
+	{
+		res = table_tuple_lock(rel, &tid, snapshot, slot,
+							   GetCurrentCommandId(true), LockTupleKeyShare,
+							   LockWaitBlock,
+							   IsolationUsesXactSnapshot() ? 0 :
+							   TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+				/* a newer version (READ COMMITTED): is it still this name? */
+				found = !tmfd.traversed ||
+					strcmp(TextDatumGetCString(slot_getattr(slot,
+															ds_journal_ids.db_name,
+															&isnull)),
+						   name) == 0;
+				break;
+			case TM_SelfModified:
+				/* changed by a later command of ours: not visible to us */
+				found = false;
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot() && res == TM_Updated)
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent update"));
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent delete"));
+				/* READ COMMITTED: only a deleted row gets here */
+				found = false;
+				break;
+			default:
+				elog(ERROR, "unexpected result %d locking the registry row of \"%s\"",
+					 (int) res, name);
+		}
+	}
+	if (found)
+	{
+		db = palloc0(sizeof(DsDatabase));
+		db->name = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_name,
+													&isnull));
+		db->source = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_source,
+													  &isnull));
+		db->schema_name = TextDatumGetCString(slot_getattr(slot,
+														   ds_journal_ids.db_schema_name,
+														   &isnull));
+		db->read_only = DatumGetBool(slot_getattr(slot, ds_journal_ids.db_read_only,
+												  &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return db;
+}
+
+/*
  * ds_lock_database
  *		Takes the migration lock of a logical database (waiting for another
  *		migrator), then reads and locks its registry row.  Raises 42704 when
@@ -665,7 +946,6 @@ static void
 ds_lock_database(DsMigration *m)
 {
 	LOCKTAG		tag;
-	const char *args[1];
 	DsDatabase *db;
 
 	ds_migration_lock_tag(&tag, m->database);
@@ -680,19 +960,11 @@ ds_lock_database(DsMigration *m)
 					errhint("Retry the transaction, or migrate in READ COMMITTED."));
 	}
 
-	args[0] = m->database;
-	ds_journal_sql("SELECT d.name, d.source, d.schema_name, d.read_only "
-				   "FROM datasource.databases d WHERE d.name = $1 FOR KEY SHARE",
-				   1, args);
-	if (SPI_processed == 0)
+	db = ds_lock_registry_row(m->database);
+	if (db == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("logical database \"%s\" does not exist", m->database));
-	db = palloc0(sizeof(DsDatabase));
-	db->name = ds_spi_value(0, 1);
-	db->source = ds_spi_value(0, 2);
-	db->schema_name = ds_spi_value(0, 3);
-	db->read_only = strcmp(ds_spi_value(0, 4), "t") == 0;
 	m->db = db;
 	m->src = ds_cache_source(db->source);
 	if (!m->src->enabled)
@@ -707,43 +979,187 @@ ds_lock_database(DsMigration *m)
 				errdetail("Its datasource \"%s\" is read-only.", m->src->name));
 }
 
+/* what ds_journal_find returns for the row it stopped at */
+typedef struct DsJournalRow
+{
+	ItemPointerData tid;		/* where the row is */
+	int64		id;
+	char	   *checksum;		/* NULL when SQL null */
+} DsJournalRow;
+
+/* which rows ds_journal_find stops at */
+typedef enum DsJournalMatch
+{
+	DS_MATCH_APPLIED,			/* status makes the version applied */
+	DS_MATCH_DRIZZLE,			/* an adopted drizzle-kit entry not taken
+								 * over yet (version 'drizzle:...') */
+	DS_MATCH_ANY				/* any row the index has */
+} DsJournalMatch;
+
+/*
+ * ds_journal_find
+ *		Reads datasource.migrations through index idx, whose first two
+ *		columns are compared with key1 and key2 (text, equality; key2 may
+ *		be a text array, for any of its elements), in direction dir.  For
+ *		DS_MATCH_APPLIED, stops at the first row with an applied status (those
+ *		of DS_APPLIED_STATUSES); for DS_MATCH_DRIZZLE, takes the drizzle-kit
+ *		entry with the lowest id; for DS_MATCH_ANY, stops at the first row.
+ *		Fills *row and returns true, or returns false when there is none.
+ *
+ *		An index scan in C, not a query: a plan made while the journal is
+ *		small (a fresh install) would scan it sequentially for the life of
+ *		the backend, once per logical database in migrate_all, as the
+ *		journal grows.  It sees what a query of the caller's transaction
+ *		would: its own earlier rows (the command counter is advanced) and,
+ *		in READ COMMITTED, what was committed until now, for example by a
+ *		migrator whose lock we waited for.  No privilege is checked: this is
+ *		our own read of our own journal, as its owner would do it.
+ */
+static bool
+ds_journal_find(Oid idx, const char *key1, Datum key2, bool key2_array,
+				ScanDirection dir, DsJournalMatch what, DsJournalRow *row)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	bool		found = false;
+
+	ds_journal_lookup_ids();
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = table_open(ds_journal_ids.migrations, AccessShareLock);
+	index = index_open(idx, AccessShareLock);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(key1));
+	ScanKeyEntryInitialize(&keys[1], key2_array ? SK_SEARCHARRAY : 0, 2,
+						   BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[1], F_TEXTEQ, key2);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	while (index_getnext_slot(scan, dir, slot))
+	{
+		bool		isnull;
+		bool		match;
+		int64		id;
+
+		if (what == DS_MATCH_APPLIED)
+		{
+			char	   *status = TextDatumGetCString(slot_getattr(slot,
+																  ds_journal_ids.att_status,
+																  &isnull));
+
+			match = strcmp(status, "applied") == 0 ||
+				strcmp(status, "baseline") == 0 ||
+				strcmp(status, "adopted") == 0 ||
+				strcmp(status, "checksum_accepted") == 0;
+		}
+		else if (what == DS_MATCH_DRIZZLE)
+			match = strncmp(TextDatumGetCString(slot_getattr(slot,
+															 ds_journal_ids.att_version,
+															 &isnull)),
+							"drizzle:", 8) == 0;
+		else
+			match = true;
+		if (!match)
+			continue;
+		id = DatumGetInt64(slot_getattr(slot, ds_journal_ids.att_id, &isnull));
+		if (!found || id < row->id)
+		{
+			Datum		checksum = slot_getattr(slot, ds_journal_ids.att_checksum,
+											   &isnull);
+
+			row->checksum = isnull ? NULL : TextDatumGetCString(checksum);
+			row->id = id;
+			row->tid = slot->tts_tid;
+		}
+		found = true;
+		/* the latest applied row counts; of drizzle's entries, the first */
+		if (what != DS_MATCH_DRIZZLE)
+			break;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
 /*
  * ds_applied_state
  *		Whether version is applied to the locked database, and the checksum
- *		that counts (NULL after a baseline).
+ *		that counts (NULL after a baseline): that of its latest row with an
+ *		applied status, read backwards through migrations_version
+ *		(database, version, id).
  */
 static bool
 ds_applied_state(DsMigration *m, const char *version, char **checksum)
 {
-	const char *args[2];
+	DsJournalRow row;
 
-	args[0] = m->db->name;
-	args[1] = version;
-	ds_journal_sql("SELECT checksum FROM datasource.migrations "
-				   "WHERE database = $1 AND version = $2 AND status = ANY ("
-				   DS_APPLIED_STATUSES ") ORDER BY id DESC LIMIT 1",
-				   2, args);
-	if (SPI_processed == 0)
+	ds_journal_lookup_ids();
+	if (!ds_journal_find(ds_journal_ids.migrations_version, m->db->name,
+						 CStringGetTextDatum(version), false,
+						 BackwardScanDirection, DS_MATCH_APPLIED, &row))
 		return false;
-	*checksum = ds_spi_value(0, 1);
+	*checksum = row.checksum;
 	return true;
 }
 
 /*
+ * ds_find_adopted
+ *		The first adopted drizzle-kit entry (lowest id) of the locked
+ *		database whose hash is one of m's raw checksums, through the
+ *		partial index migrations_adopted (database, raw_checksum).
+ */
+static bool
+ds_find_adopted(DsMigration *m, DsJournalRow *found)
+{
+	Datum		hashes[2];
+	int			dims[1] = {2};
+	int			lbs[1] = {1};
+
+	ds_journal_lookup_ids();
+	hashes[0] = CStringGetTextDatum(m->script->raw_checksum);
+	hashes[1] = CStringGetTextDatum(m->script->raw_nl_checksum);
+	return ds_journal_find(ds_journal_ids.migrations_adopted, m->db->name,
+						   PointerGetDatum(construct_md_array(hashes, NULL, 1,
+															  dims, lbs, TEXTOID,
+															  -1, false,
+															  TYPALIGN_INT)),
+						   true, ForwardScanDirection, DS_MATCH_DRIZZLE, found);
+}
+
+/*
  * ds_journal_insert
- *		Writes one journal row for m with the given status.
+ *		Writes one journal row for m with the given status, or, when m has
+ *		a batch (migrate_all), adds it to the batch.
  */
 static void
 ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 				  const char *previous_checksum, const char *sqlstate,
 				  int failed_statement)
 {
-	const char *args[22];
+	const char *args[23];
 	DsScript   *s = m->script;
+	TimestampTz finished = GetCurrentTimestamp();
 	char		count[16];
 	char		elapsed[64];
 	char		failed[16];
 
+	if (m->no_journal)
+		return;
+	if (m->batch != NULL)
+	{
+		ds_batch_add(m->batch, m, status, started, finished, sqlstate,
+					 failed_statement);
+		return;
+	}
 	snprintf(count, sizeof(count), "%d", s ? s->nstmts : 0);
 	snprintf(elapsed, sizeof(elapsed), "%.3f", m->elapsed_ms);
 	snprintf(failed, sizeof(failed), "%d", failed_statement);
@@ -763,19 +1179,197 @@ ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 	args[13] = s ? count : NULL;
 	args[14] = m->role;
 	args[15] = timestamptz_to_str(started);
-	args[16] = s ? elapsed : NULL;
-	args[17] = m->error;
-	args[18] = sqlstate;
-	args[19] = failed_statement > 0 ? failed : NULL;
-	args[20] = m->schema_fingerprint;
+	args[16] = timestamptz_to_str(finished);
+	args[17] = s ? elapsed : NULL;
+	args[18] = m->error;
+	args[19] = sqlstate;
+	args[20] = failed_statement > 0 ? failed : NULL;
+	args[21] = m->schema_fingerprint;
 	ds_journal_sql("INSERT INTO datasource.migrations (database, datasource, server, "
 				   "server_address, schema_name, version, description, status, checksum, "
 				   "raw_checksum, previous_checksum, script, script_schema, statement_count, "
 				   "role, started_at, finished_at, execution_time_ms, error, sqlstate, "
 				   "failed_statement, schema_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, "
 				   "$7, $8, $9, $10, $11, $12, $13, $14::int, $15, $16::timestamptz, "
-				   "clock_timestamp(), $17::float8, $18, $19, $20::int, $21)",
-				   21, args);
+				   "$17::timestamptz, $18::float8, $19, $20, $21::int, $22)",
+				   22, args);
+}
+
+/*
+ * ds_batch_create
+ *		An empty batch of journal rows, allocated in cxt.
+ */
+static DsJournalBatch *
+ds_batch_create(MemoryContext cxt)
+{
+	DsJournalBatch *b = MemoryContextAllocZero(cxt, sizeof(DsJournalBatch));
+
+	b->cxt = cxt;
+	return b;
+}
+
+/*
+ * ds_batch_add
+ *		Adds the applied or failed row of m to its batch; everything the row
+ *		needs is copied into the batch's context.
+ */
+static void
+ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
+			 TimestampTz started, TimestampTz finished, const char *sqlstate,
+			 int failed_statement)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	char	   *address = ds_server_address(m->src);
+	int			i = b->n;
+
+	if (b->n == b->size)
+	{
+		int			size = Max(b->size * 2, 64);
+
+#define DS_GROW(field, type) \
+		b->field = b->size == 0 ? palloc(sizeof(type) * size) : \
+			repalloc(b->field, sizeof(type) * size)
+		DS_GROW(database, Datum);
+		DS_GROW(datasource, Datum);
+		DS_GROW(server, Datum);
+		DS_GROW(server_address, Datum);
+		DS_GROW(schema_name, Datum);
+		DS_GROW(status, Datum);
+		DS_GROW(started, Datum);
+		DS_GROW(finished, Datum);
+		DS_GROW(elapsed, Datum);
+		DS_GROW(error, Datum);
+		DS_GROW(sqlstate, Datum);
+		DS_GROW(failed_statement, Datum);
+		DS_GROW(fingerprint, Datum);
+		DS_GROW(server_null, bool);
+		DS_GROW(server_address_null, bool);
+		DS_GROW(error_null, bool);
+		DS_GROW(sqlstate_null, bool);
+		DS_GROW(failed_statement_null, bool);
+		DS_GROW(fingerprint_null, bool);
+#undef DS_GROW
+		b->size = size;
+	}
+	b->database[i] = CStringGetTextDatum(m->db->name);
+	b->datasource[i] = CStringGetTextDatum(m->src->name);
+	b->server_null[i] = m->src->server == NULL;
+	b->server[i] = m->src->server ? CStringGetTextDatum(m->src->server) : (Datum) 0;
+	b->server_address_null[i] = address == NULL;
+	b->server_address[i] = address ? CStringGetTextDatum(address) : (Datum) 0;
+	b->schema_name[i] = CStringGetTextDatum(m->db->schema_name);
+	b->status[i] = CStringGetTextDatum(status);
+	b->started[i] = TimestampTzGetDatum(started);
+	b->finished[i] = TimestampTzGetDatum(finished);
+	b->elapsed[i] = Float8GetDatum(m->elapsed_ms);
+	b->error_null[i] = m->error == NULL;
+	b->error[i] = m->error ? CStringGetTextDatum(m->error) : (Datum) 0;
+	b->sqlstate_null[i] = sqlstate == NULL;
+	b->sqlstate[i] = sqlstate ? CStringGetTextDatum(sqlstate) : (Datum) 0;
+	b->failed_statement_null[i] = failed_statement <= 0;
+	b->failed_statement[i] = Int32GetDatum(failed_statement);
+	b->fingerprint_null[i] = m->schema_fingerprint == NULL;
+	b->fingerprint[i] = m->schema_fingerprint ? CStringGetTextDatum(m->schema_fingerprint) : (Datum) 0;
+	b->n++;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ds_batch_array
+ *		The n values (nulls may be NULL: none) as a one-dimensional array.
+ */
+static Datum
+ds_batch_array(Datum *values, bool *nulls, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+											  typlen, typbyval, typalign));
+}
+
+/*
+ * ds_journal_flush
+ *		Inserts the rows of a migrate_all batch in one statement, in the
+ *		order they were added (so their ids follow the targets' order).
+ *		What all rows share comes from m (version, description, script and
+ *		checksums, role).  The rows' logical databases are locked by the
+ *		caller's transaction (see migrate_all), so their foreign keys hold.
+ */
+static void
+ds_journal_flush(DsJournalBatch *b, DsMigration *m)
+{
+	DsScript   *s = m->script;
+	Datum		values[21];
+	char		nulls[21];
+	Oid			types[21] = {
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
+		TEXTARRAYOID
+	};
+	int			i;
+
+	if (b->n == 0)
+		return;
+	values[0] = ds_batch_array(b->database, NULL, b->n, TEXTOID);
+	values[1] = ds_batch_array(b->datasource, NULL, b->n, TEXTOID);
+	values[2] = ds_batch_array(b->server, b->server_null, b->n, TEXTOID);
+	values[3] = ds_batch_array(b->server_address, b->server_address_null,
+							   b->n, TEXTOID);
+	values[4] = ds_batch_array(b->schema_name, NULL, b->n, TEXTOID);
+	values[5] = ds_batch_array(b->status, NULL, b->n, TEXTOID);
+	values[6] = ds_batch_array(b->started, NULL, b->n, TIMESTAMPTZOID);
+	values[7] = ds_batch_array(b->finished, NULL, b->n, TIMESTAMPTZOID);
+	values[8] = ds_batch_array(b->elapsed, NULL, b->n, FLOAT8OID);
+	values[9] = ds_batch_array(b->error, b->error_null, b->n, TEXTOID);
+	values[10] = ds_batch_array(b->sqlstate, b->sqlstate_null, b->n, TEXTOID);
+	values[11] = ds_batch_array(b->failed_statement, b->failed_statement_null,
+								b->n, INT4OID);
+	for (i = 0; i < 12; i++)
+		nulls[i] = ' ';
+	values[12] = CStringGetTextDatum(m->version);
+	nulls[13] = m->description ? ' ' : 'n';
+	values[13] = m->description ? CStringGetTextDatum(m->description) : (Datum) 0;
+	values[14] = CStringGetTextDatum(s->checksum);
+	values[15] = CStringGetTextDatum(s->raw_checksum);
+	values[16] = CStringGetTextDatum(s->text);
+	nulls[17] = s->script_schema ? ' ' : 'n';
+	values[17] = s->script_schema ? CStringGetTextDatum(s->script_schema) : (Datum) 0;
+	values[18] = Int32GetDatum(s->nstmts);
+	values[19] = CStringGetTextDatum(m->role);
+	nulls[12] = nulls[14] = nulls[15] = nulls[16] = nulls[18] = nulls[19] = ' ';
+	values[20] = ds_batch_array(b->fingerprint, b->fingerprint_null, b->n, TEXTOID);
+	nulls[20] = ' ';
+	if (ds_journal_exec("INSERT INTO datasource.migrations (database, datasource, "
+						"server, server_address, schema_name, version, description, "
+						"status, checksum, raw_checksum, script, script_schema, "
+						"statement_count, role, started_at, finished_at, "
+						"execution_time_ms, error, sqlstate, failed_statement, "
+						"schema_fingerprint) "
+						"SELECT r.database, r.datasource, r.server, r.server_address, "
+						"r.schema_name, $13, $14, r.status, $15, $16, $17, $18, $19, "
+						"$20, r.started_at, r.finished_at, r.execution_time_ms, "
+						"r.error, r.sqlstate, r.failed_statement, r.schema_fingerprint "
+						"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+						"pg_catalog.unnest($3), pg_catalog.unnest($4), "
+						"pg_catalog.unnest($5), pg_catalog.unnest($6), "
+						"pg_catalog.unnest($7), pg_catalog.unnest($8), "
+						"pg_catalog.unnest($9), pg_catalog.unnest($10), "
+						"pg_catalog.unnest($11), pg_catalog.unnest($12), "
+						"pg_catalog.unnest($21)) "
+						"WITH ORDINALITY AS r (database, datasource, "
+						"server, server_address, schema_name, status, started_at, "
+						"finished_at, execution_time_ms, error, sqlstate, "
+						"failed_statement, schema_fingerprint, n) ORDER BY r.n",
+						21, types, values, nulls) != SPI_OK_INSERT ||
+		SPI_processed != (uint64) b->n)
+		elog(ERROR, "could not journal the migrations");
 }
 
 /*
@@ -889,7 +1483,8 @@ static void
 ds_migrate_database(DsMigration *m)
 {
 	char	   *recorded = NULL;
-	const char *args[6];
+	const char *args[4];
+	DsJournalRow adopted = {0};
 	ErrorData  *edata;
 	TimestampTz started;
 	instr_time	t0;
@@ -921,21 +1516,21 @@ ds_migrate_database(DsMigration *m)
 	}
 
 	/* an entry adopted from drizzle-kit whose file this is */
-	args[0] = m->db->name;
-	args[1] = m->script->raw_checksum;
-	args[2] = m->script->raw_nl_checksum;
-	args[3] = m->version;
-	args[4] = m->script->checksum;
-	args[5] = m->description;
-	ds_journal_sql("UPDATE datasource.migrations SET version = $4, checksum = $5, "
-				   "description = coalesce($6, description) "
-				   "WHERE id = (SELECT id FROM datasource.migrations "
-				   "WHERE database = $1 AND status = 'adopted' "
-				   "AND version LIKE 'drizzle:%' AND raw_checksum IN ($2, $3) "
-				   "ORDER BY id LIMIT 1)",
-				   6, args);
-	if (SPI_processed > 0)
+	if (ds_find_adopted(m, &adopted))
 	{
+		args[0] = psprintf("(%u,%u)",
+						   ItemPointerGetBlockNumber(&adopted.tid),
+						   ItemPointerGetOffsetNumber(&adopted.tid));
+		args[1] = m->version;
+		args[2] = m->script->checksum;
+		args[3] = m->description;
+		ds_journal_sql("UPDATE datasource.migrations SET version = $2, checksum = $3, "
+					   "description = coalesce($4, description) "
+					   "WHERE ctid = $1::pg_catalog.tid",
+					   4, args);
+		if (SPI_processed != 1)
+			elog(ERROR, "could not take over the adopted journal row at %s",
+				 args[0]);
 		m->status = "already_applied";
 		return;
 	}
@@ -1187,6 +1782,9 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
  *
  * Each logical database in its own subtransaction: whatever fails for one
  * (a refusal or the script) is reported in its row and the others go on.
+ * The journal rows are collected and written in one INSERT at the end; the
+ * registry row of each journaled database stays locked until then (by the
+ * subtransaction that committed, or locked again after a failed script).
  */
 Datum
 migrate_all(PG_FUNCTION_ARGS)
@@ -1200,9 +1798,12 @@ migrate_all(PG_FUNCTION_ARGS)
 	const char *role;
 	List	   *targets;
 	ListCell   *lc;
+	DsJournalBatch *batch;
+	TimestampTz last_notice = 0;
+	TimestampTz now;
+	int			ntargets;
 	int			level;
 	int			i = 0;
-	int			failed = 0;
 
 	version = ds_arg_text(fcinfo, 0, "version", true);
 	ds_check_version(version);
@@ -1211,12 +1812,14 @@ migrate_all(PG_FUNCTION_ARGS)
 	description = ds_arg_text(fcinfo, 3, "description", false);
 	role = ds_current_role();
 	targets = ds_target_list(fcinfo, 2);
+	ntargets = list_length(targets);
 	ds_check_writable_xact();
 
 	InitMaterializedSRF(fcinfo, 0);
 	callercxt = CurrentMemoryContext;
 	percxt = AllocSetContextCreate(callercxt, "pg_datasource migrate_all",
 								   ALLOCSET_DEFAULT_SIZES);
+	batch = ds_batch_create(callercxt);
 	level = ds_spi_connect();
 	foreach(lc, targets)
 	{
@@ -1234,6 +1837,7 @@ migrate_all(PG_FUNCTION_ARGS)
 		m.script = script;
 		m.role = role;
 		m.inline_script = true;
+		m.batch = batch;
 		edata = ds_in_subxact(ds_migrate_database_call, &m);
 		if (edata != NULL && m.script_started && !ds_is_connection_error(edata))
 		{
@@ -1241,11 +1845,14 @@ migrate_all(PG_FUNCTION_ARGS)
 
 			/*
 			 * The script failed, and the subtransaction took its work and
-			 * the locks with it: take the migration lock again and journal
-			 * the attempt.
+			 * the locks with it: take the migration lock and the registry
+			 * row's lock again, then journal the attempt.  A drop_database
+			 * that committed in between took the logical database and its
+			 * journal away: the attempt is reported, not journaled.
 			 */
 			ds_migration_lock_tag(&tag, m.database);
 			(void) LockAcquire(&tag, ExclusiveLock, false, false);
+			m.no_journal = ds_lock_registry_row(m.database) == NULL;
 			ds_script_done(&m, edata);
 			edata = NULL;
 		}
@@ -1259,16 +1866,37 @@ migrate_all(PG_FUNCTION_ARGS)
 					errmsg("migration \"%s\" of logical database \"%s\" was not applied: %s",
 						   version, m.database, edata->message));
 		}
-		if (strcmp(m.status, "failed") == 0)
-			failed++;
-		ereport(NOTICE,
-				errmsg("migrate_all %d/%d: %s %s", i, list_length(targets),
-					   m.database, m.status));
+		/*
+		 * Progress: the first and the last database, every failure, and in
+		 * between at most one NOTICE a second: each NOTICE is flushed to
+		 * the client at once, and the rows say what became of every
+		 * database.
+		 */
+		now = GetCurrentTimestamp();
+		if (i == 1 || i == ntargets || strcmp(m.status, "failed") == 0 ||
+			TimestampDifferenceExceeds(last_notice, now, 1000))
+		{
+			ereport(NOTICE,
+					errmsg("migrate_all %d/%d: %s %s", i, ntargets,
+						   m.database, m.status));
+			last_notice = now;
+		}
 		tup = ds_result_tuple(rsinfo->setDesc, m.database, version, m.status,
 							  m.checksum, m.elapsed_ms, m.error);
 		tuplestore_puttuple(rsinfo->setResult, tup);
 		MemoryContextSwitchTo(spicxt);
 		MemoryContextReset(percxt);
+	}
+	if (batch->n > 0)
+	{
+		DsMigration shared;
+
+		MemSet(&shared, 0, sizeof(shared));
+		shared.version = version;
+		shared.description = description;
+		shared.script = script;
+		shared.role = role;
+		ds_journal_flush(batch, &shared);
 	}
 	ds_spi_finish(level);
 	MemoryContextSwitchTo(callercxt);
@@ -1653,17 +2281,15 @@ adopt_drizzle(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < nrows; i++)
 	{
-		const char *args[2];
 		const char *state;
 		Datum		values[3];
 		bool		nulls[3] = {false};
+		DsJournalRow row;
 
-		args[0] = m.db->name;
-		args[1] = hashes[i];
-		ds_journal_sql("SELECT 1 FROM datasource.migrations WHERE database = $1 "
-					   "AND status = 'adopted' AND raw_checksum = $2",
-					   2, args);
-		if (SPI_processed > 0)
+		ds_journal_lookup_ids();
+		if (ds_journal_find(ds_journal_ids.migrations_adopted, m.db->name,
+							CStringGetTextDatum(hashes[i]), false,
+							ForwardScanDirection, DS_MATCH_ANY, &row))
 			state = "already_adopted";
 		else
 		{

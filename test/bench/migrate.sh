@@ -17,6 +17,9 @@
 #      ROUNDS interleaved rounds; the statement's time is psql's \timing, in
 #      a fresh session after a warm-up call (library and registry cache
 #      loaded); median ms and the ratio to the DO loop.  Target <= 1.3.
+#      Also from the same runs: the backend's CPU time (user + system,
+#      /proc/PID/stat), which a busy machine distorts less than wall time,
+#      and each run's wall time over the DO loop's of the same round.
 #   b. CALLS sequential migrate() calls (versions v0001.., each CREATE TABLE
 #      t_N (id int PRIMARY KEY, v text)) from one psql -f session vs psql -f
 #      of the same CALLS CREATE TABLE statements (autocommit, search_path set
@@ -108,10 +111,12 @@ median_table() { # FILE: lines "key value" -> prints "key median min max" per ke
 				v[k, 1], v[k, c] } }'
 }
 
-# memory probe lines for a psql script: "mem ctx BYTES", "mem RssAnon: KB", "mem VmHWM: KB"
+# memory probe lines for a psql script: "mem ctx BYTES", "mem RssAnon: KB", "mem VmHWM: KB",
+# and the backend's CPU time so far: "cpu TICKS" (user + system, from /proc/PID/stat)
 probe() {
 	echo "SELECT 'mem ctx ' || sum(total_bytes) FROM pg_backend_memory_contexts;"
 	echo "\\! awk '/^(RssAnon|VmHWM):/ { print \"mem\", \$1, \$2 }' /proc/\$P/status"
+	echo "\\! awk '{ print \"cpu\", \$14 + \$15 }' /proc/\$P/stat"
 }
 
 # --- a. migrate_all over TENANTS schemas vs a DO loop
@@ -149,7 +154,9 @@ check_a="SELECT 'check ' || count(*) FROM pg_attribute a JOIN pg_class c ON c.oi
 
 : >"$base/a.times"
 : >"$base/a.mem"
-for _ in $(seq 1 "$rounds"); do
+clk_tck=$(getconf CLK_TCK)
+: >"$base/a.rounds"
+for round in $(seq 1 "$rounds"); do
 	for p in "${peers_a[@]}"; do
 		fresh run_a tpl_tenants
 		{
@@ -178,6 +185,8 @@ for _ in $(seq 1 "$rounds"); do
 			exit 1
 		fi
 		awk -v p="$p" '/^Time: / { print p, $2 }' <<<"$out" >>"$base/a.times"
+		awk -v p="$p" -v r="$round" -v hz="$clk_tck" '/^Time: / { t = $2 } $1 == "cpu" { c[++n] = $2 }
+			END { printf "%s %d %s %.0f\n", p, r, t, (c[2] - c[1]) * 1000 / hz }' <<<"$out" >>"$base/a.rounds"
 		awk -v p="$p" '$1 == "mem" { v[$2, ++n[$2]] = $3 }
 			END { printf "%s %s %s %s %s %s %s\n", p, v["ctx", 1], v["ctx", 2],
 				v["RssAnon:", 1], v["RssAnon:", 2], v["VmHWM:", 1], v["VmHWM:", 2] }' <<<"$out" >>"$base/a.mem"
@@ -185,6 +194,13 @@ for _ in $(seq 1 "$rounds"); do
 	done
 done
 median_table "$base/a.times" >"$base/a.med"
+awk '{ print $1, $4 }' "$base/a.rounds" >"$base/a.cpu"
+median_table "$base/a.cpu" >"$base/a.cpumed"
+# per round: each peer's wall time over the DO loop's of the same round
+awk '{ t[$2, $1] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++m] = $1 } if ($2 > r) r = $2 }
+	END { for (i = 1; i <= m; i++) for (k = 1; k <= r; k++) if (t[k, "do_loop"] > 0)
+		print order[i], t[k, order[i]] / t[k, "do_loop"] }' "$base/a.rounds" >"$base/a.pair"
+median_table "$base/a.pair" >"$base/a.pairmed"
 
 # --- b. CALLS migrate() calls vs psql -f of the same DDL
 {
@@ -255,6 +271,21 @@ for p in "${peers_b[@]}"; do
 		$1 == "plain" { base = $2 } $1 == p { v = $2; lo = $3; hi = $4 }
 		END { printf "| b. %d sequential migrations, one session | %s | %.1f | %.0f - %.0f | %.3f | %s |\n", c, l, v, lo, hi,
 			base ? v / base : 0, p == "migrate" ? "(reported)" : "" }' "$base/b.med"
+done
+
+echo
+echo "Part a, the same runs measured two more ways (the machine may be shared: CPU time of the backend"
+echo "does not count waits for a CPU; a ratio within one round compares runs made seconds apart):"
+echo
+echo "| peer | backend CPU median ms | min - max ms | CPU ratio | wall ratio to the same round's DO loop: median | min - max |"
+echo "|---|---:|---:|---:|---:|---:|"
+for p in "${peers_a[@]}"; do
+	awk -v p="$p" -v l="${label[$p]}" '
+		FILENAME ~ /cpumed$/ && $1 == "do_loop" { base = $2 }
+		FILENAME ~ /cpumed$/ && $1 == p { v = $2; lo = $3; hi = $4 }
+		FILENAME ~ /pairmed$/ && $1 == p { pm = $2; plo = $3; phi = $4 }
+		END { printf "| %s | %.0f | %.0f - %.0f | %.3f | %.3f | %.3f - %.3f |\n", l, v, lo, hi,
+			base ? v / base : 0, pm, plo, phi }' "$base/a.cpumed" "$base/a.pairmed"
 done
 
 echo
