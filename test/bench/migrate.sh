@@ -6,6 +6,8 @@
 #      ON items (note);") over TENANTS local logical databases (schemas
 #      t0001.., each with items(id int primary key, v text) and ROWS rows):
 #        migrate_all      SELECT ... FROM datasource.migrate_all(...)
+#        migrate_all, migration_snapshot = off   the same without recording
+#                         each tenant's schema for drift() (one describe each)
 #        DO loop          the reference: a DO block running the same two
 #                         statements in each schema (EXECUTE format('%I'))
 #        DO + EXCEPTION   the DO loop with a BEGIN ... EXCEPTION block per
@@ -121,7 +123,7 @@ probe() {
 
 # --- a. migrate_all over TENANTS schemas vs a DO loop
 script='ALTER TABLE items ADD COLUMN note text; CREATE INDEX ON items (note);'
-peers_a=(migrate_all do_loop do_exception do_nolog)
+peers_a=(migrate_all migrate_nosnap do_loop do_exception do_nolog)
 declare -A stmt_a label
 stmt_a[migrate_all]="SELECT 'result ' || count(*) FILTER (WHERE status = 'applied') FROM datasource.migrate_all('0001_note', '$script');"
 do_body() { # EXTRA-BEFORE EXTRA-AFTER
@@ -143,8 +145,10 @@ SQL
 stmt_a[do_loop]=$(do_body '' '')
 stmt_a[do_exception]=$(do_body 'BEGIN' 'EXCEPTION WHEN OTHERS THEN RAISE WARNING '"'%'"', SQLERRM; END;')
 stmt_a[do_nolog]=$(do_body '' '')
-declare -A pre_a=([do_nolog]='SET datasource.ddl_log = off;')
+stmt_a[migrate_nosnap]=${stmt_a[migrate_all]}
+declare -A pre_a=([do_nolog]='SET datasource.ddl_log = off;' [migrate_nosnap]='SET datasource.migration_snapshot = off;')
 label[migrate_all]='migrate_all()'
+label[migrate_nosnap]='migrate_all(), migration_snapshot = off'
 label[do_loop]='DO loop (reference)'
 label[do_exception]='DO loop + EXCEPTION per schema'
 label[do_nolog]='DO loop, datasource.ddl_log = off'
