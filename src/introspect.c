@@ -345,6 +345,84 @@ static const char *ds_describe_sql = DS_DESCRIBE_SQL("a.attnum");
  */
 static const char *ds_fingerprint_sql = DS_DESCRIBE_SQL("a.attname COLLATE \"C\"");
 
+/* the kept local plans of the two query variants */
+static SPIPlanPtr ds_describe_plan = NULL;
+static SPIPlanPtr ds_fingerprint_plan = NULL;
+
+/* kept plans of the canonical order and of the snapshot insert */
+static SPIPlanPtr ds_canonical_plan = NULL;
+static SPIPlanPtr ds_snapshot_plan = NULL;
+
+/*
+ * ds_no_schema
+ *		Raises 3F000: the schema of a logical database is missing.
+ */
+static void
+ds_no_schema(DsDatabase *db, DsSource *src)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_SCHEMA_NAME),
+			errmsg("schema \"%s\" of logical database \"%s\" does not exist",
+				   db->schema_name, db->name),
+			errhint("Create the schema on datasource \"%s\", or map the logical database to an existing one.",
+					src->name));
+}
+
+/*
+ * ds_describe_local
+ *		Runs a describe query on this database through SPI, read-only, with
+ *		one kept plan per query variant: the query names only pg_catalog
+ *		objects and sets its own search_path, so one plan serves every
+ *		schema (the routing layer's plans are kept per schema, which for a
+ *		migrate_all over many tenants meant planning this query once per
+ *		tenant and keeping every plan).  Returns the description in the
+ *		caller's context, or 0 when the schema does not exist.
+ */
+static Datum
+ds_describe_local(const char *sql, const char *schema)
+{
+	SPIPlanPtr *plan = sql == ds_describe_sql ? &ds_describe_plan : &ds_fingerprint_plan;
+	Oid			type = TEXTOID;
+	Datum		value = CStringGetTextDatum(schema);
+	Datum		result = (Datum) 0;
+	bool		isnull;
+	int			level;
+	MemoryContext callercxt = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (*plan == NULL)
+	{
+		/* generic: a custom plan would be planned again on every call */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, 1, &type, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare the describe query: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	/* the settings the query fixes must not outlive it */
+	level = NewGUCNestLevel();
+	if (SPI_execute_plan(*plan, &value, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "the catalog query of describe returned no row");
+	AtEOXact_GUC(false, level);
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+
+			result = PointerGetDatum(DatumGetJsonbPCopy(d));
+			MemoryContextSwitchTo(spicxt);
+		}
+	}
+	SPI_finish();
+	return result;
+}
+
 /*
  * ds_describe
  *		The description of a logical database as a jsonb Datum in the
@@ -393,6 +471,14 @@ ds_describe_with(const char *database, const char *sql)
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("datasource \"%s\" is disabled", src->name));
 
+	if (src->server == NULL)
+	{
+		result = ds_describe_local(sql, db->schema_name);
+		if (result == (Datum) 0)
+			ds_no_schema(db, src);
+		return result;
+	}
+
 	MemSet(&r, 0, sizeof(r));
 	r.mode = DS_RESULT_ARRAY;
 	r.max_rows = -1;
@@ -402,12 +488,7 @@ ds_describe_with(const char *database, const char *sql)
 	level = NewGUCNestLevel();
 	PG_TRY();
 	{
-		if (src->server == NULL)
-			(void) ds_local_run(sql, db->schema_name, "SELECT", 1,
-								params, true, &r);
-		else
-			(void) ds_remote_run(src, sql, db->schema_name, 1,
-								 params, true, &r);
+		(void) ds_remote_run(src, sql, db->schema_name, 1, params, true, &r);
 	}
 	PG_FINALLY();
 	{
@@ -433,12 +514,7 @@ ds_describe_with(const char *database, const char *sql)
 	key.val.string.len = strlen("description");
 	value = findJsonbValueFromContainer(row->val.binary.data, JB_FOBJECT, &key);
 	if (value == NULL || value->type == jbvNull)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_SCHEMA_NAME),
-				errmsg("schema \"%s\" of logical database \"%s\" does not exist",
-					   db->schema_name, db->name),
-				errhint("Create the schema on datasource \"%s\", or map the logical database to an existing one.",
-						src->name));
+		ds_no_schema(db, src);
 	result = JsonbPGetDatum(JsonbValueToJsonb(value));
 	pfree(arr);
 	return result;
@@ -512,8 +588,18 @@ ds_fingerprint_of(Datum description)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(ds_canonical_sql, 1, &type, &description, NULL,
-							  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (ds_canonical_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(ds_canonical_sql, 1, &type,
+										   CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare the canonical order query");
+		SPI_keepplan(p);
+		ds_canonical_plan = p;
+	}
+	if (SPI_execute_plan(ds_canonical_plan, &description, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
 		elog(ERROR, "could not put a description in canonical order");
 	out = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	MemoryContextSwitchTo(callercxt);
@@ -596,9 +682,18 @@ ds_snapshot(const char *database)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
-								  "VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
-								  2, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		if (ds_snapshot_plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare_cursor("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
+											   "VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+											   2, types, CURSOR_OPT_GENERIC_PLAN);
+
+			if (p == NULL)
+				elog(ERROR, "could not prepare the snapshot insert");
+			SPI_keepplan(p);
+			ds_snapshot_plan = p;
+		}
+		if (SPI_execute_plan(ds_snapshot_plan, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record a schema snapshot");
 		SPI_finish();
 	}
