@@ -660,7 +660,20 @@ ds_snapshot(const char *database)
 	int			save_sec;
 	MemoryContext callercxt = CurrentMemoryContext;
 
+	DsSource   *src = NULL;
+
 	if (!ds_migration_snapshot)
+		return NULL;
+
+	/*
+	 * Remote logical databases are not snapshotted yet: inside migrate_all's
+	 * remote savepoints the describe query came back as an aborted pipeline
+	 * result after a sibling failed (test/multi/migrate_remote.sh); until
+	 * that is understood, drift() of a remote logical database warns that no
+	 * schema was recorded.
+	 */
+	if (!ds_cache_ensure() || ds_cache_database(database, &src) == NULL ||
+		src == NULL || src->server != NULL)
 		return NULL;
 	/*
 	 * A snapshot that sees what the script just did (an error pops it with
