@@ -591,6 +591,45 @@ SELECT pg_catalog.pg_extension_config_dump('datasource.schema_snapshots', '');
 REVOKE ALL ON TABLE datasource.schema_snapshots FROM PUBLIC;
 
 /*
+ * Helpers of diff_steps: the depth of each object in a dependency graph
+ * (objects is a description section, edges the key that lists what an
+ * object uses; depth 0 uses nothing of the section), and the definition of
+ * a column as CREATE TABLE and ADD COLUMN write it.
+ */
+CREATE FUNCTION datasource.diff_depths(objects jsonb, edges text)
+RETURNS TABLE (name text, depth int)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE v AS (SELECT key AS name, value->edges AS deps
+	                     FROM jsonb_each(coalesce(objects, '{}'))),
+	d (name, lvl) AS (SELECT name, 0 FROM v
+	                  UNION ALL
+	                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
+	SELECT d.name, max(d.lvl) FROM d GROUP BY d.name
+$$;
+COMMENT ON FUNCTION datasource.diff_depths(jsonb, text) IS
+	'diff_steps helper: the dependency depth of each object of a description section';
+
+CREATE FUNCTION datasource.diff_column(c jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT format('%I %s', c->>'name', c->>'type')
+		|| coalesce(' COLLATE ' || (c->>'collation'), '')
+		|| coalesce(' GENERATED ALWAYS AS (' || (c->>'generated') || ') STORED', '')
+		|| coalesce(' DEFAULT ' || (c->>'default'), '')
+		|| CASE WHEN c ? 'not_null' AND NOT c ? 'identity' THEN ' NOT NULL' ELSE '' END
+		|| CASE WHEN c ? 'identity' THEN format(' GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s)',
+			upper(c->>'identity'), c->'identity_options'->>'start', c->'identity_options'->>'increment',
+			c->'identity_options'->>'min', c->'identity_options'->>'max', c->'identity_options'->>'cache',
+			CASE WHEN (c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END
+$$;
+COMMENT ON FUNCTION datasource.diff_column(jsonb) IS
+	'diff_steps helper: a column of a description as a column definition';
+
+/*
  * The steps that turn one description into another, in the order they are
  * found; diff() sorts them by phase.  Phases: 10-19 drops of dependent
  * objects and changed definitions, 30-49 creations and alterations, 50
@@ -675,13 +714,8 @@ BEGIN
 	END LOOP;
 
 	FOR x IN
-		WITH RECURSIVE v AS (SELECT key AS name, value->'depends_on' AS deps
-		                     FROM jsonb_each(coalesce(f->'views', '{}'))),
-		d (name, lvl) AS (SELECT name, 0 FROM v
-		                  UNION ALL
-		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name)
-		SELECT d.name, max(d.lvl) AS lvl FROM d WHERE d.name = ANY (rebuild)
-		GROUP BY d.name ORDER BY max(d.lvl) DESC, d.name
+		SELECT d.name FROM datasource.diff_depths(f->'views', 'depends_on') d
+		WHERE d.name = ANY (rebuild) ORDER BY d.depth DESC, d.name
 	LOOP
 		phase := 12; object_type := f->'views'->x.name->>'kind'; object_name := x.name;
 		change := CASE WHEN t->'views'->x.name IS NULL THEN 'drop' ELSE 'alter' END;
@@ -784,12 +818,8 @@ BEGIN
 
 	-- functions that go, each before those it calls
 	FOR k, o IN
-		WITH RECURSIVE v AS (SELECT key AS name, value->'calls' AS deps
-		                     FROM jsonb_each(coalesce(f->'functions', '{}'))),
-		d (name, lvl) AS (SELECT name, 0 FROM v
-		                  UNION ALL
-		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
-		SELECT d.name, f->'functions'->d.name FROM d GROUP BY d.name ORDER BY max(d.lvl) DESC, d.name
+		SELECT d.name, f->'functions'->d.name FROM datasource.diff_depths(f->'functions', 'calls') d
+		ORDER BY d.depth DESC, d.name
 	LOOP
 		CONTINUE WHEN t->'functions'->k IS NOT NULL;
 		-- after the tables unless it reads or returns one of them
@@ -975,12 +1005,8 @@ BEGIN
 	-- functions, each after those it calls (those that read or return a
 	-- table after the tables)
 	FOR k, o IN
-		WITH RECURSIVE v AS (SELECT key AS name, value->'calls' AS deps
-		                     FROM jsonb_each(coalesce(t->'functions', '{}'))),
-		d (name, lvl) AS (SELECT name, 0 FROM v
-		                  UNION ALL
-		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
-		SELECT d.name, t->'functions'->d.name FROM d GROUP BY d.name ORDER BY max(d.lvl), d.name
+		SELECT d.name, t->'functions'->d.name FROM datasource.diff_depths(t->'functions', 'calls') d
+		ORDER BY d.depth, d.name
 	LOOP
 		n := f->'functions'->k;
 		IF n IS NULL OR n->'definition' <> o->'definition' THEN
@@ -1001,17 +1027,7 @@ BEGIN
 		IF n IS NULL OR n->'kind' <> o->'kind' OR n->'partition_by' IS DISTINCT FROM o->'partition_by'
 				OR n->'server' IS DISTINCT FROM o->'server' THEN
 			change := CASE WHEN n IS NULL THEN 'create' ELSE 'recreate' END;
-			SELECT string_agg(
-				format('%I %s', c->>'name', c->>'type')
-				|| coalesce(' COLLATE ' || (c->>'collation'), '')
-				|| coalesce(' GENERATED ALWAYS AS (' || (c->>'generated') || ') STORED', '')
-				|| coalesce(' DEFAULT ' || (c->>'default'), '')
-				|| CASE WHEN c ? 'not_null' AND NOT c ? 'identity' THEN ' NOT NULL' ELSE '' END
-				|| CASE WHEN c ? 'identity' THEN format(' GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s)',
-					upper(c->>'identity'), c->'identity_options'->>'start', c->'identity_options'->>'increment',
-					c->'identity_options'->>'min', c->'identity_options'->>'max', c->'identity_options'->>'cache',
-					CASE WHEN (c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END,
-				', ' ORDER BY i)
+			SELECT string_agg(datasource.diff_column(c), ', ' ORDER BY i)
 			INTO q
 			FROM jsonb_array_elements(coalesce(o->'columns', '[]')) WITH ORDINALITY AS a (c, i)
 			WHERE NOT c ? 'inherited';
@@ -1090,15 +1106,7 @@ BEGIN
 			object_type := 'column'; object_name := k || '.' || (x.c->>'name');
 			IF x.oc IS NULL OR x.oc ? 'inherited' OR x.oc->'generated' IS DISTINCT FROM x.c->'generated' THEN
 				change := CASE WHEN x.oc IS NULL THEN 'create' ELSE 'alter' END;
-				ddl := format('ALTER %s %I ADD COLUMN %I %s', tkw, k, x.c->>'name', x.c->>'type')
-					|| coalesce(' COLLATE ' || (x.c->>'collation'), '')
-					|| coalesce(' GENERATED ALWAYS AS (' || (x.c->>'generated') || ') STORED', '')
-					|| coalesce(' DEFAULT ' || (x.c->>'default'), '')
-					|| CASE WHEN x.c ? 'not_null' AND NOT x.c ? 'identity' THEN ' NOT NULL' ELSE '' END
-					|| CASE WHEN x.c ? 'identity' THEN format(' GENERATED %s AS IDENTITY (START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s %s)',
-						upper(x.c->>'identity'), x.c->'identity_options'->>'start', x.c->'identity_options'->>'increment',
-						x.c->'identity_options'->>'min', x.c->'identity_options'->>'max', x.c->'identity_options'->>'cache',
-						CASE WHEN (x.c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END || ';';
+				ddl := format('ALTER %s %I ADD COLUMN %s;', tkw, k, datasource.diff_column(x.c));
 				RETURN NEXT;
 				CONTINUE;
 			END IF;
@@ -1206,12 +1214,8 @@ BEGIN
 
 	-- views, each after the views it reads
 	FOR x IN
-		WITH RECURSIVE v AS (SELECT key AS name, value->'depends_on' AS deps
-		                     FROM jsonb_each(coalesce(t->'views', '{}'))),
-		d (name, lvl) AS (SELECT name, 0 FROM v
-		                  UNION ALL
-		                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name)
-		SELECT d.name, max(d.lvl) AS lvl FROM d GROUP BY d.name ORDER BY max(d.lvl), d.name
+		SELECT d.name FROM datasource.diff_depths(t->'views', 'depends_on') d
+		ORDER BY d.depth, d.name
 	LOOP
 		o := t->'views'->x.name;
 		n := f->'views'->x.name;
@@ -1544,6 +1548,6 @@ COMMENT ON FUNCTION datasource.drift(text) IS
 REVOKE ALL ON FUNCTION datasource.drift(text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION datasource.describe(text), datasource.fingerprint(text),
-	datasource.fingerprint(jsonb),
+	datasource.fingerprint(jsonb), datasource.diff_depths(jsonb, text), datasource.diff_column(jsonb),
 	datasource.json_schema(text, text), datasource.diff_steps(jsonb, jsonb),
 	datasource.diff(jsonb, jsonb), datasource.diff(text, text) TO PUBLIC;

@@ -859,6 +859,38 @@ ds_cache_source(const char *name)
 }
 
 /*
+ * ds_cache_database_copy
+ *		A logical database and its datasource from the registry cache, as
+ *		copies in the caller's context (the cache may be rebuilt while the
+ *		caller runs SQL).  Raises 42704 for an unknown name.
+ */
+DsDatabase *
+ds_cache_database_copy(const char *name, DsSource **source)
+{
+	DsDatabase *cached;
+	DsDatabase *db;
+	DsSource   *src;
+
+	if (!ds_cache_ensure())
+		elog(ERROR, "the pg_datasource registry is not available");
+	cached = ds_cache_database(name, &src);
+	if (cached == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("logical database \"%s\" does not exist", name));
+	db = memcpy(palloc(sizeof(DsDatabase)), cached, sizeof(DsDatabase));
+	db->name = pstrdup(cached->name);
+	db->schema_name = pstrdup(cached->schema_name);
+	db->source = pstrdup(cached->source);
+	db->description = NULL;
+	*source = memcpy(palloc(sizeof(DsSource)), src, sizeof(DsSource));
+	(*source)->name = pstrdup(src->name);
+	(*source)->server = src->server ? pstrdup(src->server) : NULL;
+	(*source)->description = NULL;
+	return db;
+}
+
+/*
  * ds_cache_local_schema
  *		The logical database of the local datasource mapped to a schema of
  *		this database, or NULL.  The cache must be current.

@@ -332,7 +332,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"                      WHERE s.nspname = $1 AND z.settings IS NOT NULL) AS oid,\n" \
 	"                     $1::pg_catalog.name AS nspname) n\n"
 
-static Datum ds_describe_with(const char *database, const char *sql);
+static Datum ds_describe_with(DsDatabase *db, DsSource *src, const char *sql);
 static text *ds_hash_text(const char *out);
 
 /* describe(): columns in their order */
@@ -349,9 +349,8 @@ static const char *ds_fingerprint_sql = DS_DESCRIBE_SQL("a.attname COLLATE \"C\"
 static SPIPlanPtr ds_describe_plan = NULL;
 static SPIPlanPtr ds_fingerprint_plan = NULL;
 
-/* kept plans of the canonical order and of the snapshot insert */
+/* kept plan of the canonical order */
 static SPIPlanPtr ds_canonical_plan = NULL;
-static SPIPlanPtr ds_snapshot_plan = NULL;
 
 /*
  * ds_no_schema
@@ -432,18 +431,20 @@ ds_describe_local(const char *sql, const char *schema)
 Datum
 ds_describe(const char *database)
 {
-	return ds_describe_with(database, ds_describe_sql);
+	DsSource   *src;
+	DsDatabase *db = ds_cache_database_copy(database, &src);
+
+	return ds_describe_with(db, src, ds_describe_sql);
 }
 
 /*
  * ds_describe_with
- *		Runs a variant of the describe query (sql) for a logical database.
+ *		Runs a variant of the describe query (sql) for a logical database
+ *		on its datasource.
  */
 static Datum
-ds_describe_with(const char *database, const char *sql)
+ds_describe_with(DsDatabase *db, DsSource *src, const char *sql)
 {
-	DsDatabase *db;
-	DsSource   *src;
 	DsResult	r;
 	char	   *params[1];
 	int			level;
@@ -454,18 +455,6 @@ ds_describe_with(const char *database, const char *sql)
 	JsonbValue *value;
 	Jsonb	   *arr;
 
-	if (!ds_cache_ensure())
-		elog(ERROR, "the pg_datasource registry is not available");
-	db = ds_cache_database(database, &src);
-	if (db == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("logical database \"%s\" does not exist", database));
-	/* copies: the cache may be rebuilt while the query runs */
-	db = memcpy(palloc(sizeof(DsDatabase)), db, sizeof(DsDatabase));
-	db->name = pstrdup(db->name);
-	db->schema_name = pstrdup(db->schema_name);
-	src = ds_cache_source(db->source);
 	if (!src->enabled)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -615,14 +604,17 @@ ds_fingerprint_of(Datum description)
 Datum
 fingerprint(PG_FUNCTION_ARGS)
 {
+	DsDatabase *db;
+	DsSource   *src;
+
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"%s\" must not be null", "database"));
+	db = ds_cache_database_copy(text_to_cstring(PG_GETARG_TEXT_PP(0)), &src);
 	/* the query already in canonical order: no second pass */
 	PG_RETURN_TEXT_P(ds_hash_text(DatumGetCString(DirectFunctionCall1(jsonb_out,
-																	 ds_describe_with(text_to_cstring(PG_GETARG_TEXT_PP(0)),
-																					  ds_fingerprint_sql)))));
+																	 ds_describe_with(db, src, ds_fingerprint_sql)))));
 }
 
 /*
@@ -641,27 +633,15 @@ fingerprint_of(PG_FUNCTION_ARGS)
 
 /*
  * ds_snapshot
- *		Describes a logical database and keeps the description in
- *		datasource.schema_snapshots (once per fingerprint: tenants of one
- *		structure share a row), as the table's owner.  Returns the
- *		fingerprint, or NULL when datasource.migration_snapshot is off.
- *		Called by migrate.c after a script has run, in its transaction, so
- *		the description is the schema the migration left.
+ *		Describes a logical database for the migration journal: returns the
+ *		fingerprint and sets *description, or returns NULL when
+ *		datasource.migration_snapshot is off or the logical database is
+ *		remote.  migrate.c calls it after a script has run, in its
+ *		transaction, and keeps the description (ds_record_snapshot).
  */
 char *
-ds_snapshot(const char *database)
+ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
 {
-	Datum		description;
-	char	   *fp;
-	Oid			types[2] = {TEXTOID, JSONBOID};
-	Datum		values[2];
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	MemoryContext callercxt = CurrentMemoryContext;
-
-	DsSource   *src = NULL;
-
 	if (!ds_migration_snapshot)
 		return NULL;
 
@@ -672,9 +652,9 @@ ds_snapshot(const char *database)
 	 * that is understood, drift() of a remote logical database warns that no
 	 * schema was recorded.
 	 */
-	if (!ds_cache_ensure() || ds_cache_database(database, &src) == NULL ||
-		src == NULL || src->server != NULL)
+	if (src->server != NULL)
 		return NULL;
+
 	/*
 	 * A snapshot that sees what the script just did (an error pops it with
 	 * the (sub)transaction)
@@ -682,41 +662,9 @@ ds_snapshot(const char *database)
 	CommandCounterIncrement();
 	PushCopiedSnapshot(GetActiveSnapshot());
 	UpdateActiveSnapshotCommandId();
-	description = ds_describe(database);
+	*description = ds_describe_with(db, src, ds_describe_sql);
 	PopActiveSnapshot();
-	fp = text_to_cstring(ds_fingerprint_of(description));
-	values[0] = CStringGetTextDatum(fp);
-	values[1] = description;
-
-	owner = ds_table_owner("schema_snapshots", false);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (ds_snapshot_plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare_cursor("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
-											   "VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
-											   2, types, CURSOR_OPT_GENERIC_PLAN);
-
-			if (p == NULL)
-				elog(ERROR, "could not prepare the snapshot insert");
-			SPI_keepplan(p);
-			ds_snapshot_plan = p;
-		}
-		if (SPI_execute_plan(ds_snapshot_plan, values, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not record a schema snapshot");
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(callercxt);
-	return fp;
+	return text_to_cstring(ds_fingerprint_of(*description));
 }
 
 /* ---------------------------------------------------------------- json_schema */

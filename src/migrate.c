@@ -647,6 +647,28 @@ ds_journal_exec(const char *sql, int nargs, Oid *types, Datum *values,
 }
 
 /*
+ * ds_record_snapshot
+ *		Records the schema a migration left (ds_snapshot) in
+ *		datasource.schema_snapshots, once per fingerprint, and keeps the
+ *		fingerprint for the journal row.
+ */
+static void
+ds_record_snapshot(DsMigration *m)
+{
+	Datum		values[2];
+	Oid			types[2] = {TEXTOID, JSONBOID};
+
+	m->schema_fingerprint = ds_snapshot(m->db, m->src, &values[1]);
+	if (m->schema_fingerprint == NULL)
+		return;
+	values[0] = CStringGetTextDatum(m->schema_fingerprint);
+	if (ds_journal_exec("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
+						"VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+						2, types, values, NULL) != SPI_OK_INSERT)
+		elog(ERROR, "could not record a schema snapshot");
+}
+
+/*
  * ds_journal_sql
  *		ds_journal_exec with text parameters given as C strings (NULL for
  *		SQL null).
@@ -1592,7 +1614,7 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	{
 		m->status = "applied";
 		/* in the migration's transaction: what the script left, for drift() */
-		m->schema_fingerprint = ds_snapshot(m->db->name);
+		ds_record_snapshot(m);
 		ds_journal_insert(m, "applied", m->started, NULL, NULL, 0);
 		return;
 	}
@@ -1940,7 +1962,7 @@ baseline(PG_FUNCTION_ARGS)
 	else
 	{
 		m.status = "baseline";
-		m.schema_fingerprint = ds_snapshot(m.db->name);
+		ds_record_snapshot(&m);
 		ds_journal_insert(&m, "baseline", GetCurrentTimestamp(), NULL, NULL, 0);
 	}
 	MemoryContextSwitchTo(callercxt);

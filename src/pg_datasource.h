@@ -92,6 +92,7 @@ extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
 extern DsSource *ds_cache_source(const char *name);
+extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
@@ -211,7 +212,7 @@ extern const char *ds_migration_statement;
 
 /* in introspect.c */
 extern Datum ds_describe(const char *database);
-extern char *ds_snapshot(const char *database);
+extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);

@@ -252,22 +252,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	DsSource   *src;
 	char	   *text;
 
-	if (!ds_cache_ensure())
-		elog(ERROR, "the pg_datasource registry is not available");
-	db = ds_cache_database(database, &src);
-	if (db == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("logical database \"%s\" does not exist", database));
-	/* copies: the cache may be rebuilt while the statement runs */
-	db = memcpy(palloc(sizeof(DsDatabase)), db, sizeof(DsDatabase));
-	db->name = pstrdup(db->name);
-	db->schema_name = pstrdup(db->schema_name);
-	db->source = pstrdup(db->source);
-	src = memcpy(palloc(sizeof(DsSource)), src, sizeof(DsSource));
-	src->name = pstrdup(src->name);
-	src->server = src->server ? pstrdup(src->server) : NULL;
-	src->description = NULL;
+	db = ds_cache_database_copy(database, &src);
 	*source = src->name;
 
 	ds_validate(sql, database, require_ro || db->read_only || src->read_only, &v);

@@ -215,7 +215,7 @@ SELECT is(
     (SELECT array_agg(p.proname::text || ' ' || l.lanname::text ORDER BY p.proname, l.lanname)
        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
       WHERE p.pronamespace = 'datasource'::regnamespace AND l.lanname <> 'c'),
-    ARRAY['diff plpgsql', 'diff sql', 'diff_steps plpgsql', 'drift plpgsql', 'guard_server_drop plpgsql'],
+    ARRAY['diff plpgsql', 'diff sql', 'diff_column sql', 'diff_depths sql', 'diff_steps plpgsql', 'drift plpgsql', 'guard_server_drop plpgsql'],
     'every function in schema datasource is written in C except the event trigger function and the diff of descriptions');
 
 -- the argument names and defaults of the public contract

@@ -41,7 +41,8 @@ SELECT is(
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
     ARRAY['datasource.connections()', 'datasource.describe(text)',
-          'datasource.diff(jsonb,jsonb)', 'datasource.diff(text,text)', 'datasource.diff_steps(jsonb,jsonb)',
+          'datasource.diff(jsonb,jsonb)', 'datasource.diff(text,text)', 'datasource.diff_column(jsonb)',
+          'datasource.diff_depths(jsonb,text)', 'datasource.diff_steps(jsonb,jsonb)',
           'datasource.disconnect(text)',
           'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
           'datasource.fingerprint(jsonb)', 'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
