@@ -7,6 +7,9 @@
 # json_schema (twice in the warm-up, see below) in one session, with the backend's memory contexts and its resident set measured
 # before and after (after a warm-up, so caches filled on first use do not
 # count), and the remote connections counted while the session is open.
+# test/run.sh starts the servers with glibc's mmap threshold fixed (see
+# there), so the resident set counts what the backend keeps rather than the
+# heap glibc holds back after large executor blocks are freed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/tap.sh"
