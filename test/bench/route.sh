@@ -26,9 +26,11 @@
 # client leg is the same for every peer.  Targets are printed next to the
 # ratios; nothing is asserted.
 # Usage: test/bench/route.sh [seconds per pgbench run, default 10]
-# (ROUNDS=n interleaved rounds, default 3; REPS=n fetches per session, default 5)
-# Needs the extension installed (make install); installs postgresql-15-plproxy
-# from Debian's packages when it is missing.
+# (ROUNDS=n interleaved rounds, default 3; REPS=n fetches per session, default 5;
+# PGBIN and PG_CONFIG choose the installation, default Debian's)
+# Needs the extension installed there (make install PG_CONFIG=...); installs
+# postgresql-15-plproxy from Debian's packages when it is missing from the
+# system installation.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -38,7 +40,19 @@ rounds=${ROUNDS:-3}
 reps=${REPS:-5}
 pw=bench-pw
 
-if [ ! -f /usr/share/postgresql/15/extension/plproxy.control ]; then
+# the installation measured: PGBIN's servers and PG_CONFIG's extension directory
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
+sharedir=$("$PG_CONFIG" --sharedir)
+if [ ! -f "$sharedir/extension/pg_datasource.control" ]; then
+	echo "pg_datasource is not installed in $sharedir: run make install PG_CONFIG=$PG_CONFIG" >&2
+	exit 1
+fi
+if [ ! -f "$sharedir/extension/plproxy.control" ]; then
+	if [ "$sharedir" != /usr/share/postgresql/15 ]; then
+		echo "PL/Proxy is not installed in $sharedir (Debian's postgresql-15-plproxy installs into /usr)" >&2
+		exit 1
+	fi
 	apt-get install -y --no-install-recommends postgresql-15-plproxy >/dev/null 2>&1 ||
 		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends postgresql-15-plproxy >/dev/null; }
 fi
