@@ -10,10 +10,12 @@
  * client's would be ($1 compared with an integer column is an integer).
  * A read-only statement runs through a read-only SPI call.
  *
- * Plans are kept per backend, keyed by schema and statement text, with
- * SPI_keepplan: PostgreSQL's plan cache replans them after DDL on what they
- * use and when the role or row-level security would change the plan.  The
- * cache holds at most ds_plan_cache_max entries and starts over when full.
+ * Plans are kept per backend, keyed by schema, statement text and
+ * standard_conforming_strings (the one setting that changes how a text
+ * parses), with SPI_keepplan: PostgreSQL's plan cache replans them after DDL
+ * on what they use and when the role or row-level security would change the
+ * plan.  The cache holds at most DS_PLAN_CACHE_MAX entries and starts over
+ * when full.
  *
  * Rows of a cursor-able statement are fetched in batches, so a large result
  * streams into the caller's tuplestore (which spills to disk past 1 MB).
@@ -31,6 +33,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "parser/parse_param.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -45,10 +48,11 @@
 /* one kept plan */
 typedef struct DsPlanEntry
 {
-	uint32		hash;			/* of schema, nparams and text */
+	uint32		hash;			/* of schema, nparams, text and std_strings */
 	char	   *schema;
 	char	   *sql;
 	int			nparams;
+	bool		std_strings;	/* standard_conforming_strings */
 	SPIPlanPtr	plan;
 } DsPlanEntry;
 
@@ -112,6 +116,7 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 	h = hash_combine(hash_bytes((const unsigned char *) schema, strlen(schema)),
 					 hash_uint32((uint32) nparams));
 	h = hash_combine(h, hash_bytes((const unsigned char *) sql, strlen(sql)));
+	h = hash_combine(h, (uint32) standard_conforming_strings);
 
 	if (plan_cache != NULL && hash_get_num_entries(plan_cache) >= DS_PLAN_CACHE_MAX)
 		ds_plan_cache_reset();
@@ -131,8 +136,9 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	e = hash_search(plan_cache, &h, HASH_FIND, NULL);
-	if (e != NULL && e->nparams == nparams && strcmp(e->schema, schema) == 0 &&
-		strcmp(e->sql, sql) == 0)
+	if (e != NULL && e->nparams == nparams &&
+		e->std_strings == standard_conforming_strings &&
+		strcmp(e->schema, schema) == 0 && strcmp(e->sql, sql) == 0)
 		return e->plan;
 
 	/*
@@ -178,6 +184,7 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 	e->schema = MemoryContextStrdup(plan_cxt, schema);
 	e->sql = MemoryContextStrdup(plan_cxt, sql);
 	e->nparams = nparams;
+	e->std_strings = standard_conforming_strings;
 	e->plan = plan;
 	return plan;
 }

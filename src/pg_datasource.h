@@ -92,6 +92,7 @@ extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
 extern DsSource *ds_cache_source(const char *name);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
+extern uint64 ds_cache_generation(void);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
 extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
@@ -162,6 +163,16 @@ extern char *ds_readonly_func(Oid funcid);
 
 /* in rewrite.c */
 extern char *ds_rewrite(const char *text, List *rewrites);
+
+/* in stmtcache.c */
+extern void ds_stmt_cache_init(void);
+extern bool ds_stmt_cache_get(const char *database, const char *sql,
+							  bool require_ro, DsVerdict *v, char **text);
+extern uint64 ds_stmt_cache_epoch(void);
+extern void ds_stmt_cache_put(const char *database, const char *sql,
+							  bool require_ro, const DsVerdict *v,
+							  const char *text, uint64 epoch);
+extern uint64 ds_stmt_cache_resets(void);
 
 /* in route.c: where routed rows go */
 typedef enum DsResultMode

@@ -250,7 +250,10 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	DsVerdict	v;
 	DsDatabase *db;
 	DsSource   *src;
-	char	   *text;
+	char	   *text = NULL;
+	bool		ro;
+	bool		cached;
+	uint64		epoch;
 
 	if (!ds_cache_ensure())
 		elog(ERROR, "the pg_datasource registry is not available");
@@ -270,7 +273,11 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	src->description = NULL;
 	*source = src->name;
 
-	ds_validate(sql, database, require_ro || db->read_only || src->read_only, &v);
+	ro = require_ro || db->read_only || src->read_only;
+	epoch = ds_stmt_cache_epoch();
+	cached = ds_stmt_cache_get(database, sql, ro, &v, &text);
+	if (!cached)
+		ds_validate(sql, database, ro, &v);
 	if (!v.valid)
 	{
 		if ((db->read_only || src->read_only) && !require_ro && v.not_ro != NULL &&
@@ -286,7 +293,11 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("datasource \"%s\" is disabled", src->name));
 
-	text = ds_rewrite(sql, v.rewrites);
+	if (!cached)
+	{
+		text = ds_rewrite(sql, v.rewrites);
+		ds_stmt_cache_put(database, sql, ro, &v, text, epoch);
+	}
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);
