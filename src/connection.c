@@ -725,7 +725,13 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 		}
 		if (pipeline && cmd < pre.n)
 		{
-			if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) || error != NULL)
+			/*
+			 * libpq keeps single-row mode on from a statement sent outside
+			 * a pipeline into the first command of the next pipeline, so a
+			 * setting's row may come as PGRES_SINGLE_TUPLE.
+			 */
+			if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+				st == PGRES_SINGLE_TUPLE || error != NULL)
 				PQclear(res);
 			else
 			{
