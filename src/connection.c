@@ -103,6 +103,8 @@ typedef struct DsConn
 	uint32		mapping_hash;
 	TimestampTz connected_at;
 	int64		calls;
+	WaitEventSet *waitset;		/* latch, postmaster death and the socket:
+								 * made once per connection, not per wait */
 } DsConn;
 
 static HTAB *ds_conn_hash = NULL;
@@ -328,6 +330,40 @@ ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 }
 
 /*
+ * ds_conn_waitset
+ *		The wait event set of an open connection: the latch, postmaster
+ *		death (the backend exits) and the connection's socket becoming
+ *		readable.  Made on first use and kept until the connection closes, so
+ *		a round trip costs no epoll set of its own.
+ */
+static WaitEventSet *
+ds_conn_waitset(DsConn *entry)
+{
+	WaitEventSet *set;
+
+	if (entry->waitset != NULL)
+		return entry->waitset;
+	set = CreateWaitEventSet(TopMemoryContext, 3);
+	PG_TRY();
+	{
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+							  NULL, NULL);
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(entry->conn),
+						  NULL, NULL);
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->waitset = set;
+	return set;
+}
+
+/*
  * ds_next_result
  *		The next result of what was sent on the entry's connection, waiting
  *		for it while serving interrupts; NULL at the end of a command's
@@ -347,18 +383,17 @@ ds_next_result(DsConn *entry)
 	{
 		while (!failed && PQisBusy(conn))
 		{
-			int			rc;
+			WaitEvent	event;
 
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-								   WL_SOCKET_READABLE,
-								   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
+			if (WaitEventSetWait(ds_conn_waitset(entry), -1L, &event, 1,
+								 PG_WAIT_EXTENSION) != 1)
+				continue;
+			if (event.events & WL_LATCH_SET)
 			{
 				ResetLatch(MyLatch);
 				CHECK_FOR_INTERRUPTS();
 			}
-			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			if ((event.events & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
 				failed = true;
 		}
 	}
@@ -401,6 +436,11 @@ ds_cancel(DsConn *entry)
 static void
 ds_conn_close(DsConn *entry)
 {
+	if (entry->waitset != NULL)
+	{
+		FreeWaitEventSet(entry->waitset);
+		entry->waitset = NULL;
+	}
 	if (entry->conn != NULL)
 	{
 		PQfinish(entry->conn);
@@ -462,6 +502,7 @@ ds_conn_get(DsSource *source)
 		if (!found)
 		{
 			entry->conn = NULL;
+			entry->waitset = NULL;
 			ds_conn_close(entry);
 		}
 	}
