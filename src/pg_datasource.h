@@ -62,6 +62,7 @@ typedef enum DsEnforce
 } DsEnforce;
 
 extern int	ds_connect_timeout;
+extern int	ds_remote_prepared_max;
 extern int	ds_enforce;
 extern char *ds_allowed_databases;
 extern bool ds_enforce_read_only;
@@ -232,6 +233,9 @@ extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
 extern char *ds_remote_run(DsSource *source, const char *sql,
 						   const char *schema, int nparams, char **params,
 						   bool read_only, DsResult *r);
+extern char *ds_remote_route(DsSource *source, const char *sql,
+							 const char *schema, int nparams, char **params,
+							 bool read_only, bool prepare, DsResult *r);
 extern void ds_remote_probe(DsSource *source, char **version,
 							int *in_recovery);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);

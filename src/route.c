@@ -306,8 +306,9 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				errmsg("cannot route a statement that is not read-only in a read-only transaction"),
 				errdetail("%s.", v.not_ro ? v.not_ro : "It may write"));
-	return ds_remote_run(src, text, db->schema_name, nparams, params,
-						 v.read_only, r);
+	/* a statement routed before is worth preparing on the remote */
+	return ds_remote_route(src, text, db->schema_name, nparams, params,
+						   v.read_only, cached, r);
 }
 
 /*
