@@ -10,6 +10,8 @@
  * physical schema names (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
+ * A statement this backend routed before takes its verdict and rewritten
+ * text from stmtcache.c instead, and a remote keeps it prepared.
  *
  * Rows are handed to a DsResult, which turns them into what the SQL
  * function returns: tuples of the caller's column definition list, jsonb
@@ -239,9 +241,9 @@ ds_refuse(DsVerdict *v)
 
 /*
  * ds_route
- *		Validates, rewrites and runs sql on the datasource of database;
- *		rows go to r.  Returns the command status; *source is set to the
- *		datasource's name.
+ *		Validates, rewrites and runs sql on the datasource of database (the
+ *		first two from the statement cache when it has them); rows go to r.
+ *		Returns the command status; *source is set to the datasource's name.
  */
 static char *
 ds_route(const char *database, const char *sql, int nparams, char **params,
