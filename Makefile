@@ -16,6 +16,7 @@ OBJS = \
 	src/fdw.o \
 	src/connection.o \
 	src/rewrite.o \
+	src/stmtcache.o \
 	src/local.o \
 	src/route.o \
 	src/health.o \

@@ -621,6 +621,7 @@ static HTAB *ds_cache_by_schema = NULL;
 static List *ds_cache_sources = NIL;
 static bool ds_cache_valid = false;
 static uint64 ds_cache_invalidations = 0;
+static uint64 ds_cache_loads = 0;	/* times the registry was read */
 static Oid	ds_cache_relids[2] = {InvalidOid, InvalidOid};
 
 PG_FUNCTION_INFO_V1(registry_changed);
@@ -760,6 +761,7 @@ ds_cache_ensure(void)
 	}
 	ds_cache_sources = sources;
 	MemoryContextSwitchTo(old);
+	ds_cache_loads++;
 	ds_cache_valid = (seen == ds_cache_invalidations);
 	return true;
 }
@@ -888,6 +890,18 @@ ds_cache_database_copy(const char *name, DsSource **source)
 	(*source)->server = src->server ? pstrdup(src->server) : NULL;
 	(*source)->description = NULL;
 	return db;
+}
+
+/*
+ * ds_cache_generation
+ *		A number that changes whenever the registry cache is marked stale or
+ *		read again: what was derived from the registry under another number
+ *		may be stale (stmtcache.c).
+ */
+uint64
+ds_cache_generation(void)
+{
+	return ds_cache_invalidations + ds_cache_loads;
 }
 
 /*

@@ -44,8 +44,16 @@
  * cancelled; a backend that exits cancels what its connections still run.
  * Connecting has its own deadline, datasource.connect_timeout.
  *
+ * A statement routed a second time is prepared on the connection, so the
+ * remote parses and plans it once (see "remote prepared statements" below).
+ *
  * Rows are streamed in libpq's single-row mode into the caller's DsResult,
  * so a large result never sits in memory as one PGresult.
+ *
+ * Memory: the connection table and each connection's wait event set live
+ * in TopMemoryContext, a connection's prepared statements in a child of it
+ * ("pg_datasource remote prepared statements", reset when the connection
+ * closes); what a call returns is palloc'd in the caller's context.
  *
  * IDENTIFICATION
  *		  src/connection.c
@@ -58,6 +66,7 @@
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "common/hashfn.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -103,6 +112,16 @@ typedef struct DsConn
 	uint32		mapping_hash;
 	TimestampTz connected_at;
 	int64		calls;
+	WaitEventSet *waitset;		/* latch, postmaster death and the socket:
+								 * made once per connection, not per wait */
+	/* remote prepared statements (see ds_prepared_find) */
+	struct DsPrepared *prepared;	/* nprepared of maxprepared */
+	int			nprepared;
+	int			maxprepared;
+	int			prepared_seq;	/* the number of the last name given */
+	uint64		prepared_clock; /* counts uses, for the LRU */
+	List	   *dealloc;		/* int: names to DEALLOCATE when we can */
+	MemoryContext prepared_cxt; /* all of the above */
 } DsConn;
 
 static HTAB *ds_conn_hash = NULL;
@@ -328,6 +347,40 @@ ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 }
 
 /*
+ * ds_conn_waitset
+ *		The wait event set of an open connection: the latch, postmaster
+ *		death (the backend exits) and the connection's socket becoming
+ *		readable.  Made on first use and kept until the connection closes, so
+ *		a round trip costs no epoll set of its own.
+ */
+static WaitEventSet *
+ds_conn_waitset(DsConn *entry)
+{
+	WaitEventSet *set;
+
+	if (entry->waitset != NULL)
+		return entry->waitset;
+	set = CreateWaitEventSet(TopMemoryContext, 3);
+	PG_TRY();
+	{
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+							  NULL, NULL);
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(entry->conn),
+						  NULL, NULL);
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->waitset = set;
+	return set;
+}
+
+/*
  * ds_next_result
  *		The next result of what was sent on the entry's connection, waiting
  *		for it while serving interrupts; NULL at the end of a command's
@@ -347,18 +400,17 @@ ds_next_result(DsConn *entry)
 	{
 		while (!failed && PQisBusy(conn))
 		{
-			int			rc;
+			WaitEvent	event;
 
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-								   WL_SOCKET_READABLE,
-								   PQsocket(conn), -1L, PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
+			if (WaitEventSetWait(ds_conn_waitset(entry), -1L, &event, 1,
+								 PG_WAIT_EXTENSION) != 1)
+				continue;
+			if (event.events & WL_LATCH_SET)
 			{
 				ResetLatch(MyLatch);
 				CHECK_FOR_INTERRUPTS();
 			}
-			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			if ((event.events & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
 				failed = true;
 		}
 	}
@@ -401,6 +453,11 @@ ds_cancel(DsConn *entry)
 static void
 ds_conn_close(DsConn *entry)
 {
+	if (entry->waitset != NULL)
+	{
+		FreeWaitEventSet(entry->waitset);
+		entry->waitset = NULL;
+	}
 	if (entry->conn != NULL)
 	{
 		PQfinish(entry->conn);
@@ -415,6 +472,13 @@ ds_conn_close(DsConn *entry)
 	entry->path_known = false;
 	entry->ro_session = false;
 	entry->calls = 0;
+	/* a new session has none of our statements */
+	if (entry->prepared_cxt != NULL)
+		MemoryContextReset(entry->prepared_cxt);
+	entry->prepared = NULL;
+	entry->nprepared = 0;
+	entry->maxprepared = 0;
+	entry->dealloc = NIL;
 }
 
 /*
@@ -462,6 +526,10 @@ ds_conn_get(DsSource *source)
 		if (!found)
 		{
 			entry->conn = NULL;
+			entry->waitset = NULL;
+			entry->prepared_cxt = NULL;
+			entry->prepared_seq = 0;
+			entry->prepared_clock = 0;
 			ds_conn_close(entry);
 		}
 	}
@@ -535,6 +603,159 @@ ds_exec_or_error(DsConn *entry, const char *sql)
 	entry->broken = false;
 }
 
+/* ------------------------------------------------ remote prepared statements */
+
+/*
+ * Statements routed more than once are prepared on the remote connection
+ * (named pgds_<n>, numbered per connection and never reused), so that the
+ * remote parses and plans them once: the Parse goes in the same pipeline as
+ * the first execution, and later executions send only Bind and Execute.  A
+ * connection keeps at most datasource.remote_prepared_statements of them;
+ * past that the least recently used one is deallocated, in a sync group of
+ * its own in front of a statement that runs outside a remote transaction
+ * (inside one, a full connection simply prepares no new statement).  Prepared
+ * statements are keyed by search_path, parameter count and text, since the
+ * same text names other tables under another path.  PREPARE is not
+ * transactional, so a remote rollback leaves them in place.  They are
+ * forgotten with the connection, and all of them when a statement that ran
+ * there reports DEALLOCATE or DISCARD, or an execution finds its statement
+ * gone (26000).  An execution that fails because DDL changed the
+ * statement's result type (0A000, "cached plan must not change result
+ * type") forgets that one; both are run again at once when nothing of the
+ * call can have taken effect: outside a remote transaction, before any row.
+ */
+typedef struct DsPrepared
+{
+	uint32		hash;			/* of path, nparams and text */
+	int			id;				/* the statement is pgds_<id> */
+	int			nparams;
+	uint64		used;			/* the connection's clock at the last use */
+	char	   *path;
+	char	   *sql;
+} DsPrepared;
+
+/* the name of prepared statement id */
+#define DS_PREPARED_NAME(buf, id) snprintf((buf), sizeof(buf), "pgds_%d", (id))
+
+/*
+ * ds_prepared_hash
+ *		The key of a statement text under a search_path.
+ */
+static uint32
+ds_prepared_hash(const char *path, const char *sql, int nparams)
+{
+	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+
+	h = hash_combine(h, hash_bytes((const unsigned char *) path, strlen(path)));
+	return hash_combine(h, hash_uint32((uint32) nparams));
+}
+
+/*
+ * ds_prepared_find
+ *		The connection's prepared statement for sql under path, or NULL.
+ */
+static DsPrepared *
+ds_prepared_find(DsConn *entry, const char *path, const char *sql,
+				 int nparams, uint32 hash)
+{
+	int			i;
+
+	for (i = 0; i < entry->nprepared; i++)
+	{
+		DsPrepared *p = &entry->prepared[i];
+
+		if (p->hash == hash && p->nparams == nparams &&
+			strcmp(p->sql, sql) == 0 && strcmp(p->path, path) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * ds_prepared_forget
+ *		Forgets one prepared statement (p) or, with p NULL, all of them.
+ *		dealloc: the remote may still have them, so DEALLOCATE them with a
+ *		later statement that runs outside a remote transaction; otherwise the
+ *		remote certainly has them no more.  Names are never used twice, so a
+ *		statement left behind on the remote is only a waste.
+ */
+static void
+ds_prepared_forget(DsConn *entry, DsPrepared *p, bool dealloc)
+{
+	MemoryContext old;
+
+	if (p == NULL)
+	{
+		while (entry->nprepared > 0)
+			ds_prepared_forget(entry, &entry->prepared[0], dealloc);
+		return;
+	}
+	if (dealloc)
+	{
+		old = MemoryContextSwitchTo(entry->prepared_cxt);
+		entry->dealloc = lappend_int(entry->dealloc, p->id);
+		MemoryContextSwitchTo(old);
+	}
+	pfree(p->path);
+	pfree(p->sql);
+	*p = entry->prepared[--entry->nprepared];
+}
+
+/*
+ * ds_prepared_add
+ *		Records a new prepared statement of the connection (before its Parse
+ *		is sent; the caller forgets it again if the Parse fails) and returns
+ *		it.  The connection must have room.
+ */
+static DsPrepared *
+ds_prepared_add(DsConn *entry, const char *path, const char *sql,
+				int nparams, uint32 hash)
+{
+	DsPrepared *p;
+
+	if (entry->prepared_cxt == NULL)
+		entry->prepared_cxt = AllocSetContextCreate(TopMemoryContext,
+													"pg_datasource remote prepared statements",
+													ALLOCSET_SMALL_SIZES);
+	if (entry->nprepared == entry->maxprepared)
+	{
+		int			max = Max(entry->maxprepared * 2, 8);
+
+		if (entry->prepared == NULL)
+			entry->prepared = MemoryContextAlloc(entry->prepared_cxt,
+												 sizeof(DsPrepared) * max);
+		else
+			entry->prepared = repalloc(entry->prepared, sizeof(DsPrepared) * max);
+		entry->maxprepared = max;
+	}
+	p = &entry->prepared[entry->nprepared++];
+	p->hash = hash;
+	p->id = ++entry->prepared_seq;
+	p->nparams = nparams;
+	p->used = ++entry->prepared_clock;
+	p->path = MemoryContextStrdup(entry->prepared_cxt, path);
+	p->sql = MemoryContextStrdup(entry->prepared_cxt, sql);
+	return p;
+}
+
+/*
+ * ds_prepared_lru
+ *		The least recently used prepared statement of the connection.
+ */
+static DsPrepared *
+ds_prepared_lru(DsConn *entry)
+{
+	DsPrepared *lru = NULL;
+	int			i;
+
+	for (i = 0; i < entry->nprepared; i++)
+		if (lru == NULL || entry->prepared[i].used < lru->used)
+			lru = &entry->prepared[i];
+	return lru;
+}
+
+/* ------------------------------------------------------------ statements */
+
 /* what ds_conn_run sends in front of the statement */
 typedef struct DsPreamble
 {
@@ -557,6 +778,24 @@ ds_preamble_add(DsPreamble *p, const char *sql, const char *param)
 	p->n++;
 }
 
+/* what ds_conn_run tells its caller */
+typedef enum DsRunOutcome
+{
+	DS_RUN_DONE,				/* the statement ran (or raised) */
+	DS_RUN_RECONNECT,			/* the connection was dead: nothing happened */
+	DS_RUN_AGAIN				/* a prepared statement was stale: nothing
+								 * happened, run it again */
+} DsRunOutcome;
+
+/* the commands of one call, in the order their results come */
+typedef enum DsCmdKind
+{
+	DS_CMD_DEALLOCATE,			/* an evicted prepared statement */
+	DS_CMD_PREAMBLE,			/* transaction control and settings */
+	DS_CMD_PREPARE,				/* the statement's Parse */
+	DS_CMD_STATEMENT			/* the statement itself */
+} DsCmdKind;
+
 /*
  * ds_conn_run
  *		Sends one statement, with whatever has to go in front of it, and
@@ -568,15 +807,20 @@ ds_preamble_add(DsPreamble *p, const char *sql, const char *param)
  *		it runs alone, read-only, in the remote's autocommit.  Otherwise a
  *		remote transaction is opened (or continued), with savepoints up to
  *		the current local nest level.
+ *		prepare: the statement was routed before and may be prepared on the
+ *		remote (with path given).  may_again: a stale prepared statement
+ *		may be reported as DS_RUN_AGAIN instead of raised.
  *
- *		*retry is set when the connection was found dead before anything of
- *		this call could have taken effect on the remote, so the caller may
- *		reconnect and try again.
+ *		*outcome is DS_RUN_RECONNECT when the connection was found dead
+ *		before anything of this call could have taken effect on the remote,
+ *		so the caller may reconnect and try again; DS_RUN_AGAIN when the
+ *		remote refused a stale prepared statement before anything took
+ *		effect, so the caller may simply run the statement again.
  */
 static char *
 ds_conn_run(DsConn *entry, const char *sql, int nparams,
 			const char *const *params, const char *path, bool read_only,
-			DsResult *r, bool *retry)
+			bool prepare, bool may_again, DsResult *r, DsRunOutcome *outcome)
 {
 	PGconn	   *conn = entry->conn;
 	DsPreamble	pre;
@@ -587,7 +831,7 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	bool		set_path;
 	bool		set_ro;
 	bool		pipeline;
-	int			nsyncs;
+	int			nsyncs = 0;
 	int			cmd = 0;
 	int			syncs = 0;
 	bool		single = false;
@@ -596,8 +840,17 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	const char *error_sql = sql;
 	char	   *status = NULL;
 	char	  **texts = NULL;
+	DsCmdKind  *cmds;
+	int			ncmds = 0;
+	int			npre = 0;		/* preamble commands whose results came */
+	DsPrepared *prepared = NULL;	/* the statement's, when it has one */
+	bool		prepare_now = false;	/* its Parse is sent in this call */
+	bool		parse_failed = false;
+	List	   *dealloc = NIL;	/* statements deallocated in this call */
+	char		name[32];
+	ListCell   *lc;
 
-	*retry = false;
+	*outcome = DS_RUN_DONE;
 	pre.n = 0;
 	pre.max = Max(level - entry->xact_depth, 0) + 4;
 	pre.sql = palloc(sizeof(char *) * pre.max);
@@ -608,6 +861,34 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	set_path = path != NULL &&
 		(!entry->path_known || strcmp(entry->path, path) != 0);
 	set_ro = !in_xact && !entry->ro_session;
+
+	if (path != NULL && ds_remote_prepared_max > 0 &&
+		(prepare || entry->nprepared > 0))
+	{
+		uint32		hash = ds_prepared_hash(path, sql, nparams);
+
+		prepared = ds_prepared_find(entry, path, sql, nparams, hash);
+		if (prepared != NULL)
+			prepared->used = ++entry->prepared_clock;
+		else if (prepare)
+		{
+			/* full: make room, outside a remote transaction only */
+			while (entry->nprepared >= ds_remote_prepared_max && saved_depth == 0)
+				ds_prepared_forget(entry, ds_prepared_lru(entry), true);
+			if (entry->nprepared < ds_remote_prepared_max)
+			{
+				prepared = ds_prepared_add(entry, path, sql, nparams, hash);
+				prepare_now = true;
+			}
+		}
+	}
+	if (saved_depth == 0 && entry->dealloc != NIL)
+	{
+		/* what the remote may still have goes now, outside a transaction */
+		dealloc = entry->dealloc;
+		entry->dealloc = NIL;
+	}
+	cmds = palloc(sizeof(DsCmdKind) * (list_length(dealloc) + 3));
 
 	if (in_xact)
 	{
@@ -652,8 +933,7 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 		pre.sync_after_settings = !in_xact;
 	}
 
-	pipeline = pre.n > 0;
-	nsyncs = pipeline ? (pre.sync_after_settings ? 2 : 1) : 0;
+	pipeline = pre.n > 0 || prepare_now || dealloc != NIL;
 
 	entry->calls++;
 	if (pipeline)
@@ -662,42 +942,88 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 
 		if (!PQenterPipelineMode(conn))
 			goto send_failed;
+		foreach(lc, dealloc)
+		{
+			/* each in a group of its own: its failure aborts nothing else */
+			char		cmdtext[48];
+
+			snprintf(cmdtext, sizeof(cmdtext), "DEALLOCATE pgds_%d", lfirst_int(lc));
+			if (!PQsendQueryParams(conn, cmdtext, 0, NULL, NULL, NULL, NULL, 0) ||
+				!PQpipelineSync(conn))
+				goto send_failed;
+			cmds[ncmds++] = DS_CMD_DEALLOCATE;
+			nsyncs++;
+		}
 		for (i = 0; i < pre.n; i++)
 			if (!PQsendQueryParams(conn, pre.sql[i], pre.nparams[i], NULL,
 								   &pre.param[i], NULL, NULL, 0))
 				goto send_failed;
-		if (pre.sync_after_settings && !PQpipelineSync(conn))
+		if (pre.n > 0)
+			cmds[ncmds++] = DS_CMD_PREAMBLE;
+		if (pre.sync_after_settings)
+		{
+			if (!PQpipelineSync(conn))
+				goto send_failed;
+			nsyncs++;
+		}
+		if (prepare_now)
+		{
+			DS_PREPARED_NAME(name, prepared->id);
+			if (!PQsendPrepare(conn, name, sql, nparams, NULL))
+				goto send_failed;
+			cmds[ncmds++] = DS_CMD_PREPARE;
+		}
+		if (prepared != NULL)
+		{
+			DS_PREPARED_NAME(name, prepared->id);
+			if (!PQsendQueryPrepared(conn, name, nparams, params, NULL, NULL, 0))
+				goto send_failed;
+		}
+		else if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
 			goto send_failed;
-		if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
-			!PQpipelineSync(conn))
+		if (!PQpipelineSync(conn))
 			goto send_failed;
+		cmds[ncmds++] = DS_CMD_STATEMENT;
+		nsyncs++;
 	}
 	else
 	{
-		if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+		if (prepared != NULL)
+		{
+			DS_PREPARED_NAME(name, prepared->id);
+			if (!PQsendQueryPrepared(conn, name, nparams, params, NULL, NULL, 0))
+				goto send_failed;
+		}
+		else if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
 			goto send_failed;
+		cmds[ncmds++] = DS_CMD_STATEMENT;
 		single = PQsetSingleRowMode(conn) == 1;
 	}
 	entry->busy = true;
 
 	/*
 	 * Read everything, whatever fails, so the connection is idle again
-	 * before an error is raised.  Row conversion errors leave the entry
-	 * busy; the abort callbacks cancel and drain it.
+	 * before an error is raised.  Every command's results end with a NULL
+	 * (the preamble's commands count as one per command), every sync with
+	 * PGRES_PIPELINE_SYNC.  Row conversion errors leave the entry busy; the
+	 * abort callbacks cancel and drain it.
 	 */
 	for (;;)
 	{
 		PGresult   *res;
 		ExecStatusType st;
+		DsCmdKind	kind = cmds[Min(cmd, ncmds - 1)];
 
-		if (pipeline && cmd == pre.n && !single && !stmt_seen)
+		if (pipeline && cmd == ncmds - 1 && !single && !stmt_seen)
 			single = PQsetSingleRowMode(conn) == 1;
 
 		res = ds_next_result(entry);
 		if (res == NULL)
 		{
-			if (!pipeline || cmd > pre.n)
+			if (!pipeline || cmd >= ncmds)
 				break;
+			if (kind == DS_CMD_PREAMBLE && ++npre < pre.n)
+				continue;		/* more preamble commands */
 			cmd++;
 			continue;
 		}
@@ -723,14 +1049,33 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 				PQclear(res);
 			break;
 		}
-		if (pipeline && cmd < pre.n)
+		if (kind == DS_CMD_DEALLOCATE)
 		{
-			if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) || error != NULL)
+			/* gone already or not: either way it is gone */
+			PQclear(res);
+			continue;
+		}
+		if (kind == DS_CMD_PREAMBLE || kind == DS_CMD_PREPARE)
+		{
+			/*
+			 * libpq keeps single-row mode on from a statement sent outside
+			 * a pipeline into the first command of the next pipeline, so a
+			 * setting's row may come as PGRES_SINGLE_TUPLE.
+			 */
+			if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+				st == PGRES_SINGLE_TUPLE || error != NULL)
+			{
+				if (kind == DS_CMD_PREPARE && st != PGRES_COMMAND_OK)
+					parse_failed = true;
 				PQclear(res);
+			}
 			else
 			{
 				error = res;
-				error_sql = pre.sql[cmd];
+				/* a failed Parse is the statement's own error */
+				error_sql = kind == DS_CMD_PREPARE ? sql : pre.sql[npre];
+				if (kind == DS_CMD_PREPARE)
+					parse_failed = true;
 			}
 			continue;
 		}
@@ -784,11 +1129,20 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 		error = error ? error : PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
 	entry->busy = false;
 
+	/* a statement that failed to prepare is not there */
+	if (prepare_now && (parse_failed || PQstatus(conn) == CONNECTION_BAD ||
+						(error != NULL && error_sql != sql)))
+	{
+		ds_prepared_forget(entry, prepared, false);
+		prepared = NULL;
+	}
+	list_free(dealloc);
+
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
 		/* nothing sent in this call took effect if no transaction was open */
 		if (saved_depth == 0 && (r == NULL || r->rows == 0))
-			*retry = true;
+			*outcome = DS_RUN_RECONNECT;
 		if (saved_depth == 0)
 			entry->xact_depth = 0;
 		else
@@ -817,7 +1171,45 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 			entry->broken = true;
 	}
 
-	if (*retry)
+	if (PQstatus(conn) != CONNECTION_BAD)
+	{
+		if (error != NULL && prepared != NULL && !prepare_now &&
+			error_sql == sql)
+		{
+			const char *state = PQresultErrorField(error, PG_DIAG_SQLSTATE);
+
+			/*
+			 * The statement is gone (DEALLOCATE or DISCARD ran there some
+			 * other way), or DDL changed its result type: forget it, and
+			 * run it again while nothing can have taken effect.
+			 */
+			if (state != NULL && strcmp(state, "26000") == 0)
+				ds_prepared_forget(entry, NULL, true);
+			else if (state != NULL && strcmp(state, "0A000") == 0 &&
+					 strstr(PQresultErrorMessage(error), "cached plan must not change result type") != NULL)
+				ds_prepared_forget(entry, prepared, true);
+			else
+				state = NULL;
+			if (state != NULL && may_again && saved_depth == 0 && !in_xact &&
+				(r == NULL || r->rows == 0))
+				*outcome = DS_RUN_AGAIN;
+		}
+		else if (status != NULL && entry->nprepared > 0 &&
+				 (strcmp(status, "DEALLOCATE ALL") == 0 ||
+				  strcmp(status, "DISCARD ALL") == 0))
+		{
+			/* the statement dropped ours */
+			ds_prepared_forget(entry, NULL, false);
+		}
+		else if (status != NULL && entry->nprepared > 0 &&
+				 strcmp(status, "DEALLOCATE") == 0)
+		{
+			/* it may have dropped one of ours: start over */
+			ds_prepared_forget(entry, NULL, true);
+		}
+	}
+
+	if (*outcome != DS_RUN_DONE)
 	{
 		PQclear(error);
 		return NULL;
@@ -828,10 +1220,15 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 
 send_failed:
 	entry->busy = false;
+	if (prepare_now)
+		ds_prepared_forget(entry, prepared, false);
+	/* the deallocations may not have been sent (the list is the entry's) */
+	if (dealloc != NIL)
+		entry->dealloc = dealloc;
 	if (PQstatus(conn) == CONNECTION_BAD && saved_depth == 0)
 	{
 		entry->xact_depth = 0;
-		*retry = true;
+		*outcome = DS_RUN_RECONNECT;
 		return NULL;
 	}
 	entry->broken = saved_depth > 0 || entry->broken;
@@ -843,26 +1240,33 @@ send_failed:
  * ds_remote_call
  *		Runs a statement on a remote datasource through the cached
  *		connection, reconnecting once when the connection was found dead
- *		before anything could take effect.
+ *		before anything could take effect, and running it once more when a
+ *		stale prepared statement was refused.
  */
 static char *
 ds_remote_call(DsSource *source, const char *sql, int nparams,
 			   const char *const *params, const char *path, bool read_only,
-			   DsResult *r)
+			   bool prepare, DsResult *r)
 {
-	int			attempt;
+	int			reconnects = 0;
+	int			agains = 0;
 
-	for (attempt = 0;; attempt++)
+	for (;;)
 	{
 		DsConn	   *entry = ds_conn_get(source);
-		bool		retry;
+		DsRunOutcome outcome;
 		char	   *status;
 
-		status = ds_conn_run(entry, sql, nparams, params, path, read_only, r,
-							 &retry);
-		if (!retry)
+		status = ds_conn_run(entry, sql, nparams, params, path, read_only,
+							 prepare, agains == 0, r, &outcome);
+		if (outcome == DS_RUN_DONE)
 			return status;
-		if (attempt > 0)
+		if (outcome == DS_RUN_AGAIN)
+		{
+			agains++;
+			continue;
+		}
+		if (reconnects++ > 0)
 			ereport(ERROR,
 					errcode(ERRCODE_CONNECTION_FAILURE),
 					errmsg("lost the connection to datasource \"%s\"", source->name),
@@ -879,7 +1283,7 @@ ds_remote_call(DsSource *source, const char *sql, int nparams,
 void
 ds_remote_command(DsSource *source, const char *sql)
 {
-	(void) ds_remote_call(source, sql, 0, NULL, NULL, false, NULL);
+	(void) ds_remote_call(source, sql, 0, NULL, NULL, false, false, NULL);
 }
 
 /*
@@ -898,7 +1302,7 @@ ds_remote_schema_exists(DsSource *source, const char *schema)
 	r.max_rows = -1;
 	(void) ds_remote_call(source,
 						  "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-						  1, params, NULL, true, &r);
+						  1, params, NULL, true, false, &r);
 	if (r.rowcxt)
 		MemoryContextDelete(r.rowcxt);
 	return r.rows > 0;
@@ -906,17 +1310,32 @@ ds_remote_schema_exists(DsSource *source, const char *schema)
 
 /*
  * ds_remote_run
- *		Runs a routed statement on a remote datasource with unqualified
- *		names resolving in schema; rows go to r and the remote command status
- *		is returned.  Parameters are text (NULL for SQL null), typed by the
- *		remote server.
+ *		Runs a statement on a remote datasource with unqualified names
+ *		resolving in schema; rows go to r and the remote command status is
+ *		returned.  Parameters are text (NULL for SQL null), typed by the
+ *		remote server.  prepare: the statement was routed before, and may be
+ *		kept prepared on the remote connection.
+ */
+char *
+ds_remote_route(DsSource *source, const char *sql, const char *schema,
+				int nparams, char **params, bool read_only, bool prepare,
+				DsResult *r)
+{
+	return ds_remote_call(source, sql, nparams, (const char *const *) params,
+						  quote_identifier(schema), read_only, prepare, r);
+}
+
+/*
+ * ds_remote_run
+ *		ds_remote_route for a statement that is not kept prepared
+ *		(migrations and other one-off statements).
  */
 char *
 ds_remote_run(DsSource *source, const char *sql, const char *schema,
 			  int nparams, char **params, bool read_only, DsResult *r)
 {
-	return ds_remote_call(source, sql, nparams, (const char *const *) params,
-						  quote_identifier(schema), read_only, r);
+	return ds_remote_route(source, sql, schema, nparams, params, read_only,
+						   false, r);
 }
 
 /*
@@ -933,7 +1352,7 @@ ds_remote_probe(DsSource *source, char **version, int *in_recovery)
 	DsConn	   *entry;
 	const char *v;
 
-	(void) ds_remote_call(source, "SELECT 1", 0, NULL, NULL, true, NULL);
+	(void) ds_remote_call(source, "SELECT 1", 0, NULL, NULL, true, false, NULL);
 	entry = ds_conn_get(source);
 	v = PQparameterStatus(entry->conn, "server_version");
 	*version = v ? pstrdup(v) : NULL;

@@ -27,6 +27,9 @@ int			ds_enforce = DS_ENFORCE_OFF;
 char	   *ds_allowed_databases = NULL;
 bool		ds_enforce_read_only = false;
 
+/* statements kept prepared per remote connection (connection.c) */
+int			ds_remote_prepared_max = 100;
+
 /* migrations (migrate.c) and the DDL journal (ddl_log.c) */
 int			ds_migration_lock_timeout = 0;
 bool		ds_ddl_log = true;
@@ -77,6 +80,20 @@ ds_define_gucs(void)
 							3600,
 							PGC_USERSET,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("datasource.remote_prepared_statements",
+							"Statements kept prepared on each remote connection.",
+							"A statement routed to a remote datasource for the second time "
+							"is prepared there, so the remote parses and plans it once; past "
+							"this many, the least recently used one is deallocated. Zero "
+							"prepares none (for a pooler in transaction mode).",
+							&ds_remote_prepared_max,
+							100,
+							0,
+							10000,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("datasource.enforce",

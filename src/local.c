@@ -10,16 +10,23 @@
  * client's would be ($1 compared with an integer column is an integer).
  * A read-only statement runs through a read-only SPI call.
  *
- * Plans are kept per backend, keyed by schema and statement text, with
- * SPI_keepplan: PostgreSQL's plan cache replans them after DDL on what they
- * use and when the role or row-level security would change the plan.  The
- * cache holds at most ds_plan_cache_max entries and starts over when full.
+ * Plans are kept per backend, keyed by schema, statement text and
+ * standard_conforming_strings (the one setting that changes how a text
+ * parses), with SPI_keepplan: PostgreSQL's plan cache replans them after DDL
+ * on what they use and when the role or row-level security would change the
+ * plan.  The cache holds at most DS_PLAN_CACHE_MAX entries and starts over
+ * when full.
  *
- * Rows of a cursor-able statement are fetched in batches, so a large result
- * streams into the caller's tuplestore (which spills to disk past 1 MB).
+ * Rows go from the executor straight to the caller's DsResult through a
+ * DestReceiver of our own (SPI_execute_plan_extended), so a large result
+ * streams into the caller's tuplestore (which spills to disk past 1 MB)
+ * and a small one costs no portal and no SPI tuple table.  When execute()'s
+ * max_rows cuts a SELECT short, the executor is stopped at the end of the
+ * 1,000-row batch the cut falls in, as a cursor fetching such batches
+ * would.
  *
  * Memory: plans live in SPI's kept-plan contexts, their keys in a child of
- * TopMemoryContext; each batch of rows is freed once handed on.
+ * TopMemoryContext; rows are converted in the result's per-row context.
  *
  * IDENTIFICATION
  *		  src/local.c
@@ -31,6 +38,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "parser/parse_param.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -42,13 +50,24 @@
 #define DS_PLAN_CACHE_MAX	256
 #define DS_FETCH_BATCH		1000
 
+/* where a local statement's rows go: the caller's DsResult */
+typedef struct DsLocalDest
+{
+	DestReceiver pub;
+	DsResult   *r;
+	MemoryContext callercxt;	/* the result's memory lives there */
+	bool		select;			/* a query: it may stop early */
+	uint64		received;
+} DsLocalDest;
+
 /* one kept plan */
 typedef struct DsPlanEntry
 {
-	uint32		hash;			/* of schema, nparams and text */
+	uint32		hash;			/* of schema, nparams, text and std_strings */
 	char	   *schema;
 	char	   *sql;
 	int			nparams;
+	bool		std_strings;	/* standard_conforming_strings */
 	SPIPlanPtr	plan;
 } DsPlanEntry;
 
@@ -112,6 +131,7 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 	h = hash_combine(hash_bytes((const unsigned char *) schema, strlen(schema)),
 					 hash_uint32((uint32) nparams));
 	h = hash_combine(h, hash_bytes((const unsigned char *) sql, strlen(sql)));
+	h = hash_combine(h, (uint32) standard_conforming_strings);
 
 	if (plan_cache != NULL && hash_get_num_entries(plan_cache) >= DS_PLAN_CACHE_MAX)
 		ds_plan_cache_reset();
@@ -131,8 +151,9 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	e = hash_search(plan_cache, &h, HASH_FIND, NULL);
-	if (e != NULL && e->nparams == nparams && strcmp(e->schema, schema) == 0 &&
-		strcmp(e->sql, sql) == 0)
+	if (e != NULL && e->nparams == nparams &&
+		e->std_strings == standard_conforming_strings &&
+		strcmp(e->schema, schema) == 0 && strcmp(e->sql, sql) == 0)
 		return e->plan;
 
 	/*
@@ -178,6 +199,7 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 	e->schema = MemoryContextStrdup(plan_cxt, schema);
 	e->sql = MemoryContextStrdup(plan_cxt, sql);
 	e->nparams = nparams;
+	e->std_strings = standard_conforming_strings;
 	e->plan = plan;
 	return plan;
 }
@@ -199,8 +221,8 @@ ds_local_status(const char *command, uint64 processed)
 }
 
 /*
- * ds_local_start / ds_local_rows
- *		Tells the result its columns (once); hands rows on to it.
+ * ds_local_start
+ *		Tells the result its columns (once).
  */
 static void
 ds_local_start(DsResult *r, TupleDesc desc)
@@ -221,22 +243,46 @@ ds_local_start(DsResult *r, TupleDesc desc)
 	}
 }
 
+/*
+ * ds_local_dest_startup / ds_local_dest_receive
+ *		The executor's calls on our DestReceiver: the row type, then each
+ *		row, handed on to the result in the caller's memory context.  A
+ *		SELECT cut short by max_rows stops at the end of the batch the cut
+ *		falls in.
+ */
 static void
-ds_local_rows(DsResult *r, SPITupleTable *tt, uint64 n)
+ds_local_dest_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
-	TupleDesc	desc = tt->tupdesc;
-	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
-	uint64		i;
+	DsLocalDest *d = (DsLocalDest *) self;
+	MemoryContext old = MemoryContextSwitchTo(d->callercxt);
 
-	ds_local_start(r, desc);
-	for (i = 0; i < n && !r->truncated; i++)
-	{
-		heap_deform_tuple(tt->vals[i], desc, values, nulls);
-		ds_result_row(r, values, nulls, NULL);
-	}
-	pfree(values);
-	pfree(nulls);
+	d->select = (operation == CMD_SELECT);
+	ds_local_start(d->r, typeinfo);
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+ds_local_dest_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	DsLocalDest *d = (DsLocalDest *) self;
+	MemoryContext old = MemoryContextSwitchTo(d->callercxt);
+
+	slot_getallattrs(slot);
+	if (!d->r->truncated)
+		ds_result_row(d->r, slot->tts_values, slot->tts_isnull, NULL);
+	d->received++;
+	MemoryContextSwitchTo(old);
+	return !(d->select && d->r->truncated && d->received % DS_FETCH_BATCH == 0);
+}
+
+static void
+ds_local_dest_shutdown(DestReceiver *self)
+{
+}
+
+static void
+ds_local_dest_destroy(DestReceiver *self)
+{
 }
 
 /*
@@ -251,8 +297,10 @@ ds_local_run(const char *sql, const char *schema, const char *command,
 {
 	int			level;
 	SPIPlanPtr	plan;
-	Datum	   *values;
-	char	   *nulls;
+	ParamListInfo paramli;
+	SPIExecuteOptions options;
+	DsLocalDest dest;
+	int			rc;
 	int			i;
 	uint64		processed = 0;
 	char	   *status;
@@ -268,54 +316,47 @@ ds_local_run(const char *sql, const char *schema, const char *command,
 	plan = ds_get_plan(schema, sql, nparams);
 
 	/* text parameters through the input functions of the inferred types */
-	values = palloc0(sizeof(Datum) * Max(nparams, 1));
-	nulls = palloc(Max(nparams, 1));
+	paramli = makeParamList(nparams);
 	for (i = 0; i < nparams; i++)
 	{
+		ParamExternData *prm = &paramli->params[i];
 		Oid			type = i < SPI_getargcount(plan) ? SPI_getargtypeid(plan, i) : TEXTOID;
 		Oid			infunc;
 		Oid			ioparam;
 
-		nulls[i] = params[i] == NULL ? 'n' : ' ';
-		if (params[i] == NULL)
-			continue;
 		if (type == UNKNOWNOID || !OidIsValid(type))
 			type = TEXTOID;
+		prm->ptype = type;
+		prm->pflags = PARAM_FLAG_CONST;
+		prm->isnull = params[i] == NULL;
+		prm->value = (Datum) 0;
+		if (params[i] == NULL)
+			continue;
 		getTypeInputInfo(type, &infunc, &ioparam);
-		values[i] = OidInputFunctionCall(infunc, params[i], ioparam, -1);
+		prm->value = OidInputFunctionCall(infunc, params[i], ioparam, -1);
 	}
 
-	if (SPI_is_cursor_plan(plan))
-	{
-		Portal		portal = SPI_cursor_open(NULL, plan, values, nulls, read_only);
-		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+	MemSet(&dest, 0, sizeof(dest));
+	dest.pub.receiveSlot = ds_local_dest_receive;
+	dest.pub.rStartup = ds_local_dest_startup;
+	dest.pub.rShutdown = ds_local_dest_shutdown;
+	dest.pub.rDestroy = ds_local_dest_destroy;
+	/*
+	 * No CommandDest names an extension's receiver; SPI only reports a
+	 * SELECT sent to DestNone as SPI_OK_UTILITY, which is not looked at.
+	 */
+	dest.pub.mydest = DestNone;
+	dest.r = r;
+	dest.callercxt = callercxt;
 
-		ds_local_start(r, portal->tupDesc);
-		MemoryContextSwitchTo(spicxt);
-		while (!r->truncated)
-		{
-			SPI_cursor_fetch(portal, true, DS_FETCH_BATCH);
-			if (SPI_processed == 0)
-				break;
-			processed += SPI_processed;
-			MemoryContextSwitchTo(callercxt);
-			ds_local_rows(r, SPI_tuptable, SPI_processed);
-			MemoryContextSwitchTo(spicxt);
-			SPI_freetuptable(SPI_tuptable);
-		}
-		SPI_cursor_close(portal);
-	}
-	else
-	{
-		int			rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
-
-		if (rc < 0)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		processed = SPI_processed;
-		MemoryContextSwitchTo(callercxt);
-		if (SPI_tuptable != NULL)
-			ds_local_rows(r, SPI_tuptable, SPI_processed);
-	}
+	MemSet(&options, 0, sizeof(options));
+	options.params = paramli;
+	options.read_only = read_only;
+	options.dest = &dest.pub;
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
+	processed = SPI_processed;
 
 	MemoryContextSwitchTo(callercxt);
 	status = ds_local_status(command, processed);

@@ -34,6 +34,7 @@ _PG_init(void)
 	ds_define_gucs();
 	ds_cache_init();
 	ds_readonly_init();
+	ds_stmt_cache_init();
 	ds_connection_init();
 	ds_hooks_init();
 }

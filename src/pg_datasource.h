@@ -62,6 +62,7 @@ typedef enum DsEnforce
 } DsEnforce;
 
 extern int	ds_connect_timeout;
+extern int	ds_remote_prepared_max;
 extern int	ds_enforce;
 extern char *ds_allowed_databases;
 extern bool ds_enforce_read_only;
@@ -94,6 +95,7 @@ extern int	ds_cache_schema(const char *schema, const char *prefer,
 extern DsSource *ds_cache_source(const char *name);
 extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
+extern uint64 ds_cache_generation(void);
 extern Datum ds_registry_row(const char *table, const char *name);
 extern void ds_run_sql_as_caller(const char *sql);
 extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
@@ -165,6 +167,16 @@ extern char *ds_readonly_func(Oid funcid);
 /* in rewrite.c */
 extern char *ds_rewrite(const char *text, List *rewrites);
 
+/* in stmtcache.c */
+extern void ds_stmt_cache_init(void);
+extern bool ds_stmt_cache_get(const char *database, const char *sql,
+							  bool require_ro, DsVerdict *v, char **text);
+extern uint64 ds_stmt_cache_epoch(void);
+extern void ds_stmt_cache_put(const char *database, const char *sql,
+							  bool require_ro, const DsVerdict *v,
+							  const char *text, uint64 epoch);
+extern uint64 ds_stmt_cache_resets(void);
+
 /* in route.c: where routed rows go */
 typedef enum DsResultMode
 {
@@ -227,6 +239,9 @@ extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
 extern char *ds_remote_run(DsSource *source, const char *sql,
 						   const char *schema, int nparams, char **params,
 						   bool read_only, DsResult *r);
+extern char *ds_remote_route(DsSource *source, const char *sql,
+							 const char *schema, int nparams, char **params,
+							 bool read_only, bool prepare, DsResult *r);
 extern void ds_remote_probe(DsSource *source, char **version,
 							int *in_recovery);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);

@@ -10,6 +10,8 @@
  * physical schema names (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
+ * A statement this backend routed before takes its verdict and rewritten
+ * text from stmtcache.c instead, and a remote keeps it prepared.
  *
  * Rows are handed to a DsResult, which turns them into what the SQL
  * function returns: tuples of the caller's column definition list, jsonb
@@ -239,9 +241,9 @@ ds_refuse(DsVerdict *v)
 
 /*
  * ds_route
- *		Validates, rewrites and runs sql on the datasource of database;
- *		rows go to r.  Returns the command status; *source is set to the
- *		datasource's name.
+ *		Validates, rewrites and runs sql on the datasource of database (the
+ *		first two from the statement cache when it has them); rows go to r.
+ *		Returns the command status; *source is set to the datasource's name.
  */
 static char *
 ds_route(const char *database, const char *sql, int nparams, char **params,
@@ -250,12 +252,19 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	DsVerdict	v;
 	DsDatabase *db;
 	DsSource   *src;
-	char	   *text;
+	char	   *text = NULL;
+	bool		ro;
+	bool		cached;
+	uint64		epoch;
 
 	db = ds_cache_database_copy(database, &src);
 	*source = src->name;
 
-	ds_validate(sql, database, require_ro || db->read_only || src->read_only, &v);
+	ro = require_ro || db->read_only || src->read_only;
+	epoch = ds_stmt_cache_epoch();
+	cached = ds_stmt_cache_get(database, sql, ro, &v, &text);
+	if (!cached)
+		ds_validate(sql, database, ro, &v);
 	if (!v.valid)
 	{
 		if ((db->read_only || src->read_only) && !require_ro && v.not_ro != NULL &&
@@ -271,7 +280,11 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("datasource \"%s\" is disabled", src->name));
 
-	text = ds_rewrite(sql, v.rewrites);
+	if (!cached)
+	{
+		text = ds_rewrite(sql, v.rewrites);
+		ds_stmt_cache_put(database, sql, ro, &v, text, epoch);
+	}
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);
@@ -280,8 +293,9 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				errmsg("cannot route a statement that is not read-only in a read-only transaction"),
 				errdetail("%s.", v.not_ro ? v.not_ro : "It may write"));
-	return ds_remote_run(src, text, db->schema_name, nparams, params,
-						 v.read_only, r);
+	/* a statement routed before is worth preparing on the remote */
+	return ds_remote_route(src, text, db->schema_name, nparams, params,
+						   v.read_only, cached, r);
 }
 
 /*

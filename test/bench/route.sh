@@ -26,9 +26,11 @@
 # client leg is the same for every peer.  Targets are printed next to the
 # ratios; nothing is asserted.
 # Usage: test/bench/route.sh [seconds per pgbench run, default 10]
-# (ROUNDS=n interleaved rounds, default 3; REPS=n fetches per session, default 5)
-# Needs the extension installed (make install); installs postgresql-15-plproxy
-# from Debian's packages when it is missing.
+# (ROUNDS=n interleaved rounds, default 3; REPS=n fetches per session, default 5;
+# PGBIN and PG_CONFIG choose the installation, default Debian's)
+# Needs the extension installed there (make install PG_CONFIG=...); installs
+# postgresql-15-plproxy from Debian's packages when it is missing from the
+# system installation.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -38,7 +40,19 @@ rounds=${ROUNDS:-3}
 reps=${REPS:-5}
 pw=bench-pw
 
-if [ ! -f /usr/share/postgresql/15/extension/plproxy.control ]; then
+# the installation measured: PGBIN's servers and PG_CONFIG's extension directory
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
+sharedir=$("$PG_CONFIG" --sharedir)
+if [ ! -f "$sharedir/extension/pg_datasource.control" ]; then
+	echo "pg_datasource is not installed in $sharedir: run make install PG_CONFIG=$PG_CONFIG" >&2
+	exit 1
+fi
+if [ ! -f "$sharedir/extension/plproxy.control" ]; then
+	if [ "$sharedir" != /usr/share/postgresql/15 ]; then
+		echo "PL/Proxy is not installed in $sharedir (Debian's postgresql-15-plproxy installs into /usr)" >&2
+		exit 1
+	fi
 	apt-get install -y --no-install-recommends postgresql-15-plproxy >/dev/null 2>&1 ||
 		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends postgresql-15-plproxy >/dev/null; }
 fi
@@ -159,11 +173,20 @@ for p in "${peers[@]}"; do
 	fi
 done
 
-median_table() { # FILE: lines "key value" -> prints "key median" per key
+median_table() { # FILE: lines "key value" -> prints "key median min max" per key
 	sort -k1,1 -k2,2g "$1" | awk '
 		{ v[$1, ++n[$1]] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++m] = $1 } }
 		END { for (i = 1; i <= m; i++) { k = order[i]; c = n[k];
-			printf "%s %s\n", k, c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2 } }'
+			printf "%s %s %s %s\n", k, c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2,
+				v[k, 1], v[k, c] } }'
+}
+# ratio_range FILE PEER BASE: the lowest and highest ratio of PEER to BASE over
+# the rounds (line i of each is round i), as "lo-hi"
+ratio_range() {
+	awk -v p="$2" -v b="$3" '$1 == p { pv[++np] = $2 } $1 == b { bv[++nb] = $2 }
+		END { lo = -1; for (i = 1; i <= np && i <= nb; i++) { if (!bv[i]) continue; r = pv[i] / bv[i];
+			if (lo < 0 || r < lo) lo = r; if (r > hi) hi = r }
+			printf "%.3f-%.3f", lo < 0 ? 0 : lo, hi }' "$1"
 }
 
 pgbench_tps() { # NAME SQL CONN... : one pgbench run, prints TPS (0 on failure)
@@ -181,7 +204,7 @@ pgbench_tps() { # NAME SQL CONN... : one pgbench run, prints TPS (0 on failure)
 }
 
 echo "== 1. point select by primary key: pgbench, ${secs}s per run, 2 clients, $rounds interleaved rounds (median TPS; ratio to direct)"
-printf '%-28s | %9s | %6s | %s\n' peer TPS ratio target
+printf '%-28s | %9s | %13s | %6s | %13s | %s\n' peer TPS 'TPS range' ratio 'ratio range' target
 : >"$base/tps1"
 for _ in $(seq 1 "$rounds"); do
 	for p in "${peers[@]}"; do
@@ -191,15 +214,16 @@ for _ in $(seq 1 "$rounds"); do
 done
 median_table "$base/tps1" >"$base/tps1.med"
 for p in "${peers[@]}"; do
-	awk -v p="$p" -v l="${label[$p]}" '
-		$1 == "direct" { base = $2 } $1 == p { v = $2 }
-		END { printf "%-28s | %9.0f | %6.3f | %s\n", l, v, base ? v / base : 0,
+	awk -v p="$p" -v l="${label[$p]}" -v rr="$(ratio_range "$base/tps1" "$p" direct)" '
+		$1 == "direct" { base = $2 } $1 == p { v = $2; lo = $3; hi = $4 }
+		END { printf "%-28s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s | %s\n", l, v, lo, hi, base ? v / base : 0, rr,
 			p == "ours" ? "target >= 0.46" : "" }' "$base/tps1.med"
 done
+echo "(ratio range: the lowest and highest ratio of one round's run to the direct run of the same round)"
 
 echo
 echo "== 2. fetching all 100,000 rows, 1 client: $rounds sessions x $reps fetches per peer (median ms; ratio to direct)"
-printf '%-28s | %12s | %6s | %12s | %6s | %s\n' peer 'to client ms' ratio 'count(*) ms' ratio target
+printf '%-28s | %12s | %13s | %6s | %12s | %13s | %6s | %s\n' peer 'to client ms' 'range' ratio 'count(*) ms' 'range' ratio target
 : >"$base/fetch"
 for _ in $(seq 1 "$rounds"); do
 	for p in "${peers[@]}"; do
@@ -220,9 +244,10 @@ done
 median_table "$base/fetch" >"$base/fetch.med"
 for p in "${peers[@]}"; do
 	awk -v p="$p" -v l="${label[$p]}" '
-		{ v[$1] = $2 }
-		END { printf "%-28s | %12.1f | %6.2f | %12.1f | %6.2f | %s\n", l,
-			v[p "_rows"], v[p "_rows"] / v["direct_rows"], v[p "_count"], v[p "_count"] / v["direct_count"],
+		{ v[$1] = $2; lo[$1] = $3; hi[$1] = $4 }
+		END { printf "%-28s | %12.1f | %6.1f-%-6.1f | %6.2f | %12.1f | %6.1f-%-6.1f | %6.2f | %s\n", l,
+			v[p "_rows"], lo[p "_rows"], hi[p "_rows"], v[p "_rows"] / v["direct_rows"],
+			v[p "_count"], lo[p "_count"], hi[p "_count"], v[p "_count"] / v["direct_count"],
 			p == "ours" ? "target <= 3" : "" }' "$base/fetch.med"
 done
 
@@ -270,12 +295,12 @@ for _ in $(seq 1 "$rounds"); do
 	echo "direct $(pgbench_tps local_direct "$lpoint_direct" "${lconn[@]}")" >>"$base/tps4"
 	echo "ours $(pgbench_tps local_ours "$lpoint_ours" "${lconn[@]}")" >>"$base/tps4"
 done
-median_table "$base/tps4" | awk '
-	{ v[$1] = $2 }
+median_table "$base/tps4" | awk -v rr="$(ratio_range "$base/tps4" ours direct)" '
+	{ v[$1] = $2; lo[$1] = $3; hi[$1] = $4 }
 	END {
-		printf "%-28s | %9s | %6s | %s\n", "peer", "TPS", "ratio", "target";
-		printf "%-28s | %9.0f | %6.3f |\n", "direct on local", v["direct"], 1;
-		printf "%-28s | %9.0f | %6.3f | %s\n", "pg_datasource query()", v["ours"], v["ours"] / v["direct"], "target >= 0.8";
+		printf "%-28s | %9s | %13s | %6s | %13s | %s\n", "peer", "TPS", "TPS range", "ratio", "ratio range", "target";
+		printf "%-28s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s |\n", "direct on local", v["direct"], lo["direct"], hi["direct"], 1, "";
+		printf "%-28s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s | %s\n", "pg_datasource query()", v["ours"], lo["ours"], hi["ours"], v["ours"] / v["direct"], rr, "target >= 0.8";
 	}'
 
 echo

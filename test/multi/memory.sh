@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Backend memory does not grow with use: 100k registry reads, 10k registry
 # writes, 10k failing calls, 300 remote registry round trips, and 100k
-# routed calls (50k local, 50k remote) plus 10k failing ones, 10k
-# migrate calls of applied versions, 1k applied and 500 failed migrations, and
-# 300 each of describe, fingerprint (remote), json_schema, diff and a failing
-# json_schema (twice in the warm-up, see below) in one session, with the backend's memory contexts and its resident set measured
+# routed calls (50k local, 50k remote) plus 10k failing ones, 6k remote
+# routed calls of 600 and 200 distinct statements (past the caches'
+# bounds), 10k migrate calls of applied versions, 1k applied and 500 failed
+# migrations, and 300 each of describe, fingerprint (remote), json_schema,
+# diff and a failing json_schema (twice in the warm-up, see below) in one
+# session, with the backend's memory contexts and its resident set measured
 # before and after (after a warm-up, so caches filled on first use do not
 # count), and the remote connections counted while the session is open.
 # test/run.sh starts the servers with glibc's mmap threshold fixed (see
@@ -59,6 +61,15 @@ BEGIN
 		PERFORM * FROM datasource.query('rmem_db', 'SELECT id, name FROM t WHERE id = $1',
 		                                ARRAY[(i % 100 + 1)::text]) AS t(id int, name text);
 		PERFORM * FROM datasource.query_json('rmem_db', 'SELECT id, name FROM t WHERE id = 7');
+	END LOOP;
+	-- more distinct statements than the caches keep: the statement cache
+	-- starts over (600 statements), remote prepared statements are
+	-- deallocated least recently used first (200)
+	FOR i IN 1..3000 LOOP
+		PERFORM * FROM datasource.query('rmem_db', format('SELECT %s AS n', i % 600)) AS t(n int);
+	END LOOP;
+	FOR i IN 1..3000 LOOP
+		PERFORM * FROM datasource.query('rmem_db', format('SELECT %s AS n', i % 200)) AS t(n int);
 	END LOOP;
 	FOR i IN 1..5000 LOOP
 		PERFORM datasource.execute('mem_db', 'SELECT * FROM t; SELECT 1');
@@ -122,6 +133,12 @@ SELECT sum(total_bytes) AS after_bytes FROM pg_backend_memory_contexts \gset
 \! echo "rss_after \$(grep RssAnon /proc/\$P/status)"
 SELECT 'growth ' || (:after_bytes - :before_bytes) || ' of ' || :before_bytes;
 SELECT 'cached ' || count(*) FROM datasource.connections();
+DO \$\$ BEGIN
+	FOR i IN 1..400 LOOP
+		PERFORM * FROM datasource.query('rmem_db', format('SELECT %s AS n', i % 200)) AS t(n int);
+	END LOOP;
+END \$\$;
+SELECT 'prepared ' || n FROM datasource.query('rmem_db', 'SELECT count(*) FROM pg_prepared_statements') AS t(n int);
 \! echo "remote_sessions \$(psql -X -At -h $PGDS_REMOTE_HOST -p $PGDS_REMOTE_PORT -U postgres -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")"
 SQL
 )
@@ -136,6 +153,8 @@ rss_after=$(echo "$out" | sed -n 's/^rss_after RssAnon:[^0-9]*\([0-9]*\) kB$/\1/
 [ -n "$rss_before" ] && [ -n "$rss_after" ] && [ $((rss_after - rss_before)) -lt 1024 ]
 ok $? "the backend's private resident memory (RssAnon) grew by less than 1 MB (RssAnon ${rss_before:-?} kB -> ${rss_after:-?} kB)"
 is "$(echo "$out" | sed -n 's/^cached //p')" "1" "one cached remote connection after all the remote calls"
+is "$(echo "$out" | sed -n 's/^prepared //p')" "100" \
+	"200 statements routed in turn: the connection keeps datasource.remote_prepared_statements (100) of them prepared"
 is "$(echo "$out" | sed -n 's/^remote_sessions //p')" "1" "and exactly one session on the remote server"
 is "$("${R[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")" "0" \
 	"no remote connection is left open"

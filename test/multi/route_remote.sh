@@ -131,6 +131,24 @@ COMMIT;
 SQL
 )" "$(printf 'on\nUPDATE 1\noff')" "reads run read-only on the remote; inside a remote write transaction they join it"
 
+# libpq keeps single-row mode on from a statement sent alone into the first
+# command of the next pipeline: the search_path sent in front of a read of
+# another logical database must still be taken for what it is
+is "$(session <<'SQL'
+SELECT x FROM datasource.query('orders_db', 'SELECT 1') AS t(x int);
+SELECT x FROM datasource.query('orders_db', 'SELECT 2') AS t(x int);
+SELECT x FROM datasource.query('archive_db', 'SELECT 3') AS t(x int);
+SELECT x FROM datasource.query('archive_db', 'SELECT 4') AS t(x int);
+SELECT x FROM datasource.query('orders_db', 'SELECT 5') AS t(x int);
+BEGIN;
+SELECT datasource.exec('orders_db', 'UPDATE items SET name = name WHERE id = 1');
+SELECT x FROM datasource.query('orders_db', 'SELECT 6') AS t(x int);
+SELECT x FROM datasource.query('archive_db', 'SELECT 7') AS t(x int);
+COMMIT;
+SQL
+)" "$(printf '1\n2\n3\n4\n5\nUPDATE 1\n6\n7')" \
+	"two logical databases of one server in turn, each read twice, in and out of a remote transaction"
+
 # --- remote work follows the local transaction
 session >/dev/null <<'SQL'
 BEGIN;
