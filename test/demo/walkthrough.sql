@@ -104,3 +104,20 @@ SELECT * FROM datasource.pending('customer_db', '["0001_audit_notes", "0002_rate
 ALTER TABLE customer_db.customers ADD COLUMN nickname text;
 SELECT database, command_tag, object_identity, migration_version
   FROM datasource.ddl_log WHERE database = 'customer_db' ORDER BY id DESC LIMIT 4;
+
+\echo
+\echo '== Introspection: one table of a logical database, as the JSON describe() gives'
+SELECT jsonb_pretty(datasource.describe('loans_db') -> 'tables' -> 'loans') AS loans;
+
+\echo '== The same migration left the same audit_notes table on both servers'
+SELECT datasource.describe('customer_db') -> 'tables' -> 'audit_notes'
+     = datasource.describe('insurance_db') -> 'tables' -> 'audit_notes' AS same_audit_notes;
+
+\echo '== Drift: customer_db against the schema its last migration left (the nickname column above)'
+SELECT source, object_type, object_name, change, detail FROM datasource.drift('customer_db');
+
+\echo '== The DDL that turns loans_db into accounts_db (what a migration generator would write)'
+SELECT object_type, object_name, change, ddl FROM datasource.diff('loans_db', 'accounts_db');
+
+\echo '== A JSON Schema for a row of customers, for an application or an agent'
+SELECT jsonb_pretty(datasource.json_schema('customer_db', 'customers')) AS customers_row_schema;

@@ -22,6 +22,13 @@ like "$out" 'employees_db +\| applied' "migrate_all applies the migration on the
 like "$out" 'loans_db +\| failed +\| relation "nowhere" does not exist' "a failing migration is reported, not raised"
 like "$out" 'CREATE INDEX cannot run in a migration' "a non-transactional statement is refused"
 like "$out" 'customer_db +\| ALTER TABLE +\| customer_db.customers ' "ad-hoc DDL is in the DDL journal"
+like "$out" '"name": "rate",' "the walk-through describes a table"
+like "$out" 'same_audit_notes[^a-z]+t' "a migration leaves the same table on both servers, by describe()"
+like "$out" 'schema +\| column +\| customers.nickname +\| create +\| ALTER TABLE customers ADD COLUMN nickname text;' \
+	"drift() finds the column added outside migrations"
+like "$out" 'constraint +\| accounts.accounts_pkey +\| create +\| ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY \(account_id\);' \
+	"diff() writes the DDL between two logical databases"
+like "$out" '"\$schema": "https://json-schema.org/draft/2020-12/schema"' "json_schema() gives a JSON Schema of a row"
 
 port=$(cluster_port "$PGDS_DEMO_DIR/control")
 rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
