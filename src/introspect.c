@@ -63,12 +63,27 @@ PG_FUNCTION_INFO_V1(json_schema);
  */
 #define DS_GRANTS(acl, owner, kind) \
 	"CASE WHEN " acl " IS NULL AND " kind " IN ('r', 's') THEN NULL ELSE " \
+	DS_GRANT_LIST("COALESCE(" acl ", pg_catalog.acldefault(" kind ", " owner "))", owner) " END"
+
+/* the sorted grant strings of an ACL, without the owner's own entries */
+#define DS_GRANT_LIST(acl, owner) \
 	"(SELECT pg_catalog.json_agg(g ORDER BY g) FROM (" \
 	"SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 " \
 	"THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END " \
 	"|| CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g " \
-	"FROM pg_catalog.aclexplode(COALESCE(" acl ", pg_catalog.acldefault(" kind ", " owner "))) x " \
-	"WHERE x.grantee <> " owner ") gs) END"
+	"FROM pg_catalog.aclexplode(" acl ") x " \
+	"WHERE x.grantee <> " owner ") gs)"
+
+/* objects of schema n (their pg_depend namespace rows are indexed) */
+#define DS_IN_SCHEMA(catalog, oid) \
+	"  JOIN pg_catalog.pg_depend s ON s.objid = " oid " AND s.classid = 'pg_catalog." catalog "'::pg_catalog.regclass\n" \
+	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n"
+
+/* objects that exist for another one (an identity column's sequence, a range type's constructors) */
+#define DS_NOT_INTERNAL(catalog, oid) \
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n" \
+	"                    WHERE e.classid = 'pg_catalog." catalog "'::pg_catalog.regclass AND e.objid = " oid "\n" \
+	"                      AND e.deptype = 'i')"
 
 /*
  * The comment of an object (of a column when subid > 0), read from
@@ -130,11 +145,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"             AND e.deptype = 'i') END,\n" \
 	"        'inherited', NULLIF(NOT a.attislocal, false),\n" \
 	"        'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
-	"        'grants', CASE WHEN a.attacl IS NOT NULL THEN (SELECT pg_catalog.json_agg(g ORDER BY g) FROM (\n" \
-	"           SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 THEN 'PUBLIC'\n" \
-	"             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END\n" \
-	"             || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g\n" \
-	"           FROM pg_catalog.aclexplode(a.attacl) x WHERE x.grantee <> c.relowner) gs) END\n" \
+	"        'grants', CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END\n" \
 	"      ) ORDER BY " colorder ")\n" \
 	"      FROM pg_catalog.pg_attribute a\n" \
 	"      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
@@ -173,8 +184,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
 	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
 	"  FROM pg_catalog.pg_class c\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
 	" 'views', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
 	"   'kind', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,\n" \
@@ -204,8 +214,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"        AND " DS_COMMENT("c.oid", "pg_class", "a.attnum") " IS NOT NULL),\n" \
 	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
 	"  FROM pg_catalog.pg_class c\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
 	" 'sequences', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
 	"   'type', pg_catalog.format_type(q.seqtypid, NULL),\n" \
@@ -220,12 +229,9 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
 	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") "))\n" \
 	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = c.oid AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
-	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n" \
-	"                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n" \
-	"                      AND e.deptype = 'i')),\n" \
+	"    " DS_NOT_INTERNAL("pg_class", "c.oid") "),\n" \
 	" 'types', (SELECT pg_catalog.json_object_agg(t.typname, pg_catalog.json_build_object(\n" \
 	"   'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'composite' END,\n" \
 	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.json_agg(l.enumlabel ORDER BY l.enumsortorder)\n" \
@@ -265,8 +271,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n" \
 	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") "))\n" \
 	"  FROM pg_catalog.pg_type t\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = t.oid AND s.classid = 'pg_catalog.pg_type'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_type", "t.oid") \
 	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n" \
 	"    AND (t.typtype IN ('e', 'd', 'r')\n" \
 	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c'))),\n" \
@@ -304,12 +309,9 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n" \
 	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") "))\n" \
 	"  FROM pg_catalog.pg_proc f\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = f.oid AND s.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_proc", "f.oid") \
 	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n" \
-	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e\n" \
-	"                    WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
-	"                      AND e.deptype = 'i')),\n" \
+	"    " DS_NOT_INTERNAL("pg_proc", "f.oid") "),\n" \
 	" 'collations', (SELECT pg_catalog.json_object_agg(o.collname, pg_catalog.json_build_object(\n" \
 	"   'provider', CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END,\n" \
 	"   'lc_collate', o.collcollate,\n" \
@@ -318,8 +320,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'deterministic', o.collisdeterministic,\n" \
 	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") "))\n" \
 	"  FROM pg_catalog.pg_collation o\n" \
-	"  JOIN pg_catalog.pg_depend s ON s.objid = o.oid AND s.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass\n" \
-	"   AND s.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND s.refobjid = n.oid AND s.deptype = 'n'\n" \
+	DS_IN_SCHEMA("pg_collation", "o.oid") \
 	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") ")\n" \
 	")))::pg_catalog.jsonb END AS description\n" \
 	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
