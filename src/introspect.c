@@ -67,7 +67,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 
 /* the sorted grant strings of an ACL, without the owner's own entries */
 #define DS_GRANT_LIST(acl, owner) \
-	"(SELECT pg_catalog.json_agg(g ORDER BY g) FROM (" \
+	"(SELECT pg_catalog.jsonb_agg(g ORDER BY g) FROM (" \
 	"SELECT DISTINCT x.privilege_type || ' TO ' || CASE WHEN x.grantee = 0 " \
 	"THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END " \
 	"|| CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS g " \
@@ -101,79 +101,86 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"WHERE e.classid = 'pg_catalog." catalog "'::pg_catalog.regclass " \
 	"AND e.objid = " oid " AND e.deptype = 'e')"
 
+/* the sections of a description, in the order of the describe query's rows */
+#define DS_SEC_SCHEMA		0	/* the schema exists */
+#define DS_SEC_TABLES		1
+#define DS_SEC_VIEWS		2
+#define DS_SEC_SEQUENCES	3
+#define DS_SEC_TYPES		4
+#define DS_SEC_FUNCTIONS	5
+#define DS_SEC_COLLATIONS	6
+#define DS_SEC_COUNT		7
+
+/* the parts of a table or type */
+#define DS_PART_SELF		0	/* its own keys */
+#define DS_PART_COLUMNS		1	/* columns, or attributes: an array */
+#define DS_PART_CONSTRAINTS	2	/* objects keyed by name */
+#define DS_PART_INDEXES		3
+#define DS_PART_COUNT		4
+
 /*
- * The catalog query behind describe(); $1 is the schema, colorder the sort
- * key of table columns and composite type attributes.  It returns NULL
- * when the schema does not exist.  Keys whose value is NULL (and false
- * flags, turned into NULL) are stripped.  The document is built as json
- * text and cast to jsonb once: nested jsonb constructors would each read
- * again everything below them.
+ * The catalog query behind describe(); $1 is the schema.  It returns one
+ * row per described object, in no order, each with its section (DS_SEC_*),
+ * the object it belongs to (grp: a table or type oid), its part of that
+ * object (DS_PART_*), its position among its siblings (a column's number),
+ * its name and its document (the object's own keys, NULLs included).
+ * ds_describe_build() puts the rows in order and nests them into one
+ * document.  A row of section 0 says that the schema exists; without it the
+ * query returns no row.  The sets of tables and of types are named once (t,
+ * y): their own rows and their children's rows join them.
  */
-#define DS_DESCRIBE_SQL(colorder) \
-	"SELECT CASE WHEN n.oid IS NULL THEN NULL ELSE (pg_catalog.json_strip_nulls(pg_catalog.json_build_object(\n" \
-	" 'tables', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+#define DS_DESCRIBE_SQL \
+	"SELECT dr.sec, dr.grp, dr.part, dr.pos, dr.name, dr.doc\n" \
+	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
+	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n" \
+	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n" \
+	"             || pg_catalog.set_config('extra_float_digits', '3', true)\n" \
+	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n" \
+	"             || pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_temp', true) AS settings) z,\n" \
+	"     LATERAL (SELECT s.oid FROM pg_catalog.pg_namespace s\n" \
+	"              WHERE s.nspname = $1 AND z.settings IS NOT NULL) n,\n" \
+	"     LATERAL (\n" \
+	"WITH dt AS MATERIALIZED (SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound,\n" \
+	"         c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relacl, c.relowner\n" \
+	"  FROM pg_catalog.pg_class c\n" \
+	DS_IN_SCHEMA("pg_class", "c.oid") \
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
+	"     dy AS MATERIALIZED (SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typbasetype, t.typtypmod, t.typnotnull,\n" \
+	"         t.typdefault, t.typcollation, t.typacl, t.typowner\n" \
+	"  FROM pg_catalog.pg_type t\n" \
+	DS_IN_SCHEMA("pg_type", "t.oid") \
+	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n" \
+	"    AND (t.typtype IN ('e', 'd', 'r')\n" \
+	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c')))\n" \
+	"SELECT " CppAsString2(DS_SEC_SCHEMA) " AS sec, 0::pg_catalog.oid AS grp, 0 AS part, 0 AS pos, NULL::pg_catalog.text AS name,\n" \
+	"       NULL::pg_catalog.jsonb AS doc\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_SELF) ", 0, c.relname, pg_catalog.jsonb_build_object(\n" \
 	"   'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' ELSE 'foreign table' END,\n" \
 	"   'unlogged', NULLIF(c.relpersistence = 'u', false),\n" \
 	"   'partition_by', CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,\n" \
 	"   'partition_of', (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i\n" \
 	"      WHERE i.inhrelid = c.oid AND c.relispartition),\n" \
 	"   'partition_bound', CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,\n" \
-	"   'inherits', (SELECT pg_catalog.json_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n" \
+	"   'inherits', (SELECT pg_catalog.jsonb_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n" \
 	"      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),\n" \
 	"   'row_security', NULLIF(c.relrowsecurity, false),\n" \
 	"   'force_row_security', NULLIF(c.relforcerowsecurity, false),\n" \
-	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
+	"   'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
 	"   'server', (SELECT s.srvname FROM pg_catalog.pg_foreign_table f JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver\n" \
 	"      WHERE f.ftrelid = c.oid),\n" \
-	"   'server_options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o\n" \
+	"   'server_options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o\n" \
 	"      WHERE f.ftrelid = c.oid),\n" \
-	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
-	"        'name', a.attname,\n" \
-	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
-	"        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid)\n" \
-	"          THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
-	"        'not_null', NULLIF(a.attnotnull, false),\n" \
-	"        'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
-	"        'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
-	"        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
-	"        'identity_options', CASE WHEN a.attidentity <> '' THEN (\n" \
-	"           SELECT pg_catalog.json_build_object('start', q.seqstart, 'increment', q.seqincrement,\n" \
-	"             'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n" \
-	"           FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n" \
-	"           WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n" \
-	"             AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
-	"             AND e.deptype = 'i') END,\n" \
-	"        'inherited', NULLIF(NOT a.attislocal, false),\n" \
-	"        'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
-	"        'grants', CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END\n" \
-	"      ) ORDER BY " colorder ")\n" \
-	"      FROM pg_catalog.pg_attribute a\n" \
-	"      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
-	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
-	"   'constraints', (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.json_build_object(\n" \
-	"        'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
-	"          WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n" \
-	"        'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n" \
-	"        'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") "))\n" \
-	"      FROM pg_catalog.pg_constraint k\n" \
-	"      WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal),\n" \
-	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n" \
-	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
-	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n" \
-	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
-	"      WHERE x.indrelid = c.oid AND NOT ic.relispartition\n" \
-	"        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n" \
-	"                        WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))),\n" \
-	"   'triggers', (SELECT pg_catalog.json_object_agg(g.tgname, pg_catalog.json_build_object(\n" \
+	"   'triggers', (SELECT pg_catalog.jsonb_object_agg(g.tgname, pg_catalog.jsonb_build_object(\n" \
 	"        'definition', pg_catalog.pg_get_triggerdef(g.oid, true),\n" \
 	"        'enabled', CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' ELSE 'always' END,\n" \
 	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") "))\n" \
 	"      FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgparentid = 0),\n" \
-	"   'policies', (SELECT pg_catalog.json_object_agg(p.polname, pg_catalog.json_build_object(\n" \
+	"   'policies', (SELECT pg_catalog.jsonb_object_agg(p.polname, pg_catalog.jsonb_build_object(\n" \
 	"        'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'\n" \
 	"          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n" \
 	"        'permissive', p.polpermissive,\n" \
-	"        'roles', (SELECT pg_catalog.json_agg(rn ORDER BY rn COLLATE \"C\")\n" \
+	"        'roles', (SELECT pg_catalog.jsonb_agg(rn ORDER BY rn COLLATE \"C\")\n" \
 	"          FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC'\n" \
 	"                       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END AS rn\n" \
 	"                FROM pg_catalog.unnest(p.polroles) r) pr),\n" \
@@ -182,41 +189,80 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n" \
 	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n" \
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
-	"  FROM pg_catalog.pg_class c\n" \
-	DS_IN_SCHEMA("pg_class", "c.oid") \
-	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
-	" 'views', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")\n" \
+	"  FROM dt c\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, pg_catalog.jsonb_build_object(\n" \
+	"   'name', a.attname,\n" \
+	"   'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"   'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = a.atttypid)\n" \
+	"     THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"   'not_null', NULLIF(a.attnotnull, false),\n" \
+	"   'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"   'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"   'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
+	"   'identity_options', CASE WHEN a.attidentity <> '' THEN (\n" \
+	"      SELECT pg_catalog.jsonb_build_object('start', q.seqstart, 'increment', q.seqincrement,\n" \
+	"        'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n" \
+	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n" \
+	"      WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n" \
+	"        AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"        AND e.deptype = 'i') END,\n" \
+	"   'inherited', NULLIF(NOT a.attislocal, false),\n" \
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
+	"   'grants', CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END)\n" \
+	"  FROM dt c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid\n" \
+	"  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
+	"  WHERE a.attnum > 0 AND NOT a.attisdropped\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_CONSTRAINTS) ", 0, k.conname, pg_catalog.jsonb_build_object(\n" \
+	"   'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
+	"     WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n" \
+	"   'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n" \
+	"   'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") ")\n" \
+	"  FROM dt c JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid\n" \
+	"  WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_INDEXES) ", 0, ic.relname, pg_catalog.jsonb_build_object(\n" \
+	"   'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
+	"   'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") ")\n" \
+	"  FROM dt c JOIN pg_catalog.pg_index x ON x.indrelid = c.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
+	"  WHERE NOT ic.relispartition\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n" \
+	"                    WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_VIEWS) ", c.oid, " CppAsString2(DS_PART_SELF) ", 0, c.relname, pg_catalog.jsonb_build_object(\n" \
 	"   'kind', CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,\n" \
 	"   'definition', pg_catalog.pg_get_viewdef(c.oid, true),\n" \
-	"   'columns', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
+	"   'columns', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(\n" \
 	"        'name', a.attname,\n" \
 	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
 	"        'not_null', NULLIF(a.attnotnull, false)) ORDER BY a.attnum)\n" \
 	"      FROM pg_catalog.pg_attribute a\n" \
 	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
-	"   'options', (SELECT pg_catalog.json_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
-	"   'depends_on', (SELECT pg_catalog.json_agg(DISTINCT r.relname ORDER BY r.relname)\n" \
+	"   'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
+	"   'depends_on', (SELECT pg_catalog.jsonb_agg(DISTINCT r.relname ORDER BY r.relname)\n" \
 	"      FROM pg_catalog.pg_rewrite w\n" \
 	"      JOIN pg_catalog.pg_depend e ON e.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND e.objid = w.oid\n" \
 	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
 	"      JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n" \
 	"      WHERE w.ev_class = c.oid AND r.oid <> c.oid AND r.relnamespace = n.oid),\n" \
-	"   'indexes', (SELECT pg_catalog.json_object_agg(ic.relname, pg_catalog.json_build_object(\n" \
+	"   'indexes', (SELECT pg_catalog.jsonb_object_agg(ic.relname, pg_catalog.jsonb_build_object(\n" \
 	"        'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
 	"        'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") "))\n" \
 	"      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
 	"      WHERE x.indrelid = c.oid),\n" \
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
-	"   'column_comments', (SELECT pg_catalog.json_object_agg(a.attname, " DS_COMMENT("c.oid", "pg_class", "a.attnum") ")\n" \
-	"      FROM pg_catalog.pg_attribute a\n" \
-	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n" \
-	"        AND " DS_COMMENT("c.oid", "pg_class", "a.attnum") " IS NOT NULL),\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") "))\n" \
+	"   'column_comments', (SELECT pg_catalog.jsonb_object_agg(a.attname, d.description)\n" \
+	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.objoid = c.oid\n" \
+	"        AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum\n" \
+	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")\n" \
 	"  FROM pg_catalog.pg_class c\n" \
 	DS_IN_SCHEMA("pg_class", "c.oid") \
-	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
-	" 'sequences', (SELECT pg_catalog.json_object_agg(c.relname, pg_catalog.json_build_object(\n" \
+	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_SEQUENCES) ", c.oid, " CppAsString2(DS_PART_SELF) ", 0, c.relname, pg_catalog.jsonb_build_object(\n" \
 	"   'type', pg_catalog.format_type(q.seqtypid, NULL),\n" \
 	"   'start', q.seqstart, 'increment', q.seqincrement, 'min', q.seqmin, 'max', q.seqmax,\n" \
 	"   'cache', q.seqcache, 'cycle', q.seqcycle,\n" \
@@ -227,14 +273,15 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n" \
 	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'a' AND e.refobjsubid > 0),\n" \
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") "))\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") ")\n" \
 	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n" \
 	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
-	"    " DS_NOT_INTERNAL("pg_class", "c.oid") "),\n" \
-	" 'types', (SELECT pg_catalog.json_object_agg(t.typname, pg_catalog.json_build_object(\n" \
+	"    " DS_NOT_INTERNAL("pg_class", "c.oid") "\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TYPES) ", t.oid, " CppAsString2(DS_PART_SELF) ", 0, t.typname, pg_catalog.jsonb_build_object(\n" \
 	"   'kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'composite' END,\n" \
-	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.json_agg(l.enumlabel ORDER BY l.enumsortorder)\n" \
+	"   'labels', CASE WHEN t.typtype = 'e' THEN (SELECT pg_catalog.jsonb_agg(l.enumlabel ORDER BY l.enumsortorder)\n" \
 	"      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) END,\n" \
 	"   'base', CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,\n" \
 	"   'not_null', NULLIF(t.typnotnull, false),\n" \
@@ -242,20 +289,12 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'collation', CASE WHEN t.typtype = 'd' AND t.typcollation <> 0\n" \
 	"        AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = t.typbasetype)\n" \
 	"      THEN t.typcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
-	"   'constraints', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true))\n" \
+	"   'constraints', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.jsonb_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid, true))\n" \
 	"      FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid) END,\n" \
-	"   'constraint_comments', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.json_object_agg(k.conname, d.description)\n" \
+	"   'constraint_comments', CASE WHEN t.typtype = 'd' THEN (SELECT pg_catalog.jsonb_object_agg(k.conname, d.description)\n" \
 	"      FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_description d ON d.objoid = k.oid\n" \
 	"        AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objsubid = 0\n" \
 	"      WHERE k.contypid = t.oid) END,\n" \
-	"   'attributes', CASE WHEN t.typtype = 'c' THEN (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(\n" \
-	"        'name', a.attname,\n" \
-	"        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
-	"        'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
-	"        'comment', " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ")\n" \
-	"      ORDER BY " colorder ")\n" \
-	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n" \
-	"      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,\n" \
 	"   'subtype', (SELECT pg_catalog.format_type(g.rngsubtype, NULL) FROM pg_catalog.pg_range g WHERE g.rngtypid = t.oid),\n" \
 	"   'subtype_opclass', (SELECT oc.opcname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_opclass oc ON oc.oid = g.rngsubopc\n" \
 	"      WHERE g.rngtypid = t.oid AND NOT oc.opcdefault),\n" \
@@ -269,14 +308,19 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'multirange', (SELECT m.typname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_type m ON m.oid = g.rngmultitypid\n" \
 	"      WHERE g.rngtypid = t.oid),\n" \
 	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n" \
-	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") "))\n" \
-	"  FROM pg_catalog.pg_type t\n" \
-	DS_IN_SCHEMA("pg_type", "t.oid") \
-	"  WHERE t.typnamespace = n.oid " DS_NOT_EXTENSION("pg_type", "t.oid") "\n" \
-	"    AND (t.typtype IN ('e', 'd', 'r')\n" \
-	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c'))),\n" \
-	" 'functions', (SELECT pg_catalog.json_object_agg(f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')',\n" \
-	"   pg_catalog.json_build_object(\n" \
+	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") ")\n" \
+	"  FROM dy t\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_TYPES) ", t.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, pg_catalog.jsonb_build_object(\n" \
+	"   'name', a.attname,\n" \
+	"   'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"   'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"   'comment', " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ")\n" \
+	"  FROM dy t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.typrelid JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n" \
+	"  WHERE t.typtype = 'c' AND a.attnum > 0 AND NOT a.attisdropped\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_FUNCTIONS) ", f.oid, " CppAsString2(DS_PART_SELF) ", 0,\n" \
+	"   f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')', pg_catalog.jsonb_build_object(\n" \
 	"   'name', f.proname,\n" \
 	"   'kind', CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'w' THEN 'window function' ELSE 'function' END,\n" \
 	"   'arguments', pg_catalog.pg_get_function_arguments(f.oid),\n" \
@@ -284,11 +328,11 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'result', pg_catalog.pg_get_function_result(f.oid),\n" \
 	"   'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid = f.prolang),\n" \
 	"   'sql_body', NULLIF(f.prosqlbody IS NOT NULL, false),\n" \
-	"   'calls', (SELECT pg_catalog.json_agg(DISTINCT g.proname || '(' || pg_catalog.pg_get_function_identity_arguments(g.oid) || ')')\n" \
+	"   'calls', (SELECT pg_catalog.jsonb_agg(DISTINCT g.proname || '(' || pg_catalog.pg_get_function_identity_arguments(g.oid) || ')')\n" \
 	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_proc g ON g.oid = e.refobjid\n" \
 	"      WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
 	"        AND e.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND g.pronamespace = n.oid AND g.oid <> f.oid),\n" \
-	"   'depends_on', (SELECT pg_catalog.json_agg(d.relname ORDER BY d.relname) FROM (\n" \
+	"   'depends_on', (SELECT pg_catalog.jsonb_agg(d.relname ORDER BY d.relname) FROM (\n" \
 	"        SELECT r.relname FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_class r ON r.oid = e.refobjid\n" \
 	"        WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid\n" \
 	"          AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND r.relnamespace = n.oid\n" \
@@ -307,51 +351,63 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"      || (SELECT pg_catalog.substr(fd.def, pg_catalog.strpos(fd.def, E'\\n'))\n" \
 	"          FROM (SELECT pg_catalog.pg_get_functiondef(f.oid) AS def) fd),\n" \
 	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n" \
-	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") "))\n" \
+	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") ")\n" \
 	"  FROM pg_catalog.pg_proc f\n" \
 	DS_IN_SCHEMA("pg_proc", "f.oid") \
 	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n" \
-	"    " DS_NOT_INTERNAL("pg_proc", "f.oid") "),\n" \
-	" 'collations', (SELECT pg_catalog.json_object_agg(o.collname, pg_catalog.json_build_object(\n" \
+	"    " DS_NOT_INTERNAL("pg_proc", "f.oid") "\n" \
+	"UNION ALL\n" \
+	"SELECT " CppAsString2(DS_SEC_COLLATIONS) ", o.oid, " CppAsString2(DS_PART_SELF) ", 0, o.collname, pg_catalog.jsonb_build_object(\n" \
 	"   'provider', CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END,\n" \
 	"   'lc_collate', o.collcollate,\n" \
 	"   'lc_ctype', o.collctype,\n" \
 	"   'icu_locale', o.colliculocale,\n" \
 	"   'deterministic', o.collisdeterministic,\n" \
-	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") "))\n" \
+	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") ")\n" \
 	"  FROM pg_catalog.pg_collation o\n" \
 	DS_IN_SCHEMA("pg_collation", "o.oid") \
-	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") ")\n" \
-	")))::pg_catalog.jsonb END AS description\n" \
-	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
-	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n" \
-	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n" \
-	"             || pg_catalog.set_config('extra_float_digits', '3', true)\n" \
-	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n" \
-	"             || pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_temp', true) AS settings) z,\n" \
-	"     LATERAL (SELECT (SELECT s.oid FROM pg_catalog.pg_namespace s\n" \
-	"                      WHERE s.nspname = $1 AND z.settings IS NOT NULL) AS oid,\n" \
-	"                     $1::pg_catalog.name AS nspname) n\n"
+	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") "\n" \
+	") dr\n"
 
-static Datum ds_describe_with(DsDatabase *db, DsSource *src, const char *sql);
-static text *ds_hash_text(const char *out);
+/* the rows of a description, each an object or a part of one */
+typedef struct DsDescRow
+{
+	int			sec;			/* DS_SEC_* */
+	int			part;			/* DS_PART_* */
+	Oid			grp;			/* the object the row belongs to */
+	int			pos;			/* a column's number */
+	const char *name;			/* not terminated */
+	int			namelen;
+	JsonbContainer *doc;		/* NULL for the schema's row */
+} DsDescRow;
 
-/* describe(): columns in their order */
-static const char *ds_describe_sql = DS_DESCRIBE_SQL("a.attnum");
+/* the keys of the sections, and of the parts of a table or type */
+static const char *const ds_section_keys[DS_SEC_COUNT] = {
+	[DS_SEC_TABLES] = "tables",
+	[DS_SEC_VIEWS] = "views",
+	[DS_SEC_SEQUENCES] = "sequences",
+	[DS_SEC_TYPES] = "types",
+	[DS_SEC_FUNCTIONS] = "functions",
+	[DS_SEC_COLLATIONS] = "collations"
+};
+static const char *const ds_part_keys[DS_SEC_COUNT][DS_PART_COUNT] = {
+	[DS_SEC_TABLES] = {[DS_PART_COLUMNS] = "columns",
+	[DS_PART_CONSTRAINTS] = "constraints",[DS_PART_INDEXES] = "indexes"},
+	[DS_SEC_TYPES] = {[DS_PART_COLUMNS] = "attributes"}
+};
 
-/*
- * fingerprint(): columns of tables and attributes of composite types in
- * name order, which is the canonical form (ds_canonical_sql) without a
- * second pass over the document
- */
-static const char *ds_fingerprint_sql = DS_DESCRIBE_SQL("a.attname COLLATE \"C\"");
+static const char *ds_describe_sql = DS_DESCRIBE_SQL;
 
-/* the kept local plans of the two query variants */
+/* the kept local plan of the describe query */
 static SPIPlanPtr ds_describe_plan = NULL;
-static SPIPlanPtr ds_fingerprint_plan = NULL;
 
-/* kept plan of the canonical order */
+/* where descriptions are built */
+static MemoryContext ds_describe_cxt = NULL;
+
+/* kept plan of the canonical order of a stored description */
 static SPIPlanPtr ds_canonical_plan = NULL;
+
+static JsonbValue *ds_json_get(JsonbContainer *obj, const char *key);
 
 /*
  * ds_no_schema
@@ -369,58 +425,364 @@ ds_no_schema(DsDatabase *db, DsSource *src)
 }
 
 /*
- * ds_describe_local
- *		Runs a describe query on this database through SPI, read-only, with
- *		one kept plan per query variant: the query names only pg_catalog
- *		objects and sets its own search_path, so one plan serves every
- *		schema (the routing layer's plans are kept per schema, which for a
- *		migrate_all over many tenants meant planning this query once per
- *		tenant and keeping every plan).  Returns the description in the
- *		caller's context, or 0 when the schema does not exist.
+ * ds_row_cmp
+ *		The order of description rows: by section, object and part, and
+ *		columns by number, or by name when *arg (the canonical order of a
+ *		fingerprint: PostgreSQL appends a column that is added, so a column
+ *		dropped and added again, which is how diff() restores one, keeps its
+ *		new place).  Names compare bytewise, as COLLATE "C".
  */
-static Datum
-ds_describe_local(const char *sql, const char *schema)
+static int
+ds_row_cmp(const void *a, const void *b, void *arg)
 {
-	SPIPlanPtr *plan = sql == ds_describe_sql ? &ds_describe_plan : &ds_fingerprint_plan;
+	const DsDescRow *x = (const DsDescRow *) a;
+	const DsDescRow *y = (const DsDescRow *) b;
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->grp != y->grp)
+		return x->grp < y->grp ? -1 : 1;
+	if (x->part != y->part)
+		return x->part < y->part ? -1 : 1;
+	if (*(bool *) arg && x->part == DS_PART_COLUMNS)
+	{
+		int			c = memcmp(x->name, y->name, Min(x->namelen, y->namelen));
+
+		if (c != 0)
+			return c;
+		if (x->namelen != y->namelen)
+			return x->namelen < y->namelen ? -1 : 1;
+	}
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return 0;
+}
+
+/*
+ * ds_push_key
+ *		Pushes an object key (len < 0: a terminated string).
+ */
+static void
+ds_push_key(JsonbParseState **st, const char *key, int len)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = len < 0 ? (int) strlen(key) : len;
+	(void) pushJsonbValue(st, WJB_KEY, &k);
+}
+
+/*
+ * ds_push_stripped
+ *		Pushes a document without its keys whose value is null, at every
+ *		depth (array elements stay); with merge, only its keys, into the
+ *		object being built.
+ */
+static void
+ds_push_stripped(JsonbParseState **st, JsonbContainer *doc, bool merge)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			depth = 0;
+
+	if (doc == NULL)
+		elog(ERROR, "the catalog query of describe returned an object without its document");
+	it = JsonbIteratorInit(doc);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			JsonbValue	key = v;
+
+			tok = JsonbIteratorNext(&it, &v, false);
+			if (tok == WJB_VALUE && v.type == jbvNull)
+				continue;
+			(void) pushJsonbValue(st, WJB_KEY, &key);
+		}
+		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+		{
+			if (depth++ > 0 || !merge)
+				(void) pushJsonbValue(st, tok, NULL);
+		}
+		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+		{
+			if (--depth > 0 || !merge)
+				(void) pushJsonbValue(st, tok, NULL);
+		}
+		else
+			(void) pushJsonbValue(st, tok, &v);
+	}
+}
+
+/*
+ * ds_describe_build
+ *		Nests the rows of the describe query into one description, in the
+ *		current memory context: a section per kind of object, an object per
+ *		row of it, and the parts of a table or type (columns, attributes,
+ *		constraints, indexes) under it.  Sorts the rows.  A section, or a
+ *		part, without rows is left out, as are keys whose value is null;
+ *		jsonb sorts the keys of every object.
+ */
+static Jsonb *
+ds_describe_build(DsDescRow *rows, int n, bool by_name, MemoryContext resultcxt)
+{
+	MemoryContext workcxt;
+	JsonbParseState *st = NULL;
+	JsonbValue *top;
+	Jsonb	   *result;
+	int			i = 0;
+
+	qsort_arg(rows, n, sizeof(DsDescRow), ds_row_cmp, &by_name);
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	while (i < n && rows[i].sec == DS_SEC_SCHEMA)
+		i++;
+	while (i < n)
+	{
+		int			sec = rows[i].sec;
+
+		if (sec < 0 || sec >= DS_SEC_COUNT || ds_section_keys[sec] == NULL)
+			elog(ERROR, "the catalog query of describe returned an unknown section %d", sec);
+		ds_push_key(&st, ds_section_keys[sec], -1);
+		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		while (i < n && rows[i].sec == sec)
+		{
+			DsDescRow  *self = &rows[i++];
+
+			if (self->part != DS_PART_SELF)
+				elog(ERROR, "the catalog query of describe returned a part of an object it did not describe");
+			ds_push_key(&st, self->name, self->namelen);
+			(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+			ds_push_stripped(&st, self->doc, true);
+			while (i < n && rows[i].sec == sec && rows[i].grp == self->grp)
+			{
+				int			part = rows[i].part;
+				bool		array = part == DS_PART_COLUMNS;
+
+				if (part < 0 || part >= DS_PART_COUNT || ds_part_keys[sec][part] == NULL)
+					elog(ERROR, "the catalog query of describe returned an unknown part %d", part);
+				ds_push_key(&st, ds_part_keys[sec][part], -1);
+				(void) pushJsonbValue(&st, array ? WJB_BEGIN_ARRAY : WJB_BEGIN_OBJECT, NULL);
+				for (; i < n && rows[i].sec == sec && rows[i].grp == self->grp &&
+					 rows[i].part == part; i++)
+				{
+					if (!array)
+						ds_push_key(&st, rows[i].name, rows[i].namelen);
+					ds_push_stripped(&st, rows[i].doc, false);
+				}
+				(void) pushJsonbValue(&st, array ? WJB_END_ARRAY : WJB_END_OBJECT, NULL);
+			}
+			(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		}
+		(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	}
+	top = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	workcxt = MemoryContextSwitchTo(resultcxt);
+	result = JsonbValueToJsonb(top);
+	MemoryContextSwitchTo(workcxt);
+	return result;
+}
+
+/*
+ * ds_describe_local_rows
+ *		Runs the describe query on this database through SPI, read-only and
+ *		with JIT off (the plan is big and cheap to run), with one kept
+ *		generic plan: the query names only pg_catalog objects and sets its
+ *		own search_path, so one plan serves every schema.  The rows point
+ *		into SPI's tuple table, which lives until SPI_finish().
+ */
+static DsDescRow *
+ds_describe_local_rows(const char *schema, int *n)
+{
 	Oid			type = TEXTOID;
 	Datum		value = CStringGetTextDatum(schema);
-	Datum		result = (Datum) 0;
-	bool		isnull;
+	DsDescRow  *rows;
+	SPITupleTable *tt;
 	int			level;
-	MemoryContext callercxt = CurrentMemoryContext;
+	uint64		i;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (*plan == NULL)
+	/* the settings the query fixes must not outlive it */
+	level = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (ds_describe_plan == NULL)
 	{
 		/* generic: a custom plan would be planned again on every call */
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, 1, &type, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	p = SPI_prepare_cursor(ds_describe_sql, 1, &type,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "could not prepare the describe query: %s",
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
-		*plan = p;
+		ds_describe_plan = p;
 	}
-	/* the settings the query fixes must not outlive it */
-	level = NewGUCNestLevel();
-	if (SPI_execute_plan(*plan, &value, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "the catalog query of describe returned no row");
+	if (SPI_execute_plan(ds_describe_plan, &value, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "the catalog query of describe failed");
 	AtEOXact_GUC(false, level);
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
+	tt = SPI_tuptable;
+	rows = palloc0(sizeof(DsDescRow) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		bool		isnull;
+		Datum		d;
+
+		rows[i].sec = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
+		rows[i].grp = DatumGetObjectId(SPI_getbinval(tup, tt->tupdesc, 2, &isnull));
+		rows[i].part = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
+		rows[i].pos = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 4, &isnull));
+		d = SPI_getbinval(tup, tt->tupdesc, 5, &isnull);
 		if (!isnull)
 		{
-			MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+			text	   *name = DatumGetTextPP(d);
 
-			result = PointerGetDatum(DatumGetJsonbPCopy(d));
-			MemoryContextSwitchTo(spicxt);
+			rows[i].name = VARDATA_ANY(name);
+			rows[i].namelen = VARSIZE_ANY_EXHDR(name);
 		}
+		d = SPI_getbinval(tup, tt->tupdesc, 6, &isnull);
+		if (!isnull)
+			rows[i].doc = &DatumGetJsonbP(d)->root;
 	}
-	SPI_finish();
-	return result;
+	*n = (int) SPI_processed;
+	return rows;
+}
+
+/*
+ * ds_json_int
+ *		The integer under key of one row object of a remote result.
+ */
+static int64
+ds_json_int(JsonbContainer *row, const char *key)
+{
+	JsonbValue *v = ds_json_get(row, key);
+
+	if (v == NULL || v->type != jbvNumeric)
+		elog(ERROR, "the catalog query of describe returned no number \"%s\"", key);
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8,
+											 NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * ds_describe_remote_rows
+ *		Runs the describe query on a remote datasource through its cached
+ *		connection; the rows point into the jsonb array of the result.
+ */
+static DsDescRow *
+ds_describe_remote_rows(DsSource *src, const char *schema, int *n)
+{
+	DsResult	r;
+	char	   *params[1];
+	int			level;
+	Jsonb	   *arr;
+	DsDescRow  *rows;
+	int			i;
+
+	MemSet(&r, 0, sizeof(r));
+	r.mode = DS_RESULT_ARRAY;
+	r.max_rows = -1;
+	params[0] = (char *) schema;
+
+	/* the settings the query fixes must not outlive it */
+	level = NewGUCNestLevel();
+	PG_TRY();
+	{
+		(void) ds_remote_run(src, ds_describe_sql, schema, 1, params, true, &r);
+	}
+	PG_FINALLY();
+	{
+		AtEOXact_GUC(false, level);
+	}
+	PG_END_TRY();
+
+	if (!r.started)
+		elog(ERROR, "the catalog query of describe returned no result");
+	appendStringInfoChar(&r.array, ']');
+	arr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(r.array.data)));
+	if (r.rowcxt)
+		MemoryContextDelete(r.rowcxt);
+	pfree(r.array.data);
+
+	*n = JsonContainerSize(&arr->root);
+	rows = palloc0(sizeof(DsDescRow) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		JsonbValue *row = getIthJsonbValueFromContainer(&arr->root, i);
+		JsonbValue *v;
+
+		if (row == NULL || row->type != jbvBinary)
+			elog(ERROR, "the catalog query of describe returned no object");
+		rows[i].sec = (int) ds_json_int(row->val.binary.data, "sec");
+		rows[i].grp = (Oid) ds_json_int(row->val.binary.data, "grp");
+		rows[i].part = (int) ds_json_int(row->val.binary.data, "part");
+		rows[i].pos = (int) ds_json_int(row->val.binary.data, "pos");
+		v = ds_json_get(row->val.binary.data, "name");
+		if (v != NULL && v->type == jbvString)
+		{
+			rows[i].name = v->val.string.val;
+			rows[i].namelen = v->val.string.len;
+		}
+		v = ds_json_get(row->val.binary.data, "doc");
+		if (v != NULL && v->type == jbvBinary)
+			rows[i].doc = v->val.binary.data;
+	}
+	return rows;
+}
+
+/*
+ * ds_describe_db
+ *		Describes a logical database on its datasource: sets *described (in
+ *		column order) and *canonical (columns and composite type attributes
+ *		by name, what a fingerprint hashes), those of the two that are not
+ *		NULL, from one run of the catalog query, in the caller's memory
+ *		context.  Raises 55000 for a disabled datasource and 3F000 when the
+ *		schema does not exist.
+ */
+static void
+ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonical)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext workcxt;
+	DsDescRow  *rows;
+	int			n;
+	bool		local = src->server == NULL;
+
+	if (!src->enabled)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("datasource \"%s\" is disabled", src->name));
+
+	/* kept from call to call (reset after each), and so its first block */
+	if (ds_describe_cxt == NULL)
+		ds_describe_cxt = AllocSetContextCreate(TopMemoryContext, "datasource describe",
+												ALLOCSET_DEFAULT_SIZES);
+	workcxt = ds_describe_cxt;
+	MemoryContextReset(workcxt);	/* after an error in the last call */
+	if (local)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rows = ds_describe_local_rows(db->schema_name, &n);
+	}
+	else
+	{
+		MemoryContextSwitchTo(workcxt);
+		rows = ds_describe_remote_rows(src, db->schema_name, &n);
+	}
+	if (n == 0)
+		ds_no_schema(db, src);
+
+	MemoryContextSwitchTo(workcxt);
+	if (described != NULL)
+		*described = ds_describe_build(rows, n, false, callercxt);
+	if (canonical != NULL)
+		*canonical = ds_describe_build(rows, n, true, callercxt);
+	MemoryContextSwitchTo(callercxt);
+	if (local)
+		SPI_finish();
+	MemoryContextReset(workcxt);
 }
 
 /*
@@ -434,80 +796,10 @@ ds_describe(const char *database)
 {
 	DsSource   *src;
 	DsDatabase *db = ds_cache_database_copy(database, &src);
+	Jsonb	   *described;
 
-	return ds_describe_with(db, src, ds_describe_sql);
-}
-
-/*
- * ds_describe_with
- *		Runs a variant of the describe query (sql) for a logical database
- *		on its datasource.
- */
-static Datum
-ds_describe_with(DsDatabase *db, DsSource *src, const char *sql)
-{
-	DsResult	r;
-	char	   *params[1];
-	int			level;
-	Datum		rows;
-	Datum		result;
-	JsonbValue	key;
-	JsonbValue *row;
-	JsonbValue *value;
-	Jsonb	   *arr;
-
-	if (!src->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", src->name));
-
-	if (src->server == NULL)
-	{
-		result = ds_describe_local(sql, db->schema_name);
-		if (result == (Datum) 0)
-			ds_no_schema(db, src);
-		return result;
-	}
-
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_ARRAY;
-	r.max_rows = -1;
-	params[0] = db->schema_name;
-
-	/* the settings the query fixes must not outlive it */
-	level = NewGUCNestLevel();
-	PG_TRY();
-	{
-		(void) ds_remote_run(src, sql, db->schema_name, 1, params, true, &r);
-	}
-	PG_FINALLY();
-	{
-		AtEOXact_GUC(false, level);
-	}
-	PG_END_TRY();
-
-	if (!r.started || r.rows != 1)
-		elog(ERROR, "the catalog query of describe returned no row");
-	appendStringInfoChar(&r.array, ']');
-	rows = DirectFunctionCall1(jsonb_in, CStringGetDatum(r.array.data));
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
-	pfree(r.array.data);
-
-	/* [{"description": {...}}] -> {...} */
-	arr = DatumGetJsonbP(rows);
-	row = getIthJsonbValueFromContainer(&arr->root, 0);
-	if (row == NULL || row->type != jbvBinary)
-		elog(ERROR, "the catalog query of describe returned no object");
-	key.type = jbvString;
-	key.val.string.val = "description";
-	key.val.string.len = strlen("description");
-	value = findJsonbValueFromContainer(row->val.binary.data, JB_FOBJECT, &key);
-	if (value == NULL || value->type == jbvNull)
-		ds_no_schema(db, src);
-	result = JsonbPGetDatum(JsonbValueToJsonb(value));
-	pfree(arr);
-	return result;
+	ds_describe_db(db, src, &described, NULL);
+	return JsonbPGetDatum(described);
 }
 
 /*
@@ -525,12 +817,9 @@ describe(PG_FUNCTION_ARGS)
 }
 
 /*
- * The description a fingerprint hashes: the columns of tables and the
- * attributes of composite types in name order.  PostgreSQL appends a column
- * that is added and cannot move one, so a column dropped and added again
- * (which is what diff() does to restore it) keeps its new place; the
- * fingerprint says whether two schemas have the same objects, not the same
- * physical column order, which describe() still shows.
+ * The order of a stored description that a fingerprint hashes: the columns
+ * of tables and the attributes of composite types by name, as
+ * ds_describe_build() puts them with by_name.
  */
 static const char *ds_canonical_sql =
 "SELECT $1 || CASE WHEN $1 ? 'tables' THEN pg_catalog.jsonb_build_object('tables', "
@@ -545,12 +834,13 @@ static const char *ds_canonical_sql =
 "FROM pg_catalog.jsonb_each($1->'types') e)) ELSE '{}' END";
 
 /*
- * ds_hash_text
- *		The sha256 (64 hex digits) of a text.
+ * ds_hash_jsonb
+ *		The sha256 (64 hex digits) of a jsonb's text.
  */
 static text *
-ds_hash_text(const char *out)
+ds_hash_jsonb(Jsonb *j)
 {
+	char	   *out = JsonbToCString(NULL, &j->root, VARSIZE(j));
 	bytea	   *data = (bytea *) cstring_to_text(out);
 	bytea	   *digest;
 	char		hex[65];
@@ -562,18 +852,21 @@ ds_hash_text(const char *out)
 	hex_encode(VARDATA_ANY(digest), 32, hex);
 	hex[64] = '\0';
 	pfree(data);
+	pfree(out);
 	return cstring_to_text(hex);
 }
 
 /*
  * ds_fingerprint_of
- *		The fingerprint of a description: the sha256 of its canonical text.
+ *		The fingerprint of a stored description: the sha256 of the text of
+ *		its canonical order.
  */
 static text *
 ds_fingerprint_of(Datum description)
 {
 	Oid			type = JSONBOID;
-	char	   *out;
+	Jsonb	   *canonical;
+	bool		isnull;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -591,11 +884,12 @@ ds_fingerprint_of(Datum description)
 	if (SPI_execute_plan(ds_canonical_plan, &description, NULL, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not put a description in canonical order");
-	out = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	canonical = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
 	MemoryContextSwitchTo(callercxt);
-	out = pstrdup(out);
+	canonical = DatumGetJsonbPCopy(JsonbPGetDatum(canonical));
 	SPI_finish();
-	return ds_hash_text(out);
+	return ds_hash_jsonb(canonical);
 }
 
 /*
@@ -607,15 +901,15 @@ fingerprint(PG_FUNCTION_ARGS)
 {
 	DsDatabase *db;
 	DsSource   *src;
+	Jsonb	   *canonical;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"%s\" must not be null", "database"));
 	db = ds_cache_database_copy(text_to_cstring(PG_GETARG_TEXT_PP(0)), &src);
-	/* the query already in canonical order: no second pass */
-	PG_RETURN_TEXT_P(ds_hash_text(DatumGetCString(DirectFunctionCall1(jsonb_out,
-																	 ds_describe_with(db, src, ds_fingerprint_sql)))));
+	ds_describe_db(db, src, NULL, &canonical);
+	PG_RETURN_TEXT_P(ds_hash_jsonb(canonical));
 }
 
 /*
@@ -638,11 +932,16 @@ fingerprint_of(PG_FUNCTION_ARGS)
  *		fingerprint and sets *description, or returns NULL when
  *		datasource.migration_snapshot is off or the logical database is
  *		remote.  migrate.c calls it after a script has run, in its
- *		transaction, and keeps the description (ds_record_snapshot).
+ *		transaction, and keeps the description (ds_record_snapshot).  One
+ *		run of the catalog query gives both orders.
  */
 char *
 ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
 {
+	Jsonb	   *described;
+	Jsonb	   *canonical;
+	text	   *hash;
+
 	if (!ds_migration_snapshot)
 		return NULL;
 
@@ -663,9 +962,12 @@ ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
 	CommandCounterIncrement();
 	PushCopiedSnapshot(GetActiveSnapshot());
 	UpdateActiveSnapshotCommandId();
-	*description = ds_describe_with(db, src, ds_describe_sql);
+	ds_describe_db(db, src, &described, &canonical);
 	PopActiveSnapshot();
-	return text_to_cstring(ds_fingerprint_of(*description));
+	*description = JsonbPGetDatum(described);
+	hash = ds_hash_jsonb(canonical);
+	pfree(canonical);
+	return text_to_cstring(hash);
 }
 
 /* ---------------------------------------------------------------- json_schema */
