@@ -119,18 +119,47 @@ PG_FUNCTION_INFO_V1(json_schema);
 #define DS_PART_COUNT		4
 
 /*
+ * The columns of the describe query's rows.  A row is one object (a table,
+ * view, type ...) with its keys in doc, or one part of a table or type (a
+ * column, constraint, index or attribute: there are many of them, and typed
+ * columns cost less than a jsonb each) with its keys in the fields t1..j2
+ * that ds_part_fields names.
+ */
+typedef enum DsDescCol
+{
+	DS_COL_SEC,					/* DS_SEC_* */
+	DS_COL_GRP,					/* the table or type the row belongs to */
+	DS_COL_PART,				/* DS_PART_* */
+	DS_COL_POS,					/* a column's number */
+	DS_COL_NAME,
+	DS_COL_DOC,
+	DS_COL_T1,					/* text fields */
+	DS_COL_T2,
+	DS_COL_T3,
+	DS_COL_T4,
+	DS_COL_T5,
+	DS_COL_T6,
+	DS_COL_B1,					/* boolean fields */
+	DS_COL_B2,
+	DS_COL_J1,					/* jsonb fields */
+	DS_COL_J2,
+	DS_COL_COUNT
+} DsDescCol;
+
+/* the field columns of a row that has a document */
+#define DS_NO_FIELDS ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+
+/*
  * The catalog query behind describe(); $1 is the schema.  It returns one
- * row per described object, in no order, each with its section (DS_SEC_*),
- * the object it belongs to (grp: a table or type oid), its part of that
- * object (DS_PART_*), its position among its siblings (a column's number),
- * its name and its document (the object's own keys, NULLs included).
- * ds_describe_build() puts the rows in order and nests them into one
- * document.  A row of section 0 says that the schema exists; without it the
- * query returns no row.  The sets of tables and of types are named once (t,
- * y): their own rows and their children's rows join them.
+ * row per described object or part of one (DsDescCol), in no order, with
+ * the keys whose value is NULL included.  ds_describe_build() puts the
+ * rows in order and nests them into one document.  A row of section 0 says
+ * that the schema exists; without it the query returns no row.  The sets of
+ * tables and of types are named once (dt, dy): their own rows and their
+ * parts' rows join them.
  */
 #define DS_DESCRIBE_SQL \
-	"SELECT dr.sec, dr.grp, dr.part, dr.pos, dr.name, dr.doc\n" \
+	"SELECT dr.*\n" \
 	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
 	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n" \
 	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n" \
@@ -153,7 +182,10 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"    AND (t.typtype IN ('e', 'd', 'r')\n" \
 	"         OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c')))\n" \
 	"SELECT " CppAsString2(DS_SEC_SCHEMA) " AS sec, 0::pg_catalog.oid AS grp, 0 AS part, 0 AS pos, NULL::pg_catalog.text AS name,\n" \
-	"       NULL::pg_catalog.jsonb AS doc\n" \
+	"       NULL::pg_catalog.jsonb AS doc, NULL::pg_catalog.text AS t1, NULL::pg_catalog.text AS t2,\n" \
+	"       NULL::pg_catalog.text AS t3, NULL::pg_catalog.text AS t4, NULL::pg_catalog.text AS t5,\n" \
+	"       NULL::pg_catalog.text AS t6, NULL::pg_catalog.bool AS b1, NULL::pg_catalog.bool AS b2,\n" \
+	"       NULL::pg_catalog.jsonb AS j1, NULL::pg_catalog.jsonb AS j2\n" \
 	"UNION ALL\n" \
 	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_SELF) ", 0, c.relname, pg_catalog.jsonb_build_object(\n" \
 	"   'kind', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' ELSE 'foreign table' END,\n" \
@@ -189,43 +221,42 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n" \
 	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n" \
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")" DS_NO_FIELDS "\n" \
 	"  FROM dt c\n" \
 	"UNION ALL\n" \
-	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, pg_catalog.jsonb_build_object(\n" \
-	"   'name', a.attname,\n" \
-	"   'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
-	"   'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = a.atttypid)\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, NULL,\n" \
+	"   pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"   CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = a.atttypid)\n" \
 	"     THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
-	"   'not_null', NULLIF(a.attnotnull, false),\n" \
-	"   'default', CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
-	"   'generated', CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
-	"   'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
-	"   'identity_options', CASE WHEN a.attidentity <> '' THEN (\n" \
+	"   CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"   CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
+	"   CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
+	"   " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
+	"   NULLIF(a.attnotnull, false),\n" \
+	"   NULLIF(NOT a.attislocal, false),\n" \
+	"   CASE WHEN a.attidentity <> '' THEN (\n" \
 	"      SELECT pg_catalog.jsonb_build_object('start', q.seqstart, 'increment', q.seqincrement,\n" \
 	"        'min', q.seqmin, 'max', q.seqmax, 'cache', q.seqcache, 'cycle', q.seqcycle)\n" \
 	"      FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_sequence q ON q.seqrelid = e.objid\n" \
 	"      WHERE e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.refobjid = c.oid\n" \
 	"        AND e.refobjsubid = a.attnum AND e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
 	"        AND e.deptype = 'i') END,\n" \
-	"   'inherited', NULLIF(NOT a.attislocal, false),\n" \
-	"   'comment', " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
-	"   'grants', CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END)\n" \
+	"   CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END\n" \
 	"  FROM dt c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid\n" \
 	"  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
 	"  WHERE a.attnum > 0 AND NOT a.attisdropped\n" \
 	"UNION ALL\n" \
-	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_CONSTRAINTS) ", 0, k.conname, pg_catalog.jsonb_build_object(\n" \
-	"   'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_CONSTRAINTS) ", 0, k.conname, NULL,\n" \
+	"   CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
 	"     WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n" \
-	"   'definition', pg_catalog.pg_get_constraintdef(k.oid, true),\n" \
-	"   'comment', " DS_COMMENT("k.oid", "pg_constraint", "0") ")\n" \
+	"   pg_catalog.pg_get_constraintdef(k.oid, true), NULL, NULL, NULL,\n" \
+	"   " DS_COMMENT("k.oid", "pg_constraint", "0") ", NULL, NULL, NULL, NULL\n" \
 	"  FROM dt c JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid\n" \
 	"  WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal\n" \
 	"UNION ALL\n" \
-	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_INDEXES) ", 0, ic.relname, pg_catalog.jsonb_build_object(\n" \
-	"   'definition', pg_catalog.pg_get_indexdef(x.indexrelid, 0, true),\n" \
-	"   'comment', " DS_COMMENT("x.indexrelid", "pg_class", "0") ")\n" \
+	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_INDEXES) ", 0, ic.relname, NULL,\n" \
+	"   NULL, pg_catalog.pg_get_indexdef(x.indexrelid, 0, true), NULL, NULL, NULL,\n" \
+	"   " DS_COMMENT("x.indexrelid", "pg_class", "0") ", NULL, NULL, NULL, NULL\n" \
 	"  FROM dt c JOIN pg_catalog.pg_index x ON x.indrelid = c.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
 	"  WHERE NOT ic.relispartition\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n" \
@@ -257,7 +288,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.objoid = c.oid\n" \
 	"        AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum\n" \
 	"      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")" DS_NO_FIELDS "\n" \
 	"  FROM pg_catalog.pg_class c\n" \
 	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('v', 'm') " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
@@ -273,7 +304,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid\n" \
 	"        AND e.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'a' AND e.refobjsubid > 0),\n" \
 	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") ")\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'s'") ")" DS_NO_FIELDS "\n" \
 	"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid\n" \
 	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind = 'S' " DS_NOT_EXTENSION("pg_class", "c.oid") "\n" \
@@ -308,14 +339,13 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'multirange', (SELECT m.typname FROM pg_catalog.pg_range g JOIN pg_catalog.pg_type m ON m.oid = g.rngmultitypid\n" \
 	"      WHERE g.rngtypid = t.oid),\n" \
 	"   'comment', " DS_COMMENT("t.oid", "pg_type", "0") ",\n" \
-	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") ")\n" \
+	"   'grants', " DS_GRANTS("t.typacl", "t.typowner", "'T'") ")" DS_NO_FIELDS "\n" \
 	"  FROM dy t\n" \
 	"UNION ALL\n" \
-	"SELECT " CppAsString2(DS_SEC_TYPES) ", t.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, pg_catalog.jsonb_build_object(\n" \
-	"   'name', a.attname,\n" \
-	"   'type', pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
-	"   'collation', CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
-	"   'comment', " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ")\n" \
+	"SELECT " CppAsString2(DS_SEC_TYPES) ", t.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, NULL,\n" \
+	"   pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
+	"   CASE WHEN a.attcollation <> b.typcollation THEN a.attcollation::pg_catalog.regcollation::pg_catalog.text END,\n" \
+	"   NULL, NULL, NULL, " DS_COMMENT("a.attrelid", "pg_class", "a.attnum") ", NULL, NULL, NULL, NULL\n" \
 	"  FROM dy t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.typrelid JOIN pg_catalog.pg_type b ON b.oid = a.atttypid\n" \
 	"  WHERE t.typtype = 'c' AND a.attnum > 0 AND NOT a.attisdropped\n" \
 	"UNION ALL\n" \
@@ -351,7 +381,7 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"      || (SELECT pg_catalog.substr(fd.def, pg_catalog.strpos(fd.def, E'\\n'))\n" \
 	"          FROM (SELECT pg_catalog.pg_get_functiondef(f.oid) AS def) fd),\n" \
 	"   'comment', " DS_COMMENT("f.oid", "pg_proc", "0") ",\n" \
-	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") ")\n" \
+	"   'grants', " DS_GRANTS("f.proacl", "f.proowner", "'f'") ")" DS_NO_FIELDS "\n" \
 	"  FROM pg_catalog.pg_proc f\n" \
 	DS_IN_SCHEMA("pg_proc", "f.oid") \
 	"  WHERE f.pronamespace = n.oid AND f.prokind IN ('f', 'p', 'w') " DS_NOT_EXTENSION("pg_proc", "f.oid") "\n" \
@@ -363,11 +393,17 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"   'lc_ctype', o.collctype,\n" \
 	"   'icu_locale', o.colliculocale,\n" \
 	"   'deterministic', o.collisdeterministic,\n" \
-	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") ")\n" \
+	"   'comment', " DS_COMMENT("o.oid", "pg_collation", "0") ")" DS_NO_FIELDS "\n" \
 	"  FROM pg_catalog.pg_collation o\n" \
 	DS_IN_SCHEMA("pg_collation", "o.oid") \
 	"  WHERE o.collnamespace = n.oid " DS_NOT_EXTENSION("pg_collation", "o.oid") "\n" \
 	") dr\n"
+
+/* the names of the query's columns, which a remote result's rows have as keys */
+static const char *const ds_col_names[DS_COL_COUNT] = {
+	"sec", "grp", "part", "pos", "name", "doc",
+	"t1", "t2", "t3", "t4", "t5", "t6", "b1", "b2", "j1", "j2"
+};
 
 /* the rows of a description, each an object or a part of one */
 typedef struct DsDescRow
@@ -378,8 +414,38 @@ typedef struct DsDescRow
 	int			pos;			/* a column's number */
 	const char *name;			/* not terminated */
 	int			namelen;
-	JsonbContainer *doc;		/* NULL for the schema's row */
+	HeapTuple	tuple;			/* local: the row */
+	JsonbContainer *object;		/* remote: the row as a jsonb object */
 } DsDescRow;
+
+/* the rows of one run of the query */
+typedef struct DsDescRows
+{
+	DsDescRow  *rows;
+	int			n;
+	TupleDesc	desc;			/* local */
+} DsDescRows;
+
+/* a key of a part and the column that holds its value */
+typedef struct DsField
+{
+	const char *key;
+	DsDescCol	col;
+} DsField;
+
+/* table columns and composite type attributes (which have 4 of the keys) */
+static const DsField ds_column_fields[] = {
+	{"name", DS_COL_NAME}, {"type", DS_COL_T1}, {"collation", DS_COL_T2},
+	{"default", DS_COL_T3}, {"generated", DS_COL_T4}, {"identity", DS_COL_T5},
+	{"comment", DS_COL_T6}, {"not_null", DS_COL_B1}, {"inherited", DS_COL_B2},
+	{"identity_options", DS_COL_J1}, {"grants", DS_COL_J2}, {NULL, 0}
+};
+static const DsField ds_constraint_fields[] = {
+	{"type", DS_COL_T1}, {"definition", DS_COL_T2}, {"comment", DS_COL_T6}, {NULL, 0}
+};
+static const DsField ds_index_fields[] = {
+	{"definition", DS_COL_T2}, {"comment", DS_COL_T6}, {NULL, 0}
+};
 
 /* the keys of the sections, and of the parts of a table or type */
 static const char *const ds_section_keys[DS_SEC_COUNT] = {
@@ -394,6 +460,11 @@ static const char *const ds_part_keys[DS_SEC_COUNT][DS_PART_COUNT] = {
 	[DS_SEC_TABLES] = {[DS_PART_COLUMNS] = "columns",
 	[DS_PART_CONSTRAINTS] = "constraints",[DS_PART_INDEXES] = "indexes"},
 	[DS_SEC_TYPES] = {[DS_PART_COLUMNS] = "attributes"}
+};
+static const DsField *const ds_part_fields[DS_SEC_COUNT][DS_PART_COUNT] = {
+	[DS_SEC_TABLES] = {[DS_PART_COLUMNS] = ds_column_fields,
+	[DS_PART_CONSTRAINTS] = ds_constraint_fields,[DS_PART_INDEXES] = ds_index_fields},
+	[DS_SEC_TYPES] = {[DS_PART_COLUMNS] = ds_column_fields}
 };
 
 static const char *ds_describe_sql = DS_DESCRIBE_SQL;
@@ -517,17 +588,99 @@ ds_push_stripped(JsonbParseState **st, JsonbContainer *doc, bool merge)
 }
 
 /*
+ * ds_row_value
+ *		The value of one column of a row, as a jsonb scalar, a jbvBinary
+ *		(documents and jsonb fields) or jbvNull.  Strings point into the row.
+ */
+static void
+ds_row_value(DsDescRows *set, DsDescRow *row, DsDescCol col, JsonbValue *v)
+{
+	if (row->object != NULL)
+	{
+		JsonbValue *found = ds_json_get(row->object, ds_col_names[col]);
+
+		if (found != NULL)
+			*v = *found;
+		else
+			v->type = jbvNull;
+	}
+	else
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(row->tuple, col + 1, set->desc, &isnull);
+
+		if (isnull)
+			v->type = jbvNull;
+		else if (col >= DS_COL_B1 && col <= DS_COL_B2)
+		{
+			v->type = jbvBool;
+			v->val.boolean = DatumGetBool(d);
+		}
+		else if (col == DS_COL_DOC || col >= DS_COL_J1)
+		{
+			Jsonb	   *j = DatumGetJsonbP(d);
+
+			v->type = jbvBinary;
+			v->val.binary.data = &j->root;
+			v->val.binary.len = VARSIZE(j) - VARHDRSZ;
+		}
+		else
+		{
+			text	   *t = DatumGetTextPP(d);
+
+			v->type = jbvString;
+			v->val.string.val = VARDATA_ANY(t);
+			v->val.string.len = VARSIZE_ANY_EXHDR(t);
+		}
+	}
+}
+
+/*
+ * ds_push_row
+ *		Pushes the keys of a row into the object being built: its fields when
+ *		its part has them, else its document; null values are left out.
+ */
+static void
+ds_push_row(JsonbParseState **st, DsDescRows *set, DsDescRow *row)
+{
+	const DsField *f = ds_part_fields[row->sec][row->part];
+	JsonbValue	v;
+
+	if (f == NULL)
+	{
+		ds_row_value(set, row, DS_COL_DOC, &v);
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			elog(ERROR, "the catalog query of describe returned an object without its document");
+		ds_push_stripped(st, v.val.binary.data, true);
+		return;
+	}
+	for (; f->key != NULL; f++)
+	{
+		ds_row_value(set, row, f->col, &v);
+		if (v.type == jbvNull)
+			continue;
+		ds_push_key(st, f->key, -1);
+		if (v.type == jbvBinary)
+			ds_push_stripped(st, v.val.binary.data, false);
+		else
+			(void) pushJsonbValue(st, WJB_VALUE, &v);
+	}
+}
+
+/*
  * ds_describe_build
- *		Nests the rows of the describe query into one description, in the
- *		current memory context: a section per kind of object, an object per
- *		row of it, and the parts of a table or type (columns, attributes,
- *		constraints, indexes) under it.  Sorts the rows.  A section, or a
- *		part, without rows is left out, as are keys whose value is null;
- *		jsonb sorts the keys of every object.
+ *		Nests the rows of the describe query into one description, built in
+ *		the current memory context and returned in resultcxt: a section per
+ *		kind of object, an object per row of it, and the parts of a table or
+ *		type (columns, attributes, constraints, indexes) under it.  Sorts the
+ *		rows.  A section, or a part, without rows is left out, as are keys
+ *		whose value is null; jsonb sorts the keys of every object.
  */
 static Jsonb *
-ds_describe_build(DsDescRow *rows, int n, bool by_name, MemoryContext resultcxt)
+ds_describe_build(DsDescRows *set, bool by_name, MemoryContext resultcxt)
 {
+	DsDescRow  *rows = set->rows;
+	int			n = set->n;
 	MemoryContext workcxt;
 	JsonbParseState *st = NULL;
 	JsonbValue *top;
@@ -554,7 +707,7 @@ ds_describe_build(DsDescRow *rows, int n, bool by_name, MemoryContext resultcxt)
 				elog(ERROR, "the catalog query of describe returned a part of an object it did not describe");
 			ds_push_key(&st, self->name, self->namelen);
 			(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-			ds_push_stripped(&st, self->doc, true);
+			ds_push_row(&st, set, self);
 			while (i < n && rows[i].sec == sec && rows[i].grp == self->grp)
 			{
 				int			part = rows[i].part;
@@ -569,7 +722,9 @@ ds_describe_build(DsDescRow *rows, int n, bool by_name, MemoryContext resultcxt)
 				{
 					if (!array)
 						ds_push_key(&st, rows[i].name, rows[i].namelen);
-					ds_push_stripped(&st, rows[i].doc, false);
+					(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+					ds_push_row(&st, set, &rows[i]);
+					(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 				}
 				(void) pushJsonbValue(&st, array ? WJB_END_ARRAY : WJB_END_OBJECT, NULL);
 			}
@@ -592,12 +747,11 @@ ds_describe_build(DsDescRow *rows, int n, bool by_name, MemoryContext resultcxt)
  *		own search_path, so one plan serves every schema.  The rows point
  *		into SPI's tuple table, which lives until SPI_finish().
  */
-static DsDescRow *
-ds_describe_local_rows(const char *schema, int *n)
+static void
+ds_describe_local_rows(const char *schema, DsDescRows *set)
 {
 	Oid			type = TEXTOID;
 	Datum		value = CStringGetTextDatum(schema);
-	DsDescRow  *rows;
 	SPITupleTable *tt;
 	int			level;
 	uint64		i;
@@ -623,31 +777,31 @@ ds_describe_local_rows(const char *schema, int *n)
 	AtEOXact_GUC(false, level);
 
 	tt = SPI_tuptable;
-	rows = palloc0(sizeof(DsDescRow) * Max(SPI_processed, 1));
+	if (tt->tupdesc->natts != DS_COL_COUNT)
+		elog(ERROR, "the catalog query of describe returned %d columns", tt->tupdesc->natts);
+	set->desc = tt->tupdesc;
+	set->n = (int) SPI_processed;
+	set->rows = palloc0(sizeof(DsDescRow) * Max(set->n, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = tt->vals[i];
+		DsDescRow  *row = &set->rows[i];
 		bool		isnull;
 		Datum		d;
 
-		rows[i].sec = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
-		rows[i].grp = DatumGetObjectId(SPI_getbinval(tup, tt->tupdesc, 2, &isnull));
-		rows[i].part = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
-		rows[i].pos = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 4, &isnull));
-		d = SPI_getbinval(tup, tt->tupdesc, 5, &isnull);
+		row->tuple = tt->vals[i];
+		row->sec = DatumGetInt32(SPI_getbinval(row->tuple, tt->tupdesc, DS_COL_SEC + 1, &isnull));
+		row->grp = DatumGetObjectId(SPI_getbinval(row->tuple, tt->tupdesc, DS_COL_GRP + 1, &isnull));
+		row->part = DatumGetInt32(SPI_getbinval(row->tuple, tt->tupdesc, DS_COL_PART + 1, &isnull));
+		row->pos = DatumGetInt32(SPI_getbinval(row->tuple, tt->tupdesc, DS_COL_POS + 1, &isnull));
+		d = SPI_getbinval(row->tuple, tt->tupdesc, DS_COL_NAME + 1, &isnull);
 		if (!isnull)
 		{
 			text	   *name = DatumGetTextPP(d);
 
-			rows[i].name = VARDATA_ANY(name);
-			rows[i].namelen = VARSIZE_ANY_EXHDR(name);
+			row->name = VARDATA_ANY(name);
+			row->namelen = VARSIZE_ANY_EXHDR(name);
 		}
-		d = SPI_getbinval(tup, tt->tupdesc, 6, &isnull);
-		if (!isnull)
-			rows[i].doc = &DatumGetJsonbP(d)->root;
 	}
-	*n = (int) SPI_processed;
-	return rows;
 }
 
 /*
@@ -670,14 +824,13 @@ ds_json_int(JsonbContainer *row, const char *key)
  *		Runs the describe query on a remote datasource through its cached
  *		connection; the rows point into the jsonb array of the result.
  */
-static DsDescRow *
-ds_describe_remote_rows(DsSource *src, const char *schema, int *n)
+static void
+ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
 {
 	DsResult	r;
 	char	   *params[1];
 	int			level;
 	Jsonb	   *arr;
-	DsDescRow  *rows;
 	int			i;
 
 	MemSet(&r, 0, sizeof(r));
@@ -705,30 +858,28 @@ ds_describe_remote_rows(DsSource *src, const char *schema, int *n)
 		MemoryContextDelete(r.rowcxt);
 	pfree(r.array.data);
 
-	*n = JsonContainerSize(&arr->root);
-	rows = palloc0(sizeof(DsDescRow) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
+	set->desc = NULL;
+	set->n = JsonContainerSize(&arr->root);
+	set->rows = palloc0(sizeof(DsDescRow) * Max(set->n, 1));
+	for (i = 0; i < set->n; i++)
 	{
-		JsonbValue *row = getIthJsonbValueFromContainer(&arr->root, i);
-		JsonbValue *v;
+		DsDescRow  *row = &set->rows[i];
+		JsonbValue *v = getIthJsonbValueFromContainer(&arr->root, i);
 
-		if (row == NULL || row->type != jbvBinary)
+		if (v == NULL || v->type != jbvBinary)
 			elog(ERROR, "the catalog query of describe returned no object");
-		rows[i].sec = (int) ds_json_int(row->val.binary.data, "sec");
-		rows[i].grp = (Oid) ds_json_int(row->val.binary.data, "grp");
-		rows[i].part = (int) ds_json_int(row->val.binary.data, "part");
-		rows[i].pos = (int) ds_json_int(row->val.binary.data, "pos");
-		v = ds_json_get(row->val.binary.data, "name");
+		row->object = v->val.binary.data;
+		row->sec = (int) ds_json_int(row->object, ds_col_names[DS_COL_SEC]);
+		row->grp = (Oid) ds_json_int(row->object, ds_col_names[DS_COL_GRP]);
+		row->part = (int) ds_json_int(row->object, ds_col_names[DS_COL_PART]);
+		row->pos = (int) ds_json_int(row->object, ds_col_names[DS_COL_POS]);
+		v = ds_json_get(row->object, ds_col_names[DS_COL_NAME]);
 		if (v != NULL && v->type == jbvString)
 		{
-			rows[i].name = v->val.string.val;
-			rows[i].namelen = v->val.string.len;
+			row->name = v->val.string.val;
+			row->namelen = v->val.string.len;
 		}
-		v = ds_json_get(row->val.binary.data, "doc");
-		if (v != NULL && v->type == jbvBinary)
-			rows[i].doc = v->val.binary.data;
 	}
-	return rows;
 }
 
 /*
@@ -745,8 +896,7 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext workcxt;
-	DsDescRow  *rows;
-	int			n;
+	DsDescRows	set;
 	bool		local = src->server == NULL;
 
 	if (!src->enabled)
@@ -764,21 +914,21 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		rows = ds_describe_local_rows(db->schema_name, &n);
+		ds_describe_local_rows(db->schema_name, &set);
 	}
 	else
 	{
 		MemoryContextSwitchTo(workcxt);
-		rows = ds_describe_remote_rows(src, db->schema_name, &n);
+		ds_describe_remote_rows(src, db->schema_name, &set);
 	}
-	if (n == 0)
+	if (set.n == 0)
 		ds_no_schema(db, src);
 
 	MemoryContextSwitchTo(workcxt);
 	if (described != NULL)
-		*described = ds_describe_build(rows, n, false, callercxt);
+		*described = ds_describe_build(&set, false, callercxt);
 	if (canonical != NULL)
-		*canonical = ds_describe_build(rows, n, true, callercxt);
+		*canonical = ds_describe_build(&set, true, callercxt);
 	MemoryContextSwitchTo(callercxt);
 	if (local)
 		SPI_finish();
