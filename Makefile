@@ -29,7 +29,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_datasource - control plane for logical databases"
 
 # pg_regress suites, in order (sql/NAME.sql, expected/NAME.out)
-REGRESS = registry fdw config validate route migrate
+REGRESS = registry fdw config validate route migrate introspect
 
 PG_CPPFLAGS = -I$(libpq_srcdir)
 SHLIB_LINK += -lpq

@@ -1080,10 +1080,11 @@ fingerprint_of(PG_FUNCTION_ARGS)
  * ds_snapshot
  *		Describes a logical database for the migration journal: returns the
  *		fingerprint and sets *description, or returns NULL when
- *		datasource.migration_snapshot is off or the logical database is
- *		remote.  migrate.c calls it after a script has run, in its
- *		transaction, and keeps the description (ds_record_snapshot).  One
- *		run of the catalog query gives both orders.
+ *		datasource.migration_snapshot is off.  migrate.c calls it after a
+ *		script has run, in its transaction (on a remote, in the remote
+ *		transaction, after the script's savepoint is released), and keeps
+ *		the description (ds_record_snapshot).  One run of the catalog query
+ *		gives both orders.
  */
 char *
 ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
@@ -1093,16 +1094,6 @@ ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
 	text	   *hash;
 
 	if (!ds_migration_snapshot)
-		return NULL;
-
-	/*
-	 * Remote logical databases are not snapshotted yet: inside migrate_all's
-	 * remote savepoints the describe query came back as an aborted pipeline
-	 * result after a sibling failed (test/multi/migrate_remote.sh); until
-	 * that is understood, drift() of a remote logical database warns that no
-	 * schema was recorded.
-	 */
-	if (src->server != NULL)
 		return NULL;
 
 	/*

@@ -5,7 +5,8 @@
 # leaves nothing on the remote), already_applied and the checksum refusal,
 # migrate_all over local and remote databases in one call (one failing
 # remote database does not stop the rest, nor undo a sibling on the same
-# remote connection), script_schema rewriting on the remote,
+# remote connection; the applied ones record the schema they left, which
+# drift() compares with), script_schema rewriting on the remote,
 # datasource.migration_lock_timeout against a table locked by another
 # session (remote and local), adopt_drizzle of a drizzle-kit table on the
 # remote, the remote stopped (migrate raises, migrate_all reports and goes
@@ -198,6 +199,18 @@ ads_db:applied: crm_db:failed:relation "audit2" already exists home_db:applied: 
 	"one remote database failing (with a WARNING) does not stop the rest"
 is "$(rexists ads.audit2_a)|$(rexists crm.audit2_a)|$(rexists shop_db.audit2_a)" "t|f|t" \
 	"the failed database keeps nothing; its sibling on the same remote connection keeps its work"
+is "$(lq -c "SELECT string_agg(database || ':' || (schema_fingerprint = datasource.fingerprint(database))::text, ' ' ORDER BY database)
+             FROM datasource.migrations WHERE version = '011_audit2' AND status = 'applied'")" \
+	"ads_db:true home_db:true shop_db:true" \
+	"the applied ones, remote as local, record the schema they left (after a failing sibling on the same connection)"
+is "$(lq -c "SELECT count(*) FROM datasource.migrations WHERE version = '011_audit2' AND status = 'failed' AND schema_fingerprint IS NULL")" "1" \
+	"the failed one records none"
+rqo "CREATE TABLE shop_db.out_of_band (id int)" >/dev/null
+is "$(lq -c "SELECT string_agg(concat_ws('|', source, object_type, object_name, change), ' ') FROM datasource.drift('shop_db')")" \
+	"schema|table|out_of_band|create" \
+	"drift of a remote logical database: a table created on the remote outside any migration"
+rqo "DROP TABLE shop_db.out_of_band" >/dev/null
+is "$(lq -c "SELECT count(*) FROM datasource.drift('shop_db')")" "0" "and no drift once it is dropped again"
 is "$(journal "version = '011_audit2'")" \
 	"ads_db 011_audit2 applied -, crm_db 011_audit2 failed 42P07, home_db 011_audit2 applied -, shop_db 011_audit2 applied -" \
 	"each database has its journal row; the failure carries its SQLSTATE"
