@@ -558,8 +558,6 @@ ds_push_stripped(JsonbParseState **st, JsonbContainer *doc, bool merge)
 	JsonbValue	v;
 	int			depth = 0;
 
-	if (doc == NULL)
-		elog(ERROR, "the catalog query of describe returned an object without its document");
 	it = JsonbIteratorInit(doc);
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -990,19 +988,13 @@ static const char *ds_canonical_sql =
 static text *
 ds_hash_jsonb(Jsonb *j)
 {
-	char	   *out = JsonbToCString(NULL, &j->root, VARSIZE(j));
-	bytea	   *data = (bytea *) cstring_to_text(out);
-	bytea	   *digest;
-	char		hex[65];
+	StringInfoData out;
+	char		hex[DS_SHA256_HEX_LEN + 1];
 
-	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
-												 PointerGetDatum(data)));
-	if (VARSIZE_ANY_EXHDR(digest) != 32)
-		elog(ERROR, "sha256 returned %d bytes", (int) VARSIZE_ANY_EXHDR(digest));
-	hex_encode(VARDATA_ANY(digest), 32, hex);
-	hex[64] = '\0';
-	pfree(data);
-	pfree(out);
+	initStringInfo(&out);
+	(void) JsonbToCString(&out, &j->root, VARSIZE(j));
+	ds_sha256_hex(out.data, out.len, NULL, hex);
+	pfree(out.data);
 	return cstring_to_text(hex);
 }
 

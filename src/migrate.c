@@ -99,7 +99,7 @@ PG_FUNCTION_INFO_V1(adopt_drizzle);
 #define DS_MIGRATION_LOCK_KEY	0x70676473
 
 #define DS_VERSION_MAX		255
-#define DS_CHECKSUM_LEN		(PG_SHA256_DIGEST_LENGTH * 2)
+#define DS_CHECKSUM_LEN		DS_SHA256_HEX_LEN
 
 /* the statuses that make a version applied, as a SQL array literal */
 #define DS_APPLIED_STATUSES "ARRAY['applied', 'baseline', 'adopted', 'checksum_accepted']"
@@ -196,14 +196,18 @@ static char *ds_server_address(DsSource *src);
 
 /*
  * ds_sha256_hex
- *		The sha256 of len bytes of data, as 64 lower-case hex digits in out.
+ *		The sha256 of len bytes of data (and of more, when not NULL), as 64
+ *		lower-case hex digits in out.  Migration checksums and schema
+ *		fingerprints (introspect.c) both use it.
  */
-static void
+void
 ds_sha256_hex(const char *data, size_t len, const char *more, char *out)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 
+	StaticAssertStmt(DS_SHA256_HEX_LEN == 2 * PG_SHA256_DIGEST_LENGTH,
+					 "DS_SHA256_HEX_LEN is two hex digits per byte of a sha256");
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
 		(more != NULL &&

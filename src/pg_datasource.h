@@ -218,6 +218,11 @@ extern char *ds_local_run(const char *sql, const char *schema,
 						  const char *command, int nparams, char **params,
 						  bool read_only, DsResult *r);
 
+/* in migrate.c: sha256 as hex digits (64 and a terminator in out) */
+#define DS_SHA256_HEX_LEN 64
+extern void ds_sha256_hex(const char *data, size_t len, const char *more,
+						  char *out);
+
 /* in migrate.c: the migration running locally, for ddl_log.c */
 extern const char *ds_migration_version;
 extern const char *ds_migration_statement;
