@@ -92,6 +92,9 @@ typedef struct DsConnKey
 	Oid			userid;
 } DsConnKey;
 
+/* how many statements routed once a connection remembers */
+#define DS_SEEN_MAX 256
+
 typedef struct DsConn
 {
 	DsConnKey	key;
@@ -120,6 +123,10 @@ typedef struct DsConn
 	int			maxprepared;
 	int			prepared_seq;	/* the number of the last name given */
 	uint64		prepared_clock; /* counts uses, for the LRU */
+	uint32		seen[DS_SEEN_MAX];	/* keys of statements routed once, a
+									 * ring of nseen (see ds_seen_before) */
+	int			nseen;
+	int			seen_next;
 	List	   *dealloc;		/* int: names to DEALLOCATE when we can */
 	MemoryContext prepared_cxt; /* all of the above */
 } DsConn;
@@ -479,6 +486,8 @@ ds_conn_close(DsConn *entry)
 	entry->nprepared = 0;
 	entry->maxprepared = 0;
 	entry->dealloc = NIL;
+	entry->nseen = 0;
+	entry->seen_next = 0;
 }
 
 /*
@@ -608,7 +617,10 @@ ds_exec_or_error(DsConn *entry, const char *sql)
 /*
  * Statements routed more than once are prepared on the remote connection
  * (named pgds_<n>, numbered per connection and never reused), so that the
- * remote parses and plans them once: the Parse goes in the same pipeline as
+ * remote parses and plans them once.  The connection itself remembers which
+ * statements it ran once (the keys of the last DS_SEEN_MAX, see
+ * ds_seen_before); the statement cache of stmtcache.c cannot say, since any
+ * catalog change anywhere, autovacuum's included, empties it.  Then the Parse goes in the same pipeline as
  * the first execution, and later executions send only Bind and Execute.  A
  * connection keeps at most datasource.remote_prepared_statements of them;
  * past that the least recently used one is deallocated, in a sync group of
@@ -648,6 +660,28 @@ ds_prepared_hash(const char *path, const char *sql, int nparams)
 
 	h = hash_combine(h, hash_bytes((const unsigned char *) path, strlen(path)));
 	return hash_combine(h, hash_uint32((uint32) nparams));
+}
+
+/*
+ * ds_seen_before
+ *		Whether the connection ran the statement of key hash once before; if
+ *		not, it is remembered now.  A ring of the last DS_SEEN_MAX keys: a
+ *		statement routed again only after that many others is prepared a
+ *		call later, and two statements sharing a key only lose a call.
+ */
+static bool
+ds_seen_before(DsConn *entry, uint32 hash)
+{
+	int			i;
+
+	for (i = 0; i < entry->nseen; i++)
+		if (entry->seen[i] == hash)
+			return true;
+	entry->seen[entry->seen_next] = hash;
+	entry->seen_next = (entry->seen_next + 1) % DS_SEEN_MAX;
+	if (entry->nseen < DS_SEEN_MAX)
+		entry->nseen++;
+	return false;
 }
 
 /*
@@ -807,8 +841,8 @@ typedef enum DsCmdKind
  *		it runs alone, read-only, in the remote's autocommit.  Otherwise a
  *		remote transaction is opened (or continued), with savepoints up to
  *		the current local nest level.
- *		prepare: the statement was routed before and may be prepared on the
- *		remote (with path given).  may_again: a stale prepared statement
+ *		prepare: the statement is one routed statement, which is prepared
+ *		on the remote (with path given) when the connection ran it before.  may_again: a stale prepared statement
  *		may be reported as DS_RUN_AGAIN instead of raised.
  *
  *		*outcome is DS_RUN_RECONNECT when the connection was found dead
@@ -870,7 +904,7 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 		prepared = ds_prepared_find(entry, path, sql, nparams, hash);
 		if (prepared != NULL)
 			prepared->used = ++entry->prepared_clock;
-		else if (prepare)
+		else if (prepare && ds_seen_before(entry, hash))
 		{
 			/* full: make room, outside a remote transaction only */
 			while (entry->nprepared >= ds_remote_prepared_max && saved_depth == 0)
@@ -1309,12 +1343,12 @@ ds_remote_schema_exists(DsSource *source, const char *schema)
 }
 
 /*
- * ds_remote_run
+ * ds_remote_route
  *		Runs a statement on a remote datasource with unqualified names
  *		resolving in schema; rows go to r and the remote command status is
  *		returned.  Parameters are text (NULL for SQL null), typed by the
- *		remote server.  prepare: the statement was routed before, and may be
- *		kept prepared on the remote connection.
+ *		remote server.  prepare: the statement may be kept prepared on the
+ *		remote connection once it comes a second time.
  */
 char *
 ds_remote_route(DsSource *source, const char *sql, const char *schema,

@@ -293,9 +293,9 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				errmsg("cannot route a statement that is not read-only in a read-only transaction"),
 				errdetail("%s.", v.not_ro ? v.not_ro : "It may write"));
-	/* a statement routed before is worth preparing on the remote */
+	/* one statement: the connection prepares it when it comes again */
 	return ds_remote_route(src, text, db->schema_name, nparams, params,
-						   v.read_only, cached, r);
+						   v.read_only, true, r);
 }
 
 /*

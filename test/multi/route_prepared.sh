@@ -72,6 +72,18 @@ SQL
 is "$out" "$(printf '0\nitem 1\n0\nitem 2\n1\nitem 3\n1\nSELECT name FROM items WHERE id = $1')" \
 	"a statement is prepared on the remote when routed the second time, once, and its later runs use it"
 
+# the statement cache is emptied by any catalog change (autovacuum's too);
+# the connection still knows the statement came before
+out=$(session <<SQL
+SELECT name FROM datasource.query('a_db', 'SELECT name FROM items WHERE id = \$1 AND true', ARRAY['1']) AS t(name text);
+CREATE TEMP TABLE empties_the_statement_cache ();
+SELECT name FROM datasource.query('a_db', 'SELECT name FROM items WHERE id = \$1 AND true', ARRAY['2']) AS t(name text);
+$PREPARED
+SQL
+)
+is "$out" "$(printf 'item 1\nitem 2\n1')" \
+	"a catalog change between two routings, which empties the statement cache, does not keep the statement from being prepared"
+
 out=$(session <<SQL
 SET datasource.remote_prepared_statements = 0;
 SELECT name FROM datasource.query('a_db', 'SELECT name FROM items WHERE id = \$1', ARRAY['1']) AS t(name text);
