@@ -95,15 +95,6 @@ PG_FUNCTION_INFO_V1(json_schema);
 	"WHERE d.objoid = " oid " AND d.classoid = 'pg_catalog." catalog "'::pg_catalog.regclass " \
 	"AND d.objsubid = " subid ")"
 
-/*
- * The same through a join with dc, the comments of relations, their columns
- * and constraints (a hash join: a probe of pg_description per column costs
- * more, once there are thousands).
- */
-#define DS_COMMENT_JOIN(alias, oid, catalog, subid) \
-	"  LEFT JOIN dc " alias " ON " alias ".objoid = " oid " AND " alias ".classoid = " \
-	"'pg_catalog." catalog "'::pg_catalog.regclass AND " alias ".objsubid = " subid "\n"
-
 /* objects that belong to an extension are not described */
 #define DS_NOT_EXTENSION(catalog, oid) \
 	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e " \
@@ -171,12 +162,16 @@ typedef enum DsDescCol
  * deparsed without their relation (pg_get_expr(x, 0)): given one, the
  * deparser opens it, and in a fresh session that builds its relcache entry
  * (a tenth of a cold describe of a thousand tables).  Generated columns,
- * checks and policies name columns and are deparsed with it.  What a table
- * has of pg_inherits, pg_trigger, pg_policy and pg_description is joined
- * in, grouped per table, rather than looked up once per table or column:
- * tens of thousands of small index probes and rescans (each rescan of a
- * small catalog's heap asks the kernel its size) cost more than one join.
- * A foreign table's server is read for foreign tables only.
+ * checks and policies name columns and are deparsed with it.  A foreign
+ * table's server is read for foreign tables only.
+ *
+ * What a table or column has in other catalogs (comments, triggers,
+ * policies, parents) is looked up per table or column, by index, and not
+ * joined in grouped: the kept plan is generic, its estimate for the
+ * schema's tables is one row, and with that the planner nests such a join
+ * and scans or aggregates the grouped side again for every table, which
+ * grows with the square of the schema (measured: a join with the comments
+ * ran once per column).
  */
 #define DS_DESCRIBE_SQL \
 	"SELECT dr.*\n" \
@@ -194,8 +189,6 @@ typedef enum DsDescCol
 	"  FROM pg_catalog.pg_class c\n" \
 	DS_IN_SCHEMA("pg_class", "c.oid") \
 	"  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f') " DS_NOT_EXTENSION("pg_class", "c.oid") "),\n" \
-	"     dc AS MATERIALIZED (SELECT d.objoid, d.classoid, d.objsubid, d.description FROM pg_catalog.pg_description d\n" \
-	"  WHERE d.classoid IN ('pg_catalog.pg_class'::pg_catalog.regclass, 'pg_catalog.pg_constraint'::pg_catalog.regclass)),\n" \
 	"     dy AS MATERIALIZED (SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typbasetype, t.typtypmod, t.typnotnull,\n" \
 	"         t.typdefault, t.typcollation, t.typacl, t.typowner\n" \
 	"  FROM pg_catalog.pg_type t\n" \
@@ -216,7 +209,8 @@ typedef enum DsDescCol
 	"   'partition_of', (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i\n" \
 	"      WHERE i.inhrelid = c.oid AND c.relispartition),\n" \
 	"   'partition_bound', CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, 0) END,\n" \
-	"   'inherits', ih.parents,\n" \
+	"   'inherits', (SELECT pg_catalog.jsonb_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text ORDER BY i.inhseqno)\n" \
+	"      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),\n" \
 	"   'row_security', NULLIF(c.relrowsecurity, false),\n" \
 	"   'force_row_security', NULLIF(c.relforcerowsecurity, false),\n" \
 	"   'options', (SELECT pg_catalog.jsonb_agg(o ORDER BY o) FROM pg_catalog.unnest(c.reloptions) o),\n" \
@@ -224,23 +218,12 @@ typedef enum DsDescCol
 	"      JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver WHERE f.ftrelid = c.oid) END,\n" \
 	"   'server_options', CASE WHEN c.relkind = 'f' THEN (SELECT pg_catalog.jsonb_agg(o ORDER BY o)\n" \
 	"      FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o WHERE f.ftrelid = c.oid) END,\n" \
-	"   'triggers', tg.triggers,\n" \
-	"   'policies', po.policies,\n" \
-	"   'comment', cm.description,\n" \
-	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")" DS_NO_FIELDS "\n" \
-	"  FROM dt c\n" \
-	DS_COMMENT_JOIN("cm", "c.oid", "pg_class", "0") \
-	"  LEFT JOIN (SELECT i.inhrelid, pg_catalog.jsonb_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text\n" \
-	"               ORDER BY i.inhseqno) AS parents\n" \
-	"      FROM dt h JOIN pg_catalog.pg_inherits i ON i.inhrelid = h.oid WHERE NOT h.relispartition\n" \
-	"      GROUP BY i.inhrelid) ih ON ih.inhrelid = c.oid\n" \
-	"  LEFT JOIN (SELECT g.tgrelid, pg_catalog.jsonb_object_agg(g.tgname, pg_catalog.jsonb_build_object(\n" \
+	"   'triggers', (SELECT pg_catalog.jsonb_object_agg(g.tgname, pg_catalog.jsonb_build_object(\n" \
 	"        'definition', pg_catalog.pg_get_triggerdef(g.oid, true),\n" \
 	"        'enabled', CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' ELSE 'always' END,\n" \
-	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") ")) AS triggers\n" \
-	"      FROM dt h JOIN pg_catalog.pg_trigger g ON g.tgrelid = h.oid\n" \
-	"      WHERE NOT g.tgisinternal AND g.tgparentid = 0 GROUP BY g.tgrelid) tg ON tg.tgrelid = c.oid\n" \
-	"  LEFT JOIN (SELECT p.polrelid, pg_catalog.jsonb_object_agg(p.polname, pg_catalog.jsonb_build_object(\n" \
+	"        'comment', " DS_COMMENT("g.oid", "pg_trigger", "0") "))\n" \
+	"      FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgparentid = 0),\n" \
+	"   'policies', (SELECT pg_catalog.jsonb_object_agg(p.polname, pg_catalog.jsonb_build_object(\n" \
 	"        'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'\n" \
 	"          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n" \
 	"        'permissive', p.polpermissive,\n" \
@@ -250,8 +233,11 @@ typedef enum DsDescCol
 	"                FROM pg_catalog.unnest(p.polroles) r) pr),\n" \
 	"        'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),\n" \
 	"        'with_check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid),\n" \
-	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") ")) AS policies\n" \
-	"      FROM dt h JOIN pg_catalog.pg_policy p ON p.polrelid = h.oid GROUP BY p.polrelid) po ON po.polrelid = c.oid\n" \
+	"        'comment', " DS_COMMENT("p.oid", "pg_policy", "0") "))\n" \
+	"      FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),\n" \
+	"   'comment', " DS_COMMENT("c.oid", "pg_class", "0") ",\n" \
+	"   'grants', " DS_GRANTS("c.relacl", "c.relowner", "'r'") ")" DS_NO_FIELDS "\n" \
+	"  FROM dt c\n" \
 	"UNION ALL\n" \
 	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_COLUMNS) ", a.attnum, a.attname, NULL,\n" \
 	"   pg_catalog.format_type(a.atttypid, a.atttypmod),\n" \
@@ -260,7 +246,7 @@ typedef enum DsDescCol
 	"   CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, 0) END,\n" \
 	"   CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,\n" \
 	"   CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,\n" \
-	"   cm.description,\n" \
+	"   " DS_COMMENT("c.oid", "pg_class", "a.attnum") ",\n" \
 	"   NULLIF(a.attnotnull, false),\n" \
 	"   NULLIF(NOT a.attislocal, false),\n" \
 	"   CASE WHEN a.attidentity <> '' THEN (\n" \
@@ -273,23 +259,20 @@ typedef enum DsDescCol
 	"   CASE WHEN a.attacl IS NOT NULL THEN " DS_GRANT_LIST("a.attacl", "c.relowner") " END\n" \
 	"  FROM dt c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid\n" \
 	"  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\n" \
-	DS_COMMENT_JOIN("cm", "a.attrelid", "pg_class", "a.attnum") \
 	"  WHERE a.attnum > 0 AND NOT a.attisdropped\n" \
 	"UNION ALL\n" \
 	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_CONSTRAINTS) ", 0, k.conname, NULL,\n" \
 	"   CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'\n" \
 	"     WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END,\n" \
 	"   pg_catalog.pg_get_constraintdef(k.oid, true), NULL, NULL, NULL,\n" \
-	"   cm.description, NULL, NULL, NULL, NULL\n" \
+	"   " DS_COMMENT("k.oid", "pg_constraint", "0") ", NULL, NULL, NULL, NULL\n" \
 	"  FROM dt c JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid\n" \
-	DS_COMMENT_JOIN("cm", "k.oid", "pg_constraint", "0") \
 	"  WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal\n" \
 	"UNION ALL\n" \
 	"SELECT " CppAsString2(DS_SEC_TABLES) ", c.oid, " CppAsString2(DS_PART_INDEXES) ", 0, ic.relname, NULL,\n" \
 	"   NULL, pg_catalog.pg_get_indexdef(x.indexrelid, 0, true), NULL, NULL, NULL,\n" \
-	"   cm.description, NULL, NULL, NULL, NULL\n" \
+	"   " DS_COMMENT("x.indexrelid", "pg_class", "0") ", NULL, NULL, NULL, NULL\n" \
 	"  FROM dt c JOIN pg_catalog.pg_index x ON x.indrelid = c.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid\n" \
-	DS_COMMENT_JOIN("cm", "x.indexrelid", "pg_class", "0") \
 	"  WHERE NOT ic.relispartition\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k\n" \
 	"                    WHERE k.conindid = x.indexrelid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x'))\n" \
