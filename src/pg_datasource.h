@@ -175,7 +175,6 @@ extern uint64 ds_stmt_cache_epoch(void);
 extern void ds_stmt_cache_put(const char *database, const char *sql,
 							  bool require_ro, const DsVerdict *v,
 							  const char *text, uint64 epoch);
-extern uint64 ds_stmt_cache_resets(void);
 
 /* in route.c: where routed rows go */
 typedef enum DsResultMode

@@ -69,12 +69,10 @@ typedef struct DsStmtEntry
 	char	   *command;
 	char	   *not_ro;			/* NULL when read-only */
 	char	   *text;			/* the rewritten statement */
-	uint64		hits;
 } DsStmtEntry;
 
 static HTAB *stmt_cache = NULL;
 static MemoryContext stmt_cxt = NULL;
-static uint64 stmt_resets = 0;
 static uint64 stmt_invals = 0;	/* invalidations seen by the callback */
 
 /*
@@ -88,7 +86,6 @@ ds_stmt_cache_reset(void)
 	{
 		MemoryContextReset(stmt_cxt);
 		stmt_cache = NULL;
-		stmt_resets++;
 	}
 }
 
@@ -168,7 +165,6 @@ ds_stmt_cache_get(const char *database, const char *sql, bool require_ro,
 		ds_stmt_cache_reset();
 		return false;
 	}
-	e->hits++;
 	MemSet(v, 0, sizeof(*v));
 	v->valid = true;
 	v->read_only = e->read_only;
@@ -256,16 +252,4 @@ ds_stmt_cache_put(const char *database, const char *sql, bool require_ro,
 	e->command = MemoryContextStrdup(stmt_cxt, v->command);
 	e->not_ro = v->not_ro ? MemoryContextStrdup(stmt_cxt, v->not_ro) : NULL;
 	e->text = MemoryContextStrdup(stmt_cxt, text);
-	e->hits = 0;
-}
-
-/*
- * ds_stmt_cache_resets
- *		How many times the cache started over (for tests: an invalidation
- *		that reached it shows here).
- */
-uint64
-ds_stmt_cache_resets(void)
-{
-	return stmt_resets;
 }
