@@ -20,7 +20,8 @@
 # script knows the batch, finds the statement that kills it (one session per
 # statement), reports it, and goes on after it (at most 5 times a pass).
 #
-# Knobs: PGDS_CORPUS_DIR (default ROOT/../shared/corpus),
+# Knobs: PGDS_CORPUS_DIR (default ROOT/../shared/corpus, or beside the
+# checkout ROOT was cloned from when that is a local directory),
 # PGDS_CORPUS_RO_SAMPLE=N (the regress_ro pass takes every Nth statement;
 # default 1 = all), PGDS_SQLSMITH_QUERIES (default 2000), PGDS_SQLSMITH_SEED
 # (default 20231115), PGDS_KEEP=1 keeps database multi_corpus (tables
@@ -33,6 +34,14 @@ source "$here/../lib/tap.sh"
 
 ROOT=${PGDS_ROOT:-$(cd "$here/../.." && pwd)}
 CORPUS=${PGDS_CORPUS_DIR:-$ROOT/../shared/corpus}
+# a clone of a local checkout made elsewhere (git clone . /tmp/x) finds the
+# corpus beside the checkout it was cloned from
+if [ -z "${PGDS_CORPUS_DIR:-}" ] && ! [ -d "$CORPUS" ]; then
+	origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
+	if [ -n "$origin" ] && [ -d "$origin/../shared/corpus" ]; then
+		CORPUS=$origin/../shared/corpus
+	fi
+fi
 SPLIT=$ROOT/test/lib/split_sql.pl
 RO_SAMPLE=${PGDS_CORPUS_RO_SAMPLE:-1}
 SS_QUERIES=${PGDS_SQLSMITH_QUERIES:-2000}
