@@ -25,7 +25,7 @@ OBJS = \
 	src/introspect.o \
 	src/hooks.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC = "pg_datasource - control plane for logical databases"
 
 # pg_regress suites, in order (sql/NAME.sql, expected/NAME.out)

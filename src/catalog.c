@@ -624,7 +624,7 @@ static uint64 ds_cache_invalidations = 0;
 static uint64 ds_cache_loads = 0;	/* times the registry was read */
 static Oid	ds_cache_relids[2] = {InvalidOid, InvalidOid};
 
-PG_FUNCTION_INFO_V1(registry_changed);
+PG_FUNCTION_INFO_V1(pgds_registry_changed);
 
 /*
  * ds_cache_relcache_callback
@@ -657,7 +657,7 @@ ds_cache_init(void)
  *		Trigger function: tells every backend that the registry changed.
  */
 Datum
-registry_changed(PG_FUNCTION_ARGS)
+pgds_registry_changed(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,

@@ -42,8 +42,8 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(export_config);
-PG_FUNCTION_INFO_V1(apply_config);
+PG_FUNCTION_INFO_V1(pgds_export_config);
+PG_FUNCTION_INFO_V1(pgds_apply_config);
 
 /* kinds of planned actions, in the order they are carried out */
 typedef enum DsStep
@@ -162,7 +162,7 @@ static bool ds_str_eq(const char *a, const char *b);
  * export_config() -> jsonb
  */
 Datum
-export_config(PG_FUNCTION_ARGS)
+pgds_export_config(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
 	Datum		result;
@@ -337,7 +337,7 @@ ds_add_action(List *plan, DsStep step, const char *action, char *object,
  * apply_config(config jsonb, dry_run bool) -> setof (action, object, detail)
  */
 Datum
-apply_config(PG_FUNCTION_ARGS)
+pgds_apply_config(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Jsonb	   *config;

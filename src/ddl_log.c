@@ -35,7 +35,7 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(log_ddl);
+PG_FUNCTION_INFO_V1(pgds_log_ddl);
 
 /* what each event reports, one row per object */
 static const char *ds_ddl_end_sql =
@@ -97,7 +97,7 @@ ds_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs)
  *		logical database (the registry cache says which) are journaled.
  */
 Datum
-log_ddl(PG_FUNCTION_ARGS)
+pgds_log_ddl(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	bool		drop;

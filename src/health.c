@@ -26,9 +26,9 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(health_check);
-PG_FUNCTION_INFO_V1(connections);
-PG_FUNCTION_INFO_V1(disconnect);
+PG_FUNCTION_INFO_V1(pgds_health_check);
+PG_FUNCTION_INFO_V1(pgds_connections);
+PG_FUNCTION_INFO_V1(pgds_disconnect);
 
 /* one probe, run in a subtransaction */
 typedef struct DsProbe
@@ -112,7 +112,7 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
  *		server_version, in_recovery, error)
  */
 Datum
-health_check(PG_FUNCTION_ARGS)
+pgds_health_check(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
@@ -135,7 +135,7 @@ health_check(PG_FUNCTION_ARGS)
  *		transaction_depth, state, connected_at, calls)
  */
 Datum
-connections(PG_FUNCTION_ARGS)
+pgds_connections(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
@@ -148,7 +148,7 @@ connections(PG_FUNCTION_ARGS)
  * disconnect(source text) returns int: connections closed
  */
 Datum
-disconnect(PG_FUNCTION_ARGS)
+pgds_disconnect(PG_FUNCTION_ARGS)
 {
 	const char *server = NULL;
 

@@ -50,10 +50,10 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(describe);
-PG_FUNCTION_INFO_V1(fingerprint);
-PG_FUNCTION_INFO_V1(fingerprint_of);
-PG_FUNCTION_INFO_V1(json_schema);
+PG_FUNCTION_INFO_V1(pgds_describe);
+PG_FUNCTION_INFO_V1(pgds_fingerprint);
+PG_FUNCTION_INFO_V1(pgds_fingerprint_of);
+PG_FUNCTION_INFO_V1(pgds_json_schema);
 
 /*
  * The grants of an object: its ACL (the default one when NULL) without the
@@ -1095,7 +1095,7 @@ ds_describe(const char *database)
  *		The canonical description of a logical database's schema.
  */
 Datum
-describe(PG_FUNCTION_ARGS)
+pgds_describe(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1179,7 +1179,7 @@ ds_fingerprint_of(Datum description)
  *		The sha256 of the description: equal fingerprints, equal schemas.
  */
 Datum
-fingerprint(PG_FUNCTION_ARGS)
+pgds_fingerprint(PG_FUNCTION_ARGS)
 {
 	DsDatabase *db;
 	DsSource   *src;
@@ -1199,7 +1199,7 @@ fingerprint(PG_FUNCTION_ARGS)
  *		The fingerprint of a stored description.
  */
 Datum
-fingerprint_of(PG_FUNCTION_ARGS)
+pgds_fingerprint_of(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1915,7 +1915,7 @@ ds_column_schema(StringInfo buf, DsColumn *c, JsonbContainer *types)
  *		logical database.
  */
 Datum
-json_schema(PG_FUNCTION_ARGS)
+pgds_json_schema(PG_FUNCTION_ARGS)
 {
 	char	   *database;
 	char	   *relation;

@@ -88,12 +88,12 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(migrate);
-PG_FUNCTION_INFO_V1(migrate_all);
-PG_FUNCTION_INFO_V1(baseline);
-PG_FUNCTION_INFO_V1(accept_checksum);
-PG_FUNCTION_INFO_V1(pending);
-PG_FUNCTION_INFO_V1(adopt_drizzle);
+PG_FUNCTION_INFO_V1(pgds_migrate);
+PG_FUNCTION_INFO_V1(pgds_migrate_all);
+PG_FUNCTION_INFO_V1(pgds_baseline);
+PG_FUNCTION_INFO_V1(pgds_accept_checksum);
+PG_FUNCTION_INFO_V1(pgds_pending);
+PG_FUNCTION_INFO_V1(pgds_adopt_drizzle);
 
 /* the first key of the advisory lock of a migration ('pgds') */
 #define DS_MIGRATION_LOCK_KEY	0x70676473
@@ -1708,7 +1708,7 @@ ds_script_arg(const char *script, const char *script_schema)
  *		   script_schema text) returns datasource.migration_result
  */
 Datum
-migrate(PG_FUNCTION_ARGS)
+pgds_migrate(PG_FUNCTION_ARGS)
 {
 	DsMigration m;
 	TupleDesc	desc;
@@ -1813,7 +1813,7 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
  * subtransaction that committed, or locked again after a failed script).
  */
 Datum
-migrate_all(PG_FUNCTION_ARGS)
+pgds_migrate_all(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callercxt;
@@ -1937,7 +1937,7 @@ migrate_all(PG_FUNCTION_ARGS)
  * Records version as applied without running anything.
  */
 Datum
-baseline(PG_FUNCTION_ARGS)
+pgds_baseline(PG_FUNCTION_ARGS)
 {
 	DsMigration m;
 	TupleDesc	desc;
@@ -1984,7 +1984,7 @@ baseline(PG_FUNCTION_ARGS)
  * checksum next to the old one; migrate() then accepts the edited script.
  */
 Datum
-accept_checksum(PG_FUNCTION_ARGS)
+pgds_accept_checksum(PG_FUNCTION_ARGS)
 {
 	DsMigration m;
 	TupleDesc	desc;
@@ -2130,7 +2130,7 @@ ds_read_manifest(Jsonb *manifest, int *n)
  * as unknown, in journal order.
  */
 Datum
-pending(PG_FUNCTION_ARGS)
+pgds_pending(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo;
 	char	   *database;
@@ -2224,7 +2224,7 @@ pending(PG_FUNCTION_ARGS)
  * entry over under its own version and runs nothing.
  */
 Datum
-adopt_drizzle(PG_FUNCTION_ARGS)
+pgds_adopt_drizzle(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo;
 	DsMigration m;

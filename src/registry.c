@@ -36,14 +36,14 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(create_source);
-PG_FUNCTION_INFO_V1(alter_source);
-PG_FUNCTION_INFO_V1(drop_source);
-PG_FUNCTION_INFO_V1(create_database);
-PG_FUNCTION_INFO_V1(alter_database);
-PG_FUNCTION_INFO_V1(rename_database);
-PG_FUNCTION_INFO_V1(drop_database);
-PG_FUNCTION_INFO_V1(validate_databases);
+PG_FUNCTION_INFO_V1(pgds_create_source);
+PG_FUNCTION_INFO_V1(pgds_alter_source);
+PG_FUNCTION_INFO_V1(pgds_drop_source);
+PG_FUNCTION_INFO_V1(pgds_create_database);
+PG_FUNCTION_INFO_V1(pgds_alter_database);
+PG_FUNCTION_INFO_V1(pgds_rename_database);
+PG_FUNCTION_INFO_V1(pgds_drop_database);
+PG_FUNCTION_INFO_V1(pgds_validate_databases);
 
 static char *ds_arg_text(FunctionCallInfo fcinfo, int n, bool required);
 static int	ds_arg_bool(FunctionCallInfo fcinfo, int n, bool required);
@@ -518,7 +518,7 @@ ds_do_drop_database(const char *name, bool drop_schema)
  * create_source(name, server, read_only, description) -> datasource.sources
  */
 Datum
-create_source(PG_FUNCTION_ARGS)
+pgds_create_source(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 	char	   *server = ds_arg_text(fcinfo, 1, false);
@@ -533,7 +533,7 @@ create_source(PG_FUNCTION_ARGS)
  * alter_source(name, server, read_only, enabled, description) -> sources
  */
 Datum
-alter_source(PG_FUNCTION_ARGS)
+pgds_alter_source(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 
@@ -549,7 +549,7 @@ alter_source(PG_FUNCTION_ARGS)
  * drop_source(name, cascade) -> void
  */
 Datum
-drop_source(PG_FUNCTION_ARGS)
+pgds_drop_source(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 
@@ -562,7 +562,7 @@ drop_source(PG_FUNCTION_ARGS)
  *				   description) -> datasource.databases
  */
 Datum
-create_database(PG_FUNCTION_ARGS)
+pgds_create_database(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 	char	   *source = ds_arg_text(fcinfo, 1, true);
@@ -580,7 +580,7 @@ create_database(PG_FUNCTION_ARGS)
  * alter_database(name, source, schema_name, read_only, description)
  */
 Datum
-alter_database(PG_FUNCTION_ARGS)
+pgds_alter_database(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 
@@ -596,7 +596,7 @@ alter_database(PG_FUNCTION_ARGS)
  * rename_database(name, new_name) -> datasource.databases
  */
 Datum
-rename_database(PG_FUNCTION_ARGS)
+pgds_rename_database(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 	char	   *new_name = ds_arg_text(fcinfo, 1, true);
@@ -623,7 +623,7 @@ rename_database(PG_FUNCTION_ARGS)
  * drop_database(name, drop_schema) -> void
  */
 Datum
-drop_database(PG_FUNCTION_ARGS)
+pgds_drop_database(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_arg_text(fcinfo, 0, true);
 
@@ -640,7 +640,7 @@ drop_database(PG_FUNCTION_ARGS)
  * only misuse (NULL array or element) raises.
  */
 Datum
-validate_databases(PG_FUNCTION_ARGS)
+pgds_validate_databases(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr;
 	Datum	   *elems;

@@ -52,10 +52,10 @@
 /* in-memory budget of a routed result's tuplestore, in kB */
 #define DS_RESULT_MEMORY_KB 1024
 
-PG_FUNCTION_INFO_V1(query);
-PG_FUNCTION_INFO_V1(query_json);
-PG_FUNCTION_INFO_V1(execute);
-PG_FUNCTION_INFO_V1(exec);
+PG_FUNCTION_INFO_V1(pgds_query);
+PG_FUNCTION_INFO_V1(pgds_query_json);
+PG_FUNCTION_INFO_V1(pgds_execute);
+PG_FUNCTION_INFO_V1(pgds_exec);
 
 /* ------------------------------------------------------------ results */
 
@@ -404,7 +404,7 @@ ds_set_returning(FunctionCallInfo fcinfo, DsResultMode mode)
  * query(database text, query text, params text[]) returns setof record
  */
 Datum
-query(PG_FUNCTION_ARGS)
+pgds_query(PG_FUNCTION_ARGS)
 {
 	return ds_set_returning(fcinfo, DS_RESULT_RECORD);
 }
@@ -413,7 +413,7 @@ query(PG_FUNCTION_ARGS)
  * query_json(database text, query text, params text[]) returns setof jsonb
  */
 Datum
-query_json(PG_FUNCTION_ARGS)
+pgds_query_json(PG_FUNCTION_ARGS)
 {
 	return ds_set_returning(fcinfo, DS_RESULT_JSON);
 }
@@ -422,7 +422,7 @@ query_json(PG_FUNCTION_ARGS)
  * exec(database text, command text) returns text: the command status
  */
 Datum
-exec(PG_FUNCTION_ARGS)
+pgds_exec(PG_FUNCTION_ARGS)
 {
 	DsResult	r;
 	char	   *source;
@@ -503,7 +503,7 @@ ds_execute_call(void *arg)
  * sqlstate), with nothing of it left behind.
  */
 Datum
-execute(PG_FUNCTION_ARGS)
+pgds_execute(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Datum		values[9];

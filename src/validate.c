@@ -65,7 +65,7 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(validate);
+PG_FUNCTION_INFO_V1(pgds_validate);
 
 /* the state of one walk */
 typedef struct DsWalk
@@ -1579,7 +1579,7 @@ ds_text_array(char **items, int n)
  *		-> (valid, datasource, databases, relations, command, read_only, error)
  */
 Datum
-validate(PG_FUNCTION_ARGS)
+pgds_validate(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Datum		values[7];

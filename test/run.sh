@@ -24,6 +24,9 @@
 # Knobs: PGDS_KEEP=1 keeps the base dir even on success; PGDS_TEMP_CONFIG=FILE
 # is appended to both servers' postgresql.conf; PGDS_LAYER_TIMEOUT (seconds,
 # default 1800) bounds each layer; REGRESS_OPTS / ISOLATION_OPTS add options;
+# PGDS_LAYERS (default "regress pgtap isolation multi") picks layers and their
+# order; PGTAP and MULTI (space-separated paths) pick pgTAP files and
+# multi-server scripts, as REGRESS and ISOLATION pick their tests.
 # PGDS_EXTENSION (default pg_datasource) is the extension the pgTAP database gets.
 set -uo pipefail
 
@@ -271,7 +274,11 @@ layer_regress() {
 
 layer_pgtap() {
     local log=$BASE/pgtap.log setup=$BASE/pgtap-setup.log rc files
-    files=(test/pgtap/*.sql)
+    if [ -n "${PGTAP:-}" ]; then
+        read -r -a files <<<"$PGTAP"
+    else
+        files=(test/pgtap/*.sql)
+    fi
     if [ ! -e "${files[0]}" ]; then
         echo "== pgTAP: skipped (no test/pgtap/*.sql)"
         record pgTAP 0 0 skipped
@@ -360,7 +367,11 @@ layer_isolation() {
 
 layer_multi() {
     local log=$BASE/multi.log rc files
-    files=(test/multi/*.sh)
+    if [ -n "${MULTI:-}" ]; then
+        read -r -a files <<<"$MULTI"
+    else
+        files=(test/multi/*.sh)
+    fi
     if [ ! -e "${files[0]}" ]; then
         echo "== multi-server: skipped (no test/multi/*.sh)"
         record multi-server 0 0 skipped
@@ -386,10 +397,15 @@ layer_multi() {
 
 # ---------------------------------------------------------------- run
 
-layer_regress
-layer_pgtap
-layer_isolation
-layer_multi
+for layer in ${PGDS_LAYERS:-regress pgtap isolation multi}; do
+    case $layer in
+        regress) layer_regress ;;
+        pgtap) layer_pgtap ;;
+        isolation) layer_isolation ;;
+        multi) layer_multi ;;
+        *) echo "run.sh: unknown layer '$layer' in PGDS_LAYERS" >&2; exit 2 ;;
+    esac
+done
 
 # Multi-server tests may stop and restart servers; say if one stayed down.
 for d in "$LOCAL_DIR" "$REMOTE_DIR"; do

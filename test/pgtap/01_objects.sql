@@ -10,7 +10,7 @@ SELECT plan(131);
 SELECT has_extension('datasource', 'pg_datasource',
     'extension pg_datasource is installed in schema datasource');
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'pg_datasource'),
-    '0.1.0', 'extension version is 0.1.0');
+    '0.2.0', 'extension version is 0.2.0');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_datasource'),
     false, 'extension is not relocatable');
 SELECT has_schema('datasource', 'schema datasource exists');
