@@ -20,7 +20,11 @@ OBJS = \
 	src/local.o \
 	src/route.o \
 	src/health.o \
+	src/checksum.o \
+	src/script.o \
+	src/journal.o \
 	src/migrate.o \
+	src/pending.o \
 	src/ddl_log.o \
 	src/introspect.o \
 	src/hooks.o

@@ -16,6 +16,9 @@
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
 #include "nodes/pg_list.h"
+#include "datatype/timestamp.h"
+#include "portability/instr_time.h"
+#include "storage/itemptr.h"
 
 /* the name of the datasource that is this database itself */
 #define DS_LOCAL_SOURCE		"local"
@@ -217,14 +220,107 @@ extern char *ds_local_run(const char *sql, const char *schema,
 						  const char *command, int nparams, char **params,
 						  bool read_only, DsResult *r);
 
-/* in migrate.c: sha256 as hex digits (64 and a terminator in out) */
+/* in checksum.c: sha256 as hex digits (64 and a terminator in out) */
 #define DS_SHA256_HEX_LEN 64
+#define DS_CHECKSUM_LEN		DS_SHA256_HEX_LEN
+
 extern void ds_sha256_hex(const char *data, size_t len, const char *more,
 						  char *out);
+extern void ds_script_checksum(const char *text, char *out);
+extern void ds_check_checksum(const char *checksum);
 
-/* in migrate.c: the migration running locally, for ddl_log.c */
+/* in script.c */
+
+/* one statement of a script */
+typedef struct DsScriptStmt
+{
+	char	   *sql;			/* its text */
+	List	   *qualifiers;		/* offsets of script_schema qualifiers */
+} DsScriptStmt;
+
+/* a parsed, checked script */
+typedef struct DsScript
+{
+	const char *text;
+	const char *script_schema;	/* NULL when not given */
+	DsScriptStmt *stmts;
+	int			nstmts;
+	char		checksum[DS_CHECKSUM_LEN + 1];
+	char		raw_checksum[DS_CHECKSUM_LEN + 1];
+	char		raw_nl_checksum[DS_CHECKSUM_LEN + 1];	/* of text || '\n' */
+} DsScript;
+
+extern DsScript *ds_script_arg(const char *script, const char *script_schema);
+extern char *ds_statement_for(DsScript *s, int i, const char *schema);
+
+/* in migrate.c */
+
+/* the rows of a migrate_all call, journaled at its end (journal.c) */
+typedef struct DsJournalBatch DsJournalBatch;
+
+/* one migration of one logical database, and what became of it */
+typedef struct DsMigration
+{
+	const char *database;
+	const char *version;
+	const char *description;
+	DsScript   *script;
+	const char *role;
+	/* filled in by ds_migrate_database */
+	DsDatabase *db;
+	DsSource   *src;
+	const char *status;
+	const char *checksum;
+	double		elapsed_ms;
+	char	   *error;
+	char	   *schema_fingerprint;	/* the schema left (ds_snapshot) */
+	/* for the statements' run */
+	int			current;		/* statement running, 1-based */
+	bool		inline_script;	/* run the script in the caller's
+								 * subtransaction (migrate_all) */
+	bool		script_started;	/* the script began to run */
+	TimestampTz started;
+	instr_time	t0;
+	DsJournalBatch *batch;		/* where the applied or failed row goes;
+								 * NULL: inserted at once */
+	bool		no_journal;		/* the logical database went away: write
+								 * no row */
+} DsMigration;
+
+/* the migration running locally, for ddl_log.c */
 extern const char *ds_migration_version;
 extern const char *ds_migration_statement;
+
+extern void ds_check_version(const char *version);
+extern void ds_check_writable_xact(void);
+extern void ds_lock_database(DsMigration *m);
+
+/* in journal.c */
+
+/* the statuses that make a version applied, as a SQL array literal */
+#define DS_APPLIED_STATUSES "ARRAY['applied', 'baseline', 'adopted', 'checksum_accepted']"
+
+/* what ds_journal_find (journal.c) returns for the row it stopped at */
+typedef struct DsJournalRow
+{
+	ItemPointerData tid;		/* where the row is */
+	int64		id;
+	char	   *checksum;		/* NULL when SQL null */
+} DsJournalRow;
+
+extern int	ds_journal_sql(const char *sql, int nargs, const char **args);
+extern void ds_record_snapshot(DsMigration *m);
+extern DsDatabase *ds_lock_registry_row(const char *name);
+extern bool ds_applied_state(DsMigration *m, const char *version,
+							 char **checksum);
+extern bool ds_find_adopted(DsMigration *m, DsJournalRow *found);
+extern bool ds_journal_adopted(const char *database, const char *hash);
+extern void ds_journal_insert(DsMigration *m, const char *status,
+							  TimestampTz started,
+							  const char *previous_checksum,
+							  const char *sqlstate, int failed_statement);
+extern DsJournalBatch *ds_batch_create(MemoryContext cxt);
+extern void ds_journal_flush(DsJournalBatch *b, DsMigration *m);
 
 /* in introspect.c */
 extern Datum ds_describe(const char *database);

@@ -1,0 +1,852 @@
+/*-------------------------------------------------------------------------
+ *
+ * journal.c
+ *		  The migration journal: its reads and writes, the registry row a
+ *		  migration locks, and the rows migrate_all writes in one INSERT.
+ *
+ * Journal rows are written as the extension's owner (datasource.migrations
+ * is not writable by the roles that migrate), through SPI with plans kept
+ * for the backend's life.  The reads that run once per logical database
+ * (the registry row and its lock, the applied state, an adopted
+ * drizzle-kit entry) are index scans in C with the snapshot a query would
+ * have, not SPI queries: migrate_all runs them a thousand times in a row,
+ * and a kept plan made while the journal was empty would read it
+ * sequentially.  The OIDs and column numbers those scans need are looked
+ * up once per transaction.  migrate_all collects its journal rows in a
+ * batch and writes them in one INSERT at its end.
+ *
+ * A version's state is the latest of its rows with status applied,
+ * baseline, adopted or checksum_accepted: applied if there is one, with
+ * that row's checksum (NULL for a baseline: any script matches).
+ *
+ * Memory: functions allocate in the caller's context, inside the caller's
+ * SPI connection; a batch's rows live in the context given to
+ * ds_batch_create; the kept plans and the cached OIDs live as long as the
+ * backend.
+ *
+ * IDENTIFICATION
+ *		  src/journal.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pg_datasource.h"
+
+/*
+ * The journal rows of a migrate_all call, written in one INSERT at its end
+ * (ds_journal_flush) rather than one INSERT per logical database.  Only what
+ * differs between the rows is kept per row.
+ */
+struct DsJournalBatch
+{
+	MemoryContext cxt;			/* where the rows live */
+	int			n;
+	int			size;
+	/* per row */
+	Datum	   *database;
+	Datum	   *datasource;
+	Datum	   *server;			/* the arrays of nullable columns have */
+	Datum	   *server_address; /* null flags below */
+	Datum	   *schema_name;
+	Datum	   *status;
+	Datum	   *started;
+	Datum	   *finished;
+	Datum	   *elapsed;
+	Datum	   *error;
+	Datum	   *sqlstate;
+	Datum	   *failed_statement;
+	Datum	   *fingerprint;
+	bool	   *server_null;
+	bool	   *server_address_null;
+	bool	   *error_null;
+	bool	   *sqlstate_null;
+	bool	   *failed_statement_null;
+	bool	   *fingerprint_null;
+};
+
+/* which rows ds_journal_find stops at */
+typedef enum DsJournalMatch
+{
+	DS_MATCH_APPLIED,			/* status makes the version applied */
+	DS_MATCH_DRIZZLE,			/* an adopted drizzle-kit entry not taken
+								 * over yet (version 'drizzle:...') */
+	DS_MATCH_ANY				/* any row the index has */
+} DsJournalMatch;
+
+static void ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
+						 TimestampTz started, TimestampTz finished,
+						 const char *sqlstate, int failed_statement);
+
+/* kept plans of the journal statements, by the address of their text */
+typedef struct DsJournalPlan
+{
+	const char *sql;
+	SPIPlanPtr	plan;
+} DsJournalPlan;
+
+static DsJournalPlan ds_plans[16];
+static int	ds_nplans = 0;
+
+/*
+ * ds_journal_exec
+ *		Runs one of our statements on the journal or the registry as the
+ *		journal's owner, inside the caller's SPI connection; returns the SPI
+ *		result code.  A fresh snapshot is taken, so rows committed by a
+ *		migrator we waited for are seen (in READ COMMITTED).  sql must be a
+ *		string constant, always passed with the same parameter types: its
+ *		plan is kept for the backend's life under its address (the plan
+ *		cache revalidates it when the journal's tables change).
+ */
+static int
+ds_journal_exec(const char *sql, int nargs, Oid *types, Datum *values,
+				const char *nulls)
+{
+	SPIPlanPtr	plan = NULL;
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	int			i;
+
+	/* the previous result has been read: free it, not at SPI_finish */
+	if (SPI_tuptable != NULL)
+		SPI_freetuptable(SPI_tuptable);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ds_table_owner("migrations", false), save_sec |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+
+	/* plans are kept per statement (the statements are constants) */
+	for (i = 0; i < ds_nplans; i++)
+		if (ds_plans[i].sql == sql)
+			plan = ds_plans[i].plan;
+	if (plan == NULL)
+	{
+		/*
+		 * A generic plan, chosen now, so that the plan does not depend on
+		 * the first parameters it sees.  (The journal's own lookups do not
+		 * go through plans: see ds_journal_find.)
+		 */
+		plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare a journal statement: %s",
+				 SPI_result_code_string(SPI_result));
+		if (ds_nplans < (int) lengthof(ds_plans) && SPI_keepplan(plan) == 0)
+		{
+			ds_plans[ds_nplans].sql = sql;
+			ds_plans[ds_nplans].plan = plan;
+			ds_nplans++;
+		}
+	}
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc < 0)
+		elog(ERROR, "journal statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/*
+ * ds_record_snapshot
+ *		Records the schema a migration left (ds_snapshot) in
+ *		datasource.schema_snapshots, once per fingerprint, and keeps the
+ *		fingerprint for the journal row.
+ */
+void
+ds_record_snapshot(DsMigration *m)
+{
+	Datum		values[2];
+	Oid			types[2] = {TEXTOID, JSONBOID};
+
+	m->schema_fingerprint = ds_snapshot(m->db, m->src, &values[1]);
+	if (m->schema_fingerprint == NULL)
+		return;
+	values[0] = CStringGetTextDatum(m->schema_fingerprint);
+	if (ds_journal_exec("INSERT INTO datasource.schema_snapshots (fingerprint, description) "
+						"VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+						2, types, values, NULL) != SPI_OK_INSERT)
+		elog(ERROR, "could not record a schema snapshot");
+}
+
+/*
+ * ds_journal_sql
+ *		ds_journal_exec with text parameters given as C strings (NULL for
+ *		SQL null).
+ */
+int
+ds_journal_sql(const char *sql, int nargs, const char **args)
+{
+	Datum		values[24];
+	char		nulls[24];
+	Oid			types[24];
+	int			i;
+
+	Assert(nargs <= 24);
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
+		nulls[i] = args[i] ? ' ' : 'n';
+		types[i] = TEXTOID;
+	}
+	return ds_journal_exec(sql, nargs, types, values, nulls);
+}
+
+/*
+ * ds_server_address
+ *		host:port/dbname of a remote datasource's foreign server, from its
+ *		options (none of which is secret).
+ */
+static char *
+ds_server_address(DsSource *src)
+{
+	ForeignServer *server;
+	const char *host = NULL;
+	const char *port = NULL;
+	const char *dbname = NULL;
+	ListCell   *lc;
+
+	if (src->server == NULL)
+		return NULL;
+	server = GetForeignServerByName(src->server, true);
+	if (server == NULL)
+		return NULL;
+	foreach(lc, server->options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "host") == 0)
+			host = defGetString(opt);
+		else if (strcmp(opt->defname, "port") == 0)
+			port = defGetString(opt);
+		else if (strcmp(opt->defname, "dbname") == 0)
+			dbname = defGetString(opt);
+	}
+	return psprintf("%s:%s/%s", host ? host : "", port ? port : "",
+					dbname ? dbname : "");
+}
+
+/*
+ * What the journal's reads in C need to know about the journal and the
+ * registry, looked up once per transaction and forgotten when a relcache
+ * invalidation names one of the relations (DROP EXTENSION in the same
+ * transaction, for one).
+ */
+static struct
+{
+	LocalTransactionId lxid;	/* the transaction the OIDs are valid in */
+	bool		callback;		/* ds_journal_ids_callback is registered */
+	Oid			migrations;
+	Oid			migrations_version;
+	Oid			migrations_adopted;
+	AttrNumber	att_id;
+	AttrNumber	att_version;
+	AttrNumber	att_status;
+	AttrNumber	att_checksum;
+	Oid			databases;
+	Oid			databases_pkey;
+	AttrNumber	db_name;
+	AttrNumber	db_source;
+	AttrNumber	db_schema_name;
+	AttrNumber	db_read_only;
+} ds_journal_ids;
+
+/*
+ * ds_journal_relid
+ *		OID of a relation of the journal in the extension's schema; "cannot
+ *		happen" when it is missing (the extension owns it).
+ */
+static Oid
+ds_journal_relid(Oid nsp, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"%s.%s\" does not exist", DS_SCHEMA, relname);
+	return relid;
+}
+
+/*
+ * ds_journal_ids_callback
+ *		Relcache invalidation callback: forgets ds_journal_ids when one of
+ *		its relations (or every relation) is invalidated.
+ */
+static void
+ds_journal_ids_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == ds_journal_ids.migrations ||
+		relid == ds_journal_ids.migrations_version ||
+		relid == ds_journal_ids.migrations_adopted ||
+		relid == ds_journal_ids.databases ||
+		relid == ds_journal_ids.databases_pkey)
+		ds_journal_ids.lxid = InvalidLocalTransactionId;
+}
+
+/*
+ * ds_journal_lookup_ids
+ *		Fills ds_journal_ids for the current transaction.
+ */
+static void
+ds_journal_lookup_ids(void)
+{
+	Oid			nsp;
+	Oid			rel;
+
+	if (ds_journal_ids.lxid == MyProc->lxid &&
+		ds_journal_ids.lxid != InvalidLocalTransactionId)
+		return;
+	if (!ds_journal_ids.callback)
+	{
+		CacheRegisterRelcacheCallback(ds_journal_ids_callback, (Datum) 0);
+		ds_journal_ids.callback = true;
+	}
+	nsp = get_namespace_oid(DS_SCHEMA, false);
+	rel = ds_journal_relid(nsp, "migrations");
+	ds_journal_ids.migrations = rel;
+	ds_journal_ids.migrations_version = ds_journal_relid(nsp, "migrations_version");
+	ds_journal_ids.migrations_adopted = ds_journal_relid(nsp, "migrations_adopted");
+	ds_journal_ids.att_id = get_attnum(rel, "id");
+	ds_journal_ids.att_version = get_attnum(rel, "version");
+	ds_journal_ids.att_status = get_attnum(rel, "status");
+	ds_journal_ids.att_checksum = get_attnum(rel, "checksum");
+	rel = ds_journal_relid(nsp, "databases");
+	ds_journal_ids.databases = rel;
+	ds_journal_ids.databases_pkey = ds_journal_relid(nsp, "databases_pkey");
+	ds_journal_ids.db_name = get_attnum(rel, "name");
+	ds_journal_ids.db_source = get_attnum(rel, "source");
+	ds_journal_ids.db_schema_name = get_attnum(rel, "schema_name");
+	ds_journal_ids.db_read_only = get_attnum(rel, "read_only");
+	if (ds_journal_ids.att_id == InvalidAttrNumber ||
+		ds_journal_ids.att_version == InvalidAttrNumber ||
+		ds_journal_ids.att_status == InvalidAttrNumber ||
+		ds_journal_ids.att_checksum == InvalidAttrNumber ||
+		ds_journal_ids.db_name == InvalidAttrNumber ||
+		ds_journal_ids.db_source == InvalidAttrNumber ||
+		ds_journal_ids.db_schema_name == InvalidAttrNumber ||
+		ds_journal_ids.db_read_only == InvalidAttrNumber)
+		elog(ERROR, "a column of datasource.migrations or datasource.databases is missing");
+	ds_journal_ids.lxid = MyProc->lxid;
+}
+
+/*
+ * ds_lock_registry_row
+ *		Finds the registry row of logical database name and locks it FOR KEY
+ *		SHARE, as SELECT ... FOR KEY SHARE would, and returns it (palloc'd),
+ *		or NULL when there is none: drop_database and rename_database wait
+ *		for the lock, alter_database does not.
+ *
+ *		In READ COMMITTED, a row updated by a transaction we waited for is
+ *		followed to its last version, which must still have the name (a
+ *		rename makes it another row); a deleted row is none.  Under
+ *		REPEATABLE READ or SERIALIZABLE, a row changed since the snapshot
+ *		is a serialization failure, as for the SQL statement.  The row is
+ *		read and locked in C, as its owner would, not through a query: this
+ *		runs once per logical database in migrate_all.
+ */
+DsDatabase *
+ds_lock_registry_row(const char *name)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	DsDatabase *db = NULL;
+	bool		found = false;
+	bool		isnull;
+
+	ds_journal_lookup_ids();
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = table_open(ds_journal_ids.databases, RowShareLock);
+	index = index_open(ds_journal_ids.databases_pkey, AccessShareLock);
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(name));
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		tid = slot->tts_tid;
+		found = true;
+	}
+	index_endscan(scan);
+	index_close(index, NoLock);
+
+	if (found)
+	{
+		res = table_tuple_lock(rel, &tid, snapshot, slot,
+							   GetCurrentCommandId(true), LockTupleKeyShare,
+							   LockWaitBlock,
+							   IsolationUsesXactSnapshot() ? 0 :
+							   TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+				/* a newer version (READ COMMITTED): is it still this name? */
+				found = !tmfd.traversed ||
+					strcmp(TextDatumGetCString(slot_getattr(slot,
+															ds_journal_ids.db_name,
+															&isnull)),
+						   name) == 0;
+				break;
+			case TM_SelfModified:
+				/* changed by a later command of ours: not visible to us */
+				found = false;
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot() && res == TM_Updated)
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent update"));
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							errmsg("could not serialize access due to concurrent delete"));
+				/* READ COMMITTED: only a deleted row gets here */
+				found = false;
+				break;
+			default:
+				elog(ERROR, "unexpected result %d locking the registry row of \"%s\"",
+					 (int) res, name);
+		}
+	}
+	if (found)
+	{
+		db = palloc0(sizeof(DsDatabase));
+		db->name = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_name,
+													&isnull));
+		db->source = TextDatumGetCString(slot_getattr(slot, ds_journal_ids.db_source,
+													  &isnull));
+		db->schema_name = TextDatumGetCString(slot_getattr(slot,
+														   ds_journal_ids.db_schema_name,
+														   &isnull));
+		db->read_only = DatumGetBool(slot_getattr(slot, ds_journal_ids.db_read_only,
+												  &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return db;
+}
+
+/*
+ * ds_journal_find
+ *		Reads datasource.migrations through index idx, whose first two
+ *		columns are compared with key1 and key2 (text, equality; key2 may
+ *		be a text array, for any of its elements), in direction dir.  For
+ *		DS_MATCH_APPLIED, stops at the first row with an applied status (those
+ *		of DS_APPLIED_STATUSES); for DS_MATCH_DRIZZLE, takes the drizzle-kit
+ *		entry with the lowest id; for DS_MATCH_ANY, stops at the first row.
+ *		Fills *row and returns true, or returns false when there is none.
+ *
+ *		An index scan in C, not a query: a plan made while the journal is
+ *		small (a fresh install) would scan it sequentially for the life of
+ *		the backend, once per logical database in migrate_all, as the
+ *		journal grows.  It sees what a query of the caller's transaction
+ *		would: its own earlier rows (the command counter is advanced) and,
+ *		in READ COMMITTED, what was committed until now, for example by a
+ *		migrator whose lock we waited for.  No privilege is checked: this is
+ *		our own read of our own journal, as its owner would do it.
+ */
+static bool
+ds_journal_find(Oid idx, const char *key1, Datum key2, bool key2_array,
+				ScanDirection dir, DsJournalMatch what, DsJournalRow *row)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	bool		found = false;
+
+	ds_journal_lookup_ids();
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rel = table_open(ds_journal_ids.migrations, AccessShareLock);
+	index = index_open(idx, AccessShareLock);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(key1));
+	ScanKeyEntryInitialize(&keys[1], key2_array ? SK_SEARCHARRAY : 0, 2,
+						   BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[1], F_TEXTEQ, key2);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, index, snapshot, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	while (index_getnext_slot(scan, dir, slot))
+	{
+		bool		isnull;
+		bool		match;
+		int64		id;
+
+		if (what == DS_MATCH_APPLIED)
+		{
+			char	   *status = TextDatumGetCString(slot_getattr(slot,
+																  ds_journal_ids.att_status,
+																  &isnull));
+
+			match = strcmp(status, "applied") == 0 ||
+				strcmp(status, "baseline") == 0 ||
+				strcmp(status, "adopted") == 0 ||
+				strcmp(status, "checksum_accepted") == 0;
+		}
+		else if (what == DS_MATCH_DRIZZLE)
+			match = strncmp(TextDatumGetCString(slot_getattr(slot,
+															 ds_journal_ids.att_version,
+															 &isnull)),
+							"drizzle:", 8) == 0;
+		else
+			match = true;
+		if (!match)
+			continue;
+		id = DatumGetInt64(slot_getattr(slot, ds_journal_ids.att_id, &isnull));
+		if (!found || id < row->id)
+		{
+			Datum		checksum = slot_getattr(slot, ds_journal_ids.att_checksum,
+											   &isnull);
+
+			row->checksum = isnull ? NULL : TextDatumGetCString(checksum);
+			row->id = id;
+			row->tid = slot->tts_tid;
+		}
+		found = true;
+		/* the latest applied row counts; of drizzle's entries, the first */
+		if (what != DS_MATCH_DRIZZLE)
+			break;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/*
+ * ds_applied_state
+ *		Whether version is applied to the locked database, and the checksum
+ *		that counts (NULL after a baseline): that of its latest row with an
+ *		applied status, read backwards through migrations_version
+ *		(database, version, id).
+ */
+bool
+ds_applied_state(DsMigration *m, const char *version, char **checksum)
+{
+	DsJournalRow row;
+
+	ds_journal_lookup_ids();
+	if (!ds_journal_find(ds_journal_ids.migrations_version, m->db->name,
+						 CStringGetTextDatum(version), false,
+						 BackwardScanDirection, DS_MATCH_APPLIED, &row))
+		return false;
+	*checksum = row.checksum;
+	return true;
+}
+
+/*
+ * ds_find_adopted
+ *		The first adopted drizzle-kit entry (lowest id) of the locked
+ *		database whose hash is one of m's raw checksums, through the
+ *		partial index migrations_adopted (database, raw_checksum).
+ */
+bool
+ds_find_adopted(DsMigration *m, DsJournalRow *found)
+{
+	Datum		hashes[2];
+	int			dims[1] = {2};
+	int			lbs[1] = {1};
+
+	ds_journal_lookup_ids();
+	hashes[0] = CStringGetTextDatum(m->script->raw_checksum);
+	hashes[1] = CStringGetTextDatum(m->script->raw_nl_checksum);
+	return ds_journal_find(ds_journal_ids.migrations_adopted, m->db->name,
+						   PointerGetDatum(construct_md_array(hashes, NULL, 1,
+															  dims, lbs, TEXTOID,
+															  -1, false,
+															  TYPALIGN_INT)),
+						   true, ForwardScanDirection, DS_MATCH_DRIZZLE, found);
+}
+
+/*
+ * ds_journal_adopted
+ *		Whether the logical database database (locked by the caller) has an
+ *		adopted drizzle-kit entry with hash, taken over or not, through the
+ *		partial index migrations_adopted: adopt_drizzle records each entry
+ *		once.
+ */
+bool
+ds_journal_adopted(const char *database, const char *hash)
+{
+	DsJournalRow row;
+
+	ds_journal_lookup_ids();
+	return ds_journal_find(ds_journal_ids.migrations_adopted, database,
+						   CStringGetTextDatum(hash), false,
+						   ForwardScanDirection, DS_MATCH_ANY, &row);
+}
+
+/*
+ * ds_journal_insert
+ *		Writes one journal row for m with the given status, or, when m has
+ *		a batch (migrate_all), adds it to the batch.
+ */
+void
+ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
+				  const char *previous_checksum, const char *sqlstate,
+				  int failed_statement)
+{
+	const char *args[23];
+	DsScript   *s = m->script;
+	TimestampTz finished = GetCurrentTimestamp();
+	char		count[16];
+	char		elapsed[64];
+	char		failed[16];
+
+	if (m->no_journal)
+		return;
+	if (m->batch != NULL)
+	{
+		ds_batch_add(m->batch, m, status, started, finished, sqlstate,
+					 failed_statement);
+		return;
+	}
+	snprintf(count, sizeof(count), "%d", s ? s->nstmts : 0);
+	snprintf(elapsed, sizeof(elapsed), "%.3f", m->elapsed_ms);
+	snprintf(failed, sizeof(failed), "%d", failed_statement);
+	args[0] = m->db->name;
+	args[1] = m->src->name;
+	args[2] = m->src->server;
+	args[3] = ds_server_address(m->src);
+	args[4] = m->db->schema_name;
+	args[5] = m->version;
+	args[6] = m->description;
+	args[7] = status;
+	args[8] = m->checksum;
+	args[9] = s ? s->raw_checksum : NULL;
+	args[10] = previous_checksum;
+	args[11] = s ? s->text : NULL;
+	args[12] = s ? s->script_schema : NULL;
+	args[13] = s ? count : NULL;
+	args[14] = m->role;
+	args[15] = timestamptz_to_str(started);
+	args[16] = timestamptz_to_str(finished);
+	args[17] = s ? elapsed : NULL;
+	args[18] = m->error;
+	args[19] = sqlstate;
+	args[20] = failed_statement > 0 ? failed : NULL;
+	args[21] = m->schema_fingerprint;
+	ds_journal_sql("INSERT INTO datasource.migrations (database, datasource, server, "
+				   "server_address, schema_name, version, description, status, checksum, "
+				   "raw_checksum, previous_checksum, script, script_schema, statement_count, "
+				   "role, started_at, finished_at, execution_time_ms, error, sqlstate, "
+				   "failed_statement, schema_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, "
+				   "$7, $8, $9, $10, $11, $12, $13, $14::int, $15, $16::timestamptz, "
+				   "$17::timestamptz, $18::float8, $19, $20, $21::int, $22)",
+				   22, args);
+}
+
+/*
+ * ds_batch_create
+ *		An empty batch of journal rows, allocated in cxt.
+ */
+DsJournalBatch *
+ds_batch_create(MemoryContext cxt)
+{
+	DsJournalBatch *b = MemoryContextAllocZero(cxt, sizeof(DsJournalBatch));
+
+	b->cxt = cxt;
+	return b;
+}
+
+/*
+ * ds_batch_add
+ *		Adds the applied or failed row of m to its batch; everything the row
+ *		needs is copied into the batch's context.
+ */
+static void
+ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
+			 TimestampTz started, TimestampTz finished, const char *sqlstate,
+			 int failed_statement)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	char	   *address = ds_server_address(m->src);
+	int			i = b->n;
+
+	if (b->n == b->size)
+	{
+		int			size = Max(b->size * 2, 64);
+
+#define DS_GROW(field, type) \
+		b->field = b->size == 0 ? palloc(sizeof(type) * size) : \
+			repalloc(b->field, sizeof(type) * size)
+		DS_GROW(database, Datum);
+		DS_GROW(datasource, Datum);
+		DS_GROW(server, Datum);
+		DS_GROW(server_address, Datum);
+		DS_GROW(schema_name, Datum);
+		DS_GROW(status, Datum);
+		DS_GROW(started, Datum);
+		DS_GROW(finished, Datum);
+		DS_GROW(elapsed, Datum);
+		DS_GROW(error, Datum);
+		DS_GROW(sqlstate, Datum);
+		DS_GROW(failed_statement, Datum);
+		DS_GROW(fingerprint, Datum);
+		DS_GROW(server_null, bool);
+		DS_GROW(server_address_null, bool);
+		DS_GROW(error_null, bool);
+		DS_GROW(sqlstate_null, bool);
+		DS_GROW(failed_statement_null, bool);
+		DS_GROW(fingerprint_null, bool);
+#undef DS_GROW
+		b->size = size;
+	}
+	b->database[i] = CStringGetTextDatum(m->db->name);
+	b->datasource[i] = CStringGetTextDatum(m->src->name);
+	b->server_null[i] = m->src->server == NULL;
+	b->server[i] = m->src->server ? CStringGetTextDatum(m->src->server) : (Datum) 0;
+	b->server_address_null[i] = address == NULL;
+	b->server_address[i] = address ? CStringGetTextDatum(address) : (Datum) 0;
+	b->schema_name[i] = CStringGetTextDatum(m->db->schema_name);
+	b->status[i] = CStringGetTextDatum(status);
+	b->started[i] = TimestampTzGetDatum(started);
+	b->finished[i] = TimestampTzGetDatum(finished);
+	b->elapsed[i] = Float8GetDatum(m->elapsed_ms);
+	b->error_null[i] = m->error == NULL;
+	b->error[i] = m->error ? CStringGetTextDatum(m->error) : (Datum) 0;
+	b->sqlstate_null[i] = sqlstate == NULL;
+	b->sqlstate[i] = sqlstate ? CStringGetTextDatum(sqlstate) : (Datum) 0;
+	b->failed_statement_null[i] = failed_statement <= 0;
+	b->failed_statement[i] = Int32GetDatum(failed_statement);
+	b->fingerprint_null[i] = m->schema_fingerprint == NULL;
+	b->fingerprint[i] = m->schema_fingerprint ? CStringGetTextDatum(m->schema_fingerprint) : (Datum) 0;
+	b->n++;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ds_batch_array
+ *		The n values (nulls may be NULL: none) as a one-dimensional array.
+ */
+static Datum
+ds_batch_array(Datum *values, bool *nulls, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+											  typlen, typbyval, typalign));
+}
+
+/*
+ * ds_journal_flush
+ *		Inserts the rows of a migrate_all batch in one statement, in the
+ *		order they were added (so their ids follow the targets' order).
+ *		What all rows share comes from m (version, description, script and
+ *		checksums, role).  The rows' logical databases are locked by the
+ *		caller's transaction (see migrate_all), so their foreign keys hold.
+ */
+void
+ds_journal_flush(DsJournalBatch *b, DsMigration *m)
+{
+	DsScript   *s = m->script;
+	Datum		values[21];
+	char		nulls[21];
+	Oid			types[21] = {
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
+		TEXTARRAYOID
+	};
+	int			i;
+
+	if (b->n == 0)
+		return;
+	values[0] = ds_batch_array(b->database, NULL, b->n, TEXTOID);
+	values[1] = ds_batch_array(b->datasource, NULL, b->n, TEXTOID);
+	values[2] = ds_batch_array(b->server, b->server_null, b->n, TEXTOID);
+	values[3] = ds_batch_array(b->server_address, b->server_address_null,
+							   b->n, TEXTOID);
+	values[4] = ds_batch_array(b->schema_name, NULL, b->n, TEXTOID);
+	values[5] = ds_batch_array(b->status, NULL, b->n, TEXTOID);
+	values[6] = ds_batch_array(b->started, NULL, b->n, TIMESTAMPTZOID);
+	values[7] = ds_batch_array(b->finished, NULL, b->n, TIMESTAMPTZOID);
+	values[8] = ds_batch_array(b->elapsed, NULL, b->n, FLOAT8OID);
+	values[9] = ds_batch_array(b->error, b->error_null, b->n, TEXTOID);
+	values[10] = ds_batch_array(b->sqlstate, b->sqlstate_null, b->n, TEXTOID);
+	values[11] = ds_batch_array(b->failed_statement, b->failed_statement_null,
+								b->n, INT4OID);
+	for (i = 0; i < 12; i++)
+		nulls[i] = ' ';
+	values[12] = CStringGetTextDatum(m->version);
+	nulls[13] = m->description ? ' ' : 'n';
+	values[13] = m->description ? CStringGetTextDatum(m->description) : (Datum) 0;
+	values[14] = CStringGetTextDatum(s->checksum);
+	values[15] = CStringGetTextDatum(s->raw_checksum);
+	values[16] = CStringGetTextDatum(s->text);
+	nulls[17] = s->script_schema ? ' ' : 'n';
+	values[17] = s->script_schema ? CStringGetTextDatum(s->script_schema) : (Datum) 0;
+	values[18] = Int32GetDatum(s->nstmts);
+	values[19] = CStringGetTextDatum(m->role);
+	nulls[12] = nulls[14] = nulls[15] = nulls[16] = nulls[18] = nulls[19] = ' ';
+	values[20] = ds_batch_array(b->fingerprint, b->fingerprint_null, b->n, TEXTOID);
+	nulls[20] = ' ';
+	if (ds_journal_exec("INSERT INTO datasource.migrations (database, datasource, "
+						"server, server_address, schema_name, version, description, "
+						"status, checksum, raw_checksum, script, script_schema, "
+						"statement_count, role, started_at, finished_at, "
+						"execution_time_ms, error, sqlstate, failed_statement, "
+						"schema_fingerprint) "
+						"SELECT r.database, r.datasource, r.server, r.server_address, "
+						"r.schema_name, $13, $14, r.status, $15, $16, $17, $18, $19, "
+						"$20, r.started_at, r.finished_at, r.execution_time_ms, "
+						"r.error, r.sqlstate, r.failed_statement, r.schema_fingerprint "
+						"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+						"pg_catalog.unnest($3), pg_catalog.unnest($4), "
+						"pg_catalog.unnest($5), pg_catalog.unnest($6), "
+						"pg_catalog.unnest($7), pg_catalog.unnest($8), "
+						"pg_catalog.unnest($9), pg_catalog.unnest($10), "
+						"pg_catalog.unnest($11), pg_catalog.unnest($12), "
+						"pg_catalog.unnest($21)) "
+						"WITH ORDINALITY AS r (database, datasource, "
+						"server, server_address, schema_name, status, started_at, "
+						"finished_at, execution_time_ms, error, sqlstate, "
+						"failed_statement, schema_fingerprint, n) ORDER BY r.n",
+						21, types, values, nulls) != SPI_OK_INSERT ||
+		SPI_processed != (uint64) b->n)
+		elog(ERROR, "could not journal the migrations");
+}
