@@ -12,8 +12,9 @@
  * have, not SPI queries: migrate_all runs them a thousand times in a row,
  * and a kept plan made while the journal was empty would read it
  * sequentially.  The OIDs and column numbers those scans need are looked
- * up once per transaction.  migrate_all collects its journal rows in a
- * batch and writes them in one INSERT at its end.
+ * up once per transaction and forgotten at its end (see ds_journal_ids).
+ * migrate_all collects its journal rows in a batch and writes them in one
+ * INSERT at its end.
  *
  * A version's state is the latest of its rows with status applied,
  * baseline, adopted or checksum_accepted: applied if there is one, with
@@ -43,7 +44,6 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -250,12 +250,21 @@ ds_server_address(DsSource *src)
  * What the journal's reads in C need to know about the journal and the
  * registry, looked up once per transaction and forgotten when a relcache
  * invalidation names one of the relations (DROP EXTENSION in the same
- * transaction, for one).
+ * transaction, for one) and when the transaction ends.
+ *
+ * The end of the transaction is noticed by a transaction callback rather
+ * than by tagging the OIDs with the transaction's local id (MyProc->lxid)
+ * and comparing at the next lookup: PostgreSQL 17 moved that field into
+ * MyProc->vxid, while RegisterXactCallback is the same from 15 on, so no
+ * code depends on the server's major version.  A subtransaction's end is
+ * not an end: the OIDs stay valid through a rolled-back savepoint, as
+ * they did when tagged with the top transaction's id (the relcache
+ * callback still sees what the savepoint undid).
  */
 static struct
 {
-	LocalTransactionId lxid;	/* the transaction the OIDs are valid in */
-	bool		callback;		/* ds_journal_ids_callback is registered */
+	bool		valid;			/* looked up in the current transaction */
+	bool		callbacks;		/* both callbacks are registered */
 	Oid			migrations;
 	Oid			migrations_version;
 	Oid			migrations_adopted;
@@ -299,7 +308,22 @@ ds_journal_ids_callback(Datum arg, Oid relid)
 		relid == ds_journal_ids.migrations_adopted ||
 		relid == ds_journal_ids.databases ||
 		relid == ds_journal_ids.databases_pkey)
-		ds_journal_ids.lxid = InvalidLocalTransactionId;
+		ds_journal_ids.valid = false;
+}
+
+/*
+ * ds_journal_ids_xact_callback
+ *		Transaction callback: forgets ds_journal_ids when the transaction
+ *		ends.  Every event it gets (pre-commit, commit, abort, prepare and
+ *		their parallel variants) comes at the end of a top-level
+ *		transaction, when no journal read is left to run; forgetting at
+ *		the first of them costs at most one lookup, so the event is not
+ *		looked at.
+ */
+static void
+ds_journal_ids_xact_callback(XactEvent event, void *arg)
+{
+	ds_journal_ids.valid = false;
 }
 
 /*
@@ -312,13 +336,13 @@ ds_journal_lookup_ids(void)
 	Oid			nsp;
 	Oid			rel;
 
-	if (ds_journal_ids.lxid == MyProc->lxid &&
-		ds_journal_ids.lxid != InvalidLocalTransactionId)
+	if (ds_journal_ids.valid)
 		return;
-	if (!ds_journal_ids.callback)
+	if (!ds_journal_ids.callbacks)
 	{
 		CacheRegisterRelcacheCallback(ds_journal_ids_callback, (Datum) 0);
-		ds_journal_ids.callback = true;
+		RegisterXactCallback(ds_journal_ids_xact_callback, NULL);
+		ds_journal_ids.callbacks = true;
 	}
 	nsp = get_namespace_oid(DS_SCHEMA, false);
 	rel = ds_journal_relid(nsp, "migrations");
@@ -345,7 +369,7 @@ ds_journal_lookup_ids(void)
 		ds_journal_ids.db_schema_name == InvalidAttrNumber ||
 		ds_journal_ids.db_read_only == InvalidAttrNumber)
 		elog(ERROR, "a column of datasource.migrations or datasource.databases is missing");
-	ds_journal_ids.lxid = MyProc->lxid;
+	ds_journal_ids.valid = true;
 }
 
 /*
