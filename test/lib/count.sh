@@ -49,9 +49,14 @@ _TAP_TODO="$_TAP_DESC[Tt][Oo][Dd][Oo]"
 #   NAME .. skipped: reason   a file that skipped all its tests (its plan
 #                             was `1..0 # SKIP reason`, which prove shows
 #                             so): 1 skipped
-# Tests a file planned but never ran (it died) count as failed.
+# Tests a file planned but never ran (it died) count as failed, and so does
+# a log that is not there.
 count_tap() {
     local log=$1 missing
+    if [ ! -r "$log" ]; then
+        T_PASS=0 T_FAIL=1 T_SKIP=0
+        return
+    fi
     T_SKIP=$(grep -cE "^ok [0-9]+$_TAP_SKIP|^[^ ]+ \.+ skipped:" "$log")
     T_PASS=$(grep -E "^ok [0-9]+|^not ok [0-9]+$_TAP_TODO" "$log" |
         grep -cvE "^ok [0-9]+$_TAP_SKIP")

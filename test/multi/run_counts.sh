@@ -60,6 +60,8 @@ ok $? "the sample log holds a passing test whose name says SKIP"
 : >"$tmp/empty.log"
 count_tap "$tmp/empty.log"
 is "$T_PASS/$T_FAIL/$T_SKIP" "0/0/0" "an empty log counts nothing"
+count_tap "$tmp/no-such.log"
+is "$T_PASS/$T_FAIL/$T_SKIP" "0/1/0" "a missing log counts as one failure"
 
 # -- pg_regress: serial, parallel, ignored, failed, and a test with no verdict
 cat >"$tmp/regress.log" <<'LOG'
