@@ -1,5 +1,5 @@
-# pg_datasource: PGXS build, plus the two commands of the README
-# (make demo / make stop, make test).
+# pg_datasource: PGXS build, plus the commands of the README
+# (make demo / make stop, make test, make installcheck).
 
 EXTENSION = pg_datasource
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -32,7 +32,10 @@ OBJS = \
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC = "pg_datasource - control plane for logical databases"
 
-# pg_regress suites, in order (sql/NAME.sql, expected/NAME.out)
+# pg_regress suites, in order (sql/NAME.sql, expected/NAME.out); registry
+# creates the extension, the others need only that.  PGXS's
+# `make installcheck` runs them against a running server (PGHOST, PGPORT,
+# PGUSER: a superuser; it drops and creates database contrib_regression).
 REGRESS = registry fdw config validate route migrate introspect
 
 PG_CPPFLAGS = -I$(libpq_srcdir)
@@ -66,7 +69,8 @@ deps:
 	@test/deps.sh
 
 # Build with warnings as errors, install, run every test layer on throwaway
-# servers, print "N passed, N failed".
+# servers, print "N passed, N failed, N skipped".  test/run.sh's variables
+# given here pass on: make test PGDS_LAYERS=pgtap PGTAP=test/pgtap/08_migrate.sql
 test: deps
 	@$(MAKE) --no-print-directory clean >/dev/null
 	@echo "building with $(TEST_CFLAGS)"
@@ -81,5 +85,6 @@ demo: deps
 	@$(MAKE) --no-print-directory install >/dev/null
 	@test/demo/demo.sh start
 
+# Stop the demo servers and delete their directory (the demo's data too).
 stop:
 	@test/demo/demo.sh stop

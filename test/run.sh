@@ -9,8 +9,10 @@
 #   2. pgTAP (pg_prove)      test/pgtap/*.sql               in database pgtap_test
 #   3. isolation             test/isolation/specs/*.spec    ($ISOLATION or all specs)
 #   4. multi-server scripts  test/multi/*.sh                TAP via test/lib/tap.sh
-# and ends with a per-layer table and the line `N passed, N failed`.
-# Exit status 0 only if nothing failed and something passed.
+# and ends with a per-layer table and the line `N passed, N failed, N skipped`
+# (TAP results with a SKIP directive count as skipped, not passed; see
+# test/lib/count.sh).  Exit status 0 only if nothing failed and something
+# passed.
 #
 # Layers see these environment variables:
 #   PGDS_LOCAL_HOST  PGDS_LOCAL_PORT  PGDS_LOCAL_DIR     control-plane server
@@ -35,6 +37,8 @@ cd "$ROOT" || exit 1
 
 # shellcheck source=lib/cluster.sh
 . "$ROOT/test/lib/cluster.sh"
+# shellcheck source=lib/count.sh
+. "$ROOT/test/lib/count.sh"
 
 PGDS_LAYER_TIMEOUT=${PGDS_LAYER_TIMEOUT:-1800}
 PGDS_EXTENSION=${PGDS_EXTENSION:-pg_datasource}
@@ -150,18 +154,21 @@ echo "run.sh: $("$PGBIN/psql" -X -A -t -h "$LOCAL_DIR" -p "$LOCAL_PORT" -U postg
 # ---------------------------------------------------------------- bookkeeping
 
 LAYERS=()            # layer names in order
-declare -A L_PASS L_FAIL L_STATUS
+declare -A L_PASS L_FAIL L_SKIP L_STATUS
 TOTAL_PASS=0
 TOTAL_FAIL=0
+TOTAL_SKIP=0
 
-# record NAME PASSED FAILED STATUS
+# record NAME PASSED FAILED SKIPPED STATUS
 record() {
     LAYERS+=("$1")
     L_PASS[$1]=$2
     L_FAIL[$1]=$3
-    L_STATUS[$1]=$4
+    L_SKIP[$1]=$4
+    L_STATUS[$1]=$5
     TOTAL_PASS=$((TOTAL_PASS + $2))
     TOTAL_FAIL=$((TOTAL_FAIL + $3))
+    TOTAL_SKIP=$((TOTAL_SKIP + $4))
     [ "$3" -gt 0 ] && KEEP_BASE=1
     return 0
 }
@@ -180,38 +187,6 @@ run_bounded() {
     CHILD_PID=""
     [ "$rc" = 124 ] && echo "run.sh: timed out after ${PGDS_LAYER_TIMEOUT}s" >>"$log"
     return "$rc"
-}
-
-# Count "test NAME ... ok|FAILED" lines of pg_regress / pg_isolation_regress.
-# PG15 prints, per test, `test NAME  ... ok  12 ms` (serial) or
-# `     NAME  ... ok  12 ms` (parallel group), `... FAILED  12 ms` (also
-# `... FAILED (test process exited with exit code 2)`), or
-# `... failed (ignored)` for tests a schedule marks as ignorable: those
-# count neither way (pg_regress itself does not fail for them).
-# A test that never got a verdict (pg_regress stops at the first missing
-# expected file, for one) counts as failed: ASKED is how many were asked for.
-count_regress() {
-    local log=$1 asked=$2 ran
-    R_PASS=$(grep -cE '\.\.\. ok( |$)' "$log")
-    R_FAIL=$(grep -cE '\.\.\. FAILED( |$)' "$log")
-    ran=$((R_PASS + R_FAIL))
-    if [ "$ran" -lt "$asked" ]; then
-        echo "   $((asked - ran)) of $asked test(s) got no verdict (counted as failed)"
-        R_FAIL=$((R_FAIL + asked - ran))
-    fi
-}
-
-# Count top-level TAP results in a `prove -v` log.  Only lines starting in
-# column 0 count (indented lines are subtests, already summed by their
-# parent).  `not ok ... # TODO` is an expected failure: counted as passed.
-# Tests a file planned but never ran (it died) count as failed.
-count_tap() {
-    local log=$1 missing
-    T_PASS=$(grep -cE '^ok [0-9]+|^not ok [0-9]+.*# ?TODO' "$log")
-    T_FAIL=$(grep -E '^not ok [0-9]+' "$log" | grep -cvE '# ?TODO')
-    missing=$(sed -nE 's/.*You planned ([0-9]+) tests? but ran ([0-9]+)\..*/\1 \2/p' "$log" |
-        awk '{ if ($1 > $2) m += $1 - $2 } END { print m + 0 }')
-    T_FAIL=$((T_FAIL + missing))
 }
 
 # show_tap_failures LOG : the part of a `prove -v` log before its summary,
@@ -239,7 +214,7 @@ layer_regress() {
     read -r -a tests <<<"${REGRESS:-}"
     if [ ${#tests[@]} -eq 0 ]; then
         echo "== pg_regress: skipped (REGRESS is empty)"
-        record pg_regress 0 0 skipped
+        record pg_regress 0 0 0 skipped
         return
     fi
     mkdir -p "$out"
@@ -264,9 +239,9 @@ layer_regress() {
         else
             tail -n 30 "$log"
         fi
-        record pg_regress "$R_PASS" "$R_FAIL" FAIL
+        record pg_regress "$R_PASS" "$R_FAIL" 0 FAIL
     else
-        record pg_regress "$R_PASS" 0 ok
+        record pg_regress "$R_PASS" 0 0 ok
     fi
 }
 
@@ -281,7 +256,7 @@ layer_pgtap() {
     fi
     if [ ! -e "${files[0]}" ]; then
         echo "== pgTAP: skipped (no test/pgtap/*.sql)"
-        record pgTAP 0 0 skipped
+        record pgTAP 0 0 0 skipped
         return
     fi
     echo "== pgTAP: ${#files[@]} file(s)"
@@ -295,7 +270,7 @@ layer_pgtap() {
     } >"$setup" 2>&1; then
         echo "pgTAP setup failed (tests not run):"
         sed 's/^/   /' "$setup"
-        record pgTAP 0 1 FAIL
+        record pgTAP 0 1 0 FAIL
         return
     fi
     run_bounded "$log" pg_prove --verbose --failures \
@@ -311,9 +286,9 @@ layer_pgtap() {
     if [ "$T_FAIL" != 0 ]; then
         echo "pg_prove exited $rc"
         show_tap_failures "$log"
-        record pgTAP "$T_PASS" "$T_FAIL" FAIL
+        record pgTAP "$T_PASS" "$T_FAIL" "$T_SKIP" FAIL
     else
-        record pgTAP "$T_PASS" 0 ok
+        record pgTAP "$T_PASS" 0 "$T_SKIP" ok
     fi
 }
 
@@ -332,7 +307,7 @@ layer_isolation() {
     fi
     if [ ${#specs[@]} -eq 0 ]; then
         echo "== isolation: skipped (no test/isolation/specs/*.spec)"
-        record isolation 0 0 skipped
+        record isolation 0 0 0 skipped
         return
     fi
     mkdir -p "$out"
@@ -357,9 +332,9 @@ layer_isolation() {
         else
             tail -n 30 "$log"
         fi
-        record isolation "$R_PASS" "$R_FAIL" FAIL
+        record isolation "$R_PASS" "$R_FAIL" 0 FAIL
     else
-        record isolation "$R_PASS" 0 ok
+        record isolation "$R_PASS" 0 0 ok
     fi
 }
 
@@ -374,7 +349,7 @@ layer_multi() {
     fi
     if [ ! -e "${files[0]}" ]; then
         echo "== multi-server: skipped (no test/multi/*.sh)"
-        record multi-server 0 0 skipped
+        record multi-server 0 0 0 skipped
         return
     fi
     echo "== multi-server: ${#files[@]} script(s)"
@@ -389,9 +364,9 @@ layer_multi() {
     if [ "$T_FAIL" != 0 ]; then
         echo "prove exited $rc"
         show_tap_failures "$log"
-        record multi-server "$T_PASS" "$T_FAIL" FAIL
+        record multi-server "$T_PASS" "$T_FAIL" "$T_SKIP" FAIL
     else
-        record multi-server "$T_PASS" 0 ok
+        record multi-server "$T_PASS" 0 "$T_SKIP" ok
     fi
 }
 
@@ -413,9 +388,9 @@ for d in "$LOCAL_DIR" "$REMOTE_DIR"; do
 done
 
 echo
-printf '%-14s %8s %8s  %s\n' layer passed failed status
+printf '%-14s %8s %8s %8s  %s\n' layer passed failed skipped status
 for l in "${LAYERS[@]}"; do
-    printf '%-14s %8s %8s  %s\n' "$l" "${L_PASS[$l]}" "${L_FAIL[$l]}" "${L_STATUS[$l]}"
+    printf '%-14s %8s %8s %8s  %s\n' "$l" "${L_PASS[$l]}" "${L_FAIL[$l]}" "${L_SKIP[$l]}" "${L_STATUS[$l]}"
 done
 
 status=0
@@ -427,6 +402,7 @@ if [ "$KEEP_BASE" = 1 ] || [ "${PGDS_KEEP:-0}" = 1 ]; then
     echo "run.sh: logs kept in $BASE"
     ANNOUNCED=1
 fi
-# The last line; CI reads it.
-echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+# The last line; CI reads it (the form `N passed, N failed` it has always
+# read, then the skips).
+summary_line "$TOTAL_PASS" "$TOTAL_FAIL" "$TOTAL_SKIP"
 exit "$status"

@@ -70,8 +70,9 @@ The demo is running. Connect to the control plane with:
     psql -h $CONTROL -p $cport -U postgres demo
 
 and try:  SELECT * FROM datasource.database_info;
+(README.md's SQL examples run here, in order.)
 The regional server is at: psql -h $REGIONAL -p $rport -U postgres regional_bank
-Stop both with: make stop
+Stop both, deleting the demo and its data, with: make stop
 MSG
 }
 
