@@ -3,10 +3,43 @@
 \echo Use "ALTER EXTENSION pg_datasource UPDATE TO '0.2.0'" to load this file. \quit
 
 /*
- * 0.2.0 names every C entry point with the pgds_ prefix (a backend shares one
- * symbol namespace among all loaded libraries); point each C function at its
- * new symbol.  CREATE OR REPLACE keeps the functions' privileges and comments.
+ * Brings a 0.1.0 install to exactly what pg_datasource--0.2.0.sql installs:
+ * the same objects, labels, comments and privileges (test/multi/upgrade.sh
+ * compares the two).  The registry, the journals and the schema snapshots
+ * are left as they are.
+ *
+ * What changes:
+ *   - every C entry point has the pgds_ prefix (a backend shares one symbol
+ *     namespace among all loaded libraries): each C function is pointed at
+ *     its new symbol;
+ *   - every function states its PARALLEL label: connections() is
+ *     RESTRICTED (it reads this backend's state), pending() SAFE (it only
+ *     reads the journal), the others keep what they had;
+ *   - comments start in lower case throughout; the two result types have
+ *     one.
+ * CREATE OR REPLACE keeps a function's privileges and comment and
+ * everything that depends on it (triggers, event triggers, the wrapper's
+ * validator).
+ *
+ * No GRANT or REVOKE touches an object that 0.1.0 installed: their
+ * privileges do not change, and inside an extension script GRANT and
+ * REVOKE record the object's whole ACL, grants made since the install
+ * included, as the extension's initial privileges, which pg_dump leaves
+ * out: an administrator's grants would vanish from dumps.  An object that
+ * 0.2.0 adds is created here with the privileges the install script's last
+ * section gives it (a REVOKE from PUBLIC, and a GRANT if it is on the
+ * public list).
+ *
+ * log_ddl comes first: the DDL journal's event triggers fire on each
+ * command below and must find their function in the new library.
  */
+
+/* ---------------------------------------------------------------- C functions */
+
+CREATE OR REPLACE FUNCTION datasource.log_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'pgds_log_ddl'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE OR REPLACE FUNCTION datasource.create_source(
 	name text,
@@ -93,7 +126,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 CREATE OR REPLACE FUNCTION datasource.registry_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'pgds_registry_changed'
-LANGUAGE C;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE OR REPLACE FUNCTION datasource.validate(
 	query text,
@@ -110,102 +143,200 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'pgds_validate'
 LANGUAGE C STABLE PARALLEL SAFE;
 
-CREATE OR REPLACE FUNCTION datasource.query(database text, query text, params text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION datasource.query(
+	database text,
+	query text,
+	params text[] DEFAULT NULL)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgds_query'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.query_json(database text, query text, params text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION datasource.query_json(
+	database text,
+	query text,
+	params text[] DEFAULT NULL)
 RETURNS SETOF jsonb
 AS 'MODULE_PATHNAME', 'pgds_query_json'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.execute(database text, query text, max_rows int DEFAULT 1000,
-                                   read_only boolean DEFAULT true)
+CREATE OR REPLACE FUNCTION datasource.execute(
+	database text,
+	query text,
+	max_rows int DEFAULT 1000,
+	read_only boolean DEFAULT true)
 RETURNS datasource.query_result
 AS 'MODULE_PATHNAME', 'pgds_execute'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.exec(database text, command text)
+CREATE OR REPLACE FUNCTION datasource.exec(
+	database text,
+	command text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgds_exec'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.health_check(source text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION datasource.health_check(
+	source text DEFAULT NULL)
 RETURNS TABLE (datasource text, healthy boolean, latency_ms float8,
-               server_version text, in_recovery boolean, error text)
+			   server_version text, in_recovery boolean, error text)
 AS 'MODULE_PATHNAME', 'pgds_health_check'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE OR REPLACE FUNCTION datasource.connections()
 RETURNS TABLE (datasource text, server text, role text, remote_pid int,
-               transaction_depth int, state text, connected_at timestamptz,
-               calls bigint)
+			   transaction_depth int, state text, connected_at timestamptz,
+			   calls bigint)
 AS 'MODULE_PATHNAME', 'pgds_connections'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
-CREATE OR REPLACE FUNCTION datasource.disconnect(source text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION datasource.disconnect(
+	source text DEFAULT NULL)
 RETURNS int
 AS 'MODULE_PATHNAME', 'pgds_disconnect'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.migrate(database text, version text, script text,
-	description text DEFAULT NULL, script_schema text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION datasource.migrate(
+	database text,
+	version text,
+	script text,
+	description text DEFAULT NULL,
+	script_schema text DEFAULT NULL)
 RETURNS datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.migrate_all(version text, script text,
-	databases text[] DEFAULT NULL, description text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION datasource.migrate_all(
+	version text,
+	script text,
+	databases text[] DEFAULT NULL,
+	description text DEFAULT NULL,
 	script_schema text DEFAULT NULL)
 RETURNS SETOF datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate_all'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.baseline(database text, version text,
+CREATE OR REPLACE FUNCTION datasource.baseline(
+	database text,
+	version text,
 	description text DEFAULT NULL)
 RETURNS datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_baseline'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.accept_checksum(database text, version text, checksum text)
+CREATE OR REPLACE FUNCTION datasource.accept_checksum(
+	database text,
+	version text,
+	checksum text)
 RETURNS datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_accept_checksum'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.pending(database text, manifest jsonb)
+CREATE OR REPLACE FUNCTION datasource.pending(
+	database text,
+	manifest jsonb)
 RETURNS TABLE (version text, state text)
 AS 'MODULE_PATHNAME', 'pgds_pending'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE PARALLEL SAFE;
 
-CREATE OR REPLACE FUNCTION datasource.adopt_drizzle(database text,
+CREATE OR REPLACE FUNCTION datasource.adopt_drizzle(
+	database text,
 	migrations_table text DEFAULT 'drizzle.__drizzle_migrations')
 RETURNS TABLE (hash text, created_at bigint, state text)
 AS 'MODULE_PATHNAME', 'pgds_adopt_drizzle'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.log_ddl()
-RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'pgds_log_ddl'
-LANGUAGE C;
-
-CREATE OR REPLACE FUNCTION datasource.describe(database text)
+CREATE OR REPLACE FUNCTION datasource.describe(
+	database text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pgds_describe'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.fingerprint(database text)
+CREATE OR REPLACE FUNCTION datasource.fingerprint(
+	database text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgds_fingerprint'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.json_schema(database text, relation text)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'pgds_json_schema'
-LANGUAGE C VOLATILE;
-
-CREATE OR REPLACE FUNCTION datasource.fingerprint(description jsonb)
+CREATE OR REPLACE FUNCTION datasource.fingerprint(
+	description jsonb)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgds_fingerprint_of'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+CREATE OR REPLACE FUNCTION datasource.json_schema(
+	database text,
+	relation text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgds_json_schema'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+/* ---------------------------------------------------------------- comments */
+
+COMMENT ON TYPE datasource.query_result IS
+	'the outcome of execute(): rows as jsonb, or the error with its SQLSTATE';
+
+COMMENT ON FUNCTION datasource.query(text, text, text[]) IS
+	'runs one statement on the datasource of a logical database; rows typed by the column definition list';
+
+COMMENT ON FUNCTION datasource.query_json(text, text, text[]) IS
+	'runs one statement on the datasource of a logical database; one jsonb object per row';
+
+COMMENT ON FUNCTION datasource.execute(text, text, int, boolean) IS
+	'runs one statement and reports the outcome, errors included, as a query_result';
+
+COMMENT ON FUNCTION datasource.exec(text, text) IS
+	'runs one statement on the datasource of a logical database; returns its command status';
+
+COMMENT ON FUNCTION datasource.health_check(text) IS
+	'one round trip to each datasource (or the one named): latency, version, recovery state, or the error';
+
+COMMENT ON FUNCTION datasource.connections() IS
+	'the remote connections this backend keeps open';
+
+COMMENT ON FUNCTION datasource.disconnect(text) IS
+	'closes this backend''s idle connections to a datasource (all when NULL); returns how many';
+
+COMMENT ON TYPE datasource.migration_result IS
+	'the outcome of one migration of one logical database: applied, already_applied or failed';
+
+COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
+	'applies a migration script to a logical database once, in a subtransaction, and journals the attempt';
+
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
+	'applies one migration to every writable logical database (or those listed), each in its own subtransaction';
+
+COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
+	'records a version as applied without running anything (its schema exists already)';
+
+COMMENT ON FUNCTION datasource.accept_checksum(text, text, text) IS
+	'accepts an edited script of an applied version: journals the new checksum next to the old one';
+
+COMMENT ON FUNCTION datasource.pending(text, jsonb) IS
+	'compares the versions a deploy expects with the journal: missing, applied, changed, unknown';
+
+COMMENT ON FUNCTION datasource.adopt_drizzle(text, text) IS
+	'imports the entries of a drizzle-kit migrations table so that migrate() does not apply them again';
+
+COMMENT ON FUNCTION datasource.describe(text) IS
+	'the canonical, schema-relative description of a logical database''s schema, read on its datasource';
+
+COMMENT ON FUNCTION datasource.fingerprint(text) IS
+	'the sha256 of describe(database): equal fingerprints mean equal schemas';
+
+COMMENT ON FUNCTION datasource.fingerprint(jsonb) IS
+	'the fingerprint of a stored description';
+
+COMMENT ON FUNCTION datasource.json_schema(text, text) IS
+	'a JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
+
+COMMENT ON FUNCTION datasource.diff_steps(jsonb, jsonb) IS
+	'the steps of diff(jsonb, jsonb) with their phase, unordered; diff() orders them';
+
+COMMENT ON FUNCTION datasource.diff(jsonb, jsonb) IS
+	'the DDL that turns the schema described by from_description into the one described by to_description, in order';
+
+COMMENT ON FUNCTION datasource.diff(text, text) IS
+	'the DDL that turns logical database from_database''s schema into to_database''s, in order';
+
+COMMENT ON FUNCTION datasource.drift(text) IS
+	'what changed in a logical database since its last migration: schema differences and out-of-band DDL';

@@ -1,6 +1,30 @@
-/* pg_datasource 0.2.0: the registry of datasources and logical databases */
+/* pg_datasource 0.2.0: install script */
 
 \echo Use "CREATE EXTENSION pg_datasource" to load this file. \quit
+
+/*
+ * The objects of the extension, in the order they depend on each other:
+ * the registry, the foreign-data wrapper, the registry functions,
+ * validation, routing, remote connections, the migration and DDL journals,
+ * introspection; privileges last.
+ *
+ * Every function states its volatility and its PARALLEL label:
+ *   SAFE        reads only the catalogs, the registry and the journal, or
+ *               computes from its arguments alone: it may run in a
+ *               parallel worker;
+ *   RESTRICTED  reads this backend's own state (its remote connections),
+ *               which a parallel worker does not have;
+ *   UNSAFE      writes, runs SQL given to it, or opens remote connections.
+ * SQL and PL/pgSQL functions run with search_path pinned to pg_catalog,
+ * pg_temp.  Every function has a COMMENT.
+ *
+ * Privileges are set once, at the end of the script: everything in the
+ * schema is revoked from PUBLIC there, then the set the README's security
+ * model lists is granted.  A function added anywhere above is therefore
+ * not executable by PUBLIC unless it is added to that list.
+ */
+
+/* ---------------------------------------------------------------- registry */
 
 /*
  * Catalog tables.  The C functions enforce the name rules and give the
@@ -93,11 +117,13 @@ SELECT d.name,
 COMMENT ON VIEW datasource.database_info IS
 	'logical databases with their datasource, schema and effective read-only flag';
 
+/* ---------------------------------------------------------------- foreign-data wrapper */
+
 /* The foreign-data wrapper whose servers are remote datasources */
 CREATE FUNCTION datasource.pg_datasource_validator(text[], oid)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pg_datasource_validator'
-LANGUAGE C STRICT PARALLEL SAFE;
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION datasource.pg_datasource_validator(text[], oid) IS
 	'validates options of the pg_datasource foreign-data wrapper, its servers and user mappings';
@@ -114,7 +140,7 @@ COMMENT ON FOREIGN DATA WRAPPER pg_datasource IS
  */
 CREATE FUNCTION datasource.guard_server_drop()
 RETURNS event_trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -141,7 +167,8 @@ CREATE EVENT TRIGGER datasource_guard_server_drop ON sql_drop
 	WHEN TAG IN ('DROP SERVER', 'DROP FOREIGN DATA WRAPPER', 'DROP OWNED')
 	EXECUTE FUNCTION datasource.guard_server_drop();
 
-/* Registry functions */
+/* ---------------------------------------------------------------- registry functions */
+
 CREATE FUNCTION datasource.create_source(
 	name text,
 	server text DEFAULT NULL,
@@ -254,14 +281,6 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION datasource.apply_config(jsonb, boolean) IS
 	'makes the registry match a config document; dry_run reports the plan and changes nothing';
 
-/* Privileges: everyone may read the registry; only granted roles manage it */
-REVOKE ALL ON ALL TABLES IN SCHEMA datasource FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA datasource FROM PUBLIC;
-GRANT USAGE ON SCHEMA datasource TO PUBLIC;
-GRANT SELECT ON datasource.sources, datasource.databases,
-	datasource.source_info, datasource.database_info TO PUBLIC;
-GRANT EXECUTE ON FUNCTION datasource.validate_databases(text[]) TO PUBLIC;
-
 /*
  * Backends keep the registry in memory; this trigger tells them when it
  * changes (a relcache invalidation of datasource.databases, sent at commit).
@@ -269,7 +288,7 @@ GRANT EXECUTE ON FUNCTION datasource.validate_databases(text[]) TO PUBLIC;
 CREATE FUNCTION datasource.registry_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'pgds_registry_changed'
-LANGUAGE C;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION datasource.registry_changed() IS
 	'trigger function: invalidates the registry cache of every backend';
@@ -280,9 +299,9 @@ CREATE TRIGGER registry_changed
 CREATE TRIGGER registry_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON datasource.databases
 	FOR EACH STATEMENT EXECUTE FUNCTION datasource.registry_changed();
-REVOKE ALL ON FUNCTION datasource.registry_changed() FROM PUBLIC;
 
-/* Validation of SQL text */
+/* ---------------------------------------------------------------- validation */
+
 CREATE FUNCTION datasource.validate(
 	query text,
 	database text DEFAULT NULL,
@@ -301,92 +320,109 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION datasource.validate(text, text, boolean) IS
 	'what a statement touches (logical databases, relations, datasource) and whether it is strictly read-only';
 
-GRANT EXECUTE ON FUNCTION datasource.validate(text, text, boolean) TO PUBLIC;
+/* ---------------------------------------------------------------- routing */
 
 /*
- * Routing: run SQL where a logical database lives.  The statements run as
- * the calling role, so EXECUTE is granted to PUBLIC: what a role may read
- * or change is decided by PostgreSQL's privileges and row-level security on
- * the target, and by USAGE on the foreign server and a user mapping for a
- * remote datasource.
+ * Run SQL where a logical database lives.  The statements run as the
+ * calling role: what a role may read or change is decided by PostgreSQL's
+ * privileges and row-level security on the target, and by USAGE on the
+ * foreign server and a user mapping for a remote datasource.
  */
 CREATE TYPE datasource.query_result AS (
-    success boolean,
-    datasource text,
-    columns text[],
-    data jsonb,
-    row_count bigint,
-    truncated boolean,
-    error text,
-    sqlstate text,
-    execution_time_ms float8
+	success boolean,
+	datasource text,
+	columns text[],
+	data jsonb,
+	row_count bigint,
+	truncated boolean,
+	error text,
+	sqlstate text,
+	execution_time_ms float8
 );
 
-CREATE FUNCTION datasource.query(database text, query text, params text[] DEFAULT NULL)
+COMMENT ON TYPE datasource.query_result IS
+	'the outcome of execute(): rows as jsonb, or the error with its SQLSTATE';
+
+CREATE FUNCTION datasource.query(
+	database text,
+	query text,
+	params text[] DEFAULT NULL)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgds_query'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.query(text, text, text[]) IS
-    'Runs one statement on the datasource of a logical database; rows typed by the column definition list';
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE FUNCTION datasource.query_json(database text, query text, params text[] DEFAULT NULL)
+COMMENT ON FUNCTION datasource.query(text, text, text[]) IS
+	'runs one statement on the datasource of a logical database; rows typed by the column definition list';
+
+CREATE FUNCTION datasource.query_json(
+	database text,
+	query text,
+	params text[] DEFAULT NULL)
 RETURNS SETOF jsonb
 AS 'MODULE_PATHNAME', 'pgds_query_json'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.query_json(text, text, text[]) IS
-    'Runs one statement on the datasource of a logical database; one jsonb object per row';
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE FUNCTION datasource.execute(database text, query text, max_rows int DEFAULT 1000,
-                                   read_only boolean DEFAULT true)
+COMMENT ON FUNCTION datasource.query_json(text, text, text[]) IS
+	'runs one statement on the datasource of a logical database; one jsonb object per row';
+
+CREATE FUNCTION datasource.execute(
+	database text,
+	query text,
+	max_rows int DEFAULT 1000,
+	read_only boolean DEFAULT true)
 RETURNS datasource.query_result
 AS 'MODULE_PATHNAME', 'pgds_execute'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.execute(text, text, int, boolean) IS
-    'Runs one statement and reports the outcome, errors included, as a query_result';
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE FUNCTION datasource.exec(database text, command text)
+COMMENT ON FUNCTION datasource.execute(text, text, int, boolean) IS
+	'runs one statement and reports the outcome, errors included, as a query_result';
+
+CREATE FUNCTION datasource.exec(
+	database text,
+	command text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgds_exec'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.exec(text, text) IS
-    'Runs one statement on the datasource of a logical database; returns its command status';
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-GRANT EXECUTE ON FUNCTION datasource.query(text, text, text[]),
-    datasource.query_json(text, text, text[]),
-    datasource.execute(text, text, int, boolean),
-    datasource.exec(text, text) TO PUBLIC;
+COMMENT ON FUNCTION datasource.exec(text, text) IS
+	'runs one statement on the datasource of a logical database; returns its command status';
+
+/* ---------------------------------------------------------------- remote connections */
 
 /*
- * Remote connections: each backend keeps one libpq connection per foreign
- * server and role.  These functions look at and close this backend's own
- * connections only, so they are granted to PUBLIC too.
+ * Each backend keeps one libpq connection per foreign server and role.
+ * These functions look at and close this backend's own connections only.
  */
-CREATE FUNCTION datasource.health_check(source text DEFAULT NULL)
+CREATE FUNCTION datasource.health_check(
+	source text DEFAULT NULL)
 RETURNS TABLE (datasource text, healthy boolean, latency_ms float8,
-               server_version text, in_recovery boolean, error text)
+			   server_version text, in_recovery boolean, error text)
 AS 'MODULE_PATHNAME', 'pgds_health_check'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
 COMMENT ON FUNCTION datasource.health_check(text) IS
-    'One round trip to each datasource (or the one named): latency, version, recovery state, or the error';
+	'one round trip to each datasource (or the one named): latency, version, recovery state, or the error';
 
 CREATE FUNCTION datasource.connections()
 RETURNS TABLE (datasource text, server text, role text, remote_pid int,
-               transaction_depth int, state text, connected_at timestamptz,
-               calls bigint)
+			   transaction_depth int, state text, connected_at timestamptz,
+			   calls bigint)
 AS 'MODULE_PATHNAME', 'pgds_connections'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.connections() IS
-    'The remote connections this backend keeps open';
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
-CREATE FUNCTION datasource.disconnect(source text DEFAULT NULL)
+COMMENT ON FUNCTION datasource.connections() IS
+	'the remote connections this backend keeps open';
+
+CREATE FUNCTION datasource.disconnect(
+	source text DEFAULT NULL)
 RETURNS int
 AS 'MODULE_PATHNAME', 'pgds_disconnect'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.disconnect(text) IS
-    'Closes this backend''s idle connections to a datasource (all when NULL); returns how many';
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-GRANT EXECUTE ON FUNCTION datasource.health_check(text), datasource.connections(),
-    datasource.disconnect(text) TO PUBLIC;
+COMMENT ON FUNCTION datasource.disconnect(text) IS
+	'closes this backend''s idle connections to a datasource (all when NULL); returns how many';
+
+/* ---------------------------------------------------------------- migrations */
 
 /*
  * The migration journal: one row per attempt to change a logical database's
@@ -422,7 +458,8 @@ CREATE TABLE datasource.migrations (
 	execution_time_ms float8,
 	error		text,
 	sqlstate	text,
-	failed_statement int
+	failed_statement int,
+	schema_fingerprint text
 );
 
 /* a version is applied at most once per logical database */
@@ -434,6 +471,8 @@ CREATE INDEX migrations_adopted ON datasource.migrations (database, raw_checksum
 
 COMMENT ON TABLE datasource.migrations IS
 	'the migration journal: one row per migration attempt, baseline, adoption or accepted checksum';
+COMMENT ON COLUMN datasource.migrations.schema_fingerprint IS
+	'the fingerprint of the schema the migration left (a key of datasource.schema_snapshots)';
 
 /*
  * DDL on the schemas of local logical databases, from an event trigger.
@@ -457,118 +496,6 @@ CREATE INDEX ddl_log_database ON datasource.ddl_log (database, id);
 COMMENT ON TABLE datasource.ddl_log IS
 	'DDL commands on the schemas of local logical databases, with the migration version when run by migrate()';
 
-SELECT pg_catalog.pg_extension_config_dump('datasource.migrations', '');
-SELECT pg_catalog.pg_extension_config_dump('datasource.migrations_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log', '');
-SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log_id_seq', '');
-
-CREATE TYPE datasource.migration_result AS (
-	database text,
-	version text,
-	status text,
-	checksum text,
-	execution_time_ms float8,
-	error text
-);
-
-CREATE FUNCTION datasource.migrate(database text, version text, script text,
-	description text DEFAULT NULL, script_schema text DEFAULT NULL)
-RETURNS datasource.migration_result
-AS 'MODULE_PATHNAME', 'pgds_migrate'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
-	'Applies a migration script to a logical database once, in a subtransaction, and journals the attempt';
-
-CREATE FUNCTION datasource.migrate_all(version text, script text,
-	databases text[] DEFAULT NULL, description text DEFAULT NULL,
-	script_schema text DEFAULT NULL)
-RETURNS SETOF datasource.migration_result
-AS 'MODULE_PATHNAME', 'pgds_migrate_all'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
-	'Applies one migration to every writable logical database (or those listed), each in its own subtransaction';
-
-CREATE FUNCTION datasource.baseline(database text, version text,
-	description text DEFAULT NULL)
-RETURNS datasource.migration_result
-AS 'MODULE_PATHNAME', 'pgds_baseline'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
-	'Records a version as applied without running anything (its schema exists already)';
-
-CREATE FUNCTION datasource.accept_checksum(database text, version text, checksum text)
-RETURNS datasource.migration_result
-AS 'MODULE_PATHNAME', 'pgds_accept_checksum'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.accept_checksum(text, text, text) IS
-	'Accepts an edited script of an applied version: journals the new checksum next to the old one';
-
-CREATE FUNCTION datasource.pending(database text, manifest jsonb)
-RETURNS TABLE (version text, state text)
-AS 'MODULE_PATHNAME', 'pgds_pending'
-LANGUAGE C STABLE;
-COMMENT ON FUNCTION datasource.pending(text, jsonb) IS
-	'Compares the versions a deploy expects with the journal: missing, applied, changed, unknown';
-
-CREATE FUNCTION datasource.adopt_drizzle(database text,
-	migrations_table text DEFAULT 'drizzle.__drizzle_migrations')
-RETURNS TABLE (hash text, created_at bigint, state text)
-AS 'MODULE_PATHNAME', 'pgds_adopt_drizzle'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.adopt_drizzle(text, text) IS
-	'Imports the entries of a drizzle-kit migrations table so that migrate() does not apply them again';
-
-REVOKE ALL ON FUNCTION datasource.migrate(text, text, text, text, text),
-	datasource.migrate_all(text, text, text[], text, text),
-	datasource.baseline(text, text, text),
-	datasource.accept_checksum(text, text, text),
-	datasource.pending(text, jsonb),
-	datasource.adopt_drizzle(text, text) FROM PUBLIC;
-
-/* the event trigger that fills datasource.ddl_log */
-CREATE FUNCTION datasource.log_ddl()
-RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'pgds_log_ddl'
-LANGUAGE C;
-COMMENT ON FUNCTION datasource.log_ddl() IS
-	'event trigger function: journals DDL on the schemas of local logical databases into datasource.ddl_log';
-REVOKE ALL ON FUNCTION datasource.log_ddl() FROM PUBLIC;
-
-CREATE EVENT TRIGGER datasource_ddl_log ON ddl_command_end
-	EXECUTE FUNCTION datasource.log_ddl();
-CREATE EVENT TRIGGER datasource_ddl_log_drop ON sql_drop
-	EXECUTE FUNCTION datasource.log_ddl();
-
-/* ---------------------------------------------------------------- introspection */
-
-CREATE FUNCTION datasource.describe(database text)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'pgds_describe'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.describe(text) IS
-	'The canonical, schema-relative description of a logical database''s schema, read on its datasource';
-
-CREATE FUNCTION datasource.fingerprint(database text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'pgds_fingerprint'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.fingerprint(text) IS
-	'The sha256 of describe(database): equal fingerprints mean equal schemas';
-
-CREATE FUNCTION datasource.json_schema(database text, relation text)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'pgds_json_schema'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION datasource.json_schema(text, text) IS
-	'A JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
-
-CREATE FUNCTION datasource.fingerprint(description jsonb)
-RETURNS text
-AS 'MODULE_PATHNAME', 'pgds_fingerprint_of'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION datasource.fingerprint(jsonb) IS
-	'The fingerprint of a stored description';
-
 /*
  * The schema a logical database had after a migration: migrate(),
  * migrate_all() and baseline() describe the logical database when the
@@ -582,13 +509,148 @@ CREATE TABLE datasource.schema_snapshots (
 	description jsonb NOT NULL,
 	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+
 COMMENT ON TABLE datasource.schema_snapshots IS
 	'descriptions of logical databases after migrations, one row per fingerprint';
-ALTER TABLE datasource.migrations ADD COLUMN schema_fingerprint text;
-COMMENT ON COLUMN datasource.migrations.schema_fingerprint IS
-	'the fingerprint of the schema the migration left (a key of datasource.schema_snapshots)';
+
+SELECT pg_catalog.pg_extension_config_dump('datasource.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.migrations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('datasource.ddl_log_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('datasource.schema_snapshots', '');
-REVOKE ALL ON TABLE datasource.schema_snapshots FROM PUBLIC;
+
+CREATE TYPE datasource.migration_result AS (
+	database text,
+	version text,
+	status text,
+	checksum text,
+	execution_time_ms float8,
+	error text
+);
+
+COMMENT ON TYPE datasource.migration_result IS
+	'the outcome of one migration of one logical database: applied, already_applied or failed';
+
+CREATE FUNCTION datasource.migrate(
+	database text,
+	version text,
+	script text,
+	description text DEFAULT NULL,
+	script_schema text DEFAULT NULL)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'pgds_migrate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
+	'applies a migration script to a logical database once, in a subtransaction, and journals the attempt';
+
+CREATE FUNCTION datasource.migrate_all(
+	version text,
+	script text,
+	databases text[] DEFAULT NULL,
+	description text DEFAULT NULL,
+	script_schema text DEFAULT NULL)
+RETURNS SETOF datasource.migration_result
+AS 'MODULE_PATHNAME', 'pgds_migrate_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
+	'applies one migration to every writable logical database (or those listed), each in its own subtransaction';
+
+CREATE FUNCTION datasource.baseline(
+	database text,
+	version text,
+	description text DEFAULT NULL)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'pgds_baseline'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
+	'records a version as applied without running anything (its schema exists already)';
+
+CREATE FUNCTION datasource.accept_checksum(
+	database text,
+	version text,
+	checksum text)
+RETURNS datasource.migration_result
+AS 'MODULE_PATHNAME', 'pgds_accept_checksum'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.accept_checksum(text, text, text) IS
+	'accepts an edited script of an applied version: journals the new checksum next to the old one';
+
+CREATE FUNCTION datasource.pending(
+	database text,
+	manifest jsonb)
+RETURNS TABLE (version text, state text)
+AS 'MODULE_PATHNAME', 'pgds_pending'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.pending(text, jsonb) IS
+	'compares the versions a deploy expects with the journal: missing, applied, changed, unknown';
+
+CREATE FUNCTION datasource.adopt_drizzle(
+	database text,
+	migrations_table text DEFAULT 'drizzle.__drizzle_migrations')
+RETURNS TABLE (hash text, created_at bigint, state text)
+AS 'MODULE_PATHNAME', 'pgds_adopt_drizzle'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.adopt_drizzle(text, text) IS
+	'imports the entries of a drizzle-kit migrations table so that migrate() does not apply them again';
+
+/* the event triggers that fill datasource.ddl_log */
+CREATE FUNCTION datasource.log_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'pgds_log_ddl'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.log_ddl() IS
+	'event trigger function: journals DDL on the schemas of local logical databases into datasource.ddl_log';
+
+CREATE EVENT TRIGGER datasource_ddl_log ON ddl_command_end
+	EXECUTE FUNCTION datasource.log_ddl();
+CREATE EVENT TRIGGER datasource_ddl_log_drop ON sql_drop
+	EXECUTE FUNCTION datasource.log_ddl();
+
+/* ---------------------------------------------------------------- introspection */
+
+CREATE FUNCTION datasource.describe(
+	database text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgds_describe'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.describe(text) IS
+	'the canonical, schema-relative description of a logical database''s schema, read on its datasource';
+
+CREATE FUNCTION datasource.fingerprint(
+	database text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgds_fingerprint'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.fingerprint(text) IS
+	'the sha256 of describe(database): equal fingerprints mean equal schemas';
+
+CREATE FUNCTION datasource.fingerprint(
+	description jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgds_fingerprint_of'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION datasource.fingerprint(jsonb) IS
+	'the fingerprint of a stored description';
+
+CREATE FUNCTION datasource.json_schema(
+	database text,
+	relation text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgds_json_schema'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.json_schema(text, text) IS
+	'a JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
 
 /*
  * Helpers of diff_steps: the depth of each object in a dependency graph
@@ -596,7 +658,9 @@ REVOKE ALL ON TABLE datasource.schema_snapshots FROM PUBLIC;
  * object uses; depth 0 uses nothing of the section), and the definition of
  * a column as CREATE TABLE and ADD COLUMN write it.
  */
-CREATE FUNCTION datasource.diff_depths(objects jsonb, edges text)
+CREATE FUNCTION datasource.diff_depths(
+	objects jsonb,
+	edges text)
 RETURNS TABLE (name text, depth int)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -608,10 +672,12 @@ AS $$
 	                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
 	SELECT d.name, max(d.lvl) FROM d GROUP BY d.name
 $$;
+
 COMMENT ON FUNCTION datasource.diff_depths(jsonb, text) IS
 	'diff_steps helper: the dependency depth of each object of a description section';
 
-CREATE FUNCTION datasource.diff_column(c jsonb)
+CREATE FUNCTION datasource.diff_column(
+	c jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -626,6 +692,7 @@ AS $$
 			c->'identity_options'->>'min', c->'identity_options'->>'max', c->'identity_options'->>'cache',
 			CASE WHEN (c->'identity_options'->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END) ELSE '' END
 $$;
+
 COMMENT ON FUNCTION datasource.diff_column(jsonb) IS
 	'diff_steps helper: a column of a description as a column definition';
 
@@ -636,7 +703,9 @@ COMMENT ON FUNCTION datasource.diff_column(jsonb) IS
  * comments and grants, 59-62 drops of sequences, functions, types and
  * collations nothing uses any more.
  */
-CREATE FUNCTION datasource.diff_steps(from_description jsonb, to_description jsonb)
+CREATE FUNCTION datasource.diff_steps(
+	from_description jsonb,
+	to_description jsonb)
 RETURNS TABLE (phase int, object_type text, object_name text, change text, ddl text)
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1455,10 +1524,13 @@ BEGIN
 	END LOOP;
 END
 $body$;
-COMMENT ON FUNCTION datasource.diff_steps(jsonb, jsonb) IS
-	'The steps of diff(jsonb, jsonb) with their phase, unordered; diff() orders them';
 
-CREATE FUNCTION datasource.diff(from_description jsonb, to_description jsonb)
+COMMENT ON FUNCTION datasource.diff_steps(jsonb, jsonb) IS
+	'the steps of diff(jsonb, jsonb) with their phase, unordered; diff() orders them';
+
+CREATE FUNCTION datasource.diff(
+	from_description jsonb,
+	to_description jsonb)
 RETURNS TABLE (object_type text, object_name text, change text, ddl text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1467,12 +1539,15 @@ AS $$
 	FROM datasource.diff_steps(from_description, to_description) WITH ORDINALITY AS s
 	ORDER BY s.phase, s.ordinality
 $$;
-COMMENT ON FUNCTION datasource.diff(jsonb, jsonb) IS
-	'The DDL that turns the schema described by from_description into the one described by to_description, in order';
 
-CREATE FUNCTION datasource.diff(from_database text, to_database text)
+COMMENT ON FUNCTION datasource.diff(jsonb, jsonb) IS
+	'the DDL that turns the schema described by from_description into the one described by to_description, in order';
+
+CREATE FUNCTION datasource.diff(
+	from_database text,
+	to_database text)
 RETURNS TABLE (object_type text, object_name text, change text, ddl text)
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1485,18 +1560,20 @@ BEGIN
 	                                           datasource.describe(to_database));
 END
 $$;
+
 COMMENT ON FUNCTION datasource.diff(text, text) IS
-	'The DDL that turns logical database from_database''s schema into to_database''s, in order';
+	'the DDL that turns logical database from_database''s schema into to_database''s, in order';
 
 /*
  * What changed in a logical database since its last migration: the diff
  * from the schema recorded after it to the live one, and the DDL journal's
  * entries since then that no migration ran.
  */
-CREATE FUNCTION datasource.drift(database text)
+CREATE FUNCTION datasource.drift(
+	database text)
 RETURNS TABLE (source text, object_type text, object_name text, change text,
-               detail text, logged_at timestamptz)
-LANGUAGE plpgsql VOLATILE
+			   detail text, logged_at timestamptz)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1543,11 +1620,54 @@ BEGIN
 	             ORDER BY l.id;
 END
 $$;
-COMMENT ON FUNCTION datasource.drift(text) IS
-	'What changed in a logical database since its last migration: schema differences and out-of-band DDL';
-REVOKE ALL ON FUNCTION datasource.drift(text) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION datasource.describe(text), datasource.fingerprint(text),
-	datasource.fingerprint(jsonb), datasource.diff_depths(jsonb, text), datasource.diff_column(jsonb),
-	datasource.json_schema(text, text), datasource.diff_steps(jsonb, jsonb),
-	datasource.diff(jsonb, jsonb), datasource.diff(text, text) TO PUBLIC;
+COMMENT ON FUNCTION datasource.drift(text) IS
+	'what changed in a logical database since its last migration: schema differences and out-of-band DDL';
+
+/* ---------------------------------------------------------------- privileges */
+
+/*
+ * Nothing in the schema is PUBLIC's but what is granted below; this is the
+ * list the README's security model gives.  Every other function needs an
+ * explicit GRANT EXECUTE, and the journals and snapshots (which hold
+ * scripts and statements) an explicit GRANT SELECT.
+ */
+REVOKE ALL ON ALL TABLES IN SCHEMA datasource FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA datasource FROM PUBLIC;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA datasource FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA datasource TO PUBLIC;
+
+/* everyone may read the registry */
+GRANT SELECT ON datasource.sources, datasource.databases,
+	datasource.source_info, datasource.database_info TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.validate_databases(text[]) TO PUBLIC;
+
+/* validation, and routing: the statements run as the calling role */
+GRANT EXECUTE ON FUNCTION
+	datasource.validate(text, text, boolean),
+	datasource.query(text, text, text[]),
+	datasource.query_json(text, text, text[]),
+	datasource.execute(text, text, int, boolean),
+	datasource.exec(text, text) TO PUBLIC;
+
+/* this backend's own remote connections */
+GRANT EXECUTE ON FUNCTION
+	datasource.health_check(text),
+	datasource.connections(),
+	datasource.disconnect(text) TO PUBLIC;
+
+/*
+ * introspection: the catalogs are read as the calling role (remotely through
+ * its user mapping), and the diff of two descriptions is pure computation
+ */
+GRANT EXECUTE ON FUNCTION
+	datasource.describe(text),
+	datasource.fingerprint(text),
+	datasource.fingerprint(jsonb),
+	datasource.json_schema(text, text),
+	datasource.diff(text, text),
+	datasource.diff(jsonb, jsonb),
+	datasource.diff_steps(jsonb, jsonb),
+	datasource.diff_depths(jsonb, text),
+	datasource.diff_column(jsonb) TO PUBLIC;

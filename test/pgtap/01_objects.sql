@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(131);
+SELECT plan(146);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -374,6 +374,119 @@ SELECT results_eq(
     'database_info: a database on a read-only datasource is read-only');
 SELECT is((SELECT databases FROM datasource.source_info WHERE name = 'local'), 1::bigint,
     'source_info counts the logical databases of a datasource');
+
+-- ------------------------------------------------------------ labels, comments, search_path
+-- the volatility and PARALLEL label of every function: SAFE for what reads
+-- only the catalogs, the registry and the journal or computes from its
+-- arguments, RESTRICTED for what reads this backend's connections, UNSAFE
+-- for what writes, runs SQL or opens connections.  A new function must be
+-- added here with the label it was given.
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text,
+             CASE p.provolatile WHEN 'v' THEN 'volatile' WHEN 's' THEN 'stable' ELSE 'immutable' END,
+             CASE p.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END
+        FROM pg_proc p WHERE p.pronamespace = 'datasource'::regnamespace
+       ORDER BY p.oid::regprocedure::text COLLATE "C"$$,
+    $$VALUES ('datasource.accept_checksum(text,text,text)', 'volatile', 'unsafe'),
+             ('datasource.adopt_drizzle(text,text)', 'volatile', 'unsafe'),
+             ('datasource.alter_database(text,text,text,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.alter_source(text,text,boolean,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.apply_config(jsonb,boolean)', 'volatile', 'unsafe'),
+             ('datasource.baseline(text,text,text)', 'volatile', 'unsafe'),
+             ('datasource.connections()', 'volatile', 'restricted'),
+             ('datasource.create_database(text,text,text,boolean,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.create_source(text,text,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.describe(text)', 'volatile', 'unsafe'),
+             ('datasource.diff(jsonb,jsonb)', 'immutable', 'safe'),
+             ('datasource.diff(text,text)', 'volatile', 'unsafe'),
+             ('datasource.diff_column(jsonb)', 'immutable', 'safe'),
+             ('datasource.diff_depths(jsonb,text)', 'immutable', 'safe'),
+             ('datasource.diff_steps(jsonb,jsonb)', 'immutable', 'safe'),
+             ('datasource.disconnect(text)', 'volatile', 'unsafe'),
+             ('datasource.drift(text)', 'volatile', 'unsafe'),
+             ('datasource.drop_database(text,boolean)', 'volatile', 'unsafe'),
+             ('datasource.drop_source(text,boolean)', 'volatile', 'unsafe'),
+             ('datasource.exec(text,text)', 'volatile', 'unsafe'),
+             ('datasource.execute(text,text,integer,boolean)', 'volatile', 'unsafe'),
+             ('datasource.export_config()', 'stable', 'safe'),
+             ('datasource.fingerprint(jsonb)', 'immutable', 'safe'),
+             ('datasource.fingerprint(text)', 'volatile', 'unsafe'),
+             ('datasource.guard_server_drop()', 'volatile', 'unsafe'),
+             ('datasource.health_check(text)', 'volatile', 'unsafe'),
+             ('datasource.json_schema(text,text)', 'volatile', 'unsafe'),
+             ('datasource.log_ddl()', 'volatile', 'unsafe'),
+             ('datasource.migrate(text,text,text,text,text)', 'volatile', 'unsafe'),
+             ('datasource.migrate_all(text,text,text[],text,text)', 'volatile', 'unsafe'),
+             ('datasource.pending(text,jsonb)', 'stable', 'safe'),
+             ('datasource.pg_datasource_validator(text[],oid)', 'volatile', 'safe'),
+             ('datasource.query(text,text,text[])', 'volatile', 'unsafe'),
+             ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
+             ('datasource.registry_changed()', 'volatile', 'unsafe'),
+             ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
+             ('datasource.validate_databases(text[])', 'stable', 'safe')$$,
+    'every function has the volatility and PARALLEL label its work calls for');
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text COLLATE "C")
+       FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace
+        AND obj_description(p.oid, 'pg_proc') IS NULL),
+    NULL, 'every function in schema datasource has a comment');
+SELECT is(
+    (SELECT array_agg(x ORDER BY x COLLATE "C") FROM (
+        SELECT c.oid::regclass::text AS x FROM pg_class c
+         WHERE c.relnamespace = 'datasource'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+           AND obj_description(c.oid, 'pg_class') IS NULL
+        UNION ALL
+        SELECT t.oid::regtype::text FROM pg_type t
+         WHERE t.typnamespace = 'datasource'::regnamespace AND t.typtype IN ('c', 'd', 'e', 'r')
+           AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+           AND obj_description(t.oid, 'pg_type') IS NULL) s),
+    NULL, 'every table, view and type in schema datasource has a comment');
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text COLLATE "C")
+       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+      WHERE p.pronamespace = 'datasource'::regnamespace AND l.lanname <> 'c'
+        AND p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']),
+    NULL, 'every SQL and PL/pgSQL function pins search_path to pg_catalog, pg_temp');
+
+-- ------------------------------------------------------------ parallel-safe functions in a worker
+-- force_parallel_mode puts a Gather over a query whose functions are all
+-- PARALLEL SAFE, so each of them runs in a parallel worker here: it must
+-- work there (no error), and a worker must have run it.
+CREATE FUNCTION pg_temp.in_worker(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    launched text := 'no Gather in the plan';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+        IF line ~ 'Workers Launched' THEN
+            launched := btrim(line);
+        END IF;
+    END LOOP;
+    RETURN launched;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SET LOCAL force_parallel_mode = on;
+SELECT is(pg_temp.in_worker(q), 'Workers Launched: 1', 'runs in a parallel worker: ' || q)
+  FROM (VALUES
+    ($q$SELECT datasource.pg_datasource_validator(ARRAY['host=h'], 'pg_foreign_server'::regclass)$q$),
+    ($q$SELECT * FROM datasource.validate_databases(ARRAY['tap01_db'])$q$),
+    ($q$SELECT datasource.export_config()$q$),
+    ($q$SELECT * FROM datasource.validate('SELECT * FROM t', 'tap01_db')$q$),
+    ($q$SELECT * FROM datasource.pending('tap01_db', '[{"version": "1"}]')$q$),
+    ($q$SELECT datasource.fingerprint('{}'::jsonb)$q$),
+    ($q$SELECT * FROM datasource.diff_depths('{"a": {}}', 'depends_on')$q$),
+    ($q$SELECT datasource.diff_column('{"name": "a", "type": "integer"}')$q$),
+    ($q$SELECT * FROM datasource.diff_steps('{}', '{"sequences": {"s": {"type": "bigint"}}}')$q$),
+    ($q$SELECT * FROM datasource.diff('{}'::jsonb, '{"sequences": {"s": {"type": "bigint"}}}'::jsonb)$q$)) AS v (q);
+RESET force_parallel_mode;
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+      WHERE p.pronamespace = 'datasource'::regnamespace AND p.proparallel = 's'),
+    10, 'the ten PARALLEL SAFE functions are the ones run in a worker above');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,12 +1,16 @@
 -- 02_privileges: who may read and who may change the registry.
 --
--- Everyone may read the registry and call validate_databases; every other
--- function needs an explicit GRANT EXECUTE.  A role granted EXECUTE writes
+-- Everyone may read the registry, validate, route, look at its own remote
+-- connections and introspect (README's security model); every other
+-- function needs an explicit GRANT EXECUTE, and the journals an explicit
+-- GRANT SELECT.  The install script sets this at its end, so the exact sets
+-- are asserted here: a function or table that became PUBLIC's by accident
+-- fails this file.  A role granted EXECUTE writes
 -- the registry although it has no INSERT/UPDATE/DELETE on the tables (the C
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(77);
+SELECT plan(83);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -58,6 +62,26 @@ SELECT table_privs_are('datasource', 'source_info', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.source_info');
 SELECT table_privs_are('datasource', 'database_info', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.database_info');
+SELECT table_privs_are('datasource', 'migrations', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the migration journal');
+SELECT table_privs_are('datasource', 'ddl_log', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the DDL journal');
+SELECT table_privs_are('datasource', 'schema_snapshots', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the schema snapshots');
+SELECT sequence_privs_are('datasource', 'migrations_id_seq', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the migration journal''s sequence');
+SELECT sequence_privs_are('datasource', 'ddl_log_id_seq', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the DDL journal''s sequence');
+SELECT is(
+    (SELECT array_agg(c.oid::regclass::text || ' ' || a.privilege_type
+                      ORDER BY c.oid::regclass::text COLLATE "C", a.privilege_type COLLATE "C")
+       FROM pg_class c,
+            aclexplode(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                     c.relowner))) a
+      WHERE c.relnamespace = 'datasource'::regnamespace AND a.grantee = 0),
+    ARRAY['datasource.database_info SELECT', 'datasource.databases SELECT',
+          'datasource.source_info SELECT', 'datasource.sources SELECT'],
+    'reading the registry tables and views is all PUBLIC may do with the relations and sequences of schema datasource');
 SELECT schema_privs_are('datasource', 'public', ARRAY['USAGE'],
     'PUBLIC has USAGE but not CREATE on schema datasource');
 SELECT is(
