@@ -22,6 +22,7 @@ OBJS = \
 	src/health.o \
 	src/migrate.o \
 	src/ddl_log.o \
+	src/parse.o \
 	src/introspect.o \
 	src/hooks.o
 

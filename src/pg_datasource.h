@@ -16,6 +16,7 @@
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
 #include "nodes/pg_list.h"
+#include "parser/parser.h"
 
 /* the name of the datasource that is this database itself */
 #define DS_LOCAL_SOURCE		"local"
@@ -225,6 +226,10 @@ extern void ds_sha256_hex(const char *data, size_t len, const char *more,
 /* in migrate.c: the migration running locally, for ddl_log.c */
 extern const char *ds_migration_version;
 extern const char *ds_migration_statement;
+
+/* in parse.c */
+extern List *ds_parse_capture(const char *text, RawParseMode mode,
+							  MemoryContext cxt, ErrorData **error);
 
 /* in introspect.c */
 extern Datum ds_describe(const char *database);
