@@ -23,7 +23,10 @@ OBJS = \
 	src/migrate.o \
 	src/ddl_log.o \
 	src/parse.o \
-	src/introspect.o \
+	src/describe_query.o \
+	src/describe.o \
+	src/fingerprint.o \
+	src/jsonschema.o \
 	src/hooks.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
