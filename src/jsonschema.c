@@ -687,57 +687,18 @@ ds_column_schema(StringInfo buf, DsColumn *c, JsonbContainer *types)
 }
 
 /*
- * json_schema(database text, relation text) returns jsonb
- *		A JSON Schema (draft 2020-12) for one row of a table or view of a
- *		logical database.
+ * ds_schema_columns
+ *		What json_schema knows of the columns of rel (a table or view of a
+ *		description), in their order, as a List of DsColumn.
  */
-Datum
-pgds_json_schema(PG_FUNCTION_ARGS)
+static List *
+ds_schema_columns(JsonbContainer *rel, bool is_view)
 {
-	char	   *database;
-	char	   *relation;
-	Datum		description;
-	JsonbContainer *root;
-	JsonbContainer *rel;
-	JsonbContainer *types;
-	JsonbContainer *cols;
-	JsonbContainer *constraints;
+	JsonbContainer *cols = ds_json_container(ds_json_get(rel, "columns"));
 	List	   *columns = NIL;
-	List	   *unexpressed = NIL;
-	StringInfoData buf;
-	ListCell   *lc;
+	int			n = cols ? JsonContainerSize(cols) : 0;
 	int			i;
-	int			n;
-	bool		is_view = false;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("argument \"%s\" must not be null",
-					   PG_ARGISNULL(0) ? "database" : "relation"));
-	database = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	relation = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	description = ds_describe(database);
-	root = &DatumGetJsonbP(description)->root;
-	types = ds_json_container(ds_json_get(root, "types"));
-	rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "tables")),
-										relation));
-	if (rel == NULL)
-	{
-		rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "views")),
-											relation));
-		is_view = true;
-	}
-	if (rel == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_TABLE),
-				errmsg("relation \"%s\" does not exist in logical database \"%s\"",
-					   relation, database),
-				errhint("Name a table or view of the logical database without its schema."));
-
-	cols = ds_json_container(ds_json_get(rel, "columns"));
-	n = cols ? JsonContainerSize(cols) : 0;
 	for (i = 0; i < n; i++)
 	{
 		JsonbContainer *c = ds_json_container(getIthJsonbValueFromContainer(cols, i));
@@ -756,28 +717,54 @@ pgds_json_schema(PG_FUNCTION_ARGS)
 		initStringInfo(&col->extra);
 		columns = lappend(columns, col);
 	}
+	return columns;
+}
 
-	/* CHECK constraints, in name order (the description's) */
-	constraints = ds_json_container(ds_json_get(rel, "constraints"));
-	if (constraints != NULL)
+/*
+ * ds_schema_checks
+ *		Adds the CHECK constraints of rel to its columns, in name order (the
+ *		description's); returns the definitions of those that cannot be
+ *		expressed.
+ */
+static List *
+ds_schema_checks(JsonbContainer *rel, List *columns)
+{
+	JsonbContainer *constraints = ds_json_container(ds_json_get(rel, "constraints"));
+	List	   *unexpressed = NIL;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (constraints == NULL)
+		return NIL;
+	it = JsonbIteratorInit(constraints);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		JsonbIterator *it = JsonbIteratorInit(constraints);
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_VALUE && v.type == jbvBinary)
 		{
-			if (tok == WJB_VALUE && v.type == jbvBinary)
-			{
-				char	   *type = ds_json_str(ds_json_get(v.val.binary.data, "type"));
-				char	   *def = ds_json_str(ds_json_get(v.val.binary.data, "definition"));
+			char	   *type = ds_json_str(ds_json_get(v.val.binary.data, "type"));
+			char	   *def = ds_json_str(ds_json_get(v.val.binary.data, "definition"));
 
-				if (type && strcmp(type, "check") == 0 && def &&
-					!ds_check_to_schema(def, columns))
-					unexpressed = lappend(unexpressed, def);
-			}
+			if (type && strcmp(type, "check") == 0 && def &&
+				!ds_check_to_schema(def, columns))
+				unexpressed = lappend(unexpressed, def);
 		}
 	}
+	return unexpressed;
+}
+
+/*
+ * ds_schema_text
+ *		The text of the JSON Schema of relation (rel in the description):
+ *		its title and comment, a property per column, every column
+ *		required, no other property, and the constraints not expressed.
+ */
+static char *
+ds_schema_text(const char *relation, JsonbContainer *rel, JsonbContainer *types,
+			   List *columns, List *unexpressed)
+{
+	StringInfoData buf;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": ");
@@ -824,5 +811,56 @@ pgds_json_schema(PG_FUNCTION_ARGS)
 		escape_json(&buf, note.data);
 	}
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	return buf.data;
+}
+
+/*
+ * json_schema(database text, relation text) returns jsonb
+ *		A JSON Schema (draft 2020-12) for one row of a table or view of a
+ *		logical database.
+ */
+Datum
+pgds_json_schema(PG_FUNCTION_ARGS)
+{
+	char	   *database;
+	char	   *relation;
+	Datum		description;
+	JsonbContainer *root;
+	JsonbContainer *rel;
+	JsonbContainer *types;
+	List	   *columns;
+	List	   *unexpressed;
+	char	   *schema;
+	bool		is_view = false;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"%s\" must not be null",
+					   PG_ARGISNULL(0) ? "database" : "relation"));
+	database = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relation = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	description = ds_describe(database);
+	root = &DatumGetJsonbP(description)->root;
+	types = ds_json_container(ds_json_get(root, "types"));
+	rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "tables")),
+										relation));
+	if (rel == NULL)
+	{
+		rel = ds_json_container(ds_json_get(ds_json_container(ds_json_get(root, "views")),
+											relation));
+		is_view = true;
+	}
+	if (rel == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation \"%s\" does not exist in logical database \"%s\"",
+					   relation, database),
+				errhint("Name a table or view of the logical database without its schema."));
+
+	columns = ds_schema_columns(rel, is_view);
+	unexpressed = ds_schema_checks(rel, columns);
+	schema = ds_schema_text(relation, rel, types, columns, unexpressed);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(schema)));
 }
