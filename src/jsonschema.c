@@ -9,13 +9,14 @@
  * its type's keywords (the description's own enums, domains and composite
  * types included), nullability, readOnly for identity and generated
  * columns, a constant default as "default" and any other as a "$comment".
- * CHECK constraints are parsed with the core raw parser and
+ * CHECK constraints are parsed with the core raw parser (parse.c) and
  * those of a recognised shape -- ANDs of comparisons with a constant,
  * length() bounds, IN lists, regular expression matches and IS NOT NULL
  * -- become keywords of their columns; the others are listed in the
  * schema's "$comment", and a constraint is translated whole or not at all.
  *
- * The functions run in the caller's memory context.
+ * The functions run in the caller's memory context; the parse trees live
+ * in a small context of their own, deleted after each text.
  *
  * IDENTIFICATION
  *		  src/jsonschema.c
@@ -385,6 +386,32 @@ ds_check_node(Node *n, List *columns)
 }
 
 /*
+ * ds_parse_expr
+ *		The expression of "SELECT expr" parsed into cxt, or NULL when the
+ *		text does not parse (as when the description comes from a server
+ *		whose deparser writes what ours cannot read) or is not one
+ *		expression.  The caller deletes cxt when done with the tree.
+ */
+static Node *
+ds_parse_expr(const char *expr, MemoryContext cxt)
+{
+	MemoryContext callercxt = MemoryContextSwitchTo(cxt);
+	char	   *text = psprintf("SELECT %s", expr);
+	List	   *parsed;
+	SelectStmt *sel;
+	ErrorData  *error;
+
+	MemoryContextSwitchTo(callercxt);
+	parsed = ds_parse_capture(text, RAW_PARSE_DEFAULT, cxt, &error);
+	if (error != NULL || list_length(parsed) != 1)
+		return NULL;
+	sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
+	if (!IsA(sel, SelectStmt) || list_length(sel->targetList) != 1)
+		return NULL;
+	return ((ResTarget *) linitial(sel->targetList))->val;
+}
+
+/*
  * ds_check_to_schema
  *		Parses a CHECK constraint's definition ("CHECK (expr)" as
  *		pg_get_constraintdef prints it) and adds what it says to the
@@ -394,13 +421,10 @@ ds_check_node(Node *n, List *columns)
 static bool
 ds_check_to_schema(const char *definition, List *columns)
 {
-	List	   *parsed;
-	SelectStmt *sel;
-	ResTarget  *rt;
+	Node	   *expr;
 	ListCell   *lc;
 	MemoryContext cxt;
-	MemoryContext old = CurrentMemoryContext;
-	volatile bool ok = false;
+	bool		ok;
 	List	   *saved = NIL;
 
 	if (strncmp(definition, "CHECK ", 6) != 0)
@@ -417,29 +441,8 @@ ds_check_to_schema(const char *definition, List *columns)
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "datasource json_schema check",
 								ALLOCSET_SMALL_SIZES);
-	PG_TRY();
-	{
-		MemoryContextSwitchTo(cxt);
-		parsed = raw_parser(psprintf("SELECT %s", definition + 6), RAW_PARSE_DEFAULT);
-		MemoryContextSwitchTo(old);
-		if (list_length(parsed) == 1)
-		{
-			sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
-			if (IsA(sel, SelectStmt) && list_length(sel->targetList) == 1)
-			{
-				rt = linitial(sel->targetList);
-				ok = ds_check_node(rt->val, columns);
-			}
-		}
-	}
-	PG_CATCH();
-	{
-		/* a definition the parser refuses is reported as not expressed */
-		MemoryContextSwitchTo(old);
-		FlushErrorState();
-		ok = false;
-	}
-	PG_END_TRY();
+	expr = ds_parse_expr(definition + 6, cxt);
+	ok = expr != NULL && ds_check_node(expr, columns);
 	MemoryContextDelete(cxt);
 
 	if (!ok)
@@ -652,24 +655,13 @@ ds_column_schema(StringInfo buf, DsColumn *c, JsonbContainer *types)
 	if (c->default_expr != NULL)
 	{
 		/* a constant default becomes "default"; others are described */
-		char	   *volatile value = NULL;
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "datasource json_schema default",
+												  ALLOCSET_SMALL_SIZES);
+		Node	   *expr = ds_parse_expr(c->default_expr, cxt);
+		char	   *value = expr != NULL ? ds_const_json(expr) : NULL;
 
-		PG_TRY();
-		{
-			List	   *parsed = raw_parser(psprintf("SELECT %s", c->default_expr),
-											RAW_PARSE_DEFAULT);
-			SelectStmt *sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
-
-			if (list_length(parsed) == 1 && IsA(sel, SelectStmt) &&
-				list_length(sel->targetList) == 1)
-				value = ds_const_json(((ResTarget *) linitial(sel->targetList))->val);
-		}
-		PG_CATCH();
-		{
-			FlushErrorState();
-			value = NULL;
-		}
-		PG_END_TRY();
+		MemoryContextDelete(cxt);
 		if (value != NULL)
 			appendStringInfo(buf, ", \"default\": %s", value);
 		else
