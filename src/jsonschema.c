@@ -465,6 +465,79 @@ ds_check_to_schema(const char *definition, List *columns)
 	return ok;
 }
 
+static void ds_type_schema(StringInfo buf, const char *type,
+						   JsonbContainer *types, bool *nullable, int depth);
+
+/*
+ * ds_own_type_schema
+ *		The keywords for a type of the description itself (t, its object
+ *		under "types", and key its name there): an enum's labels, a domain's
+ *		base type (titled with its name; NOT NULL clears *nullable), a
+ *		composite type's attributes as properties; another kind (a range) is
+ *		a string titled with its name.
+ */
+static void
+ds_own_type_schema(StringInfo buf, const char *key, JsonbContainer *t,
+				   JsonbContainer *types, bool *nullable, int depth)
+{
+	char	   *kind = ds_json_str(ds_json_get(t, "kind"));
+
+	if (strcmp(kind, "enum") == 0)
+	{
+		JsonbContainer *labels = ds_json_container(ds_json_get(t, "labels"));
+		int			i;
+		int			n = labels ? JsonContainerSize(labels) : 0;
+
+		appendStringInfoString(buf, "\"type\": \"string\", \"enum\": [");
+		for (i = 0; i < n; i++)
+		{
+			JsonbValue *l = getIthJsonbValueFromContainer(labels, i);
+
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			escape_json(buf, ds_json_str(l));
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	else if (strcmp(kind, "domain") == 0)
+	{
+		ds_type_schema(buf, ds_json_str(ds_json_get(t, "base")), types,
+					   nullable, depth + 1);
+		if (ds_json_true(ds_json_get(t, "not_null")))
+			*nullable = false;
+		appendStringInfo(buf, ", \"title\": ");
+		escape_json(buf, key);
+	}
+	else if (strcmp(kind, "composite") == 0)
+	{
+		JsonbContainer *attrs = ds_json_container(ds_json_get(t, "attributes"));
+		int			i;
+		int			n = attrs ? JsonContainerSize(attrs) : 0;
+
+		appendStringInfoString(buf, "\"type\": \"object\", \"properties\": {");
+		for (i = 0; i < n; i++)
+		{
+			JsonbContainer *a = ds_json_container(getIthJsonbValueFromContainer(attrs, i));
+			bool		an = true;
+
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			escape_json(buf, ds_json_str(ds_json_get(a, "name")));
+			appendStringInfoString(buf, ": {");
+			ds_type_schema(buf, ds_json_str(ds_json_get(a, "type")), types,
+						   &an, depth + 1);
+			appendStringInfoChar(buf, '}');
+		}
+		appendStringInfoString(buf, "}, \"title\": ");
+		escape_json(buf, key);
+	}
+	else
+	{
+		appendStringInfoString(buf, "\"type\": \"string\", \"title\": ");
+		escape_json(buf, key);
+	}
+}
+
 /*
  * ds_type_schema
  *		The JSON Schema keywords (without braces, starting with a comma-free
@@ -548,62 +621,7 @@ ds_type_schema(StringInfo buf, const char *type, JsonbContainer *types,
 	else if ((key = ds_type_key(type)) != NULL &&
 			 (t = ds_json_container(ds_json_get(types, key))) != NULL)
 	{
-		char	   *kind = ds_json_str(ds_json_get(t, "kind"));
-
-		if (strcmp(kind, "enum") == 0)
-		{
-			JsonbContainer *labels = ds_json_container(ds_json_get(t, "labels"));
-			int			i;
-			int			n = labels ? JsonContainerSize(labels) : 0;
-
-			appendStringInfoString(buf, "\"type\": \"string\", \"enum\": [");
-			for (i = 0; i < n; i++)
-			{
-				JsonbValue *l = getIthJsonbValueFromContainer(labels, i);
-
-				if (i > 0)
-					appendStringInfoString(buf, ", ");
-				escape_json(buf, ds_json_str(l));
-			}
-			appendStringInfoChar(buf, ']');
-		}
-		else if (strcmp(kind, "domain") == 0)
-		{
-			ds_type_schema(buf, ds_json_str(ds_json_get(t, "base")), types,
-						   nullable, depth + 1);
-			if (ds_json_true(ds_json_get(t, "not_null")))
-				*nullable = false;
-			appendStringInfo(buf, ", \"title\": ");
-			escape_json(buf, key);
-		}
-		else if (strcmp(kind, "composite") == 0)
-		{
-			JsonbContainer *attrs = ds_json_container(ds_json_get(t, "attributes"));
-			int			i;
-			int			n = attrs ? JsonContainerSize(attrs) : 0;
-
-			appendStringInfoString(buf, "\"type\": \"object\", \"properties\": {");
-			for (i = 0; i < n; i++)
-			{
-				JsonbContainer *a = ds_json_container(getIthJsonbValueFromContainer(attrs, i));
-				bool		an = true;
-
-				if (i > 0)
-					appendStringInfoString(buf, ", ");
-				escape_json(buf, ds_json_str(ds_json_get(a, "name")));
-				appendStringInfoString(buf, ": {");
-				ds_type_schema(buf, ds_json_str(ds_json_get(a, "type")), types,
-							   &an, depth + 1);
-				appendStringInfoChar(buf, '}');
-			}
-			appendStringInfoString(buf, "}, \"title\": ");
-			escape_json(buf, key);
-		}
-		else
-		{
-			appendStringInfoString(buf, "\"type\": \"string\", \"title\": ");
-			escape_json(buf, key);
-		}
+		ds_own_type_schema(buf, key, t, types, nullable, depth);
 	}
 	else
 	{
