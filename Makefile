@@ -26,7 +26,11 @@ OBJS = \
 	src/migrate.o \
 	src/pending.o \
 	src/ddl_log.o \
-	src/introspect.o \
+	src/parse.o \
+	src/describe_query.o \
+	src/describe.o \
+	src/fingerprint.o \
+	src/jsonschema.o \
 	src/hooks.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)

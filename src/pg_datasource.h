@@ -19,6 +19,8 @@
 #include "datatype/timestamp.h"
 #include "portability/instr_time.h"
 #include "storage/itemptr.h"
+#include "parser/parser.h"
+#include "utils/jsonb.h"
 
 /* the name of the datasource that is this database itself */
 #define DS_LOCAL_SOURCE		"local"
@@ -323,7 +325,91 @@ extern DsJournalBatch *ds_batch_create(MemoryContext cxt);
 extern void ds_journal_flush(DsJournalBatch *b, DsMigration *m);
 
 /* in introspect.c */
+/* in parse.c */
+extern List *ds_parse_capture(const char *text, RawParseMode mode,
+							  MemoryContext cxt, ErrorData **error);
+
+/* in describe_query.c: the rows of the describe query */
+
+/* the sections of a description, in the order of the describe query's rows */
+#define DS_SEC_SCHEMA		0	/* the schema exists */
+#define DS_SEC_TABLES		1
+#define DS_SEC_VIEWS		2
+#define DS_SEC_SEQUENCES	3
+#define DS_SEC_TYPES		4
+#define DS_SEC_FUNCTIONS	5
+#define DS_SEC_COLLATIONS	6
+#define DS_SEC_COUNT		7
+
+/* the parts of a table or type */
+#define DS_PART_SELF		0	/* its own keys */
+#define DS_PART_COLUMNS		1	/* columns, or attributes: an array */
+#define DS_PART_CONSTRAINTS	2	/* objects keyed by name */
+#define DS_PART_INDEXES		3
+#define DS_PART_COUNT		4
+
+/*
+ * The columns of the describe query's rows.  A row is one object (a table,
+ * view, type ...) with its keys in doc, or one part of a table or type (a
+ * column, constraint, index or attribute: there are many of them, and typed
+ * columns cost less than a jsonb each) with its keys in the fields t1..j2
+ * that describe.c's ds_part_fields names.
+ */
+typedef enum DsDescCol
+{
+	DS_COL_SEC,					/* DS_SEC_* */
+	DS_COL_GRP,					/* the table or type the row belongs to */
+	DS_COL_PART,				/* DS_PART_* */
+	DS_COL_POS,					/* a column's number */
+	DS_COL_NAME,
+	DS_COL_DOC,
+	DS_COL_T1,					/* text fields */
+	DS_COL_T2,
+	DS_COL_T3,
+	DS_COL_T4,
+	DS_COL_T5,
+	DS_COL_T6,
+	DS_COL_B1,					/* boolean fields */
+	DS_COL_B2,
+	DS_COL_J1,					/* jsonb fields */
+	DS_COL_J2,
+	DS_COL_COUNT
+} DsDescCol;
+
+/* the rows of a description, each an object or a part of one */
+typedef struct DsDescRow
+{
+	int			sec;			/* DS_SEC_* */
+	int			part;			/* DS_PART_* */
+	Oid			grp;			/* the object the row belongs to */
+	int			pos;			/* a column's number */
+	const char *name;			/* not terminated */
+	int			namelen;
+	HeapTuple	tuple;			/* local: the row */
+	JsonbContainer *object;		/* remote: the row as a jsonb object */
+} DsDescRow;
+
+/* the rows of one run of the query */
+typedef struct DsDescRows
+{
+	DsDescRow  *rows;
+	int			n;
+	TupleDesc	desc;			/* local */
+} DsDescRows;
+
+extern void ds_describe_local_rows(const char *schema, DsDescRows *set);
+extern void ds_describe_remote_rows(DsSource *src, const char *schema,
+									DsDescRows *set);
+extern void ds_desc_row_value(DsDescRows *set, DsDescRow *row, DsDescCol col,
+							  JsonbValue *v);
+extern JsonbValue *ds_json_get(JsonbContainer *obj, const char *key);
+
+/* in describe.c */
+extern void ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described,
+						   Jsonb **canonical);
 extern Datum ds_describe(const char *database);
+
+/* in fingerprint.c */
 extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 
 /* in hooks.c */

@@ -14,10 +14,11 @@
 --     applied to y, diff(x, y) is applied to x, and x must then have y's
 --     fingerprint and no diff left; then diff(y, base) applied to y must
 --     bring y back to base;
---   * json_schema of tables with types, domains, enums and checks.
+--   * json_schema of tables with types, domains, enums and checks, and of
+--     one whose CHECKs and defaults do not all parse back.
 -- Everything is rolled back.
 BEGIN;
-SELECT plan(75);
+SELECT plan(83);
 SET LOCAL client_min_messages = warning;
 SET LOCAL datasource.ddl_log = off;
 
@@ -372,6 +373,49 @@ SELECT is((SELECT s->'properties'->'currency'->>'maxLength' FROM js), '3', 'a ch
 SELECT is((SELECT s->'properties'->'shipping'->'anyOf'->0->>'type' FROM js), 'object', 'a composite column is an object');
 SELECT is(datasource.json_schema('i09_base', 'active_users')->>'type', 'object', 'a view has a schema too');
 SELECT ok(datasource.json_schema('i09_base', 'orders') = (SELECT s FROM js), 'json_schema is deterministic');
+
+-- CHECKs and defaults whose deparsed text does not parse back: NOT VALID and
+-- NO INHERIT checks (pg_get_constraintdef appends the words), and defaults
+-- that are sums of 10,100 terms, which PostgreSQL stores as a tree as deep
+-- and prints with as many nested parentheses, more than the grammar's stack
+-- holds (creating and describing them needs more than 2MB of stack).
+-- json_schema lists or describes them and goes on.  It used to go on in
+-- ErrorContext after the first default that did not parse, so its result
+-- stayed there and the next failure reset that memory under it.
+CREATE SCHEMA i09_js;
+SELECT datasource.create_database('i09_js', 'local', 'i09_js');
+SET LOCAL max_stack_depth = '6MB';
+DO $$
+DECLARE
+	deep text := (SELECT string_agg('1', ' + ') FROM generate_series(1, 10100));
+BEGIN
+	EXECUTE format('CREATE TABLE i09_js.deep (a int DEFAULT %s, b text DEFAULT ''x'', '
+		'c int DEFAULT %s, d int DEFAULT 5, CONSTRAINT d_range CHECK (d >= 0 AND d <= 10), '
+		'CONSTRAINT b_inh CHECK (length(b) <= 5) NO INHERIT)', deep, deep);
+END
+$$;
+ALTER TABLE i09_js.deep ADD CONSTRAINT a_pos CHECK (a > 0) NOT VALID,
+    ADD CONSTRAINT c_pos CHECK (c > 0) NOT VALID;
+CREATE TEMP TABLE ec0 AS SELECT used_bytes FROM pg_backend_memory_contexts WHERE name = 'ErrorContext';
+CREATE TEMP TABLE jsd AS SELECT datasource.json_schema('i09_js', 'deep') AS s;
+CREATE TEMP TABLE ec1 AS SELECT used_bytes FROM pg_backend_memory_contexts WHERE name = 'ErrorContext';
+SELECT cmp_ok((SELECT used_bytes FROM ec1), '<=', (SELECT used_bytes FROM ec0),
+    'json_schema leaves nothing in ErrorContext after defaults that do not parse');
+SELECT is((SELECT s->'required' FROM jsd), '["a", "b", "c", "d"]'::jsonb, 'every column of such a table is there');
+SELECT is((SELECT jsonb_build_array(s->'properties'->'b'->'default', s->'properties'->'d'->'default') FROM jsd),
+    '["x", 5]'::jsonb, 'its constant defaults are defaults');
+SELECT ok((SELECT s->'properties'->'a'->>'$comment' LIKE 'default (((%1 + 1) + 1) + 1)%'
+    AND s->'properties'->'c'->>'$comment' LIKE 'default (((%1 + 1) + 1) + 1)%' FROM jsd),
+    'a default that does not parse back is described in a comment');
+SELECT is((SELECT s->'properties'->'d'->'anyOf'->0 FROM jsd), '{"type": "integer", "minimum": 0, "maximum": 10}'::jsonb,
+    'a CHECK that parses is translated');
+SELECT is((SELECT s->>'$comment' FROM jsd),
+    'not expressed in this schema: CHECK (a > 0) NOT VALID; CHECK (length(b) <= 5) NO INHERIT; CHECK (c > 0) NOT VALID',
+    'every CHECK that does not parse back is listed');
+SELECT lives_ok($$SELECT datasource.json_schema('i09_js', 'deep') = datasource.json_schema('i09_js', 'deep')$$,
+    'two json_schema results in one expression do not overwrite each other');
+SELECT ok(datasource.json_schema('i09_js', 'deep') = (SELECT s FROM jsd), 'and they are the same');
+RESET max_stack_depth;
 
 SELECT * FROM finish();
 ROLLBACK;
