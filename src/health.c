@@ -63,8 +63,10 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 
 	values[0] = CStringGetTextDatum(src->name);
 	INSTR_TIME_SET_CURRENT(start);
-	if (!src->enabled)
-		error = psprintf("datasource \"%s\" is disabled", src->name);
+	if (!ds_source_usable(src, NULL, NULL, 0, &error, NULL))
+	{
+		/* a disabled datasource is not probed: the row says why */
+	}
 	else if (src->server == NULL)
 	{
 		version = pstrdup(GetConfigOption("server_version", false, false));
