@@ -135,8 +135,10 @@ ds_check_name(DsNameKind kind, const char *name)
 				errdetail("Names are at most %d bytes; this one has %zu.",
 						  NAMEDATALEN - 1, len));
 
-	ds_check_identifier(kind, name,
-						kind == DS_NAME_SOURCE || kind == DS_NAME_DATABASE);
+	/* a schema name is any name PostgreSQL accepts: it is always quoted */
+	if (kind != DS_NAME_SCHEMA)
+		ds_check_identifier(kind, name,
+							kind == DS_NAME_SOURCE || kind == DS_NAME_DATABASE);
 
 	if (kind != DS_NAME_SERVER &&
 		(strncmp(name, "pg_", 3) == 0 ||
