@@ -150,7 +150,8 @@ ds_validate_parse(DsWalk *w, const char *query, MemoryContext cxt,
 	/*
 	 * An over-long identifier is an error here, never a silent truncation.
 	 * Only text that might hold one is lexed a second time, with the
-	 * scanner's truncation notices kept from the client.
+	 * scanner's truncation notices kept from the client, and only once it
+	 * parsed: the scanner raises for what it cannot lex.
 	 */
 	if (ds_long_candidate_n(query, (int) strlen(query)))
 	{
@@ -159,8 +160,9 @@ ds_validate_parse(DsWalk *w, const char *query, MemoryContext cxt,
 		(void) set_config_option("client_min_messages", "warning",
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-		too_long = ds_identifier_too_long(query);
 		parsetree = ds_parse_capture(query, cxt, &edata);
+		if (edata == NULL)
+			too_long = ds_identifier_too_long(query);
 		AtEOXact_GUC(true, level);
 	}
 	else
