@@ -7,7 +7,12 @@
  * health_check never raises for a datasource that cannot be reached: the
  * probe runs in a subtransaction and the error is reported in the row, so
  * a monitoring query sees every datasource.  Unknown names and bad
- * arguments are still errors.
+ * arguments are still errors.  Whether a datasource is usable at all
+ * (enabled) is policy.c's answer; a disabled one is reported, not probed.
+ *
+ * Memory: rows are built in the function's call context and go to its
+ * materialized result; a failed probe's memory goes with its
+ * subtransaction.
  *
  * IDENTIFICATION
  *		  src/health.c
@@ -38,6 +43,10 @@ typedef struct DsProbe
 	int			in_recovery;	/* -1: not reported */
 } DsProbe;
 
+/*
+ * ds_probe_call
+ *		The probe, as ds_in_subxact calls it: arg is the DsProbe to fill.
+ */
 static void
 ds_probe_call(void *arg)
 {

@@ -46,15 +46,6 @@ typedef struct DsDatabase
 	char	   *description;
 } DsDatabase;
 
-/* what a name is, for the name rules and their messages */
-typedef enum DsNameKind
-{
-	DS_NAME_SOURCE,
-	DS_NAME_DATABASE,
-	DS_NAME_SCHEMA,
-	DS_NAME_SERVER
-} DsNameKind;
-
 /* in guc.c */
 typedef enum DsEnforce
 {
@@ -73,7 +64,15 @@ extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
 extern void ds_define_gucs(void);
 
-/* in names.c */
+/* in names.c: what a name is, for the name rules and their messages */
+typedef enum DsNameKind
+{
+	DS_NAME_SOURCE,
+	DS_NAME_DATABASE,
+	DS_NAME_SCHEMA,
+	DS_NAME_SERVER
+} DsNameKind;
+
 extern void ds_check_name(DsNameKind kind, const char *name);
 extern bool ds_name_in_list(const char *const *list, const char *name);
 
