@@ -10,9 +10,9 @@
  * arguments are still errors.  Whether a datasource is usable at all
  * (enabled) is policy.c's answer; a disabled one is reported, not probed.
  *
- * Memory: rows are built in the function's call context and go to its
- * materialized result; a failed probe's memory goes with its
- * subtransaction.
+ * Memory: rows, probes (ds_in_subxact runs them in the caller's context)
+ * and their errors are allocated in the function's call context; rows go
+ * to its materialized result.
  *
  * IDENTIFICATION
  *		  src/health.c
