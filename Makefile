@@ -8,9 +8,17 @@ MODULE_big = pg_datasource
 OBJS = \
 	src/pg_datasource.o \
 	src/guc.o \
+	src/names.o \
+	src/args.o \
+	src/spi.o \
 	src/catalog.o \
+	src/regcache.o \
+	src/policy.o \
 	src/registry.o \
 	src/config.o \
+	src/scan.o \
+	src/walk.o \
+	src/walk_utility.o \
 	src/validate.o \
 	src/readonly.o \
 	src/fdw.o \

@@ -26,6 +26,9 @@ SELECT * FROM datasource.apply_config(:'cfg');
 SELECT * FROM datasource.apply_config('{"databases": []}', dry_run => true);
 SELECT * FROM datasource.apply_config('{}');
 
+-- a schema name is any name PostgreSQL accepts: it is data, quoted when used
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "schema_name": "x\"; DROP SCHEMA public; --"}]}', dry_run => true);
+
 -- servers in the document are created or brought in line
 SELECT * FROM datasource.apply_config('{"servers": [{"name": "branch", "options": {"host": "10.0.0.9", "dbname": "bank"}},
                                                    {"name": "depot", "options": {"host": "127.0.0.1", "port": "1"}}]}');
@@ -45,7 +48,7 @@ SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "owner": 
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "read_only": "yes"}]}');
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db"}, {"name": "a_db"}]}');
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "A_db"}]}');
-SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "schema_name": "x\"; DROP SCHEMA public; --"}]}');
+SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "schema_name": ""}]}');
 SELECT * FROM datasource.apply_config('{"sources": [{"name": "local", "server": "branch"}]}');
 SELECT * FROM datasource.apply_config('{"servers": [{"name": "s", "options": {"user": "x"}}]}');
 SELECT * FROM datasource.apply_config('{"databases": [{"name": "a_db", "source": "nowhere"}]}');

@@ -31,7 +31,9 @@ SELECT datasource.create_database('1st_db');
 SELECT datasource.create_database(repeat('x', 64));
 SELECT datasource.create_database('x'';DROP TABLE datasource.sources;--');
 SELECT datasource.create_database(E'two\nlines');
-SELECT datasource.create_database('ok_db', schema_name => 'bad schema');
+SELECT datasource.create_database('ok_db', schema_name => '');
+-- any name PostgreSQL accepts is a schema name (quoted wherever it is used)
+SELECT datasource.create_database('ok_db', schema_name => 'bad schema', create_schema => false);
 SELECT datasource.create_database('ok_db', schema_name => repeat('s', 64));
 SELECT datasource.create_database('ok_db', schema_name => 'pg_catalog');
 SELECT datasource.create_database('ok_db', source => NULL);

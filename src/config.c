@@ -157,6 +157,8 @@ static List *ds_config_rows(Jsonb *config, const char *section);
 static char *ds_change(char *detail, const char *field, const char *from,
 					   const char *to);
 static bool ds_str_eq(const char *a, const char *b);
+static bool ds_config_names(Jsonb *config, const char *section,
+							const char *name);
 
 /*
  * export_config() -> jsonb
@@ -334,47 +336,42 @@ ds_add_action(List *plan, DsStep step, const char *action, char *object,
 #define BOOLSTR(b) ((b) ? "true" : "false")
 
 /*
- * apply_config(config jsonb, dry_run bool) -> setof (action, object, detail)
+ * ds_config_names
+ *		Whether a section of the document has an object of that name.
  */
-Datum
-pgds_apply_config(PG_FUNCTION_ARGS)
+static bool
+ds_config_names(Jsonb *config, const char *section, const char *name)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Jsonb	   *config;
-	bool		dry_run;
+	ListCell   *lc;
+
+	foreach(lc, ds_config_rows(config, section))
+		if (strcmp(ds_field(lfirst(lc), "name"), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * ds_config_check
+ *		Checks the whole document before anything is planned: its shape
+ *		(check_sql, one query) and every name in it, by the rules the
+ *		registry functions apply to their arguments.  Raises 22023 (or the
+ *		name rule's SQLSTATE) at the first problem.
+ */
+static void
+ds_config_check(Jsonb *config)
+{
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1] = {JsonbPGetDatum(config)};
 	bool		isnull;
 	Datum		problem;
-	Oid			argtypes[1] = {JSONBOID};
-	Datum		args[1];
-	List	   *plan = NIL;
-	List	   *have;
 	ListCell   *lc;
-	int			step;
-	bool		has_sources;
-	bool		has_databases;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("argument \"config\" must not be null"));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("argument \"dry_run\" must not be null"));
-	config = PG_GETARG_JSONB_P(0);
-	dry_run = PG_GETARG_BOOL(1);
-	args[0] = JsonbPGetDatum(config);
-
-	InitMaterializedSRF(fcinfo, 0);
-
-	/* 1. the document itself */
 	problem = ds_run_query(check_sql, 1, argtypes, args, NULL, &isnull);
 	if (!isnull)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid config document: %s", TextDatumGetCString(problem)));
 
-	/* names in the document obey the same rules as function arguments */
 	foreach(lc, ds_config_rows(config, "servers"))
 		ds_check_name(DS_NAME_SERVER, ds_field(lfirst(lc), "name"));
 	foreach(lc, ds_config_rows(config, "sources"))
@@ -408,57 +405,75 @@ pgds_apply_config(PG_FUNCTION_ARGS)
 		if (source)
 			ds_check_name(DS_NAME_SOURCE, source);
 	}
+}
 
-	ds_lock_registry();
+/*
+ * ds_plan_servers
+ *		Plans the server part (servers_sql, one query): a create or alter
+ *		action with its DDL for each server of the document that differs.
+ *		Raises 42809 for a server of another wrapper.
+ */
+static List *
+ds_plan_servers(List *plan, Jsonb *config)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1] = {JsonbPGetDatum(config)};
+	int			level;
+	uint64		i;
 
-	/* 2. servers */
+	level = ds_spi_connect();
+	if (SPI_execute_with_args(servers_sql, 1, argtypes, args, NULL, true, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "could not plan servers");
+	MemoryContextSwitchTo(callercxt);
+	for (i = 0; i < SPI_processed; i++)
 	{
-		MemoryContext callercxt = CurrentMemoryContext;
-		int			level;
-		uint64		i;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		char	   *fdw = SPI_getvalue(tup, desc, 2);
+		char	   *action = SPI_getvalue(tup, desc, 3);
+		char	   *options = SPI_getvalue(tup, desc, 4);
+		DsAction   *a;
 
-		level = ds_spi_connect();
-		if (SPI_execute_with_args(servers_sql, 1, argtypes, args, NULL, true, 0)
-			!= SPI_OK_SELECT)
-			elog(ERROR, "could not plan servers");
-		MemoryContextSwitchTo(callercxt);
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			char	   *name = SPI_getvalue(tup, desc, 1);
-			char	   *fdw = SPI_getvalue(tup, desc, 2);
-			char	   *action = SPI_getvalue(tup, desc, 3);
-			char	   *options = SPI_getvalue(tup, desc, 4);
-			DsAction   *a;
-
-			if (fdw != NULL && strcmp(fdw, DS_WRAPPER) != 0)
-				ereport(ERROR,
-						errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
-							   name, DS_WRAPPER),
-						errdetail("It uses \"%s\"; the config cannot change that.", fdw));
-			plan = ds_add_action(plan, STEP_SERVER,
-								 strcmp(action, "create") == 0 ? "create" : "alter",
-								 psprintf("server %s", name),
-								 options ? psprintf("options: %s", options)
-								 : pstrdup("no options"));
-			a = llast(plan);
-			a->ddl = SPI_getvalue(tup, desc, 5);
-		}
-		ds_spi_finish(level);
-		MemoryContextSwitchTo(callercxt);
+		if (fdw != NULL && strcmp(fdw, DS_WRAPPER) != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
+						   name, DS_WRAPPER),
+					errdetail("It uses \"%s\"; the config cannot change that.", fdw));
+		plan = ds_add_action(plan, STEP_SERVER,
+							 strcmp(action, "create") == 0 ? "create" : "alter",
+							 psprintf("server %s", name),
+							 options ? psprintf("options: %s", options)
+							 : pstrdup("no options"));
+		a = llast(plan);
+		a->ddl = SPI_getvalue(tup, desc, 5);
 	}
+	ds_spi_finish(level);
+	MemoryContextSwitchTo(callercxt);
+	return plan;
+}
 
-	/* 3. datasources */
-	has_sources = ds_has_section(config, "sources");
-	have = ds_list_sources();
+/*
+ * ds_plan_sources
+ *		Plans the datasources: create what is new, alter what differs from
+ *		the registry (have), and, when the section is present, drop what it
+ *		leaves out (never the local datasource).
+ */
+static List *
+ds_plan_sources(List *plan, Jsonb *config, List *have)
+{
+	ListCell   *lc;
+
 	foreach(lc, ds_config_rows(config, "sources"))
 	{
 		JsonbContainer *obj = lfirst(lc);
 		DsSource   *want = palloc0(sizeof(DsSource));
 		DsSource   *cur = NULL;
 		ListCell   *lc2;
+		char	   *detail = NULL;
 
 		want->name = ds_field(obj, "name");
 		want->server = ds_field(obj, "server");
@@ -478,154 +493,223 @@ pgds_apply_config(PG_FUNCTION_ARGS)
 										  BOOLSTR(want->read_only),
 										  BOOLSTR(want->enabled)));
 			((DsAction *) llast(plan))->source = want;
+			continue;
 		}
-		else
+		if (!ds_str_eq(cur->server, want->server))
+			detail = ds_change(detail, "server", cur->server, want->server);
+		if (cur->read_only != want->read_only)
+			detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
+							   BOOLSTR(want->read_only));
+		if (cur->enabled != want->enabled)
+			detail = ds_change(detail, "enabled", BOOLSTR(cur->enabled),
+							   BOOLSTR(want->enabled));
+		if (!ds_str_eq(cur->description, want->description))
+			detail = ds_change(detail, "description", cur->description,
+							   want->description);
+		if (detail != NULL)
 		{
-			char	   *detail = NULL;
-
-			if (!ds_str_eq(cur->server, want->server))
-				detail = ds_change(detail, "server", cur->server, want->server);
-			if (cur->read_only != want->read_only)
-				detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
-								   BOOLSTR(want->read_only));
-			if (cur->enabled != want->enabled)
-				detail = ds_change(detail, "enabled", BOOLSTR(cur->enabled),
-								   BOOLSTR(want->enabled));
-			if (!ds_str_eq(cur->description, want->description))
-				detail = ds_change(detail, "description", cur->description,
-								   want->description);
-			if (detail != NULL)
-			{
-				plan = ds_add_action(plan, STEP_ALTER_SOURCE, "alter",
-									 psprintf("datasource %s", want->name), detail);
-				((DsAction *) llast(plan))->source = want;
-			}
+			plan = ds_add_action(plan, STEP_ALTER_SOURCE, "alter",
+								 psprintf("datasource %s", want->name), detail);
+			((DsAction *) llast(plan))->source = want;
 		}
 	}
-	if (has_sources)
+
+	if (!ds_has_section(config, "sources"))
+		return plan;
+	foreach(lc, have)
 	{
-		foreach(lc, have)
-		{
-			DsSource   *cur = lfirst(lc);
-			bool		wanted = false;
-			ListCell   *lc2;
+		DsSource   *cur = lfirst(lc);
 
-			foreach(lc2, ds_config_rows(config, "sources"))
-				if (strcmp(ds_field(lfirst(lc2), "name"), cur->name) == 0)
-					wanted = true;
-			if (!wanted && strcmp(cur->name, DS_LOCAL_SOURCE) != 0)
-			{
-				plan = ds_add_action(plan, STEP_DROP_SOURCE, "drop",
-									 psprintf("datasource %s", cur->name),
-									 cur->server ? psprintf("server %s is kept", cur->server)
-									 : NULL);
-				((DsAction *) llast(plan))->source = cur;
-			}
-		}
+		if (ds_config_names(config, "sources", cur->name) ||
+			strcmp(cur->name, DS_LOCAL_SOURCE) == 0)
+			continue;
+		plan = ds_add_action(plan, STEP_DROP_SOURCE, "drop",
+							 psprintf("datasource %s", cur->name),
+							 cur->server ? psprintf("server %s is kept", cur->server)
+							 : NULL);
+		((DsAction *) llast(plan))->source = cur;
 	}
+	return plan;
+}
 
-	/* 4. logical databases, each on a datasource that exists after step 3 */
-	has_databases = ds_has_section(config, "databases");
+/*
+ * ds_want_database
+ *		The logical database an object of the "databases" section asks for,
+ *		defaults filled in.  Raises 42704 unless its datasource is among
+ *		known (the datasources that exist once the plan has run).
+ */
+static DsDatabase *
+ds_want_database(JsonbContainer *obj, List *known)
+{
+	DsDatabase *want = palloc0(sizeof(DsDatabase));
+	ListCell   *lc;
+
+	want->name = ds_field(obj, "name");
+	want->source = ds_field(obj, "source");
+	if (want->source == NULL)
+		want->source = DS_LOCAL_SOURCE;
+	want->schema_name = ds_field(obj, "schema_name");
+	if (want->schema_name == NULL)
+		want->schema_name = want->name;
+	want->read_only = ds_field_bool(obj, "read_only", false);
+	want->description = ds_nonempty_field(obj, "description");
+	foreach(lc, known)
+		if (strcmp((char *) lfirst(lc), want->source) == 0)
+			return want;
+	ereport(ERROR,
+			errcode(ERRCODE_UNDEFINED_OBJECT),
+			errmsg("datasource \"%s\" does not exist", want->source),
+			errdetail("Logical database \"%s\" of the config document is on it.",
+					  want->name));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * ds_plan_databases
+ *		Plans the logical databases, each on a datasource that exists once
+ *		the datasource steps have run: create what is new, alter what
+ *		differs, and, when the section is present, drop what it leaves out
+ *		(registry rows only: schemas are kept).  have_sources is the
+ *		registry's datasources before the plan.
+ */
+static List *
+ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
+{
+	List	   *dbs = ds_list_databases();
+	List	   *known = list_make1(DS_LOCAL_SOURCE);
+	ListCell   *lc;
+
+	if (ds_has_section(config, "sources"))
 	{
-		List	   *dbs = ds_list_databases();
-		List	   *known = list_make1(DS_LOCAL_SOURCE);
+		foreach(lc, ds_config_rows(config, "sources"))
+			known = lappend(known, ds_field(lfirst(lc), "name"));
+	}
+	else
+	{
+		foreach(lc, have_sources)
+			known = lappend(known, ((DsSource *) lfirst(lc))->name);
+	}
 
-		if (has_sources)
+	foreach(lc, ds_config_rows(config, "databases"))
+	{
+		DsDatabase *want = ds_want_database(lfirst(lc), known);
+		DsDatabase *cur = NULL;
+		ListCell   *lc2;
+		char	   *detail = NULL;
+
+		foreach(lc2, dbs)
+			if (strcmp(((DsDatabase *) lfirst(lc2))->name, want->name) == 0)
+				cur = lfirst(lc2);
+		if (cur == NULL)
 		{
-			foreach(lc, ds_config_rows(config, "sources"))
-				known = lappend(known, ds_field(lfirst(lc), "name"));
+			plan = ds_add_action(plan, STEP_CREATE_DATABASE, "create",
+								 psprintf("logical database %s", want->name),
+								 psprintf("datasource: %s, schema: %s, read_only: %s",
+										  want->source, want->schema_name,
+										  BOOLSTR(want->read_only)));
+			((DsAction *) llast(plan))->database = want;
+			continue;
 		}
-		else
+		if (strcmp(cur->source, want->source) != 0)
+			detail = ds_change(detail, "datasource", cur->source, want->source);
+		if (strcmp(cur->schema_name, want->schema_name) != 0)
+			detail = ds_change(detail, "schema", cur->schema_name,
+							   want->schema_name);
+		if (cur->read_only != want->read_only)
+			detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
+							   BOOLSTR(want->read_only));
+		if (!ds_str_eq(cur->description, want->description))
+			detail = ds_change(detail, "description", cur->description,
+							   want->description);
+		if (detail != NULL)
 		{
-			foreach(lc, have)
-				known = lappend(known, ((DsSource *) lfirst(lc))->name);
-		}
-
-		foreach(lc, ds_config_rows(config, "databases"))
-		{
-			JsonbContainer *obj = lfirst(lc);
-			DsDatabase *want = palloc0(sizeof(DsDatabase));
-			DsDatabase *cur = NULL;
-			ListCell   *lc2;
-
-			want->name = ds_field(obj, "name");
-			want->source = ds_field(obj, "source");
-			if (want->source == NULL)
-				want->source = DS_LOCAL_SOURCE;
-			want->schema_name = ds_field(obj, "schema_name");
-			if (want->schema_name == NULL)
-				want->schema_name = want->name;
-			want->read_only = ds_field_bool(obj, "read_only", false);
-			want->description = ds_nonempty_field(obj, "description");
-			foreach(lc2, dbs)
-				if (strcmp(((DsDatabase *) lfirst(lc2))->name, want->name) == 0)
-					cur = lfirst(lc2);
-			foreach(lc2, known)
-				if (strcmp((char *) lfirst(lc2), want->source) == 0)
-					break;
-			if (lc2 == NULL)
-				ereport(ERROR,
-						errcode(ERRCODE_UNDEFINED_OBJECT),
-						errmsg("datasource \"%s\" does not exist", want->source),
-						errdetail("Logical database \"%s\" of the config document is on it.",
-								  want->name));
-
-			if (cur == NULL)
-			{
-				plan = ds_add_action(plan, STEP_CREATE_DATABASE, "create",
-									 psprintf("logical database %s", want->name),
-									 psprintf("datasource: %s, schema: %s, read_only: %s",
-											  want->source, want->schema_name,
-											  BOOLSTR(want->read_only)));
-				((DsAction *) llast(plan))->database = want;
-			}
-			else
-			{
-				char	   *detail = NULL;
-
-				if (strcmp(cur->source, want->source) != 0)
-					detail = ds_change(detail, "datasource", cur->source, want->source);
-				if (strcmp(cur->schema_name, want->schema_name) != 0)
-					detail = ds_change(detail, "schema", cur->schema_name,
-									   want->schema_name);
-				if (cur->read_only != want->read_only)
-					detail = ds_change(detail, "read_only", BOOLSTR(cur->read_only),
-									   BOOLSTR(want->read_only));
-				if (!ds_str_eq(cur->description, want->description))
-					detail = ds_change(detail, "description", cur->description,
-									   want->description);
-				if (detail != NULL)
-				{
-					plan = ds_add_action(plan, STEP_ALTER_DATABASE, "alter",
-										 psprintf("logical database %s", want->name),
-										 detail);
-					((DsAction *) llast(plan))->database = want;
-				}
-			}
-		}
-		if (has_databases)
-		{
-			foreach(lc, dbs)
-			{
-				DsDatabase *cur = lfirst(lc);
-				bool		wanted = false;
-				ListCell   *lc2;
-
-				foreach(lc2, ds_config_rows(config, "databases"))
-					if (strcmp(ds_field(lfirst(lc2), "name"), cur->name) == 0)
-						wanted = true;
-				if (!wanted)
-				{
-					plan = ds_add_action(plan, STEP_DROP_DATABASE, "drop",
-										 psprintf("logical database %s", cur->name),
-										 psprintf("schema %s is kept", cur->schema_name));
-					((DsAction *) llast(plan))->database = cur;
-				}
-			}
+			plan = ds_add_action(plan, STEP_ALTER_DATABASE, "alter",
+								 psprintf("logical database %s", want->name),
+								 detail);
+			((DsAction *) llast(plan))->database = want;
 		}
 	}
 
-	/* 5. carry out (unless dry run) and report, step by step */
+	if (!ds_has_section(config, "databases"))
+		return plan;
+	foreach(lc, dbs)
+	{
+		DsDatabase *cur = lfirst(lc);
+
+		if (ds_config_names(config, "databases", cur->name))
+			continue;
+		plan = ds_add_action(plan, STEP_DROP_DATABASE, "drop",
+							 psprintf("logical database %s", cur->name),
+							 psprintf("schema %s is kept", cur->schema_name));
+		((DsAction *) llast(plan))->database = cur;
+	}
+	return plan;
+}
+
+/*
+ * ds_run_action
+ *		Carries out one planned action through the registry's own
+ *		operations (registry.c), or the server DDL as the caller.
+ */
+static void
+ds_run_action(DsAction *a)
+{
+	switch (a->step)
+	{
+		case STEP_SERVER:
+			ds_run_sql_as_caller(a->ddl);
+			break;
+		case STEP_CREATE_SOURCE:
+			ds_do_create_source(a->source->name, a->source->server,
+								a->source->read_only,
+								a->source->description);
+			if (!a->source->enabled)
+				ds_do_alter_source(a->source->name, NULL, -1, 0, NULL);
+			break;
+		case STEP_ALTER_SOURCE:
+			ds_do_alter_source(a->source->name, a->source->server,
+							   a->source->read_only,
+							   a->source->enabled,
+							   a->source->description
+							   ? a->source->description : "");
+			break;
+		case STEP_DROP_DATABASE:
+			ds_do_drop_database(a->database->name, false);
+			break;
+		case STEP_ALTER_DATABASE:
+			ds_do_alter_database(a->database->name,
+								 a->database->source,
+								 a->database->schema_name,
+								 a->database->read_only,
+								 a->database->description
+								 ? a->database->description : "");
+			break;
+		case STEP_CREATE_DATABASE:
+			ds_do_create_database(a->database->name,
+								  a->database->source,
+								  a->database->schema_name, true,
+								  a->database->read_only,
+								  a->database->description);
+			break;
+		case STEP_DROP_SOURCE:
+			ds_do_drop_source(a->source->name, false);
+			break;
+		case STEP_COUNT:
+			break;
+	}
+}
+
+/*
+ * ds_config_run
+ *		Carries out the plan (unless dry_run) step by step, in dependency
+ *		order, and reports each action as a row of the result.
+ */
+static void
+ds_config_run(List *plan, bool dry_run, ReturnSetInfo *rsinfo)
+{
+	int			step;
+	ListCell   *lc;
+
 	for (step = 0; step < STEP_COUNT; step++)
 	{
 		foreach(lc, plan)
@@ -637,57 +721,47 @@ pgds_apply_config(PG_FUNCTION_ARGS)
 			if ((int) a->step != step)
 				continue;
 			if (!dry_run)
-			{
-				switch (a->step)
-				{
-					case STEP_SERVER:
-						ds_run_sql_as_caller(a->ddl);
-						break;
-					case STEP_CREATE_SOURCE:
-						ds_do_create_source(a->source->name, a->source->server,
-											a->source->read_only,
-											a->source->description);
-						if (!a->source->enabled)
-							ds_do_alter_source(a->source->name, NULL, -1, 0, NULL);
-						break;
-					case STEP_ALTER_SOURCE:
-						ds_do_alter_source(a->source->name, a->source->server,
-										   a->source->read_only,
-										   a->source->enabled,
-										   a->source->description
-										   ? a->source->description : "");
-						break;
-					case STEP_DROP_DATABASE:
-						ds_do_drop_database(a->database->name, false);
-						break;
-					case STEP_ALTER_DATABASE:
-						ds_do_alter_database(a->database->name,
-											 a->database->source,
-											 a->database->schema_name,
-											 a->database->read_only,
-											 a->database->description
-											 ? a->database->description : "");
-						break;
-					case STEP_CREATE_DATABASE:
-						ds_do_create_database(a->database->name,
-											  a->database->source,
-											  a->database->schema_name, true,
-											  a->database->read_only,
-											  a->database->description);
-						break;
-					case STEP_DROP_SOURCE:
-						ds_do_drop_source(a->source->name, false);
-						break;
-					case STEP_COUNT:
-						break;
-				}
-			}
+				ds_run_action(a);
 			values[0] = CStringGetTextDatum(a->action);
 			values[1] = CStringGetTextDatum(a->object);
 			values[2] = a->detail ? CStringGetTextDatum(a->detail) : (Datum) 0;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+}
 
+/*
+ * apply_config(config jsonb, dry_run bool) -> setof (action, object, detail)
+ *		Check, plan, run: see the file header.
+ */
+Datum
+pgds_apply_config(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Jsonb	   *config;
+	bool		dry_run;
+	List	   *plan = NIL;
+	List	   *have;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"config\" must not be null"));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument \"dry_run\" must not be null"));
+	config = PG_GETARG_JSONB_P(0);
+	dry_run = PG_GETARG_BOOL(1);
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	ds_config_check(config);
+	ds_lock_registry();
+	have = ds_list_sources();
+	plan = ds_plan_servers(plan, config);
+	plan = ds_plan_sources(plan, config, have);
+	plan = ds_plan_databases(plan, config, have);
+	ds_config_run(plan, dry_run, rsinfo);
 	return (Datum) 0;
 }

@@ -146,8 +146,6 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 		Datum		values[8];
 		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		const char *texts[8];
-		Oid			save_userid;
-		int			save_sec;
 		int			rc;
 		int			c;
 
@@ -169,12 +167,8 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 			else
 				nulls[c] = 'n';
 		}
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		rc = SPI_execute_plan(ds_kept_plan(&ds_plan_insert, ds_insert_sql, 8),
-							  values, nulls, false, 0);
-		SetUserIdAndSecContext(save_userid, save_sec);
+		rc = ds_spi_as_owner(owner, ds_kept_plan(&ds_plan_insert, ds_insert_sql, 8),
+							 NULL, 8, NULL, values, nulls);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not journal DDL: %s", SPI_result_code_string(rc));
 	}

@@ -61,21 +61,8 @@ static List *server_options = NIL;	/* char *, in TopMemoryContext */
 
 static int	ds_cmp_names(const ListCell *a, const ListCell *b);
 static List *ds_server_options(void);
-static bool ds_in_list(const char *const *list, const char *name);
+static bool ds_is_server_option(const char *keyword);
 static char *ds_valid_options_text(Oid catalog);
-
-/*
- * ds_in_list
- *		Whether name is in a NULL-terminated list of strings.
- */
-static bool
-ds_in_list(const char *const *list, const char *name)
-{
-	for (; *list; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
-}
 
 /*
  * ds_cmp_names
@@ -110,7 +97,7 @@ ds_server_options(void)
 		old = MemoryContextSwitchTo(TopMemoryContext);
 		for (opt = defaults; opt->keyword != NULL; opt++)
 		{
-			if (ds_in_list(server_option_candidates, opt->keyword) &&
+			if (ds_name_in_list(server_option_candidates, opt->keyword) &&
 				libpqsrv_is_valid_proxy_option(opt->keyword))
 				server_options = lappend(server_options, pstrdup(opt->keyword));
 		}
@@ -126,7 +113,7 @@ ds_server_options(void)
  * ds_is_server_option
  *		Whether a keyword may be set on a server of our wrapper.
  */
-bool
+static bool
 ds_is_server_option(const char *keyword)
 {
 	ListCell   *lc;
@@ -185,7 +172,7 @@ pg_datasource_validator(PG_FUNCTION_ARGS)
 		if (catalog == ForeignServerRelationId)
 			valid = ds_is_server_option(name);
 		else if (catalog == UserMappingRelationId)
-			valid = ds_in_list(mapping_options, name);
+			valid = ds_name_in_list(mapping_options, name);
 		else
 			valid = false;
 

@@ -7,6 +7,9 @@
  * defined with the most restrictive context that still lets users do their
  * work.  The variables are plain globals read by the other files.
  *
+ * Memory: string settings are kept by the GUC machinery; the check hook
+ * allocates only in the current context and frees what it made.
+ *
  * IDENTIFICATION
  *		  src/guc.c
  *

@@ -7,7 +7,12 @@
  * health_check never raises for a datasource that cannot be reached: the
  * probe runs in a subtransaction and the error is reported in the row, so
  * a monitoring query sees every datasource.  Unknown names and bad
- * arguments are still errors.
+ * arguments are still errors.  Whether a datasource is usable at all
+ * (enabled) is policy.c's answer; a disabled one is reported, not probed.
+ *
+ * Memory: rows, probes (ds_in_subxact runs them in the caller's context)
+ * and their errors are allocated in the function's call context; rows go
+ * to its materialized result.
  *
  * IDENTIFICATION
  *		  src/health.c
@@ -38,6 +43,10 @@ typedef struct DsProbe
 	int			in_recovery;	/* -1: not reported */
 } DsProbe;
 
+/*
+ * ds_probe_call
+ *		The probe, as ds_in_subxact calls it: arg is the DsProbe to fill.
+ */
 static void
 ds_probe_call(void *arg)
 {
@@ -63,8 +72,10 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 
 	values[0] = CStringGetTextDatum(src->name);
 	INSTR_TIME_SET_CURRENT(start);
-	if (!src->enabled)
-		error = psprintf("datasource \"%s\" is disabled", src->name);
+	if (!ds_source_usable(src, NULL, NULL, 0, &error, NULL))
+	{
+		/* a disabled datasource is not probed: the row says why */
+	}
 	else if (src->server == NULL)
 	{
 		version = pstrdup(GetConfigOption("server_version", false, false));

@@ -23,8 +23,9 @@
  * Queries (SELECT, INSERT, UPDATE, DELETE, MERGE) are judged on the tree
  * parse analysis just built, not parsed again: every relation PostgreSQL
  * resolved must be in the schema of a local logical database (or a system
- * schema), and read-only is judged on the exact functions and operators
- * chosen, by the rules of validate().  Utility statements, and text that
+ * schema), its datasource usable (policy.c), and read-only is judged on the
+ * exact functions and operators chosen, by the rules validate() uses
+ * (readonly.c).  Utility statements, and text that
  * may hold an over-long identifier, are validated from their text as
  * datasource.validate() does.
  *
@@ -44,7 +45,6 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "tcop/tcopprot.h"
-#include "tcop/utility.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -147,8 +147,8 @@ ds_hook_relation(DsHookWalk *w, Oid relid)
 								get_rel_name(relid), nspname);
 		return;
 	}
-	if (!src->enabled && w->error == NULL)
-		w->error = psprintf("datasource \"%s\" is disabled", src->name);
+	if (w->error == NULL)
+		(void) ds_source_usable(src, NULL, NULL, 0, &w->error, NULL);
 	foreach(lc, w->dbs)
 		if (lfirst(lc) == db)
 			return;
@@ -181,29 +181,9 @@ ds_hook_walker(Node *node, DsHookWalk *w)
 			{
 				Query	   *q = (Query *) node;
 
+				/* validate()'s rules, on the analysed tree (readonly.c) */
 				if (w->check_ro && w->not_ro == NULL)
-				{
-					if (q->commandType != CMD_SELECT)
-						w->not_ro = psprintf("%s modifies data",
-											 GetCommandTagName(CreateCommandTag((Node *) q)));
-					else if (q->rowMarks != NIL)
-						w->not_ro = pstrdup("a locking clause (FOR UPDATE/SHARE) locks rows");
-					else if (q->hasModifyingCTE)
-					{
-						ListCell   *lc;
-
-						/* the words validate() uses */
-						foreach(lc, q->cteList)
-						{
-							CommonTableExpr *cte = lfirst(lc);
-
-							if (((Query *) cte->ctequery)->commandType != CMD_SELECT &&
-								w->not_ro == NULL)
-								w->not_ro = psprintf("WITH query \"%s\" modifies data",
-													 cte->ctename);
-						}
-					}
-				}
+					w->not_ro = ds_readonly_query(q);
 				return query_tree_walker(q, ds_hook_walker, (void *) w,
 										 QTW_EXAMINE_RTES_BEFORE);
 			}

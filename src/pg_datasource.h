@@ -11,10 +11,12 @@
 #ifndef PG_DATASOURCE_H
 #define PG_DATASOURCE_H
 
+#include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "datatype/timestamp.h"
 #include "portability/instr_time.h"
@@ -49,15 +51,6 @@ typedef struct DsDatabase
 	char	   *description;
 } DsDatabase;
 
-/* what a name is, for the name rules and their messages */
-typedef enum DsNameKind
-{
-	DS_NAME_SOURCE,
-	DS_NAME_DATABASE,
-	DS_NAME_SCHEMA,
-	DS_NAME_SERVER
-} DsNameKind;
-
 /* in guc.c */
 typedef enum DsEnforce
 {
@@ -76,12 +69,38 @@ extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
 extern void ds_define_gucs(void);
 
-/* in catalog.c */
+/* in names.c: what a name is, for the name rules and their messages */
+typedef enum DsNameKind
+{
+	DS_NAME_SOURCE,
+	DS_NAME_DATABASE,
+	DS_NAME_SCHEMA,
+	DS_NAME_SERVER
+} DsNameKind;
+
 extern void ds_check_name(DsNameKind kind, const char *name);
-extern const char *ds_name_kind_label(DsNameKind kind);
-extern void ds_lock_registry(void);
+extern bool ds_name_in_list(const char *const *list, const char *name);
+
+/* in args.c: name NULL means the argument's declared name */
+extern char *ds_text_arg(FunctionCallInfo fcinfo, int n, const char *name,
+						 bool required);
+extern int	ds_bool_arg(FunctionCallInfo fcinfo, int n, const char *name,
+						bool required);
+
+/* in spi.c */
 extern int	ds_spi_connect(void);
 extern void ds_spi_finish(int guc_level);
+extern Oid	ds_extension_relid(const char *relname);
+extern Oid	ds_table_owner(const char *relname, bool missing_ok);
+extern int	ds_spi_as_owner(Oid owner, SPIPlanPtr plan, const char *sql,
+							int nargs, Oid *argtypes, Datum *values,
+							const char *nulls);
+extern void ds_run_sql_as_caller(const char *sql);
+extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
+						  Datum *values, const char *nulls, bool *isnull);
+
+/* in catalog.c */
+extern void ds_lock_registry(void);
 extern DsSource *ds_get_source(const char *name, bool missing_ok);
 extern DsDatabase *ds_get_database(const char *name, bool missing_ok);
 extern List *ds_list_sources(void);
@@ -89,9 +108,11 @@ extern List *ds_list_databases(void);
 extern DsDatabase *ds_database_by_schema(const char *source, const char *schema);
 extern DsSource *ds_source_by_server(const char *server);
 extern ForeignServer *ds_lookup_server(const char *server);
-extern Oid	ds_table_owner(const char *relname, bool missing_ok);
 extern void ds_catalog_write(const char *sql, int nargs, Oid *argtypes,
 							 Datum *values, const char *nulls);
+extern Datum ds_registry_row(const char *table, const char *name);
+
+/* in regcache.c */
 extern void ds_cache_init(void);
 extern bool ds_cache_ensure(void);
 extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
@@ -101,10 +122,12 @@ extern DsSource *ds_cache_source(const char *name);
 extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
 extern uint64 ds_cache_generation(void);
-extern Datum ds_registry_row(const char *table, const char *name);
-extern void ds_run_sql_as_caller(const char *sql);
-extern Datum ds_run_query(const char *sql, int nargs, Oid *argtypes,
-						  Datum *values, const char *nulls, bool *isnull);
+
+/* in policy.c */
+extern bool ds_source_usable(const DsSource *src, const DsDatabase *db,
+							 const char *writes, int elevel, char **reason,
+							 int *sqlerrcode);
+extern char *ds_sources_differ(List *dbs);
 
 /* in registry.c: the same operations the SQL functions run, for apply_config */
 extern void ds_do_create_source(const char *name, const char *server,
@@ -121,8 +144,21 @@ extern void ds_do_alter_database(const char *name, const char *source,
 								 const char *description);
 extern void ds_do_drop_database(const char *name, bool drop_schema);
 
-/* in config.c */
-extern Datum ds_export_config_datum(void);
+/* in scan.c: one token of a text, where it starts and what it is */
+typedef struct DsToken
+{
+	int			loc;
+	int			tok;
+} DsToken;
+
+extern bool ds_long_candidate_n(const char *query, int len);
+extern char *ds_identifier_too_long(const char *query);
+extern DsToken *ds_scan_tokens(const char *text, int *ntokens);
+extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
+						 int *i);
+extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
+extern List *ds_parse_capture(const char *query, MemoryContext cxt,
+							  ErrorData **edata);
 
 /* in validate.c */
 
@@ -152,7 +188,44 @@ typedef struct DsVerdict
 
 extern void ds_validate(const char *query, const char *database,
 						bool require_ro, DsVerdict *v);
-extern bool ds_long_candidate_n(const char *query, int len);
+
+/* in walk.c: the state of one walk over a raw parse tree */
+typedef struct DsWalk
+{
+	const char *target_source;	/* datasource of the target database */
+	DsDatabase *target;			/* the target logical database, or NULL */
+	List	   *dbs;			/* DsDatabase *, touched */
+	List	   *rels;			/* char *, "db.rel" */
+	List	   *scopes;			/* List of List of char *: visible CTEs */
+	List	   *funcs;			/* List *: FuncCall name lists */
+	List	   *opers;			/* List *: operator name lists */
+	char	   *error;			/* first reason the statement is invalid */
+	int			sqlerrcode;		/* the SQLSTATE of error */
+	char	   *not_ro;			/* first reason it is not read-only */
+	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
+	bool		mixed_sources;	/* error: dbs are on several datasources */
+} DsWalk;
+
+/* what a qualifier resolved to */
+typedef enum DsQual
+{
+	QUAL_NONE,					/* invalid: reason recorded */
+	QUAL_DB,
+	QUAL_SYSTEM
+} DsQual;
+
+extern void ds_walk_fail(DsWalk *w, int sqlerrcode, char *reason);
+extern void ds_walk_not_ro(DsWalk *w, char *reason);
+extern void ds_walk_touch(DsWalk *w, DsDatabase *db);
+extern DsQual ds_resolve_qualifier(DsWalk *w, const char *catalog,
+								   const char *schema, DsDatabase **dbp,
+								   int location);
+extern void ds_ref_relation(DsWalk *w, RangeVar *rv, bool ctes);
+extern bool ds_qualified_name(DsWalk *w, List *names, int location);
+extern void ds_walk_stmt(Node *stmt, DsWalk *w);
+
+/* in walk_utility.c */
+extern bool ds_walk_utility(Node *stmt, DsWalk *w);
 
 /* in readonly.c */
 typedef struct DsRoCtx
@@ -165,7 +238,25 @@ typedef struct DsRoCtx
 	uint32		path_hash;		/* hash of role and path */
 } DsRoCtx;
 
+/* the rules that make a statement not read-only, for their words */
+typedef enum DsRoRule
+{
+	DS_RO_MODIFIES,				/* DML: "<tag> modifies data" */
+	DS_RO_CTE_MODIFIES,			/* a WITH query that is not a SELECT */
+	DS_RO_LOCKS,				/* FOR UPDATE/SHARE */
+	DS_RO_SELECT_INTO,
+	DS_RO_NOT_QUERY,			/* a utility statement: "<tag> is not a query" */
+	DS_RO_DO,
+	DS_RO_EXPLAIN_ANALYZE,
+	DS_RO_EXPLAIN_WRITE,		/* EXPLAIN of DML */
+	DS_RO_EXPLAIN_UTILITY		/* EXPLAIN of a utility statement */
+} DsRoRule;
+
 extern void ds_readonly_init(void);
+extern char *ds_readonly_rule(DsRoRule rule, const char *name);
+extern char *ds_readonly_select(SelectStmt *s);
+extern char *ds_readonly_cte(CommonTableExpr *cte);
+extern char *ds_readonly_query(Query *q);
 extern char *ds_readonly_reason(DsRoCtx *w, char kind, List *names);
 extern char *ds_readonly_func(Oid funcid);
 
@@ -414,9 +505,6 @@ extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
-
-/* in fdw.c */
-extern bool ds_is_server_option(const char *keyword);
 
 /* in connection.c */
 extern void ds_connection_init(void);

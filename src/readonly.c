@@ -1,8 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * readonly.c
- *		  Whether the functions and operators a statement calls keep it
- *		  read-only.
+ *		  The rules for a read-only statement: which statements, clauses,
+ *		  functions and operators keep it read-only.
+ *
+ * There is one set of rules, used by both judges: validate() on the raw
+ * parse tree (walk.c, walk_utility.c, validate.c) and the enforcement hook
+ * on the analysed tree (hooks.c).  A statement is read-only when it is one
+ * SELECT/TABLE/VALUES (or EXPLAIN without ANALYZE of one) with no locking
+ * clause, no INTO, no data-modifying WITH query, and only functions and
+ * operators judged safe here; the reasons it is not are worded here too
+ * (ds_readonly_rule), so both judges say the same thing.
  *
  * validate.c collects the function and operator names of a statement; this
  * file judges them.  A name is judged over all the candidates it could
@@ -14,7 +22,10 @@
  * be shown read-only.
  *
  * Verdicts are cached per backend, keyed by role, search_path, kind and
- * name, and dropped whenever pg_proc or pg_operator changes.
+ * name, and dropped whenever pg_proc or pg_operator changes.  The cache is
+ * bounded by a count (it starts over past 4096 verdicts), as the statement
+ * cache is; it keeps no memory figure because its entries are a few short
+ * strings each.
  *
  * Memory: the cache lives in a child of TopMemoryContext; reasons returned
  * are palloc'd in the caller's context.
@@ -33,6 +44,8 @@
 #include "catalog/pg_proc.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -134,16 +147,100 @@ ds_readonly_init(void)
 }
 
 /*
- * ds_in_list
- *		Whether name is in a NULL-terminated list.
+ * ds_readonly_rule
+ *		The reason a statement is not read-only, in the words of the rule it
+ *		breaks; name is the command tag (DS_RO_MODIFIES, DS_RO_NOT_QUERY) or
+ *		the WITH query's name (DS_RO_CTE_MODIFIES), NULL for the others.
  */
-static bool
-ds_name_in(const char *const *list, const char *name)
+char *
+ds_readonly_rule(DsRoRule rule, const char *name)
 {
-	for (; *list; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
+	switch (rule)
+	{
+		case DS_RO_MODIFIES:
+			return psprintf("%s modifies data", name);
+		case DS_RO_CTE_MODIFIES:
+			return psprintf("WITH query \"%s\" modifies data", name);
+		case DS_RO_LOCKS:
+			return pstrdup("a locking clause (FOR UPDATE/SHARE) locks rows");
+		case DS_RO_SELECT_INTO:
+			return pstrdup("SELECT INTO creates a table");
+		case DS_RO_NOT_QUERY:
+			return psprintf("%s is not a query", name);
+		case DS_RO_DO:
+			return pstrdup("DO runs code");
+		case DS_RO_EXPLAIN_ANALYZE:
+			return pstrdup("EXPLAIN ANALYZE runs the statement");
+		case DS_RO_EXPLAIN_WRITE:
+			return pstrdup("EXPLAIN of a statement that modifies data");
+		case DS_RO_EXPLAIN_UTILITY:
+			return pstrdup("EXPLAIN of a utility statement");
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * ds_readonly_select
+ *		Why one SELECT of a raw parse tree is not read-only (a locking
+ *		clause, INTO), or NULL.  Its WITH queries are judged one by one
+ *		(ds_readonly_cte) and its expressions by their functions.
+ */
+char *
+ds_readonly_select(SelectStmt *s)
+{
+	if (s->lockingClause != NIL)
+		return ds_readonly_rule(DS_RO_LOCKS, NULL);
+	if (s->intoClause != NULL)
+		return ds_readonly_rule(DS_RO_SELECT_INTO, NULL);
+	return NULL;
+}
+
+/*
+ * ds_readonly_cte
+ *		Why a WITH query is not read-only, or NULL: anything but a SELECT
+ *		modifies data.  Works on the raw tree (a SelectStmt or a DML
+ *		statement) and on the analysed one (a Query).
+ */
+char *
+ds_readonly_cte(CommonTableExpr *cte)
+{
+	Node	   *q = cte->ctequery;
+
+	if (q == NULL)
+		return NULL;
+	if (IsA(q, Query) ? ((Query *) q)->commandType != CMD_SELECT
+		: !IsA(q, SelectStmt))
+		return ds_readonly_rule(DS_RO_CTE_MODIFIES, cte->ctename);
+	return NULL;
+}
+
+/*
+ * ds_readonly_query
+ *		Why one level of an analysed query is not read-only (a command other
+ *		than SELECT, a locking clause, a data-modifying WITH query), or
+ *		NULL.  Its sublevels and expressions are the caller's to walk.
+ */
+char *
+ds_readonly_query(Query *q)
+{
+	ListCell   *lc;
+
+	if (q->commandType != CMD_SELECT)
+		return ds_readonly_rule(DS_RO_MODIFIES,
+								GetCommandTagName(CreateCommandTag((Node *) q)));
+	if (q->rowMarks != NIL)
+		return ds_readonly_rule(DS_RO_LOCKS, NULL);
+	if (q->hasModifyingCTE)
+	{
+		foreach(lc, q->cteList)
+		{
+			char	   *reason = ds_readonly_cte(lfirst(lc));
+
+			if (reason != NULL)
+				return reason;
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -168,11 +265,11 @@ ds_proc_verdict(Oid funcid, bool missing_ok)
 	}
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
-		ds_name_in(ro_denied, NameStr(proc->proname)))
+		ds_name_in_list(ro_denied, NameStr(proc->proname)))
 		reason = psprintf("function %s has side effects", NameStr(proc->proname));
 	else if (proc->provolatile == PROVOLATILE_VOLATILE &&
 			 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
-			   ds_name_in(ro_allowed_volatile, NameStr(proc->proname))))
+			   ds_name_in_list(ro_allowed_volatile, NameStr(proc->proname))))
 		reason = psprintf("function %s is volatile", NameStr(proc->proname));
 	ReleaseSysCache(tup);
 	return reason;

@@ -45,80 +45,11 @@ PG_FUNCTION_INFO_V1(pgds_rename_database);
 PG_FUNCTION_INFO_V1(pgds_drop_database);
 PG_FUNCTION_INFO_V1(pgds_validate_databases);
 
-static char *ds_arg_text(FunctionCallInfo fcinfo, int n, bool required);
-static int	ds_arg_bool(FunctionCallInfo fcinfo, int n, bool required);
-static const char *ds_arg_name(FunctionCallInfo fcinfo, int n);
 static char *ds_current_role(void);
 static bool ds_schema_exists(DsSource *source, const char *schema);
 static void ds_create_schema(DsSource *source, const char *schema);
 static void ds_check_server_free(const char *server, const char *source);
 static const char *ds_nonempty(const char *s);
-
-/*
- * ds_arg_name
- *		The declared name of argument n of the SQL function being called, for
- *		messages.
- */
-static const char *
-ds_arg_name(FunctionCallInfo fcinfo, int n)
-{
-	HeapTuple	proctup;
-	char	  **names = NULL;
-	Oid		   *types;
-	char	   *modes;
-	int			nargs;
-	const char *result;
-
-	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-	if (!HeapTupleIsValid(proctup))
-		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-	nargs = get_func_arg_info(proctup, &types, &names, &modes);
-	ReleaseSysCache(proctup);
-	if (names != NULL && n < nargs && names[n][0] != '\0')
-		result = names[n];
-	else
-		result = psprintf("$%d", n + 1);
-	return result;
-}
-
-/*
- * ds_arg_text
- *		Argument n as a C string; NULL when the SQL argument is NULL and not
- *		required, an error (22004) when it is required.
- */
-static char *
-ds_arg_text(FunctionCallInfo fcinfo, int n, bool required)
-{
-	if (PG_ARGISNULL(n))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("argument \"%s\" must not be null",
-						   ds_arg_name(fcinfo, n)));
-		return NULL;
-	}
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-/*
- * ds_arg_bool
- *		Argument n as 0/1, or -1 when NULL and not required.
- */
-static int
-ds_arg_bool(FunctionCallInfo fcinfo, int n, bool required)
-{
-	if (PG_ARGISNULL(n))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("argument \"%s\" must not be null",
-						   ds_arg_name(fcinfo, n)));
-		return -1;
-	}
-	return PG_GETARG_BOOL(n) ? 1 : 0;
-}
 
 /*
  * ds_current_role
@@ -520,10 +451,10 @@ ds_do_drop_database(const char *name, bool drop_schema)
 Datum
 pgds_create_source(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
-	char	   *server = ds_arg_text(fcinfo, 1, false);
-	int			read_only = ds_arg_bool(fcinfo, 2, true);
-	char	   *description = ds_arg_text(fcinfo, 3, false);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
+	char	   *server = ds_text_arg(fcinfo, 1, NULL, false);
+	int			read_only = ds_bool_arg(fcinfo, 2, NULL, true);
+	char	   *description = ds_text_arg(fcinfo, 3, NULL, false);
 
 	ds_do_create_source(name, server, read_only == 1, description);
 	PG_RETURN_DATUM(ds_registry_row("sources", name));
@@ -535,13 +466,13 @@ pgds_create_source(PG_FUNCTION_ARGS)
 Datum
 pgds_alter_source(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
 
 	ds_do_alter_source(name,
-					   ds_arg_text(fcinfo, 1, false),
-					   ds_arg_bool(fcinfo, 2, false),
-					   ds_arg_bool(fcinfo, 3, false),
-					   ds_arg_text(fcinfo, 4, false));
+					   ds_text_arg(fcinfo, 1, NULL, false),
+					   ds_bool_arg(fcinfo, 2, NULL, false),
+					   ds_bool_arg(fcinfo, 3, NULL, false),
+					   ds_text_arg(fcinfo, 4, NULL, false));
 	PG_RETURN_DATUM(ds_registry_row("sources", name));
 }
 
@@ -551,9 +482,9 @@ pgds_alter_source(PG_FUNCTION_ARGS)
 Datum
 pgds_drop_source(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
 
-	ds_do_drop_source(name, ds_arg_bool(fcinfo, 1, true) == 1);
+	ds_do_drop_source(name, ds_bool_arg(fcinfo, 1, NULL, true) == 1);
 	PG_RETURN_VOID();
 }
 
@@ -564,12 +495,12 @@ pgds_drop_source(PG_FUNCTION_ARGS)
 Datum
 pgds_create_database(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
-	char	   *source = ds_arg_text(fcinfo, 1, true);
-	char	   *schema_name = ds_arg_text(fcinfo, 2, false);
-	int			create_schema = ds_arg_bool(fcinfo, 3, true);
-	int			read_only = ds_arg_bool(fcinfo, 4, true);
-	char	   *description = ds_arg_text(fcinfo, 5, false);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
+	char	   *source = ds_text_arg(fcinfo, 1, NULL, true);
+	char	   *schema_name = ds_text_arg(fcinfo, 2, NULL, false);
+	int			create_schema = ds_bool_arg(fcinfo, 3, NULL, true);
+	int			read_only = ds_bool_arg(fcinfo, 4, NULL, true);
+	char	   *description = ds_text_arg(fcinfo, 5, NULL, false);
 
 	ds_do_create_database(name, source, schema_name, create_schema == 1,
 						  read_only == 1, description);
@@ -582,13 +513,13 @@ pgds_create_database(PG_FUNCTION_ARGS)
 Datum
 pgds_alter_database(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
 
 	ds_do_alter_database(name,
-						 ds_arg_text(fcinfo, 1, false),
-						 ds_arg_text(fcinfo, 2, false),
-						 ds_arg_bool(fcinfo, 3, false),
-						 ds_arg_text(fcinfo, 4, false));
+						 ds_text_arg(fcinfo, 1, NULL, false),
+						 ds_text_arg(fcinfo, 2, NULL, false),
+						 ds_bool_arg(fcinfo, 3, NULL, false),
+						 ds_text_arg(fcinfo, 4, NULL, false));
 	PG_RETURN_DATUM(ds_registry_row("databases", name));
 }
 
@@ -598,8 +529,8 @@ pgds_alter_database(PG_FUNCTION_ARGS)
 Datum
 pgds_rename_database(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
-	char	   *new_name = ds_arg_text(fcinfo, 1, true);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
+	char	   *new_name = ds_text_arg(fcinfo, 1, NULL, true);
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
 
@@ -625,9 +556,9 @@ pgds_rename_database(PG_FUNCTION_ARGS)
 Datum
 pgds_drop_database(PG_FUNCTION_ARGS)
 {
-	char	   *name = ds_arg_text(fcinfo, 0, true);
+	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
 
-	ds_do_drop_database(name, ds_arg_bool(fcinfo, 1, true) == 1);
+	ds_do_drop_database(name, ds_bool_arg(fcinfo, 1, NULL, true) == 1);
 	PG_RETURN_VOID();
 }
 
@@ -636,8 +567,9 @@ pgds_drop_database(PG_FUNCTION_ARGS)
  *
  * The check an agent makes before querying several logical databases
  * together: every name exists, all are on one datasource, and that
- * datasource is enabled.  Problems are reported in the result, not raised;
- * only misuse (NULL array or element) raises.
+ * datasource is enabled (policy.c decides the last two).  Problems are
+ * reported in the result, not raised; only misuse (NULL array or element)
+ * raises.
  */
 Datum
 pgds_validate_databases(PG_FUNCTION_ARGS)
@@ -647,14 +579,12 @@ pgds_validate_databases(PG_FUNCTION_ARGS)
 	bool	   *elnulls;
 	int			nelems;
 	int			i;
-	int			j;
 	TupleDesc	tupdesc;
 	Datum		out[3] = {0, 0, 0};
 	bool		outnull[3] = {false, true, true};
 	char	   *error = NULL;
-	int			nsources = 0;
-	char	  **sources;
-	StringInfoData *members;
+	char	   *differ;
+	List	   *dbs = NIL;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -676,66 +606,34 @@ pgds_validate_databases(PG_FUNCTION_ARGS)
 	if (nelems == 0)
 		error = pstrdup("no logical databases given");
 
-	/* names are looked up in the backend's registry cache (catalog.c) */
+	/* names are looked up in the backend's registry cache (regcache.c) */
 	if (!ds_cache_ensure())
 		elog(ERROR, "the pg_datasource registry is not available");
 
-	/* per datasource, the names found on it, in order of first mention */
-	sources = palloc0(sizeof(char *) * Max(nelems, 1));
-	members = palloc0(sizeof(StringInfoData) * Max(nelems, 1));
+	/* each database once, in order of first mention */
 	for (i = 0; i < nelems && error == NULL; i++)
 	{
 		char	   *name = TextDatumGetCString(elems[i]);
 		DsDatabase *db;
 		DsSource   *src;
-		int			k;
-
-		/* a name given twice is looked at once */
-		for (k = 0; k < i; k++)
-			if (strcmp(TextDatumGetCString(elems[k]), name) == 0)
-				break;
-		if (k < i)
-			continue;
 
 		db = ds_cache_database(name, &src);
 		if (db == NULL)
-		{
 			error = psprintf("logical database \"%s\" does not exist", name);
-			break;
-		}
-		if (!src->enabled)
-		{
+		else if (!ds_source_usable(src, NULL, NULL, 0, NULL, NULL))
 			error = psprintf("datasource \"%s\" of logical database \"%s\" is disabled",
 							 src->name, name);
-			break;
-		}
-		for (j = 0; j < nsources; j++)
-			if (strcmp(sources[j], src->name) == 0)
-				break;
-		if (j == nsources)
-		{
-			sources[nsources++] = src->name;
-			initStringInfo(&members[j]);
-		}
-		appendStringInfo(&members[j], "%s%s", members[j].len ? ", " : "", name);
+		else
+			dbs = list_append_unique_ptr(dbs, db);
 	}
 
-	if (error == NULL && nsources > 1)
-	{
-		StringInfoData msg;
-
-		initStringInfo(&msg);
-		appendStringInfoString(&msg, "cannot query across different datasources: ");
-		for (j = 0; j < nsources; j++)
-			appendStringInfo(&msg, "%s%s on \"%s\"", j ? "; " : "",
-							 members[j].data, sources[j]);
-		error = msg.data;
-	}
+	if (error == NULL && (differ = ds_sources_differ(dbs)) != NULL)
+		error = psprintf("cannot query across different datasources: %s", differ);
 
 	out[0] = BoolGetDatum(error == NULL);
 	if (error == NULL)
 	{
-		out[1] = CStringGetTextDatum(sources[0]);
+		out[1] = CStringGetTextDatum(((DsDatabase *) linitial(dbs))->source);
 		outnull[1] = false;
 	}
 	else

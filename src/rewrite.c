@@ -5,12 +5,14 @@
  *
  * validate.c records, for every qualifier that names a logical database
  * whose schema is called something else (and for every catalog part of a
- * three-part name), where the qualified name starts in the text.  This file
- * lexes the text with the server's own scanner, finds the qualifier token at
- * each position, and writes the quoted schema name in its place; the rest
- * of the text is copied byte for byte, so comments, literals and layout are
- * untouched.  A catalog part is dropped with its dot (the remote server's
- * database has another name).
+ * three-part name), where the qualified name starts in the text; migrate.c
+ * records where a script names the schema it was written for.  This file
+ * lexes the text with the server's own scanner (scan.c), finds the
+ * qualifier token at each position, and writes the schema name in its
+ * place, always quoted (any schema name PostgreSQL accepts can be mapped:
+ * "My.Schema" stays one name); the rest of the text is copied byte for
+ * byte, so comments, literals and layout are untouched.  A catalog part is
+ * dropped with its dot (the remote server's database has another name).
  *
  * Memory: the result is palloc'd in the caller's context.
  *
@@ -23,114 +25,14 @@
 
 #include "lib/stringinfo.h"
 #include "parser/gramparse.h"
-#include "parser/scanner.h"
 #include "utils/builtins.h"
 
 #include "pg_datasource.h"
 
-/* one token of the text: where it starts and what it is */
-typedef struct DsToken
-{
-	int			loc;
-	int			tok;
-} DsToken;
-
 /*
- * ds_quoted_end
- *		The offset just past a quoted token starting at pos (quote char q),
- *		doubled quotes included.
+ * ds_rewrite_cmp
+ *		list_sort comparator: rewrites by position in the text.
  */
-static int
-ds_quoted_end(const char *text, int pos, char q)
-{
-	int			i = pos + 1;
-
-	for (;;)
-	{
-		if (text[i] == '\0')
-			return i;
-		if (text[i] == q)
-		{
-			if (text[i + 1] == q)
-			{
-				i += 2;
-				continue;
-			}
-			return i + 1;
-		}
-		i++;
-	}
-}
-
-/*
- * ds_ident_end
- *		The offset just past the identifier token at tokens[*i]; a U&"..."
- *		identifier's UESCAPE clause is part of it (*i is moved past it).
- */
-static int
-ds_ident_end(const char *text, DsToken *tokens, int ntokens, int *i)
-{
-	int			pos = tokens[*i].loc;
-	int			end;
-
-	if (text[pos] == '"')
-		return ds_quoted_end(text, pos, '"');
-	if ((text[pos] == 'U' || text[pos] == 'u') && text[pos + 1] == '&' &&
-		text[pos + 2] == '"')
-	{
-		end = ds_quoted_end(text, pos + 2, '"');
-		if (*i + 2 < ntokens && tokens[*i + 1].tok == UESCAPE)
-		{
-			*i += 2;
-			end = ds_quoted_end(text, tokens[*i].loc, '\'');
-		}
-		return end;
-	}
-	end = pos;
-	while (text[end] != '\0' &&
-		   (isalnum((unsigned char) text[end]) || text[end] == '_' ||
-			text[end] == '$' || IS_HIGHBIT_SET(text[end])))
-		end++;
-	return end;
-}
-
-/*
- * ds_tokens
- *		Lexes text with the server's scanner (the session's
- *		standard_conforming_strings); returns the tokens and their count.
- */
-static DsToken *
-ds_tokens(const char *text, int *ntokens)
-{
-	core_yyscan_t scanner;
-	core_yy_extra_type extra;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	int			n = 0;
-	int			cap = 64;
-	DsToken    *tokens = palloc(sizeof(DsToken) * cap);
-
-	scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
-	for (;;)
-	{
-		int			tok = core_yylex(&yylval, &yylloc, scanner);
-
-		if (tok == 0)
-			break;
-		if (n == cap)
-		{
-			cap *= 2;
-			tokens = repalloc(tokens, sizeof(DsToken) * cap);
-		}
-		tokens[n].loc = yylloc;
-		tokens[n].tok = tok;
-		n++;
-	}
-	scanner_finish(scanner);
-	*ntokens = n;
-	return tokens;
-}
-
 static int
 ds_rewrite_cmp(const ListCell *a, const ListCell *b)
 {
@@ -169,7 +71,7 @@ ds_rewrite(const char *text, List *rewrites)
 					errhint("Name the schema \"%s\" instead of the logical database.",
 							((DsRewrite *) lfirst(lc))->schema));
 
-	tokens = ds_tokens(text, &ntokens);
+	tokens = ds_scan_tokens(text, &ntokens);
 	initStringInfo(&out);
 	foreach(lc, rewrites)
 	{
@@ -210,7 +112,7 @@ ds_rewrite(const char *text, List *rewrites)
 				elog(ERROR, "no qualifier after the catalog at offset %d", start);
 			i += 2;
 		}
-		end = ds_ident_end(text, tokens, ntokens, &i);
+		end = ds_token_end(text, tokens, ntokens, &i);
 		if (start < copied)
 			elog(ERROR, "overlapping qualifiers at offset %d", start);
 		appendBinaryStringInfo(&out, text + copied, start - copied);

@@ -19,7 +19,7 @@
 -- 127.0.0.1 port 1 and their logical databases are inserted directly:
 -- validate() never connects.
 BEGIN;
-SELECT plan(443);
+SELECT plan(446);
 
 -- ------------------------------------------------------------ fixture
 CREATE SERVER v_srv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '1');
@@ -1505,6 +1505,16 @@ SELECT is((SELECT error FROM datasource.validate(q)), e, 'syntax error position:
     ('DELETE t', 'syntax error at or near "t" at position 8'),
     ('SELECT ''unterminated', 'unterminated quoted string at or near "''unterminated" at position 8'),
     ('SELECT $$x', 'unterminated dollar-quoted string at or near "$$x" at position 8')) AS c(q, e);
+-- the same, in a text long enough to be searched for over-long identifiers:
+-- a result, never an error
+SELECT is((SELECT error FROM datasource.validate(q)), e, 'syntax error in a long text: ' || left(q, 10))
+  FROM (VALUES
+    ('SELECT "' || repeat('a', 70),
+     'unterminated quoted identifier at or near ""' || repeat('a', 70) || '" at position 8'),
+    ('SELECT ''' || repeat('a', 70),
+     'unterminated quoted string at or near "''' || repeat('a', 70) || '" at position 8'),
+    ('SELECT $x$' || repeat('a', 70),
+     'unterminated dollar-quoted string at or near "$x$' || repeat('a', 70) || '" at position 8')) AS c(q, e);
 CREATE FUNCTION pg_temp.error_via_spi(q text) RETURNS text LANGUAGE plpgsql AS
     $$ BEGIN RETURN (SELECT error FROM datasource.validate(q)); END $$;
 SELECT is(pg_temp.error_via_spi('SELEC 1'),

@@ -1,0 +1,407 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		  The server's own scanner and raw parser, used without side effects:
+ *		  tokens and their positions, over-long identifiers, and a parse
+ *		  whose syntax error is captured instead of raised.
+ *
+ * Everything that reads SQL text in this extension reads it with the core
+ * scanner (the session's standard_conforming_strings), never with
+ * patterns: validate.c (over-long identifiers, the parse), rewrite.c (the
+ * tokens whose qualifiers it rewrites), migrate.c (the qualifiers naming a
+ * script's schema) and the enforcement hook (the cheap over-long check).
+ * The scanner keeps no state between calls; each function starts and
+ * finishes its own scanner.  Only ds_parse_capture catches errors: the
+ * others are given text that has parsed, or let a lexing error through.
+ *
+ * Memory: tokens, lists and messages are palloc'd in the caller's current
+ * memory context, the captured error in the context the caller names.
+ *
+ * IDENTIFICATION
+ *		  src/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "common/keywords.h"
+#include "parser/gramparse.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+
+#include "pg_datasource.h"
+
+/*
+ * ds_long_candidate_n
+ *		A cheap scan of len bytes for text that might hold an identifier
+ *		longer than NAMEDATALEN - 1 bytes: a run of that many identifier bytes
+ *		(quotes and the escapes of U&"..." included, and spaces between double
+ *		quotes).  False means there is certainly none; true sends the text to
+ *		ds_identifier_too_long.  A double quote inside a string literal only
+ *		makes more text a candidate, never less.
+ */
+bool
+ds_long_candidate_n(const char *query, int len)
+{
+	int			i;
+	int			run = 0;
+	bool		quoted = false;
+
+	static bool ident_byte[256];
+	static bool ready = false;
+
+	if (!ready)
+	{
+		int			c;
+
+		for (c = 0; c < 256; c++)
+			ident_byte[c] = isalnum(c) || c == '_' || c == '$' || c >= 0x80 ||
+				c == '"' || c == '\\' || c == '&' || c == '+';
+		ready = true;
+	}
+	if (len < NAMEDATALEN)
+		return false;
+	for (i = 0; i < len && query[i] != '\0'; i++)
+	{
+		unsigned char c = (unsigned char) query[i];
+
+		if (c == '"')
+			quoted = !quoted;
+		if (ident_byte[c] || (quoted && run > 0))
+		{
+			if (++run >= NAMEDATALEN)
+				return true;
+		}
+		else
+			run = 0;
+	}
+	return false;
+}
+
+/*
+ * ds_uident_length
+ *		Bytes of a U&"..." identifier once its escapes are decoded to UTF-8
+ *		(default escape character; a UESCAPE clause is not followed, so the
+ *		count is then an upper bound).
+ */
+static int
+ds_uident_length(const char *p)
+{
+	int			len = 0;
+
+	p += 3;						/* U&" */
+	while (*p)
+	{
+		unsigned int cp = 0;
+		int			digits = 0;
+		int			i;
+
+		if (*p == '"')
+		{
+			if (p[1] != '"')
+				break;
+			p += 2;
+			len++;
+			continue;
+		}
+		if (*p != '\\')
+		{
+			p++;
+			len++;
+			continue;
+		}
+		if (p[1] == '\\')
+		{
+			p += 2;
+			len++;
+			continue;
+		}
+		p++;
+		if (*p == '+')
+		{
+			digits = 6;
+			p++;
+		}
+		else
+			digits = 4;
+		for (i = 0; i < digits && isxdigit((unsigned char) *p); i++, p++)
+			cp = cp * 16 + (isdigit((unsigned char) *p) ? *p - '0' :
+							(tolower((unsigned char) *p) - 'a' + 10));
+		len += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	}
+	return len;
+}
+
+/*
+ * ds_identifier_too_long
+ *		Lexes the text with the core scanner and returns the start of the
+ *		first identifier longer than NAMEDATALEN - 1 bytes (which the scanner
+ *		would silently truncate), or NULL.  The caller suppresses the
+ *		scanner's truncation notices.
+ */
+char *
+ds_identifier_too_long(const char *query)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			tok;
+	char	   *volatile result = NULL;
+
+	scanner = scanner_init(query, &extra, &ScanKeywords, ScanKeywordTokens);
+	PG_TRY();
+	{
+		while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
+		{
+			const char *start = query + yylloc;
+			int			len = 0;
+
+			if (tok != IDENT && tok != UIDENT)
+				continue;
+			if (tok == UIDENT)
+				len = ds_uident_length(start);
+			else if (*start == '"')
+			{
+				/* bytes between the quotes, "" counting once */
+				const char *q = start + 1;
+
+				while (*q)
+				{
+					if (*q == '"')
+					{
+						if (q[1] == '"')
+							q++;
+						else
+							break;
+					}
+					q++;
+					len++;
+				}
+			}
+			else
+			{
+				const char *q = start;
+
+				while (*q && (isalnum((unsigned char) *q) || *q == '_' ||
+							  *q == '$' || (unsigned char) *q >= 0x80))
+				{
+					q++;
+					len++;
+				}
+			}
+			if (len >= NAMEDATALEN)
+			{
+				result = pnstrdup(start, Min(len + 2, 80));
+				break;
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		scanner_finish(scanner);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * ds_quoted_end
+ *		The offset just past a quoted token starting at pos (quote char q),
+ *		doubled quotes included.
+ */
+static int
+ds_quoted_end(const char *text, int pos, char q)
+{
+	int			i = pos + 1;
+
+	for (;;)
+	{
+		if (text[i] == '\0')
+			return i;
+		if (text[i] == q)
+		{
+			if (text[i + 1] == q)
+			{
+				i += 2;
+				continue;
+			}
+			return i + 1;
+		}
+		i++;
+	}
+}
+
+/*
+ * ds_token_end
+ *		The offset just past the identifier token at tokens[*i]; a U&"..."
+ *		identifier's UESCAPE clause is part of it (*i is moved past it).
+ */
+int
+ds_token_end(const char *text, DsToken *tokens, int ntokens, int *i)
+{
+	int			pos = tokens[*i].loc;
+	int			end;
+
+	if (text[pos] == '"')
+		return ds_quoted_end(text, pos, '"');
+	if ((text[pos] == 'U' || text[pos] == 'u') && text[pos + 1] == '&' &&
+		text[pos + 2] == '"')
+	{
+		end = ds_quoted_end(text, pos + 2, '"');
+		if (*i + 2 < ntokens && tokens[*i + 1].tok == UESCAPE)
+		{
+			*i += 2;
+			end = ds_quoted_end(text, tokens[*i].loc, '\'');
+		}
+		return end;
+	}
+	end = pos;
+	while (text[end] != '\0' &&
+		   (isalnum((unsigned char) text[end]) || text[end] == '_' ||
+			text[end] == '$' || IS_HIGHBIT_SET(text[end])))
+		end++;
+	return end;
+}
+
+/*
+ * ds_scan_tokens
+ *		Lexes text with the server's scanner (the session's
+ *		standard_conforming_strings); returns the tokens and their count.
+ */
+DsToken *
+ds_scan_tokens(const char *text, int *ntokens)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			n = 0;
+	int			cap = 64;
+	DsToken    *tokens = palloc(sizeof(DsToken) * cap);
+
+	scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		if (tok == 0)
+			break;
+		if (n == cap)
+		{
+			cap *= 2;
+			tokens = repalloc(tokens, sizeof(DsToken) * cap);
+		}
+		tokens[n].loc = yylloc;
+		tokens[n].tok = tok;
+		n++;
+	}
+	scanner_finish(scanner);
+	*ntokens = n;
+	return tokens;
+}
+
+/*
+ * ds_scan_qualifiers
+ *		Offsets in sql of the tokens that name script_schema as the first
+ *		part of a qualified name (the token is followed by a dot and not
+ *		preceded by one).  String literals, comments and dollar-quoted bodies
+ *		are single tokens or none, so names inside them are left alone.
+ */
+List *
+ds_scan_qualifiers(const char *sql, const char *script_schema)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	List	   *found = NIL;
+	int			prev = 0;
+	int			cand = -1;		/* offset of a matching name just seen */
+	int			kwnum;
+	int			kwtoken;
+
+	kwnum = ScanKeywordLookup(script_schema, &ScanKeywords);
+	kwtoken = kwnum >= 0 ? ScanKeywordTokens[kwnum] : -1;
+	scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+		bool		match = false;
+
+		if (tok == 0)
+			break;
+		if (tok == '.' && cand >= 0)
+			found = lappend_int(found, cand);
+		cand = -1;
+		if (prev != '.')
+		{
+			/* "name" and name are IDENT; an unquoted keyword is its token */
+			if (tok == IDENT)
+				match = strcmp(yylval.str, script_schema) == 0;
+			else
+				match = tok == kwtoken;
+		}
+		if (match)
+			cand = yylloc;
+		prev = tok;
+	}
+	scanner_finish(scanner);
+	return found;
+}
+
+/*
+ * ds_parse_capture
+ *		raw_parser, with an error it raises captured instead: returns the
+ *		parse trees, or NIL with *edata set to a copy of the error (made in
+ *		cxt; its cursorpos is 1-based in query).  *edata is NULL when the
+ *		text parsed (an empty text gives NIL too).
+ *
+ *		The raw parser holds no locks, buffers or other resources, so its
+ *		error can be caught without a subtransaction: only its memory and
+ *		the error state need cleaning up.  Cancels, shutdowns, out of memory
+ *		and a too deeply nested statement are rethrown, never captured.
+ *		Returns in the caller's memory context.
+ */
+List *
+ds_parse_capture(const char *query, MemoryContext cxt, ErrorData **edata)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	List	   *volatile parsetree = NIL;
+	ErrorContextCallback *save_context = error_context_stack;
+
+	*edata = NULL;
+
+	/*
+	 * Outer error context callbacks (SPI's, when we are called from a
+	 * function) would move the position of a syntax error into their own
+	 * query text; the error is about ours.
+	 */
+	error_context_stack = NULL;
+	PG_TRY();
+	{
+		parsetree = raw_parser(query, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *copy;
+
+		error_context_stack = save_context;
+		MemoryContextSwitchTo(cxt);
+		copy = CopyErrorData();
+		if (copy->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			copy->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			copy->sqlerrcode == ERRCODE_OUT_OF_MEMORY ||
+			copy->sqlerrcode == ERRCODE_STATEMENT_TOO_COMPLEX)
+			PG_RE_THROW();
+		FlushErrorState();
+		MemoryContextSwitchTo(callercxt);
+		*edata = copy;
+		parsetree = NIL;
+	}
+	PG_END_TRY();
+	error_context_stack = save_context;
+	return parsetree;
+}
