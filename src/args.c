@@ -19,6 +19,7 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
@@ -97,4 +98,15 @@ ds_bool_arg(FunctionCallInfo fcinfo, int n, const char *name, bool required)
 		return -1;
 	}
 	return PG_GETARG_BOOL(n) ? 1 : 0;
+}
+
+/*
+ * ds_current_role
+ *		The calling role's name (for created_by, the journal's role and the
+ *		like), palloc'd in the current memory context.
+ */
+char *
+ds_current_role(void)
+{
+	return GetUserNameFromId(GetUserId(), false);
 }

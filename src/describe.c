@@ -426,10 +426,7 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 	DsDescRows	set;
 	bool		local = src->server == NULL;
 
-	if (!src->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", src->name));
+	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
 
 	/*
 	 * Kept from call to call (reset after each), and so its first block.  A

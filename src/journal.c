@@ -125,18 +125,12 @@ ds_journal_exec(const char *sql, int nargs, Oid *types, Datum *values,
 				const char *nulls)
 {
 	SPIPlanPtr	plan = NULL;
-	Oid			save_userid;
-	int			save_sec;
 	int			rc;
 	int			i;
 
 	/* the previous result has been read: free it, not at SPI_finish */
 	if (SPI_tuptable != NULL)
 		SPI_freetuptable(SPI_tuptable);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ds_table_owner("migrations", false), save_sec |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
 
 	/* plans are kept per statement (the statements are constants) */
 	for (i = 0; i < ds_nplans; i++)
@@ -160,8 +154,8 @@ ds_journal_exec(const char *sql, int nargs, Oid *types, Datum *values,
 			ds_nplans++;
 		}
 	}
-	rc = SPI_execute_plan(plan, values, nulls, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	rc = ds_spi_as_owner(ds_table_owner("migrations", false), plan, NULL,
+						 nargs, types, values, nulls);
 	if (rc < 0)
 		elog(ERROR, "journal statement failed: %s", SPI_result_code_string(rc));
 	return rc;

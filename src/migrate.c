@@ -65,24 +65,6 @@ const char *ds_migration_statement = NULL;
 static void ds_script_done(DsMigration *m, ErrorData *edata);
 
 /*
- * ds_arg_text
- *		A text argument as a C string; 22004 when NULL and required.
- */
-static char *
-ds_arg_text(FunctionCallInfo fcinfo, int n, const char *name, bool required)
-{
-	if (PG_ARGISNULL(n))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("argument \"%s\" must not be null", name));
-		return NULL;
-	}
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-/*
  * ds_check_version
  *		A version is 1 to 255 bytes with no white space at either end.
  */
@@ -155,16 +137,8 @@ ds_lock_database(DsMigration *m)
 				errmsg("logical database \"%s\" does not exist", m->database));
 	m->db = db;
 	m->src = ds_cache_source(db->source);
-	if (!m->src->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", m->src->name));
-	if (db->read_only || m->src->read_only)
-		ereport(ERROR,
-				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				errmsg("logical database \"%s\" is read-only", db->name),
-				db->read_only ? 0 :
-				errdetail("Its datasource \"%s\" is read-only.", m->src->name));
+	/* a migration always writes */
+	(void) ds_source_usable(m->src, db, "", ERROR, NULL, NULL);
 }
 
 /*
@@ -448,16 +422,6 @@ ds_check_writable_xact(void)
 }
 
 /*
- * ds_current_role
- *		The calling role's name.
- */
-static const char *
-ds_current_role(void)
-{
-	return GetUserNameFromId(GetUserId(), false);
-}
-
-/*
  * migrate(database text, version text, script text, description text,
  *		   script_schema text) returns datasource.migration_result
  */
@@ -471,12 +435,12 @@ pgds_migrate(PG_FUNCTION_ARGS)
 	int			level;
 
 	MemSet(&m, 0, sizeof(m));
-	m.database = ds_arg_text(fcinfo, 0, "database", true);
-	m.version = ds_arg_text(fcinfo, 1, "version", true);
+	m.database = ds_text_arg(fcinfo, 0, "database", true);
+	m.version = ds_text_arg(fcinfo, 1, "version", true);
 	ds_check_version(m.version);
-	m.script = ds_script_arg(ds_arg_text(fcinfo, 2, "script", true),
-							 ds_arg_text(fcinfo, 4, "script_schema", false));
-	m.description = ds_arg_text(fcinfo, 3, "description", false);
+	m.script = ds_script_arg(ds_text_arg(fcinfo, 2, "script", true),
+							 ds_text_arg(fcinfo, 4, "script_schema", false));
+	m.description = ds_text_arg(fcinfo, 3, "description", false);
 	m.role = ds_current_role();
 	ds_check_writable_xact();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
@@ -586,11 +550,11 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	int			level;
 	int			i = 0;
 
-	version = ds_arg_text(fcinfo, 0, "version", true);
+	version = ds_text_arg(fcinfo, 0, "version", true);
 	ds_check_version(version);
-	script = ds_script_arg(ds_arg_text(fcinfo, 1, "script", true),
-						   ds_arg_text(fcinfo, 4, "script_schema", false));
-	description = ds_arg_text(fcinfo, 3, "description", false);
+	script = ds_script_arg(ds_text_arg(fcinfo, 1, "script", true),
+						   ds_text_arg(fcinfo, 4, "script_schema", false));
+	description = ds_text_arg(fcinfo, 3, "description", false);
 	role = ds_current_role();
 	targets = ds_target_list(fcinfo, 2);
 	ntargets = list_length(targets);
@@ -698,10 +662,10 @@ pgds_baseline(PG_FUNCTION_ARGS)
 	int			level;
 
 	MemSet(&m, 0, sizeof(m));
-	m.database = ds_arg_text(fcinfo, 0, "database", true);
-	m.version = ds_arg_text(fcinfo, 1, "version", true);
+	m.database = ds_text_arg(fcinfo, 0, "database", true);
+	m.version = ds_text_arg(fcinfo, 1, "version", true);
 	ds_check_version(m.version);
-	m.description = ds_arg_text(fcinfo, 2, "description", false);
+	m.description = ds_text_arg(fcinfo, 2, "description", false);
 	m.role = ds_current_role();
 	ds_check_writable_xact();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
@@ -746,10 +710,10 @@ pgds_accept_checksum(PG_FUNCTION_ARGS)
 	int			level;
 
 	MemSet(&m, 0, sizeof(m));
-	m.database = ds_arg_text(fcinfo, 0, "database", true);
-	m.version = ds_arg_text(fcinfo, 1, "version", true);
+	m.database = ds_text_arg(fcinfo, 0, "database", true);
+	m.version = ds_text_arg(fcinfo, 1, "version", true);
 	ds_check_version(m.version);
-	checksum = ds_arg_text(fcinfo, 2, "checksum", true);
+	checksum = ds_text_arg(fcinfo, 2, "checksum", true);
 	ds_check_checksum(checksum);
 	m.role = ds_current_role();
 	ds_check_writable_xact();

@@ -40,36 +40,6 @@
 PG_FUNCTION_INFO_V1(pgds_pending);
 PG_FUNCTION_INFO_V1(pgds_adopt_drizzle);
 
-/*
- * ds_arg_text
- *		A text argument as a C string; 22004 when NULL and required.  (The
- *		same as migrate.c's and registry.c's, until they become one.)
- */
-static char *
-ds_arg_text(FunctionCallInfo fcinfo, int n, const char *name, bool required)
-{
-	if (PG_ARGISNULL(n))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("argument \"%s\" must not be null", name));
-		return NULL;
-	}
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-/*
- * ds_current_role
- *		The calling role's name.  (The same as migrate.c's and registry.c's,
- *		until they become one.)
- */
-static const char *
-ds_current_role(void)
-{
-	return GetUserNameFromId(GetUserId(), false);
-}
-
 /* the text of column col of row row of the last SPI result, or NULL */
 static char *
 ds_spi_value(int row, int col)
@@ -194,7 +164,7 @@ pgds_pending(PG_FUNCTION_ARGS)
 	int			e;
 	int			level;
 
-	database = ds_arg_text(fcinfo, 0, "database", true);
+	database = ds_text_arg(fcinfo, 0, "database", true);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -290,8 +260,8 @@ pgds_adopt_drizzle(PG_FUNCTION_ARGS)
 	int			level;
 
 	MemSet(&m, 0, sizeof(m));
-	m.database = ds_arg_text(fcinfo, 0, "database", true);
-	table = ds_arg_text(fcinfo, 1, "migrations_table", true);
+	m.database = ds_text_arg(fcinfo, 0, "database", true);
+	table = ds_text_arg(fcinfo, 1, "migrations_table", true);
 	names = stringToQualifiedNameList(table);
 	if (list_length(names) > 2)
 		ereport(ERROR,

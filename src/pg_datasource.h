@@ -86,6 +86,7 @@ extern char *ds_text_arg(FunctionCallInfo fcinfo, int n, const char *name,
 						 bool required);
 extern int	ds_bool_arg(FunctionCallInfo fcinfo, int n, const char *name,
 						bool required);
+extern char *ds_current_role(void);
 
 /* in spi.c */
 extern int	ds_spi_connect(void);
@@ -157,8 +158,6 @@ extern DsToken *ds_scan_tokens(const char *text, int *ntokens);
 extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 						 int *i);
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
-extern List *ds_parse_capture(const char *query, MemoryContext cxt,
-							  ErrorData **edata);
 
 /* in validate.c */
 

@@ -45,21 +45,10 @@ PG_FUNCTION_INFO_V1(pgds_rename_database);
 PG_FUNCTION_INFO_V1(pgds_drop_database);
 PG_FUNCTION_INFO_V1(pgds_validate_databases);
 
-static char *ds_current_role(void);
 static bool ds_schema_exists(DsSource *source, const char *schema);
 static void ds_create_schema(DsSource *source, const char *schema);
 static void ds_check_server_free(const char *server, const char *source);
 static const char *ds_nonempty(const char *s);
-
-/*
- * ds_current_role
- *		Name of the role calling us, for created_by.
- */
-static char *
-ds_current_role(void)
-{
-	return GetUserNameFromId(GetUserId(), false);
-}
 
 /*
  * ds_nonempty

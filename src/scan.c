@@ -1,21 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * scan.c
- *		  The server's own scanner and raw parser, used without side effects:
- *		  tokens and their positions, over-long identifiers, and a parse
- *		  whose syntax error is captured instead of raised.
+ *		  The server's own scanner, used without side effects: tokens and
+ *		  their positions, over-long identifiers, qualifiers naming a schema.
  *
  * Everything that reads SQL text in this extension reads it with the core
  * scanner (the session's standard_conforming_strings), never with
- * patterns: validate.c (over-long identifiers, the parse), rewrite.c (the
+ * patterns: validate.c (over-long identifiers), rewrite.c (the
  * tokens whose qualifiers it rewrites), migrate.c (the qualifiers naming a
  * script's schema) and the enforcement hook (the cheap over-long check).
  * The scanner keeps no state between calls; each function starts and
- * finishes its own scanner.  Only ds_parse_capture catches errors: the
- * others are given text that has parsed, or let a lexing error through.
+ * finishes its own scanner.  None catches errors: each is given text that
+ * has parsed, or lets a lexing error through.  (Parsing with the error
+ * captured is parse.c's.)
  *
  * Memory: tokens, lists and messages are palloc'd in the caller's current
- * memory context, the captured error in the context the caller names.
+ * memory context.
  *
  * IDENTIFICATION
  *		  src/scan.c
@@ -350,58 +350,4 @@ ds_scan_qualifiers(const char *sql, const char *script_schema)
 	}
 	scanner_finish(scanner);
 	return found;
-}
-
-/*
- * ds_parse_capture
- *		raw_parser, with an error it raises captured instead: returns the
- *		parse trees, or NIL with *edata set to a copy of the error (made in
- *		cxt; its cursorpos is 1-based in query).  *edata is NULL when the
- *		text parsed (an empty text gives NIL too).
- *
- *		The raw parser holds no locks, buffers or other resources, so its
- *		error can be caught without a subtransaction: only its memory and
- *		the error state need cleaning up.  Cancels, shutdowns, out of memory
- *		and a too deeply nested statement are rethrown, never captured.
- *		Returns in the caller's memory context.
- */
-List *
-ds_parse_capture(const char *query, MemoryContext cxt, ErrorData **edata)
-{
-	MemoryContext callercxt = CurrentMemoryContext;
-	List	   *volatile parsetree = NIL;
-	ErrorContextCallback *save_context = error_context_stack;
-
-	*edata = NULL;
-
-	/*
-	 * Outer error context callbacks (SPI's, when we are called from a
-	 * function) would move the position of a syntax error into their own
-	 * query text; the error is about ours.
-	 */
-	error_context_stack = NULL;
-	PG_TRY();
-	{
-		parsetree = raw_parser(query, RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *copy;
-
-		error_context_stack = save_context;
-		MemoryContextSwitchTo(cxt);
-		copy = CopyErrorData();
-		if (copy->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			copy->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-			copy->sqlerrcode == ERRCODE_OUT_OF_MEMORY ||
-			copy->sqlerrcode == ERRCODE_STATEMENT_TOO_COMPLEX)
-			PG_RE_THROW();
-		FlushErrorState();
-		MemoryContextSwitchTo(callercxt);
-		*edata = copy;
-		parsetree = NIL;
-	}
-	PG_END_TRY();
-	error_context_stack = save_context;
-	return parsetree;
 }

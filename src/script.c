@@ -162,55 +162,6 @@ ds_check_statement(Node *stmt, int n)
 }
 
 /*
- * ds_find_qualifiers
- *		Offsets in sql of the tokens that name script_schema as the first
- *		part of a qualified name (the token is followed by a dot and not
- *		preceded by one).  String literals, comments and dollar-quoted bodies
- *		are single tokens or none, so names inside them are left alone.
- */
-static List *
-ds_find_qualifiers(const char *sql, const char *script_schema)
-{
-	core_yyscan_t scanner;
-	core_yy_extra_type extra;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	List	   *found = NIL;
-	int			prev = 0;
-	int			cand = -1;		/* offset of a matching name just seen */
-	int			kwnum;
-	int			kwtoken;
-
-	kwnum = ScanKeywordLookup(script_schema, &ScanKeywords);
-	kwtoken = kwnum >= 0 ? ScanKeywordTokens[kwnum] : -1;
-	scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
-	for (;;)
-	{
-		int			tok = core_yylex(&yylval, &yylloc, scanner);
-		bool		match = false;
-
-		if (tok == 0)
-			break;
-		if (tok == '.' && cand >= 0)
-			found = lappend_int(found, cand);
-		cand = -1;
-		if (prev != '.')
-		{
-			/* "name" and name are IDENT; an unquoted keyword is its token */
-			if (tok == IDENT)
-				match = strcmp(yylval.str, script_schema) == 0;
-			else
-				match = tok == kwtoken;
-		}
-		if (match)
-			cand = yylloc;
-		prev = tok;
-	}
-	scanner_finish(scanner);
-	return found;
-}
-
-/*
  * ds_script_parse_context
  *		A syntax error's position is in the script, not in the query that
  *		called migrate: report it as such.
@@ -270,7 +221,7 @@ ds_parse_script(const char *text, const char *script_schema)
 			len--;
 		s->stmts[n].sql = pnstrdup(text + start, len);
 		if (script_schema != NULL)
-			s->stmts[n].qualifiers = ds_find_qualifiers(s->stmts[n].sql,
+			s->stmts[n].qualifiers = ds_scan_qualifiers(s->stmts[n].sql,
 														script_schema);
 		n++;
 	}

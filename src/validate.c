@@ -160,13 +160,13 @@ ds_validate_parse(DsWalk *w, const char *query, MemoryContext cxt,
 		(void) set_config_option("client_min_messages", "warning",
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-		parsetree = ds_parse_capture(query, cxt, &edata);
+		parsetree = ds_parse_capture(query, RAW_PARSE_DEFAULT, cxt, &edata);
 		if (edata == NULL)
 			too_long = ds_identifier_too_long(query);
 		AtEOXact_GUC(true, level);
 	}
 	else
-		parsetree = ds_parse_capture(query, cxt, &edata);
+		parsetree = ds_parse_capture(query, RAW_PARSE_DEFAULT, cxt, &edata);
 
 	if (edata != NULL)
 	{
