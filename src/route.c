@@ -18,10 +18,13 @@
  * objects, or one jsonb array (execute).  The transports hand rows to the
  * sink and never call back into this file.
  *
- * Memory: query and query_json route in the per-query context, where
- * their tuplestores live; a tuplestore keeps at most 1 MB
- * (DS_RESULT_MEMORY_KB, or work_mem if smaller) in memory and spills to a
- * temporary file beyond.
+ * Memory: each call of query or query_json routes in a memory context of
+ * its own, deleted when the call returns, so a call made once per row of a
+ * statement (LATERAL) leaves nothing behind in the statement's memory.
+ * Only its result lives in the per-query context: a tuplestore that keeps
+ * at most 1 MB (DS_RESULT_MEMORY_KB, or work_mem if smaller) in memory and
+ * spills to a temporary file beyond.  exec and execute run in the caller's
+ * (per-call) context.
  *
  * IDENTIFICATION
  *		  src/route.c
@@ -177,6 +180,7 @@ ds_set_returning(FunctionCallInfo fcinfo, DsSinkMode mode)
 	char	  **params = NULL;
 	int			nparams = 0;
 	char	   *source;
+	MemoryContext callcxt;
 	MemoryContext old;
 
 	ds_required_arg(fcinfo, 0, "database");
@@ -213,8 +217,15 @@ ds_set_returning(FunctionCallInfo fcinfo, DsSinkMode mode)
 											  false, Min(work_mem, DS_RESULT_MEMORY_KB));
 	MemoryContextSwitchTo(old);
 
-	/* rows are converted in the per-query context that holds the store */
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	/*
+	 * Everything else of the call, routing included, lives in a context of
+	 * its own: the rows are copied into the store, and the rest goes when
+	 * the call returns.
+	 */
+	callcxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pg_datasource routed call",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(callcxt);
 	if (!PG_ARGISNULL(2))
 		params = ds_text_params(PG_GETARG_ARRAYTYPE_P(2), &nparams);
 	ds_sink_init(&r, mode);
@@ -225,6 +236,7 @@ ds_set_returning(FunctionCallInfo fcinfo, DsSinkMode mode)
 					nparams, params, false, &r, &source);
 	ds_sink_end(&r);
 	MemoryContextSwitchTo(old);
+	MemoryContextDelete(callcxt);
 	return (Datum) 0;
 }
 
