@@ -209,3 +209,13 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'pgds_fingerprint_of'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+/* new in 0.2.0: the statement cache made observable */
+CREATE FUNCTION datasource.statement_cache(OUT entries bigint, OUT memory_bytes bigint,
+                                           OUT hits bigint, OUT misses bigint,
+                                           OUT resets bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgds_statement_cache'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION datasource.statement_cache() IS
+    'This backend''s cache of routed statements: entries, memory, and lookups served (hits) and not (misses), and times emptied (resets)';
+REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;

@@ -385,6 +385,16 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION datasource.disconnect(text) IS
     'Closes this backend''s idle connections to a datasource (all when NULL); returns how many';
 
+CREATE FUNCTION datasource.statement_cache(OUT entries bigint, OUT memory_bytes bigint,
+                                           OUT hits bigint, OUT misses bigint,
+                                           OUT resets bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgds_statement_cache'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION datasource.statement_cache() IS
+    'This backend''s cache of routed statements: entries, memory, and lookups served (hits) and not (misses), and times emptied (resets)';
+REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;
+
 GRANT EXECUTE ON FUNCTION datasource.health_check(text), datasource.connections(),
     datasource.disconnect(text) TO PUBLIC;
 
