@@ -25,6 +25,7 @@ OBJS = \
 	src/connection.o \
 	src/rewrite.o \
 	src/stmtcache.o \
+	src/sink.o \
 	src/local.o \
 	src/route.o \
 	src/health.o \

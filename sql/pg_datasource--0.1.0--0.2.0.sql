@@ -340,3 +340,19 @@ COMMENT ON FUNCTION datasource.diff(text, text) IS
 
 COMMENT ON FUNCTION datasource.drift(text) IS
 	'what changed in a logical database since its last migration: schema differences and out-of-band DDL';
+
+/* new in 0.2.0: the statement cache made observable (not granted to PUBLIC) */
+CREATE FUNCTION datasource.statement_cache(
+	OUT entries bigint,
+	OUT memory_bytes bigint,
+	OUT hits bigint,
+	OUT misses bigint,
+	OUT resets bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgds_statement_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.statement_cache() IS
+	'this backend''s cache of routed statements: entries, memory, lookups it served (hits) and did not (misses), times it was emptied (resets)';
+
+REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;

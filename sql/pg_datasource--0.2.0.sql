@@ -422,6 +422,19 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION datasource.disconnect(text) IS
 	'closes this backend''s idle connections to a datasource (all when NULL); returns how many';
 
+CREATE FUNCTION datasource.statement_cache(
+	OUT entries bigint,
+	OUT memory_bytes bigint,
+	OUT hits bigint,
+	OUT misses bigint,
+	OUT resets bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgds_statement_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.statement_cache() IS
+	'this backend''s cache of routed statements: entries, memory, lookups it served (hits) and did not (misses), times it was emptied (resets)';
+
 /* ---------------------------------------------------------------- migrations */
 
 /*

@@ -47,7 +47,7 @@
  * A statement routed a second time is prepared on the connection, so the
  * remote parses and plans it once (see "remote prepared statements" below).
  *
- * Rows are streamed in libpq's single-row mode into the caller's DsResult,
+ * Rows are streamed in libpq's single-row mode into the caller's DsSink,
  * so a large result never sits in memory as one PGresult.
  *
  * Memory: the connection table and each connection's wait event set live
@@ -854,7 +854,7 @@ typedef enum DsCmdKind
 static char *
 ds_conn_run(DsConn *entry, const char *sql, int nparams,
 			const char *const *params, const char *path, bool read_only,
-			bool prepare, bool may_again, DsResult *r, DsRunOutcome *outcome)
+			bool prepare, bool may_again, DsSink *r, DsRunOutcome *outcome)
 {
 	PGconn	   *conn = entry->conn;
 	DsPreamble	pre;
@@ -1132,7 +1132,7 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 					names[c] = pstrdup(PQfname(res, c));
 					types[c] = PQftype(res, c);
 				}
-				ds_result_start(r, ncols, names, types, false);
+				ds_sink_start(r, ncols, names, types, false);
 			}
 			if (texts == NULL)
 				texts = palloc(sizeof(char *) * Max(ncols, 1));
@@ -1140,7 +1140,7 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 			{
 				for (c = 0; c < ncols; c++)
 					texts[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-				ds_result_row(r, NULL, NULL, texts);
+				ds_sink_row(r, NULL, NULL, texts);
 			}
 			if (st == PGRES_TUPLES_OK)
 				status = pstrdup(PQcmdStatus(res));
@@ -1280,7 +1280,7 @@ send_failed:
 static char *
 ds_remote_call(DsSource *source, const char *sql, int nparams,
 			   const char *const *params, const char *path, bool read_only,
-			   bool prepare, DsResult *r)
+			   bool prepare, DsSink *r)
 {
 	int			reconnects = 0;
 	int			agains = 0;
@@ -1329,10 +1329,10 @@ bool
 ds_remote_schema_exists(DsSource *source, const char *schema)
 {
 	const char *params[1] = {schema};
-	DsResult	r;
+	DsSink		r;
 
 	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_NONE;
+	r.mode = DS_SINK_NONE;
 	r.max_rows = -1;
 	(void) ds_remote_call(source,
 						  "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
@@ -1353,7 +1353,7 @@ ds_remote_schema_exists(DsSource *source, const char *schema)
 char *
 ds_remote_route(DsSource *source, const char *sql, const char *schema,
 				int nparams, char **params, bool read_only, bool prepare,
-				DsResult *r)
+				DsSink *r)
 {
 	return ds_remote_call(source, sql, nparams, (const char *const *) params,
 						  quote_identifier(schema), read_only, prepare, r);
@@ -1366,7 +1366,7 @@ ds_remote_route(DsSource *source, const char *sql, const char *schema,
  */
 char *
 ds_remote_run(DsSource *source, const char *sql, const char *schema,
-			  int nparams, char **params, bool read_only, DsResult *r)
+			  int nparams, char **params, bool read_only, DsSink *r)
 {
 	return ds_remote_route(source, sql, schema, nparams, params, read_only,
 						   false, r);

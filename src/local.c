@@ -17,16 +17,16 @@
  * plan.  The cache holds at most DS_PLAN_CACHE_MAX entries and starts over
  * when full.
  *
- * Rows go from the executor straight to the caller's DsResult through a
- * DestReceiver of our own (SPI_execute_plan_extended), so a large result
- * streams into the caller's tuplestore (which spills to disk past 1 MB)
- * and a small one costs no portal and no SPI tuple table.  When execute()'s
+ * Rows go from the executor straight to the caller's row sink (sink.c)
+ * through a DestReceiver of our own (SPI_execute_plan_extended), so a
+ * large result streams into the caller's tuplestore (which spills to disk
+ * past 1 MB) and a small one costs no portal and no SPI tuple table.  When execute()'s
  * max_rows cuts a SELECT short, the executor is stopped at the end of the
  * 1,000-row batch the cut falls in, as a cursor fetching such batches
  * would.
  *
  * Memory: plans live in SPI's kept-plan contexts, their keys in a child of
- * TopMemoryContext; rows are converted in the result's per-row context.
+ * TopMemoryContext; rows are converted in the sink's per-row context.
  *
  * IDENTIFICATION
  *		  src/local.c
@@ -50,12 +50,12 @@
 #define DS_PLAN_CACHE_MAX	256
 #define DS_FETCH_BATCH		1000
 
-/* where a local statement's rows go: the caller's DsResult */
+/* where a local statement's rows go: the caller's sink */
 typedef struct DsLocalDest
 {
 	DestReceiver pub;
-	DsResult   *r;
-	MemoryContext callercxt;	/* the result's memory lives there */
+	DsSink	   *r;
+	MemoryContext callercxt;	/* the sink's memory lives there */
 	bool		select;			/* a query: it may stop early */
 	uint64		received;
 } DsLocalDest;
@@ -222,10 +222,10 @@ ds_local_status(const char *command, uint64 processed)
 
 /*
  * ds_local_start
- *		Tells the result its columns (once).
+ *		Tells the sink its columns (once).
  */
 static void
-ds_local_start(DsResult *r, TupleDesc desc)
+ds_local_start(DsSink *r, TupleDesc desc)
 {
 	if (!r->started)
 	{
@@ -239,14 +239,14 @@ ds_local_start(DsResult *r, TupleDesc desc)
 			names[c] = pstrdup(NameStr(TupleDescAttr(desc, c)->attname));
 			types[c] = TupleDescAttr(desc, c)->atttypid;
 		}
-		ds_result_start(r, ncols, names, types, true);
+		ds_sink_start(r, ncols, names, types, true);
 	}
 }
 
 /*
  * ds_local_dest_startup / ds_local_dest_receive
  *		The executor's calls on our DestReceiver: the row type, then each
- *		row, handed on to the result in the caller's memory context.  A
+ *		row, handed on to the sink in the caller's memory context.  A
  *		SELECT cut short by max_rows stops at the end of the batch the cut
  *		falls in.
  */
@@ -269,7 +269,7 @@ ds_local_dest_receive(TupleTableSlot *slot, DestReceiver *self)
 
 	slot_getallattrs(slot);
 	if (!d->r->truncated)
-		ds_result_row(d->r, slot->tts_values, slot->tts_isnull, NULL);
+		ds_sink_row(d->r, slot->tts_values, slot->tts_isnull, NULL);
 	d->received++;
 	MemoryContextSwitchTo(old);
 	return !(d->select && d->r->truncated && d->received % DS_FETCH_BATCH == 0);
@@ -293,7 +293,7 @@ ds_local_dest_destroy(DestReceiver *self)
  */
 char *
 ds_local_run(const char *sql, const char *schema, const char *command,
-			 int nparams, char **params, bool read_only, DsResult *r)
+			 int nparams, char **params, bool read_only, DsSink *r)
 {
 	int			level;
 	SPIPlanPtr	plan;

@@ -14,6 +14,8 @@
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
 #include "nodes/parsenodes.h"
@@ -271,18 +273,26 @@ extern void ds_stmt_cache_put(const char *database, const char *sql,
 							  bool require_ro, const DsVerdict *v,
 							  const char *text, uint64 epoch);
 
-/* in route.c: where routed rows go */
-typedef enum DsResultMode
+/* in sink.c: where routed rows go */
+typedef enum DsSinkMode
 {
-	DS_RESULT_RECORD,			/* tuples of the caller's row type */
-	DS_RESULT_JSON,				/* one jsonb object per row */
-	DS_RESULT_ARRAY,			/* one jsonb array of row objects */
-	DS_RESULT_NONE				/* rows are counted only */
-} DsResultMode;
+	DS_SINK_RECORD,				/* tuples of the caller's row type, into store */
+	DS_SINK_JSON,				/* one jsonb object per row, into store */
+	DS_SINK_ARRAY,				/* one jsonb array of row objects: result */
+	DS_SINK_NONE,				/* rows are counted only */
+	DS_SINK_ARRAY_TEXT			/* transitional: the same array as JSON text */
+} DsSinkMode;
 
-typedef struct DsResult
+typedef struct DsSink
 {
-	DsResultMode mode;
+	DsSinkMode	mode;
+	/* set by the owner after ds_sink_init, as the mode needs */
+	Tuplestorestate *store;		/* RECORD and JSON */
+	TupleDesc	desc;			/* RECORD: the caller's row type; JSON: one
+								 * jsonb column */
+	int64		max_rows;		/* ARRAY(_TEXT): rows kept at most, -1 for
+								 * no limit */
+	/* set by ds_sink_start */
 	bool		started;		/* columns known */
 	int			ncols;
 	char	  **names;			/* column names */
@@ -290,27 +300,41 @@ typedef struct DsResult
 	bool		local;			/* values come as Datums */
 	bool		direct;			/* local Datums match the row type */
 	FmgrInfo   *outfuncs;		/* local: output functions */
-	Oid		   *outioparams;
-	Tuplestorestate *store;		/* RECORD and JSON */
-	TupleDesc	desc;			/* RECORD: the caller's row type */
 	AttInMetadata *attinmeta;
-	StringInfoData array;		/* ARRAY: the text being built */
-	int64		rows;			/* rows kept */
-	int64		max_rows;		/* ARRAY: -1 for no limit */
-	bool		truncated;		/* a row past max_rows was seen */
+	MemoryContext cxt;			/* where the sink was started */
 	MemoryContext rowcxt;		/* reset per row */
-} DsResult;
+	/* what came */
+	int64		rows;			/* rows kept */
+	bool		truncated;		/* a row past max_rows was seen */
+	Jsonb	  **objects;		/* ARRAY: the row objects, until ds_sink_end */
+	int64		objects_size;
+	Jsonb	   *result;			/* ARRAY: set by ds_sink_end */
+	StringInfoData array;		/* ARRAY_TEXT: "[" and the objects so far */
+} DsSink;
 
-extern void ds_result_start(DsResult *r, int ncols, char **names, Oid *types,
-							bool local);
-extern void ds_result_row(DsResult *r, Datum *values, bool *nulls,
-						  char **texts);
+extern void ds_sink_init(DsSink *s, DsSinkMode mode);
+extern void ds_sink_start(DsSink *s, int ncols, char **names, Oid *types,
+						  bool local);
+extern void ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts);
+extern void ds_sink_end(DsSink *s);
+
+/*
+ * Transitional: the names introspect.c and migrate.c still use, for a sink
+ * they set up with MemSet and whose ARRAY_TEXT they close with ']' and
+ * parse with jsonb_in.  They go once those callers use ds_sink_init,
+ * DS_SINK_ARRAY and ds_sink_end's result.
+ */
+typedef DsSink DsResult;
+#define DS_RESULT_NONE	DS_SINK_NONE
+#define DS_RESULT_ARRAY DS_SINK_ARRAY_TEXT
+
+/* in route.c */
 extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);
 
 /* in local.c */
 extern char *ds_local_run(const char *sql, const char *schema,
 						  const char *command, int nparams, char **params,
-						  bool read_only, DsResult *r);
+						  bool read_only, DsSink *r);
 
 /* in checksum.c: sha256 as hex digits (64 and a terminator in out) */
 #define DS_SHA256_HEX_LEN 64
@@ -511,10 +535,10 @@ extern void ds_remote_command(DsSource *source, const char *sql);
 extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
 extern char *ds_remote_run(DsSource *source, const char *sql,
 						   const char *schema, int nparams, char **params,
-						   bool read_only, DsResult *r);
+						   bool read_only, DsSink *r);
 extern char *ds_remote_route(DsSource *source, const char *sql,
 							 const char *schema, int nparams, char **params,
-							 bool read_only, bool prepare, DsResult *r);
+							 bool read_only, bool prepare, DsSink *r);
 extern void ds_remote_probe(DsSource *source, char **version,
 							int *in_recovery);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);

@@ -13,16 +13,18 @@
  * A statement this backend routed before takes its verdict and rewritten
  * text from stmtcache.c instead, and a remote keeps it prepared.
  *
- * Rows are handed to a DsResult, which turns them into what the SQL
+ * Rows go to a row sink (sink.c), which turns them into what the SQL
  * function returns: tuples of the caller's column definition list, jsonb
- * objects, or one jsonb array (execute).  JSON values: numbers, booleans,
- * json and jsonb are JSON-native, SQL null is null, every other type is its
- * text form as a JSON string.
+ * objects, or one jsonb array (execute).  The transports hand rows to the
+ * sink and never call back into this file.
  *
- * Memory: rows are converted in a per-row context that is reset after each
- * row; tuplestores live in the per-query context and keep at most 1 MB
- * (DS_RESULT_MEMORY_KB, or work_mem if smaller) in memory, spilling to a
- * temporary file beyond.
+ * Memory: each call of query or query_json routes in a memory context of
+ * its own, deleted when the call returns, so a call made once per row of a
+ * statement (LATERAL) leaves nothing behind in the statement's memory.
+ * Only its result lives in the per-query context: a tuplestore that keeps
+ * at most 1 MB (DS_RESULT_MEMORY_KB, or work_mem if smaller) in memory and
+ * spills to a temporary file beyond.  exec and execute run in the caller's
+ * (per-call) context.
  *
  * IDENTIFICATION
  *		  src/route.c
@@ -36,14 +38,11 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -56,172 +55,6 @@ PG_FUNCTION_INFO_V1(pgds_query);
 PG_FUNCTION_INFO_V1(pgds_query_json);
 PG_FUNCTION_INFO_V1(pgds_execute);
 PG_FUNCTION_INFO_V1(pgds_exec);
-
-/* ------------------------------------------------------------ results */
-
-/*
- * ds_result_start
- *		The columns of the result are known: check them against the
- *		caller's row type and prepare the conversions.
- */
-void
-ds_result_start(DsResult *r, int ncols, char **names, Oid *types, bool local)
-{
-	int			c;
-
-	r->started = true;
-	r->ncols = ncols;
-	r->names = names;
-	r->types = types;
-	r->local = local;
-	r->rowcxt = AllocSetContextCreate(CurrentMemoryContext,
-									  "pg_datasource routed row",
-									  ALLOCSET_DEFAULT_SIZES);
-	if (r->mode == DS_RESULT_RECORD)
-	{
-		if (ncols != r->desc->natts)
-			ereport(ERROR,
-					errcode(ERRCODE_DATATYPE_MISMATCH),
-					errmsg("the statement returns %d column%s but the column definition list has %d",
-						   ncols, ncols == 1 ? "" : "s", r->desc->natts));
-		r->direct = local;
-		for (c = 0; c < ncols; c++)
-			if (types[c] != TupleDescAttr(r->desc, c)->atttypid)
-				r->direct = false;
-		if (!r->direct)
-			r->attinmeta = TupleDescGetAttInMetadata(r->desc);
-	}
-	if (local && !(r->mode == DS_RESULT_RECORD && r->direct))
-	{
-		r->outfuncs = palloc(sizeof(FmgrInfo) * Max(ncols, 1));
-		for (c = 0; c < ncols; c++)
-		{
-			Oid			outfunc;
-			bool		varlena;
-
-			getTypeOutputInfo(types[c], &outfunc, &varlena);
-			fmgr_info(outfunc, &r->outfuncs[c]);
-		}
-	}
-	if (r->mode == DS_RESULT_ARRAY)
-	{
-		initStringInfo(&r->array);
-		appendStringInfoChar(&r->array, '[');
-	}
-}
-
-/*
- * ds_json_value
- *		Appends one column value as JSON.
- */
-static void
-ds_json_value(StringInfo buf, Oid type, const char *text)
-{
-	if (text == NULL)
-	{
-		appendStringInfoString(buf, "null");
-		return;
-	}
-	switch (type)
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case OIDOID:
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case NUMERICOID:
-			/* NaN and the infinities are no JSON numbers */
-			if (strpbrk(text, "NnIi") == NULL)
-			{
-				appendStringInfoString(buf, text);
-				return;
-			}
-			break;
-		case BOOLOID:
-			appendStringInfoString(buf, text[0] == 't' ? "true" : "false");
-			return;
-		case JSONOID:
-		case JSONBOID:
-			appendStringInfoString(buf, text);
-			return;
-		default:
-			break;
-	}
-	escape_json(buf, text);
-}
-
-/*
- * ds_result_row
- *		One row: local Datums (values/nulls) or remote text (texts).
- */
-void
-ds_result_row(DsResult *r, Datum *values, bool *nulls, char **texts)
-{
-	MemoryContext old;
-	int			c;
-
-	if (r->mode == DS_RESULT_ARRAY && r->max_rows >= 0 && r->rows >= r->max_rows)
-	{
-		r->truncated = true;
-		return;
-	}
-	old = MemoryContextSwitchTo(r->rowcxt);
-	if (r->mode == DS_RESULT_NONE)
-		;
-	else if (r->mode == DS_RESULT_RECORD && r->direct)
-		tuplestore_putvalues(r->store, r->desc, values, nulls);
-	else
-	{
-		if (texts == NULL)
-		{
-			texts = palloc(sizeof(char *) * Max(r->ncols, 1));
-			for (c = 0; c < r->ncols; c++)
-				texts[c] = nulls[c] ? NULL :
-					OutputFunctionCall(&r->outfuncs[c], values[c]);
-		}
-		if (r->mode == DS_RESULT_RECORD)
-		{
-			HeapTuple	tup = BuildTupleFromCStrings(r->attinmeta, texts);
-
-			tuplestore_puttuple(r->store, tup);
-		}
-		else
-		{
-			StringInfoData obj;
-			StringInfo	buf = &obj;
-
-			if (r->mode == DS_RESULT_ARRAY)
-			{
-				buf = &r->array;
-				if (r->rows > 0)
-					appendStringInfoString(buf, ", ");
-			}
-			else
-				initStringInfo(&obj);
-			appendStringInfoChar(buf, '{');
-			for (c = 0; c < r->ncols; c++)
-			{
-				if (c > 0)
-					appendStringInfoString(buf, ", ");
-				escape_json(buf, r->names[c]);
-				appendStringInfoString(buf, ": ");
-				ds_json_value(buf, r->types[c], texts[c]);
-			}
-			appendStringInfoChar(buf, '}');
-			if (r->mode == DS_RESULT_JSON)
-			{
-				Datum		j = DirectFunctionCall1(jsonb_in, CStringGetDatum(obj.data));
-				bool		isnull = false;
-
-				tuplestore_putvalues(r->store, r->desc, &j, &isnull);
-			}
-		}
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(r->rowcxt);
-	r->rows++;
-}
 
 /* ------------------------------------------------------------ routing */
 
@@ -242,12 +75,13 @@ ds_refuse(DsVerdict *v)
 /*
  * ds_route
  *		Validates, rewrites and runs sql on the datasource of database (the
- *		first two from the statement cache when it has them); rows go to r.
- *		Returns the command status; *source is set to the datasource's name.
+ *		first two from the statement cache when it has them); rows go to the
+ *		sink r, which the caller ends.  Returns the command status; *source
+ *		is set to the datasource's name.
  */
 static char *
 ds_route(const char *database, const char *sql, int nparams, char **params,
-		 bool require_ro, DsResult *r, char **source)
+		 bool require_ro, DsSink *r, char **source)
 {
 	DsVerdict	v;
 	DsDatabase *db;
@@ -339,41 +173,37 @@ ds_required_arg(FunctionCallInfo fcinfo, int n, const char *name)
  *		query / query_json: route and return the rows as a tuplestore.
  */
 static Datum
-ds_set_returning(FunctionCallInfo fcinfo, DsResultMode mode)
+ds_set_returning(FunctionCallInfo fcinfo, DsSinkMode mode)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DsResult	r;
+	DsSink		r;
 	char	  **params = NULL;
 	int			nparams = 0;
 	char	   *source;
+	MemoryContext callcxt;
 	MemoryContext old;
 
 	ds_required_arg(fcinfo, 0, "database");
 	ds_required_arg(fcinfo, 1, "query");
-	if (!PG_ARGISNULL(2))
-		params = ds_text_params(PG_GETARG_ARRAYTYPE_P(2), &nparams);
-
-	MemSet(&r, 0, sizeof(r));
-	r.mode = mode;
-	r.max_rows = -1;
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		(rsinfo->allowedModes & SFRM_Materialize) == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("set-valued function called in context that cannot accept a set"));
-	if (mode == DS_RESULT_RECORD && rsinfo->expectedDesc == NULL)
+	if (mode == DS_SINK_RECORD && rsinfo->expectedDesc == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_SYNTAX_ERROR),
 				errmsg("datasource.query needs a column definition list"),
 				errhint("Call it in FROM: SELECT * FROM datasource.query(...) AS t(id int, name text)."));
 
 	/*
-	 * The store holds at most DS_RESULT_MEMORY_KB in memory and spills to a
-	 * temporary file beyond, so routing a large result costs the backend
-	 * little memory whatever work_mem is.
+	 * The result lives in the per-query context.  The store holds at most
+	 * DS_RESULT_MEMORY_KB in memory and spills to a temporary file beyond,
+	 * so routing a large result costs the backend little memory whatever
+	 * work_mem is.
 	 */
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (mode == DS_RESULT_RECORD)
+	if (mode == DS_SINK_RECORD)
 		rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
 	else
 	{
@@ -386,17 +216,27 @@ ds_set_returning(FunctionCallInfo fcinfo, DsResultMode mode)
 	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
 											  false, Min(work_mem, DS_RESULT_MEMORY_KB));
 	MemoryContextSwitchTo(old);
+
+	/*
+	 * Everything else of the call, routing included, lives in a context of
+	 * its own: the rows are copied into the store, and the rest goes when
+	 * the call returns.
+	 */
+	callcxt = AllocSetContextCreate(CurrentMemoryContext,
+									"pg_datasource routed call",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(callcxt);
+	if (!PG_ARGISNULL(2))
+		params = ds_text_params(PG_GETARG_ARRAYTYPE_P(2), &nparams);
+	ds_sink_init(&r, mode);
 	r.store = rsinfo->setResult;
 	r.desc = rsinfo->setDesc;
-
-	/* rows are converted in the per-query context that holds the store */
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	(void) ds_route(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 					text_to_cstring(PG_GETARG_TEXT_PP(1)),
 					nparams, params, false, &r, &source);
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
+	ds_sink_end(&r);
 	MemoryContextSwitchTo(old);
+	MemoryContextDelete(callcxt);
 	return (Datum) 0;
 }
 
@@ -406,7 +246,7 @@ ds_set_returning(FunctionCallInfo fcinfo, DsResultMode mode)
 Datum
 pgds_query(PG_FUNCTION_ARGS)
 {
-	return ds_set_returning(fcinfo, DS_RESULT_RECORD);
+	return ds_set_returning(fcinfo, DS_SINK_RECORD);
 }
 
 /*
@@ -415,7 +255,7 @@ pgds_query(PG_FUNCTION_ARGS)
 Datum
 pgds_query_json(PG_FUNCTION_ARGS)
 {
-	return ds_set_returning(fcinfo, DS_RESULT_JSON);
+	return ds_set_returning(fcinfo, DS_SINK_JSON);
 }
 
 /*
@@ -424,20 +264,17 @@ pgds_query_json(PG_FUNCTION_ARGS)
 Datum
 pgds_exec(PG_FUNCTION_ARGS)
 {
-	DsResult	r;
+	DsSink		r;
 	char	   *source;
 	char	   *status;
 
 	ds_required_arg(fcinfo, 0, "database");
 	ds_required_arg(fcinfo, 1, "command");
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_NONE;
-	r.max_rows = -1;
+	ds_sink_init(&r, DS_SINK_NONE);
 	status = ds_route(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 					  text_to_cstring(PG_GETARG_TEXT_PP(1)),
 					  0, NULL, false, &r, &source);
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
+	ds_sink_end(&r);
 	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
 
@@ -481,7 +318,7 @@ typedef struct DsExecuteCall
 	const char *database;
 	const char *sql;
 	bool		require_ro;
-	DsResult   *r;
+	DsSink	   *r;
 	char	   *source;
 } DsExecuteCall;
 
@@ -508,7 +345,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[9];
 	bool		nulls[9] = {false};
-	DsResult	r;
+	DsSink		r;
 	DsExecuteCall call;
 	ErrorData  *edata;
 	char	   *database;
@@ -534,8 +371,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	require_ro = PG_GETARG_BOOL(3);
 
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_ARRAY;
+	ds_sink_init(&r, DS_SINK_ARRAY);
 	r.max_rows = PG_GETARG_INT32(2);
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -554,6 +390,8 @@ pgds_execute(PG_FUNCTION_ARGS)
 	}
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	if (edata == NULL)
+		ds_sink_end(&r);
 
 	if (source == NULL)
 	{
@@ -568,7 +406,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(source);
 	else
 		nulls[1] = true;
-	if (error == NULL && r.started)
+	if (error == NULL && r.result != NULL)
 	{
 		Datum	   *names = palloc(sizeof(Datum) * Max(r.ncols, 1));
 		int			c;
@@ -577,8 +415,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 			names[c] = CStringGetTextDatum(r.names[c]);
 		values[2] = PointerGetDatum(construct_array(names, r.ncols, TEXTOID, -1,
 													false, TYPALIGN_INT));
-		appendStringInfoChar(&r.array, ']');
-		values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(r.array.data));
+		values[3] = JsonbPGetDatum(r.result);
 	}
 	else
 	{
@@ -598,8 +435,6 @@ pgds_execute(PG_FUNCTION_ARGS)
 		nulls[7] = true;
 	}
 	values[8] = Float8GetDatum(INSTR_TIME_GET_MILLISEC(duration));
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

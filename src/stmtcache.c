@@ -25,6 +25,11 @@
  * DS_STMT_CACHE_BYTES of memory, and starts over when either is reached;
  * texts longer than DS_STMT_CACHE_TEXT are not kept.
  *
+ * datasource.statement_cache() shows the cache: its entries and memory,
+ * and counters of lookups served (hits), lookups not served (misses) and
+ * times it was emptied (resets), since the backend started.  Counting
+ * costs the lookup one increment.
+ *
  * Memory: entries live in "pg_datasource statement cache", a child of
  * TopMemoryContext that is reset when the cache starts over; what a lookup
  * returns is palloc'd in the caller's context.
@@ -36,8 +41,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
 #include "utils/hsearch.h"
@@ -75,6 +83,13 @@ static HTAB *stmt_cache = NULL;
 static MemoryContext stmt_cxt = NULL;
 static uint64 stmt_invals = 0;	/* invalidations seen by the callback */
 
+/* what datasource.statement_cache() reports */
+static uint64 stmt_hits = 0;	/* lookups served */
+static uint64 stmt_misses = 0;	/* lookups not served */
+static uint64 stmt_resets = 0;	/* times entries were forgotten */
+
+PG_FUNCTION_INFO_V1(pgds_statement_cache);
+
 /*
  * ds_stmt_cache_reset
  *		Forgets every entry.
@@ -86,6 +101,7 @@ ds_stmt_cache_reset(void)
 	{
 		MemoryContextReset(stmt_cxt);
 		stmt_cache = NULL;
+		stmt_resets++;
 	}
 }
 
@@ -151,20 +167,28 @@ ds_stmt_cache_get(const char *database, const char *sql, bool require_ro,
 	DsStmtEntry *e;
 
 	if (stmt_cache == NULL)
+	{
+		stmt_misses++;
 		return false;
+	}
 	h = ds_stmt_key(database, sql, require_ro, role, path);
 	e = hash_search(stmt_cache, &h, HASH_FIND, NULL);
 	if (e == NULL || e->role != role || e->require_ro != require_ro ||
 		e->std_strings != standard_conforming_strings ||
 		strcmp(e->sql, sql) != 0 || strcmp(e->database, database) != 0 ||
 		strcmp(e->path, path) != 0)
+	{
+		stmt_misses++;
 		return false;
+	}
 	if (e->generation != ds_cache_generation())
 	{
 		/* the registry changed: every entry is as old */
 		ds_stmt_cache_reset();
+		stmt_misses++;
 		return false;
 	}
+	stmt_hits++;
 	MemSet(v, 0, sizeof(*v));
 	v->valid = true;
 	v->read_only = e->read_only;
@@ -252,4 +276,29 @@ ds_stmt_cache_put(const char *database, const char *sql, bool require_ro,
 	e->command = MemoryContextStrdup(stmt_cxt, v->command);
 	e->not_ro = v->not_ro ? MemoryContextStrdup(stmt_cxt, v->not_ro) : NULL;
 	e->text = MemoryContextStrdup(stmt_cxt, text);
+}
+
+/*
+ * statement_cache() returns (entries bigint, memory_bytes bigint,
+ *		hits bigint, misses bigint, resets bigint)
+ *
+ * This backend's statement cache: what it holds now, and what its lookups
+ * found since the backend started.
+ */
+Datum
+pgds_statement_cache(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(stmt_cache ? hash_get_num_entries(stmt_cache) : 0);
+	values[1] = Int64GetDatum(stmt_cxt ? MemoryContextMemAllocated(stmt_cxt, true) : 0);
+	values[2] = Int64GetDatum((int64) stmt_hits);
+	values[3] = Int64GetDatum((int64) stmt_misses);
+	values[4] = Int64GetDatum((int64) stmt_resets);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

@@ -9,6 +9,8 @@
 # session, with the backend's memory contexts and its resident set measured
 # before and after (after a warm-up, so caches filled on first use do not
 # count), and the remote connections counted while the session is open.
+# Then query and query_json called 2,000 times in one statement (LATERAL)
+# leave the statement's memory as it was after 1,000 calls.
 # test/run.sh starts the servers with glibc's mmap threshold fixed (see
 # there), so the resident set counts what the backend keeps rather than the
 # heap glibc holds back after large executor blocks are freed.
@@ -158,6 +160,30 @@ is "$(echo "$out" | sed -n 's/^prepared //p')" "100" \
 is "$(echo "$out" | sed -n 's/^remote_sessions //p')" "1" "and exactly one session on the remote server"
 is "$("${R[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'memdb'")" "0" \
 	"no remote connection is left open"
+
+# query and query_json called once per row of one statement (LATERAL): each
+# call routes in a memory context of its own, so the statement's executor
+# memory after 2,000 calls is what it was after 1,000 (each call used to
+# leave about 700 bytes there, 700 kB per 1,000 calls).  The executor's
+# memory is read in the same statement, after the 1,000th and the 2,000th
+# call (pg_get_backend_memory_contexts in the select list runs again per
+# row; in FROM it would run once).
+for target in mem_db rmem_db; do
+	for call in "query_json('$target', 'SELECT \$1::int AS v', ARRAY[g::text]) j" \
+		"query('$target', 'SELECT \$1::int AS v', ARRAY[g::text]) AS j(v int)"; do
+		lateral=$("${L[@]}" -d "$DB" -c "
+SELECT string_agg(bytes::text, ' ' ORDER BY g) FROM (
+	SELECT g, CASE WHEN g % 1000 = 0 THEN
+			(SELECT sum((m).used_bytes) FROM (SELECT pg_get_backend_memory_contexts() AS m WHERE g > 0) c
+			  WHERE (m).name = 'ExecutorState') END AS bytes
+	  FROM generate_series(1, 2000) g, LATERAL datasource.$call
+	OFFSET 0) s
+ WHERE bytes IS NOT NULL" 2>&1)
+		read -r at1000 at2000 <<<"$lateral"
+		[[ "$at1000" =~ ^[0-9]+$ && "$at2000" =~ ^[0-9]+$ ]] && [ $((at2000 - at1000)) -lt 65536 ]
+		ok $? "LATERAL ${call%%(*} on $target: the executor's memory grew by less than 64 kB from the 1,000th to the 2,000th call (${lateral:0:200})"
+	done
+done
 
 "${L[@]}" -d postgres -c "DROP DATABASE $DB" >/dev/null
 "${R[@]}" -d postgres -c "DROP DATABASE memdb" -c "DROP ROLE mem_owner" >/dev/null

@@ -423,6 +423,7 @@ SELECT results_eq(
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.statement_cache()', 'volatile', 'restricted'),
              ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
              ('datasource.validate_databases(text[])', 'stable', 'safe')$$,
     'every function has the volatility and PARALLEL label its work calls for');
