@@ -524,15 +524,13 @@ ds_describe_local_rows(const char *schema, DsDescRows *set)
 void
 ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
 {
-	DsResult	r;
+	DsSink		r;
 	char	   *params[1];
 	int			level;
 	Jsonb	   *arr;
 	int			i;
 
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_ARRAY;
-	r.max_rows = -1;
+	ds_sink_init(&r, DS_SINK_ARRAY);
 	params[0] = (char *) schema;
 
 	/* the settings the query fixes must not outlive it */
@@ -549,11 +547,8 @@ ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
 
 	if (!r.started)
 		elog(ERROR, "the catalog query of describe returned no result");
-	appendStringInfoChar(&r.array, ']');
-	arr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(r.array.data)));
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
-	pfree(r.array.data);
+	ds_sink_end(&r);
+	arr = r.result;
 
 	set->desc = NULL;
 	set->n = JsonContainerSize(&arr->root);

@@ -207,34 +207,32 @@ ds_run_script(void *arg)
 	}
 	else
 	{
-		DsResult	r;
+		DsSink		r;
 
 		if (ds_migration_lock_timeout > 0)
 		{
-			MemSet(&r, 0, sizeof(r));
-			r.mode = DS_RESULT_NONE;
+			ds_sink_init(&r, DS_SINK_NONE);
 			(void) ds_remote_run(m->src,
 								 psprintf("SET LOCAL lock_timeout = %d",
 										  ds_migration_lock_timeout),
 								 m->db->schema_name, 0, NULL, false, &r);
+			ds_sink_end(&r);
 		}
 		for (i = 0; i < s->nstmts; i++)
 		{
 			m->current = i + 1;
-			MemSet(&r, 0, sizeof(r));
-			r.mode = DS_RESULT_NONE;
+			ds_sink_init(&r, DS_SINK_NONE);
 			(void) ds_remote_run(m->src,
 								 ds_statement_for(s, i, m->db->schema_name),
 								 m->db->schema_name, 0, NULL, false, &r);
-			if (r.rowcxt)
-				MemoryContextDelete(r.rowcxt);
+			ds_sink_end(&r);
 		}
 		if (ds_migration_lock_timeout > 0)
 		{
-			MemSet(&r, 0, sizeof(r));
-			r.mode = DS_RESULT_NONE;
+			ds_sink_init(&r, DS_SINK_NONE);
 			(void) ds_remote_run(m->src, "SET LOCAL lock_timeout TO DEFAULT",
 								 m->db->schema_name, 0, NULL, false, &r);
+			ds_sink_end(&r);
 		}
 	}
 	m->current = 0;
@@ -382,7 +380,7 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 }
 
 /*
- * ds_result_values
+ * ds_result_tuple
  *		The migration_result row of m.
  */
 static HeapTuple

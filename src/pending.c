@@ -249,7 +249,7 @@ pgds_adopt_drizzle(PG_FUNCTION_ARGS)
 	List	   *names;
 	StringInfoData sql;
 	ListCell   *lc;
-	DsResult	r;
+	DsSink		r;
 	MemoryContext callercxt;
 	Datum		rows;
 	Oid			type = JSONBOID;
@@ -288,21 +288,16 @@ pgds_adopt_drizzle(PG_FUNCTION_ARGS)
 	ds_lock_database(&m);
 
 	/* drizzle's rows, where the logical database lives */
-	MemSet(&r, 0, sizeof(r));
-	r.mode = DS_RESULT_ARRAY;
-	r.max_rows = -1;
+	ds_sink_init(&r, DS_SINK_ARRAY);
 	if (m.src->server == NULL)
 		(void) ds_local_run(sql.data, m.db->schema_name, "SELECT", 0, NULL,
 							true, &r);
 	else
 		(void) ds_remote_run(m.src, sql.data, m.db->schema_name, 0, NULL,
 							 true, &r);
-	if (r.started)
-		appendStringInfoChar(&r.array, ']');
-	rows = DirectFunctionCall1(jsonb_in,
-							   CStringGetDatum(r.started ? r.array.data : "[]"));
-	if (r.rowcxt)
-		MemoryContextDelete(r.rowcxt);
+	ds_sink_end(&r);
+	rows = r.result != NULL ? JsonbPGetDatum(r.result)
+		: DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 	if (SPI_execute_with_args("SELECT e ->> 'hash', e ->> 'created_at' "
 							  "FROM jsonb_array_elements($1) WITH ORDINALITY AS x (e, n) "
 							  "ORDER BY n", 1, &type, &rows, NULL, true, 0)

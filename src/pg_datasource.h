@@ -279,8 +279,7 @@ typedef enum DsSinkMode
 	DS_SINK_RECORD,				/* tuples of the caller's row type, into store */
 	DS_SINK_JSON,				/* one jsonb object per row, into store */
 	DS_SINK_ARRAY,				/* one jsonb array of row objects: result */
-	DS_SINK_NONE,				/* rows are counted only */
-	DS_SINK_ARRAY_TEXT			/* transitional: the same array as JSON text */
+	DS_SINK_NONE				/* rows are counted only */
 } DsSinkMode;
 
 typedef struct DsSink
@@ -290,8 +289,8 @@ typedef struct DsSink
 	Tuplestorestate *store;		/* RECORD and JSON */
 	TupleDesc	desc;			/* RECORD: the caller's row type; JSON: one
 								 * jsonb column */
-	int64		max_rows;		/* ARRAY(_TEXT): rows kept at most, -1 for
-								 * no limit */
+	int64		max_rows;		/* ARRAY: rows kept at most, -1 for no
+								 * limit */
 	/* set by ds_sink_start */
 	bool		started;		/* columns known */
 	int			ncols;
@@ -309,7 +308,6 @@ typedef struct DsSink
 	Jsonb	  **objects;		/* ARRAY: the row objects, until ds_sink_end */
 	int64		objects_size;
 	Jsonb	   *result;			/* ARRAY: set by ds_sink_end */
-	StringInfoData array;		/* ARRAY_TEXT: "[" and the objects so far */
 } DsSink;
 
 extern void ds_sink_init(DsSink *s, DsSinkMode mode);
@@ -317,16 +315,6 @@ extern void ds_sink_start(DsSink *s, int ncols, char **names, Oid *types,
 						  bool local);
 extern void ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts);
 extern void ds_sink_end(DsSink *s);
-
-/*
- * Transitional: the names introspect.c and migrate.c still use, for a sink
- * they set up with MemSet and whose ARRAY_TEXT they close with ']' and
- * parse with jsonb_in.  They go once those callers use ds_sink_init,
- * DS_SINK_ARRAY and ds_sink_end's result.
- */
-typedef DsSink DsResult;
-#define DS_RESULT_NONE	DS_SINK_NONE
-#define DS_RESULT_ARRAY DS_SINK_ARRAY_TEXT
 
 /* in route.c */
 extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);

@@ -8,9 +8,7 @@
  * of query (tuples of the caller's column definition list) or of
  * query_json (one jsonb object per row), one jsonb array of row objects
  * (execute, and the callers that read a remote catalog), or nowhere
- * (commands, whose rows are only counted).  (ARRAY_TEXT, the same array
- * as JSON text, is what introspect.c and migrate.c still read; it goes
- * once they take the jsonb array.)  A DsSink stands between them,
+ * (commands, whose rows are only counted).  A DsSink stands between them,
  * as a DestReceiver stands between the executor and a client: its owner
  * sets it up with ds_sink_init and says where the rows go, a producer
  * calls ds_sink_start once it knows the columns and ds_sink_row for each
@@ -99,11 +97,6 @@ ds_sink_start(DsSink *s, int ncols, char **names, Oid *types, bool local)
 				s->direct = false;
 		if (!s->direct)
 			s->attinmeta = TupleDescGetAttInMetadata(s->desc);
-	}
-	if (s->mode == DS_SINK_ARRAY_TEXT)
-	{
-		initStringInfo(&s->array);
-		appendStringInfoChar(&s->array, '[');
 	}
 	if (local && !(s->mode == DS_SINK_RECORD && s->direct))
 	{
@@ -299,8 +292,7 @@ ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts)
 	MemoryContext old;
 	int			c;
 
-	if ((s->mode == DS_SINK_ARRAY || s->mode == DS_SINK_ARRAY_TEXT) &&
-		s->max_rows >= 0 && s->rows >= s->max_rows)
+	if (s->mode == DS_SINK_ARRAY && s->max_rows >= 0 && s->rows >= s->max_rows)
 	{
 		s->truncated = true;
 		return;
@@ -337,15 +329,6 @@ ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts)
 		case DS_SINK_ARRAY:
 			ds_sink_keep(s, ds_sink_object(s, values, nulls, texts));
 			break;
-		case DS_SINK_ARRAY_TEXT:
-			{
-				Jsonb	   *object = ds_sink_object(s, values, nulls, texts);
-
-				if (s->rows > 0)
-					appendStringInfoString(&s->array, ", ");
-				(void) JsonbToCString(&s->array, &object->root, VARSIZE(object));
-				break;
-			}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(s->rowcxt);
