@@ -101,18 +101,13 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		ds_validate(sql, database, ro, &v);
 	if (!v.valid)
 	{
-		if ((db->read_only || src->read_only) && !require_ro && v.not_ro != NULL &&
+		/* a write refused because of where it goes: policy.c says so */
+		if (!require_ro && v.not_ro != NULL &&
 			v.sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION)
-			ereport(ERROR,
-					errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-					errmsg("logical database \"%s\" is read-only", db->name),
-					errdetail("The statement is not read-only: %s.", v.not_ro));
+			(void) ds_source_usable(src, db, v.not_ro, ERROR, NULL, NULL);
 		ds_refuse(&v);
 	}
-	if (!src->enabled)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("datasource \"%s\" is disabled", src->name));
+	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
 
 	if (!cached)
 	{
