@@ -15,13 +15,16 @@
  * parses), with SPI_keepplan: PostgreSQL's plan cache replans them after DDL
  * on what they use and when the role or row-level security would change the
  * plan.  The cache holds at most DS_PLAN_CACHE_MAX entries and starts over
- * when full.
+ * when full, the bound the statement and read-only caches share.  It has
+ * no invalidation callback of its own, unlike them: what would make a plan
+ * stale is the plan cache's business, and a plan of a schema that is no
+ * longer mapped is only never looked up again.
  *
  * Rows go from the executor straight to the caller's row sink (sink.c)
  * through a DestReceiver of our own (SPI_execute_plan_extended), so a
  * large result streams into the caller's tuplestore (which spills to disk
- * past 1 MB) and a small one costs no portal and no SPI tuple table.  When execute()'s
- * max_rows cuts a SELECT short, the executor is stopped at the end of the
+ * past 1 MB) and a small one costs no portal and no SPI tuple table.
+ * When execute()'s max_rows cuts a SELECT short, the executor is stopped at the end of the
  * 1,000-row batch the cut falls in, as a cursor fetching such batches
  * would.
  *
