@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-server tests of the statements routing keeps prepared on a remote
-# connection (connection.c): a statement routed a second time is prepared
+# connection (remoteprep.c): a statement routed a second time is prepared
 # there and later runs send only its parameters; the same text under two
 # logical databases (two search paths) stays two statements; DDL that
 # changes a statement's result type is absorbed outside a remote
