@@ -37,7 +37,8 @@
  * Connecting serves interrupts, as waiting for results does (remoteio.c),
  * and has a deadline, datasource.connect_timeout.  Abort processing serves
  * none and gives up after 30 seconds.  A backend that exits cancels what
- * its connections still run.
+ * its connections still run.  Every libpq result is freed on every path,
+ * errors included.
  *
  * Memory: the connection table lives in TopMemoryContext; what a call
  * returns is in the caller's context.

@@ -25,7 +25,7 @@
  * (ds_call_settle).  Only then is an error raised, so
  * the connection is idle when it is.  A row that fails to convert raises
  * at once, with the connection busy: the abort callbacks of connection.c
- * cancel and drain it.
+ * cancel and drain it.  Every libpq result is freed on every path.
  *
  * Rows are streamed in libpq's single-row mode into the caller's DsResult,
  * so a large result never sits in memory as one PGresult.
@@ -438,59 +438,69 @@ ds_call_result(DsCall *c, DsCmdKind kind, PGresult *res)
  *		Reads everything the call sent, whatever fails, so that the
  *		connection is idle again before an error is raised.  Every command's
  *		results end with a NULL (the preamble's commands count as one per
- *		command), every sync with PGRES_PIPELINE_SYNC.  On an error raised
- *		meanwhile (a row that fails to convert, an interrupt) the entry
- *		stays busy and the abort callbacks cancel and drain it.  The call's
- *		error is the caller's to free.
+ *		command), every sync with PGRES_PIPELINE_SYNC.  Errors raised while
+ *		a result is held (a row that fails to convert, an interrupt) free it;
+ *		the entry stays busy and the abort callbacks cancel and drain it.
+ *		The call's error is the caller's to free.
  */
 static void
 ds_call_read(DsCall *c)
 {
 	DsConn	   *entry = c->entry;
 	PGconn	   *conn = entry->conn;
-	PGresult   *res;
+	PGresult   *volatile res = NULL;
 
 	entry->busy = true;
-	for (;;)
+	PG_TRY();
 	{
-		DsCmdKind	kind = c->cmds[Min(c->cmd, c->ncmds - 1)];
-		ExecStatusType st;
+		for (;;)
+		{
+			DsCmdKind	kind = c->cmds[Min(c->cmd, c->ncmds - 1)];
+			ExecStatusType st;
 
-		if (c->pipeline && c->cmd == c->ncmds - 1 && !c->single &&
-			!c->stmt_seen)
-			c->single = PQsetSingleRowMode(conn) == 1;
-		res = ds_next_result(entry);
-		if (res == NULL)
-		{
-			if (!c->pipeline || c->cmd >= c->ncmds)
+			if (c->pipeline && c->cmd == c->ncmds - 1 && !c->single &&
+				!c->stmt_seen)
+				c->single = PQsetSingleRowMode(conn) == 1;
+			res = ds_next_result(entry);
+			if (res == NULL)
+			{
+				if (!c->pipeline || c->cmd >= c->ncmds)
+					break;
+				if (kind == DS_CMD_PREAMBLE &&
+					++c->npre < list_length(c->preamble))
+					continue;	/* more preamble commands */
+				c->cmd++;
+				continue;
+			}
+			st = PQresultStatus(res);
+			if (st == PGRES_PIPELINE_SYNC || st == PGRES_PIPELINE_ABORTED)
+			{
+				PQclear(res);
+				res = NULL;
+				if (st == PGRES_PIPELINE_SYNC && ++c->syncs == c->nsyncs)
+					break;
+				continue;
+			}
+			if (PQstatus(conn) == CONNECTION_BAD)
+			{
+				/* nothing more will come */
+				if (!ds_call_keep_error(c, res, false))
+					PQclear(res);
+				res = NULL;
 				break;
-			if (kind == DS_CMD_PREAMBLE &&
-				++c->npre < list_length(c->preamble))
-				continue;	/* more preamble commands */
-			c->cmd++;
-			continue;
-		}
-		st = PQresultStatus(res);
-		if (st == PGRES_PIPELINE_SYNC || st == PGRES_PIPELINE_ABORTED)
-		{
-			PQclear(res);
-			res = NULL;
-			if (st == PGRES_PIPELINE_SYNC && ++c->syncs == c->nsyncs)
-				break;
-			continue;
-		}
-		if (PQstatus(conn) == CONNECTION_BAD)
-		{
-			/* nothing more will come */
-			if (!ds_call_keep_error(c, res, false))
+			}
+			if (!ds_call_result(c, kind, res))
 				PQclear(res);
 			res = NULL;
-			break;
 		}
-		if (!ds_call_result(c, kind, res))
-			PQclear(res);
-		res = NULL;
 	}
+	PG_CATCH();
+	{
+		if (res != c->error)
+			PQclear(res);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	if (c->pipeline && PQstatus(conn) != CONNECTION_BAD &&
 		!PQexitPipelineMode(conn) && c->error == NULL)
@@ -632,8 +642,17 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 		*outcome = c->outcome;
 		return NULL;
 	}
-	ds_call_read(c);
-	ds_call_settle(c);
+	PG_TRY();
+	{
+		ds_call_read(c);
+		ds_call_settle(c);
+	}
+	PG_CATCH();
+	{
+		PQclear(c->error);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	*outcome = c->outcome;
 	if (c->outcome != DS_RUN_DONE)

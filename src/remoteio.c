@@ -12,7 +12,8 @@
  * at once; the remote query is then cancelled before the error goes on,
  * and the connection stays busy for the abort callbacks to drain.  A
  * remote error is raised with the remote's SQLSTATE, message, detail and
- * hint and the statement as context, as postgres_fdw does.
+ * hint and the statement as context, as postgres_fdw does.  No libpq
+ * result outlives a call here, whatever is raised.
  *
  * Memory: a connection's wait event set lives in TopMemoryContext (freed
  * when connection.c closes the connection); messages are copied into the
@@ -35,27 +36,40 @@
 /*
  * ds_report_remote_error
  *		Reports a remote error with the remote SQLSTATE, message, detail and
- *		hint, and the datasource and statement as context.  Clears res.
- *		Without a result (the connection failed) the SQLSTATE is 08006.
+ *		hint, and the datasource and statement as context.  Clears res,
+ *		also when copying its fields fails.  Without a result (the
+ *		connection failed) the SQLSTATE is 08006.
  */
 void
 ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 					   const char *source, const char *sql)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-	int			code = ERRCODE_CONNECTION_FAILURE;
-	char	   *message;
+	volatile int code = ERRCODE_CONNECTION_FAILURE;
+	char	   *volatile message = NULL;
+	char	   *volatile detail = NULL;
+	char	   *volatile hint = NULL;
 
-	if (state != NULL && strlen(state) == 5)
-		code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
-	message = pchomp(primary ? primary : (conn ? PQerrorMessage(conn) : ""));
-	if (message[0] == '\0')
-		message = pstrdup("could not obtain message string for remote error");
-	detail = detail ? pstrdup(detail) : NULL;
-	hint = hint ? pstrdup(hint) : NULL;
+	PG_TRY();
+	{
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *d = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+		const char *h = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+		if (state != NULL && strlen(state) == 5)
+			code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+		message = pchomp(primary ? primary : (conn ? PQerrorMessage(conn) : ""));
+		if (message[0] == '\0')
+			message = pstrdup("could not obtain message string for remote error");
+		detail = d ? pstrdup(d) : NULL;
+		hint = h ? pstrdup(h) : NULL;
+	}
+	PG_CATCH();
+	{
+		PQclear(res);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	PQclear(res);
 
 	ereport(elevel,
@@ -181,25 +195,36 @@ ds_cancel(DsConn *entry)
 /*
  * ds_exec_or_error
  *		Runs a transaction-control command on an idle entry; an error marks
- *		the entry broken and is raised.
+ *		the entry broken and is raised.  No result outlives the call, also
+ *		when an interrupt ends the wait.
  */
 void
 ds_exec_or_error(DsConn *entry, const char *sql)
 {
-	PGresult   *res;
-	PGresult   *last = NULL;
+	PGresult   *volatile last = NULL;
 
 	entry->broken = true;		/* until we know the command went through */
 	if (!PQsendQuery(entry->conn, sql))
 		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
 	entry->busy = true;
-	while ((res = ds_next_result(entry)) != NULL)
+	PG_TRY();
+	{
+		PGresult   *res;
+
+		while ((res = ds_next_result(entry)) != NULL)
+		{
+			PQclear(last);
+			last = res;
+			if (PQstatus(entry->conn) == CONNECTION_BAD)
+				break;
+		}
+	}
+	PG_CATCH();
 	{
 		PQclear(last);
-		last = res;
-		if (PQstatus(entry->conn) == CONNECTION_BAD)
-			break;
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
 	entry->busy = false;
 	if (last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK)
 		ds_report_remote_error(ERROR, last, entry->conn, entry->source, sql);
