@@ -21,8 +21,9 @@
  * forgotten with the remote session, and all of them when a statement that
  * ran there reports DEALLOCATE or DISCARD, or an execution finds its
  * statement gone (26000).  An execution that fails because DDL changed the
- * statement's result type (0A000, "cached plan must not change result
- * type") forgets that one; remote.c runs the call again at once when
+ * statement's result type (0A000 raised by the remote's plan cache,
+ * recognised by the source file the error reports, which is never
+ * translated) forgets that one; remote.c runs the call again at once when
  * nothing of it can have taken effect: outside a remote transaction,
  * before any row.
  *
@@ -247,16 +248,19 @@ ds_prepared_lru(DsStatements *s)
 /*
  * ds_stale_plan
  *		Whether an error result says that DDL changed the result type of a
- *		prepared statement: 0A000, "cached plan must not change result
- *		type".
+ *		prepared statement ("cached plan must not change result type"): the
+ *		remote's plan cache raises it as 0A000.  Recognised by the source
+ *		file the remote reports, never by the message, which may be in
+ *		another language.
  */
 static bool
 ds_stale_plan(const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
 
 	return state != NULL && strcmp(state, "0A000") == 0 &&
-		strstr(PQresultErrorMessage(res), "cached plan must not change result type") != NULL;
+		file != NULL && strcmp(file, "plancache.c") == 0;
 }
 
 /*
