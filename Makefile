@@ -22,7 +22,10 @@ OBJS = \
 	src/validate.o \
 	src/readonly.o \
 	src/fdw.o \
+	src/remoteio.o \
 	src/connection.o \
+	src/remoteprep.o \
+	src/remote.o \
 	src/rewrite.o \
 	src/stmtcache.o \
 	src/sink.o \

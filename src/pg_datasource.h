@@ -12,6 +12,7 @@
 #define PG_DATASOURCE_H
 
 #include "executor/spi.h"
+#include "datatype/timestamp.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -518,7 +519,62 @@ extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 extern void ds_hooks_init(void);
 
 /* in connection.c */
+/* in fdw.c */
+extern bool ds_is_server_option(const char *keyword);
+
+/* in connection.c: cached connections and remote transactions */
+typedef struct DsConnKey
+{
+	Oid			serverid;
+	Oid			userid;
+} DsConnKey;
+
+/* a cached connection: one per foreign server and local role */
+typedef struct DsConn
+{
+	DsConnKey	key;
+	PGconn	   *conn;			/* NULL when closed */
+	char		source[NAMEDATALEN];	/* datasource name, for messages */
+	char		server[NAMEDATALEN];
+	int			xact_depth;		/* 0: no remote transaction; else the local
+								 * nest level it covers */
+	int			release_level;	/* > 0: RELEASE SAVEPOINT s<n> still due */
+	bool		busy;			/* results of a query are still coming */
+	bool		broken;			/* remote transaction state unknown */
+	bool		invalidated;	/* server or mapping changed: close when idle */
+	bool		public_mapping; /* connected through a PUBLIC mapping */
+	bool		path_known;		/* path is the remote's search_path */
+	bool		ro_session;		/* default_transaction_read_only is on */
+	char		path[2 * NAMEDATALEN + 3];
+	uint32		server_hash;
+	uint32		mapping_hash;
+	TimestampTz connected_at;
+	int64		calls;
+	uint64		session;		/* counts the connections made: what is kept
+								 * per remote session belongs to one */
+	struct WaitEventSet *waitset;	/* latch, postmaster death and the
+									 * socket: made once per connection */
+	struct DsStatements *statements;	/* its prepared statements
+										 * (remoteprep.c) */
+} DsConn;
+
 extern void ds_connection_init(void);
+extern DsConn *ds_conn_get(DsSource *source);
+extern void ds_conn_close(DsConn *entry);
+extern List *ds_conn_xact_enter(DsConn *entry, bool *opened);
+extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
+extern int	ds_remote_disconnect(const char *server);
+extern void ds_remote_forget_path(const char *server);
+
+/* in remoteio.c: waiting on a remote connection */
+extern bool ds_conn_consume(DsConn *entry);
+extern PGresult *ds_next_result(DsConn *entry);
+extern void ds_cancel(DsConn *entry);
+extern void ds_exec_or_error(DsConn *entry, const char *sql);
+extern void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
+								   const char *source, const char *sql);
+
+/* in remote.c: statements on a remote datasource */
 extern void ds_remote_command(DsSource *source, const char *sql);
 extern bool ds_remote_schema_exists(DsSource *source, const char *schema);
 extern char *ds_remote_run(DsSource *source, const char *sql,
@@ -529,8 +585,16 @@ extern char *ds_remote_route(DsSource *source, const char *sql,
 							 bool read_only, bool prepare, DsSink *r);
 extern void ds_remote_probe(DsSource *source, char **version,
 							int *in_recovery);
-extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
-extern int	ds_remote_disconnect(const char *server);
-extern void ds_remote_forget_path(const char *server);
+
+/* in remoteprep.c: statements kept prepared on a remote connection */
+#define DS_PREPARED_NAME(buf, id) snprintf((buf), sizeof(buf), "pgds_%d", (id))
+extern int	ds_prepared_use(DsConn *entry, const char *path, const char *sql,
+							int nparams, bool prepare, bool in_xact,
+							bool *prepare_now);
+extern List *ds_prepared_take_deallocs(DsConn *entry);
+extern void ds_prepared_keep_deallocs(DsConn *entry, List *ids);
+extern void ds_prepared_drop(DsConn *entry, int id);
+extern bool ds_prepared_failed(DsConn *entry, int id, const PGresult *error);
+extern void ds_prepared_status(DsConn *entry, const char *status);
 
 #endif							/* PG_DATASOURCE_H */

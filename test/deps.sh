@@ -10,6 +10,11 @@
 #
 # Note: Debian 12 has no postgresql-contrib-15; contrib (dblink,
 # postgres_fdw, ...) ships inside postgresql-15.
+#
+# It also generates the OS locale de_DE.UTF-8 (package locales), which
+# test/multi/route_prepared.sh gives a remote session as lc_messages: a server
+# can only report in a language whose locale the system has, and the
+# postgresql-15 package ships the German translation.
 set -uo pipefail
 
 PACKAGES=(
@@ -25,7 +30,11 @@ PACKAGES=(
     gcc
     perl
     iproute2
+    locales
 )
+
+# the locale a remote test session reports errors in (see above)
+TEST_LOCALE=de_DE.UTF-8
 
 LOG=/tmp/pg_datasource-deps.log
 
@@ -57,8 +66,26 @@ if installed postgresql-15 && installed postgresql-server-dev-15 &&
     skew="postgresql-15 $(version_of postgresql-15) vs postgresql-server-dev-15 $(version_of postgresql-server-dev-15)"
 fi
 
+# ensure_locale : generate $TEST_LOCALE unless the system has it.  Listed
+# in /etc/locale.gen so that a later locale-gen keeps it.
+ensure_locale() {
+    locale -a 2>/dev/null | grep -qix "${TEST_LOCALE/UTF-8/utf8}" && return 0
+    echo "test/deps.sh: generating the locale $TEST_LOCALE"
+    if ! grep -qx "$TEST_LOCALE UTF-8" /etc/locale.gen 2>/dev/null; then
+        if grep -qx "# *$TEST_LOCALE UTF-8" /etc/locale.gen 2>/dev/null; then
+            sed -i "s/^# *$TEST_LOCALE UTF-8\$/$TEST_LOCALE UTF-8/" /etc/locale.gen
+        else
+            echo "$TEST_LOCALE UTF-8" >>/etc/locale.gen
+        fi
+    fi
+    locale-gen >>"$LOG" 2>&1 || die "locale-gen failed (see $LOG)"
+    locale -a 2>/dev/null | grep -qix "${TEST_LOCALE/UTF-8/utf8}" ||
+        die "the locale $TEST_LOCALE is still missing after locale-gen"
+}
+
 if [ ${#missing[@]} -eq 0 ] && [ -z "$skew" ]; then
     echo "test/deps.sh: all packages present (postgresql-15 $(version_of postgresql-15))"
+    ensure_locale
     exit 0
 fi
 
@@ -96,4 +123,5 @@ headers=$(version_of postgresql-server-dev-15)
 command -v pg_prove >/dev/null 2>&1 || die "pg_prove is missing after install"
 command -v prove >/dev/null 2>&1 || die "prove is missing after install"
 
+ensure_locale
 echo "test/deps.sh: installed; postgresql-15 $server, $(pg_config --version 2>/dev/null)"

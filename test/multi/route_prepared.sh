@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Multi-server tests of the statements routing keeps prepared on a remote
-# connection (connection.c): a statement routed a second time is prepared
+# connection (remoteprep.c): a statement routed a second time is prepared
 # there and later runs send only its parameters; the same text under two
 # logical databases (two search paths) stays two statements; DDL that
 # changes a statement's result type is absorbed outside a remote
-# transaction and a clean 0A000 inside one; a remote restart, DEALLOCATE
+# transaction (also when the remote reports errors in German) and a clean
+# 0A000 inside one; a remote restart, DEALLOCATE
 # and DISCARD through routing or inside a remote function, and a rolled
 # back remote transaction leave nothing stale; the LRU bound and
 # datasource.remote_prepared_statements = 0 hold.
@@ -223,6 +224,30 @@ SQL
 )
 is "$out" "$(printf '%s\n' 1 1 1 2 2 2 3 3 3 4 4 4 5 5 5 6 6 6 3 1 1 'SELECT 1,SELECT 5,SELECT 6')" \
 	"at most datasource.remote_prepared_statements per connection: the least recently used one is deallocated"
+
+# --- a remote that reports errors in another language
+# (test/deps.sh generates the locale; the remote's role is a superuser, the
+# one kind that may set lc_messages when connecting)
+lq -c "CREATE SERVER german FOREIGN DATA WRAPPER pg_datasource
+         OPTIONS (host '$PGDS_REMOTE_HOST', port '$PGDS_REMOTE_PORT', dbname 'rprep',
+                  options '-c lc_messages=de_DE.UTF-8')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER german OPTIONS (user 'postgres')" \
+	-c "SELECT datasource.create_source('german', 'german')" \
+	-c "SELECT datasource.create_database('de_db', 'german', schema_name => 'sa')" >/dev/null ||
+	bail_out "the German datasource failed"
+is "$(lq -c "SELECT error FROM datasource.execute('de_db', 'SELECT 1 / 0')")" "Division durch Null" \
+	"(the remote reports errors in German: the locale and the translations are there)"
+out=$(session <<SQL
+SELECT q FROM datasource.query_json('de_db', 'SELECT * FROM items WHERE id = 6') q;
+SELECT q FROM datasource.query_json('de_db', 'SELECT * FROM items WHERE id = 6') q;
+\! psql -X -q -h $PGDS_REMOTE_HOST -p $PGDS_REMOTE_PORT -U postgres -d rprep -c 'ALTER TABLE sa.items ADD COLUMN german int DEFAULT 8'
+SELECT q FROM datasource.query_json('de_db', 'SELECT * FROM items WHERE id = 6') q;
+SELECT q FROM datasource.query_json('de_db', 'SELECT * FROM items WHERE id = 6') q;
+SQL
+)
+is "$out" "$(printf '%s\n' '{"id": 6, "name": "item 6"}' '{"id": 6, "name": "item 6"}' \
+	'{"id": 6, "name": "item 6", "german": 8}' '{"id": 6, "name": "item 6", "german": 8}')" \
+	"a column added on a remote whose messages are German: the stale statement is still recognised and replaced"
 
 # --- cleanup
 "${LPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE $DB" >/dev/null

@@ -1,0 +1,233 @@
+/*-------------------------------------------------------------------------
+ *
+ * remoteio.c
+ *		  Waiting on a remote connection: results, cancels, one command and
+ *		  the report of a remote error.
+ *
+ * Both users of a cached connection - the remote transactions of
+ * connection.c and the statements of remote.c - wait for what the remote
+ * server sends in the same way: on the connection's wait event set (the
+ * latch, postmaster death and the socket, made once per connection), with
+ * interrupts served, so a cancel or statement_timeout stops the local call
+ * at once; the remote query is then cancelled before the error goes on,
+ * and the connection stays busy for the abort callbacks to drain.  A
+ * remote error is raised with the remote's SQLSTATE, message, detail and
+ * hint and the statement as context, as postgres_fdw does.  No libpq
+ * result outlives a call here, whatever is raised.
+ *
+ * Memory: a connection's wait event set lives in TopMemoryContext (freed
+ * when connection.c closes the connection); messages are copied into the
+ * caller's context before a result is freed.
+ *
+ * IDENTIFICATION
+ *		  src/remoteio.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+
+#include "pg_datasource.h"
+
+/*
+ * ds_report_remote_error
+ *		Reports a remote error with the remote SQLSTATE, message, detail and
+ *		hint, and the datasource and statement as context.  Clears res,
+ *		also when copying its fields fails.  Without a result (the
+ *		connection failed) the SQLSTATE is 08006.
+ */
+void
+ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
+					   const char *source, const char *sql)
+{
+	volatile int code = ERRCODE_CONNECTION_FAILURE;
+	char	   *volatile message = NULL;
+	char	   *volatile detail = NULL;
+	char	   *volatile hint = NULL;
+
+	PG_TRY();
+	{
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *d = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+		const char *h = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+		if (state != NULL && strlen(state) == 5)
+			code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+		message = pchomp(primary ? primary : (conn ? PQerrorMessage(conn) : ""));
+		if (message[0] == '\0')
+			message = pstrdup("could not obtain message string for remote error");
+		detail = d ? pstrdup(d) : NULL;
+		hint = h ? pstrdup(h) : NULL;
+	}
+	PG_CATCH();
+	{
+		PQclear(res);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	PQclear(res);
+
+	ereport(elevel,
+			errcode(code),
+			errmsg_internal("%s", message),
+			detail ? errdetail_internal("%s", detail) : 0,
+			hint ? errhint("%s", hint) : 0,
+			errcontext("remote SQL on datasource \"%s\": %s", source, sql));
+}
+
+/*
+ * ds_conn_waitset
+ *		The wait event set of an open connection: the latch, postmaster
+ *		death (the backend exits) and the connection's socket becoming
+ *		readable.  Made on first use and kept until the connection closes, so
+ *		a round trip costs no epoll set of its own.
+ */
+static WaitEventSet *
+ds_conn_waitset(DsConn *entry)
+{
+	WaitEventSet *set;
+
+	if (entry->waitset != NULL)
+		return entry->waitset;
+	set = CreateWaitEventSet(TopMemoryContext, 3);
+	PG_TRY();
+	{
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+							  NULL, NULL);
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(entry->conn),
+						  NULL, NULL);
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->waitset = set;
+	return set;
+}
+
+/*
+ * ds_conn_consume
+ *		Waits until the entry's socket is readable and takes in what came,
+ *		serving interrupts meanwhile.  Returns false when the connection
+ *		failed.  On an interrupt the remote query is cancelled before the
+ *		error goes on; the entry stays busy and the abort callbacks drain or
+ *		close it.
+ */
+bool
+ds_conn_consume(DsConn *entry)
+{
+	volatile bool ok = true;
+	volatile bool readable = false;
+
+	/* no return inside PG_TRY: it would leave the exception stack behind */
+	PG_TRY();
+	{
+		while (!readable)
+		{
+			WaitEvent	event;
+
+			if (WaitEventSetWait(ds_conn_waitset(entry), -1L, &event, 1,
+								 PG_WAIT_EXTENSION) != 1)
+				continue;
+			if (event.events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			readable = (event.events & WL_SOCKET_READABLE) != 0;
+		}
+		ok = PQconsumeInput(entry->conn) == 1;
+	}
+	PG_CATCH();
+	{
+		ds_cancel(entry);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * ds_next_result
+ *		The next result of what was sent on the entry's connection, waiting
+ *		for it as ds_conn_consume does; NULL at the end of a command's
+ *		results.  When the connection fails, a PGRES_FATAL_ERROR result made
+ *		from libpq's message is returned.  The caller owns the result.
+ */
+PGresult *
+ds_next_result(DsConn *entry)
+{
+	while (PQisBusy(entry->conn))
+		if (!ds_conn_consume(entry))
+			return PQmakeEmptyPGresult(entry->conn, PGRES_FATAL_ERROR);
+	return PQgetResult(entry->conn);
+}
+
+/*
+ * ds_cancel
+ *		Asks the remote server to cancel what the connection runs.
+ */
+void
+ds_cancel(DsConn *entry)
+{
+	PGcancel   *cancel;
+	char		errbuf[256];
+
+	if (entry->conn == NULL || PQtransactionStatus(entry->conn) != PQTRANS_ACTIVE)
+		return;
+	cancel = PQgetCancel(entry->conn);
+	if (cancel != NULL)
+	{
+		(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+		PQfreeCancel(cancel);
+	}
+}
+
+/*
+ * ds_exec_or_error
+ *		Runs a transaction-control command on an idle entry; an error marks
+ *		the entry broken and is raised.  No result outlives the call, also
+ *		when an interrupt ends the wait.
+ */
+void
+ds_exec_or_error(DsConn *entry, const char *sql)
+{
+	PGresult   *volatile last = NULL;
+
+	entry->broken = true;		/* until we know the command went through */
+	if (!PQsendQuery(entry->conn, sql))
+		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
+	entry->busy = true;
+	PG_TRY();
+	{
+		PGresult   *res;
+
+		while ((res = ds_next_result(entry)) != NULL)
+		{
+			PQclear(last);
+			last = res;
+			if (PQstatus(entry->conn) == CONNECTION_BAD)
+				break;
+		}
+	}
+	PG_CATCH();
+	{
+		PQclear(last);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->busy = false;
+	if (last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK)
+		ds_report_remote_error(ERROR, last, entry->conn, entry->source, sql);
+	PQclear(last);
+	entry->broken = false;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Multi-server tests of what routing returns and raises, on the local
+# datasource and a remote one alike:
+# - rows that fail to convert (a column definition list that does not match)
+#   leak no libpq result: the backend's resident memory stays flat over many
+#   such calls, and the connection goes on.
+#
+# Needs the PGDS_* variables of test/run.sh (two running servers).
+set -u
+export PGOPTIONS="-c client_min_messages=warning"
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+
+DB=multi_results
+LPSQL=(psql -X -q -At -h "$PGDS_LOCAL_HOST" -p "$PGDS_LOCAL_PORT")
+RPSQL=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_PORT" -U postgres)
+
+# lq SQL... : run on the local test database as postgres, stop on error
+lq() { "${LPSQL[@]}" -v ON_ERROR_STOP=1 -U postgres -d "$DB" "$@"; }
+# session : run stdin as one session; errors print as "ERROR:  SQLSTATE"
+session() { "${LPSQL[@]}" -U postgres -d "$DB" -v VERBOSITY=sqlstate 2>&1; }
+# rq SQL : run on the remote database
+rq() { "${RPSQL[@]}" -d rresults -c "$1"; }
+# remote_log_has TEXT : status 0 when the remote's log mentions TEXT
+remote_log_has() { grep -qF "$1" "$PGDS_REMOTE_DIR/server.log"; }
+
+# --- setup
+"${RPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS rresults" -c "DROP ROLE IF EXISTS results_owner" \
+	-c "CREATE ROLE results_owner LOGIN PASSWORD 'results-secret-41'" \
+	-c "CREATE DATABASE rresults OWNER results_owner" >/dev/null || bail_out "remote setup failed"
+"${LPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null ||
+	bail_out "local setup failed"
+lq -c "CREATE EXTENSION pg_datasource" \
+	-c "CREATE SERVER regional FOREIGN DATA WRAPPER pg_datasource
+	      OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'rresults')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER regional
+	      OPTIONS (user 'results_owner', password 'results-secret-41')" \
+	-c "SELECT datasource.create_source('regional', 'regional')" \
+	-c "SELECT datasource.create_database('r_db', 'regional', schema_name => 'rs')" \
+	-c "SELECT datasource.create_database('l_db')" >/dev/null || bail_out "extension setup failed"
+for d in l_db r_db; do
+	lq -c "SELECT datasource.exec('$d', 'CREATE TABLE items (id int PRIMARY KEY, name text)')" \
+		-c "SELECT datasource.exec('$d', 'INSERT INTO items SELECT g, ''item '' || g FROM generate_series(1, 10) g')" \
+		>/dev/null || bail_out "tables on $d failed"
+done
+
+# --- rows that fail to convert leak no libpq result
+# each failing call holds a 100 kB row from the remote when it fails
+leaky=$(mktemp)
+cat >"$leaky" <<'SQL'
+DO $$
+BEGIN
+	FOR i IN 1..150 LOOP
+		BEGIN
+			PERFORM * FROM datasource.query('r_db', 'SELECT repeat(''x'', 100000) AS a, 1 AS b') AS t(a text);
+		EXCEPTION WHEN datatype_mismatch THEN NULL;
+		END;
+		BEGIN
+			PERFORM * FROM datasource.query('r_db', 'SELECT repeat(''x'', 100000) AS a') AS t(a int);
+		EXCEPTION WHEN invalid_text_representation THEN NULL;
+		END;
+	END LOOP;
+END
+$$;
+SQL
+out=$("${LPSQL[@]}" -v ON_ERROR_STOP=1 -U postgres -d "$DB" -f - 2>&1 <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv P :pid
+\i $leaky
+\! echo "rss_before \$(grep RssAnon /proc/\$P/status)"
+\i $leaky
+\! echo "rss_after \$(grep RssAnon /proc/\$P/status)"
+SELECT 'after ' || x FROM datasource.query('r_db', 'SELECT 42') AS t(x int);
+SELECT 'cached ' || count(*) FROM datasource.connections();
+SQL
+)
+rm -f "$leaky"
+[ -n "${PGDS_DEBUG:-}" ] && echo "$out" >&2
+rss_before=$(echo "$out" | sed -n 's/^rss_before RssAnon:[^0-9]*\([0-9]*\) kB$/\1/p')
+rss_after=$(echo "$out" | sed -n 's/^rss_after RssAnon:[^0-9]*\([0-9]*\) kB$/\1/p')
+[ -n "$rss_before" ] && [ -n "$rss_after" ] && [ $((rss_after - rss_before)) -lt 4096 ]
+ok $? "300 remote calls whose rows fail to convert: RssAnon grew by less than 4 MB (${rss_before:-?} kB -> ${rss_after:-?} kB)"
+is "$(echo "$out" | sed -n 's/^\(after\|cached\) //p')" "$(printf '42\n1')" \
+	"and the cached connection still serves the next call"
+
+# --- cleanup
+"${LPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE $DB" >/dev/null
+"${RPSQL[@]}" -d postgres -c "DROP DATABASE rresults" -c "DROP ROLE results_owner" >/dev/null
+done_testing
