@@ -520,7 +520,6 @@ extern void ds_hooks_init(void);
 
 /* in connection.c */
 /* in fdw.c */
-extern bool ds_is_server_option(const char *keyword);
 
 /* in connection.c: cached connections and remote transactions */
 typedef struct DsConnKey
