@@ -30,7 +30,8 @@
  * Rows are streamed in libpq's single-row mode into the caller's DsResult,
  * so a large result never sits in memory as one PGresult.
  *
- * Parameters are text, typed by the remote server.
+ * Parameters are text, typed by the remote server; those the statement
+ * does not use are declared text (params.c), as locally.
  *
  * Memory: a call's own state, its rows' conversions (in the DsResult's
  * contexts) and what it returns are palloc'd in the caller's context;
@@ -44,6 +45,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
 #include "pg_datasource.h"
@@ -90,6 +92,8 @@ typedef struct DsCall
 	DsResult   *r;
 
 	/* the plan (ds_call_plan) */
+	Oid		   *types;			/* of the parameters: 0 lets the remote
+								 * infer, text for those not used */
 	int			level;			/* the local nest level */
 	int			saved_depth;	/* the remote transaction depth before */
 	bool		in_xact;		/* runs in the remote transaction */
@@ -161,6 +165,16 @@ ds_call_plan(DsCall *c)
 	c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
 								  c->prepare, c->saved_depth > 0,
 								  &c->prepare_now);
+	/* the parameter types go with the text (a Bind has none) */
+	if (c->nparams > 0 && (c->prepared == 0 || c->prepare_now))
+	{
+		bool	   *used = ds_params_used(c->sql, c->nparams);
+		int			i;
+
+		c->types = palloc(sizeof(Oid) * c->nparams);
+		for (i = 0; i < c->nparams; i++)
+			c->types[i] = used[i] ? InvalidOid : TEXTOID;
+	}
 	/* what the remote may still have goes now, outside a transaction */
 	if (c->saved_depth == 0)
 		c->dealloc = ds_prepared_take_deallocs(entry);
@@ -210,7 +224,7 @@ ds_call_send_statement(DsCall *c)
 		return PQsendQueryPrepared(conn, name, c->nparams, c->params,
 								   NULL, NULL, 0) == 1;
 	}
-	return PQsendQueryParams(conn, c->sql, c->nparams, NULL, c->params,
+	return PQsendQueryParams(conn, c->sql, c->nparams, c->types, c->params,
 							 NULL, NULL, 0) == 1;
 }
 
@@ -271,7 +285,7 @@ ds_call_send(DsCall *c)
 		char		name[32];
 
 		DS_PREPARED_NAME(name, c->prepared);
-		if (!PQsendPrepare(conn, name, c->sql, c->nparams, NULL))
+		if (!PQsendPrepare(conn, name, c->sql, c->nparams, c->types))
 			return false;
 		c->cmds[c->ncmds++] = DS_CMD_PREPARE;
 	}

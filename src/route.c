@@ -285,6 +285,8 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		text = ds_rewrite(sql, v.rewrites);
 		ds_stmt_cache_put(database, sql, ro, &v, text, epoch);
 	}
+	/* before anything is sent, wherever it goes */
+	ds_params_check(text, nparams);
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);

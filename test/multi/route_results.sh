@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Multi-server tests of what routing returns and raises, on the local
 # datasource and a remote one alike:
+# - a statement using more parameters than it was given is refused with one
+#   message and SQLSTATE before anything is sent, and parameters it does not
+#   use are ignored;
 # - rows that fail to convert (a column definition list that does not match)
 #   leak no libpq result: the backend's resident memory stays flat over many
 #   such calls, and the connection goes on.
@@ -42,6 +45,45 @@ for d in l_db r_db; do
 	lq -c "SELECT datasource.exec('$d', 'CREATE TABLE items (id int PRIMARY KEY, name text)')" \
 		-c "SELECT datasource.exec('$d', 'INSERT INTO items SELECT g, ''item '' || g FROM generate_series(1, 10) g')" \
 		>/dev/null || bail_out "tables on $d failed"
+done
+
+# --- the parameter count: one check, one message, before anything is sent
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT sqlstate || ' ' || error FROM datasource.execute('$d', 'SELECT \$1::int AS no_params_$d');
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + \$2::int AS one_param_$d', ARRAY['1']) AS t(x int);
+SQL
+)
+	is "$out" "$(printf '%s\n' '42P02 the statement uses $1 but 0 parameters were given' 'ERROR:  42P02')" \
+		"$d: a statement using more parameters than given is refused with 42P02 and the statement's own message"
+done
+out=$("${LPSQL[@]}" -U postgres -d "$DB" -f - 2>&1 <<'SQL'
+\set VERBOSITY terse
+SELECT x FROM datasource.query('l_db', 'SELECT $1::int + $2::int', ARRAY['1']) AS t(x int);
+SELECT x FROM datasource.query('r_db', 'SELECT $1::int + $2::int', ARRAY['1']) AS t(x int);
+SQL
+)
+is "$out" "$(printf '%s\n' 'psql:<stdin>:2: ERROR:  the statement uses $2 but 1 parameter was given' \
+	'psql:<stdin>:3: ERROR:  the statement uses $2 but 1 parameter was given')" \
+	"the same message locally and on the remote"
+remote_log_has "one_param_r_db"; r1=$?
+remote_log_has "no_params_r_db"; r2=$?
+is "$r1$r2" "11" "nothing of the refused statements reached the remote"
+lq -c "SELECT success FROM datasource.execute('r_db', 'SELECT 1 / 0 AS reached_the_remote')" >/dev/null
+remote_log_has "reached_the_remote"; ok $? "(a statement that does reach the remote and fails is in its log)"
+calls=$(lq -c "SELECT calls FROM datasource.connections()")
+lq -c "SELECT success FROM datasource.execute('r_db', 'SELECT \$1')" >/dev/null
+is "$(lq -c "SELECT calls FROM datasource.connections()")" "$calls" \
+	"a refused statement costs the remote connection no call"
+
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + 1', ARRAY['1', 'unused']) AS t(x int);
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + \$3::int', ARRAY['1', 'unused', '3']) AS t(x int);
+SELECT x FROM datasource.query('$d', 'SELECT count(*) FROM items WHERE name = \$2', ARRAY[NULL, 'item 4']) AS t(x int);
+SQL
+)
+	is "$out" "$(printf '2\n4\n1')" "$d: parameters the statement does not use are ignored"
 done
 
 # --- rows that fail to convert leak no libpq result
