@@ -4,6 +4,7 @@
 # - a statement using more parameters than it was given is refused with one
 #   message and SQLSTATE before anything is sent, and parameters it does not
 #   use are ignored;
+# - execute() reports the rows a command affected;
 # - rows that fail to convert (a column definition list that does not match)
 #   leak no libpq result: the backend's resident memory stays flat over many
 #   such calls, and the connection goes on.
@@ -84,6 +85,22 @@ SELECT x FROM datasource.query('$d', 'SELECT count(*) FROM items WHERE name = \$
 SQL
 )
 	is "$out" "$(printf '2\n4\n1')" "$d: parameters the statement does not use are ignored"
+done
+
+# --- execute() reports the rows a command affected
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT success || ' ' || row_count || ' ' || (data IS NULL) FROM datasource.execute('$d', 'UPDATE items SET name = name WHERE id <= 3', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'INSERT INTO items VALUES (11, ''a''), (12, ''b'')', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'DELETE FROM items WHERE id > 10', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'DELETE FROM items WHERE id > 10', read_only => false);
+SELECT success || ' ' || row_count || ' ' || truncated FROM datasource.execute('$d', 'UPDATE items SET name = name WHERE id <= 4 RETURNING id', max_rows => 2, read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'CREATE TABLE scratch (x int)', read_only => false);
+SELECT datasource.exec('$d', 'UPDATE items SET name = name WHERE id <= 3');
+SQL
+)
+	is "$out" "$(printf '%s\n' 'true 3 true' 'true 2' 'true 2' 'true 0' 'true 2 true' 'true 0' 'UPDATE 3')" \
+		"$d: execute() reports the rows a command affected, as exec() shows them"
 done
 
 # --- rows that fail to convert leak no libpq result
