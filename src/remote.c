@@ -21,14 +21,22 @@
  * ds_conn_run is one call, in four steps: plan what to send (ds_call_plan),
  * send it (ds_call_send), read every result until the connection is idle
  * again (ds_call_read), and settle what the call leaves behind: the
- * session settings and transaction state, the prepared statements
- * (ds_call_settle).  Only then is an error raised, so
+ * session settings and transaction state, the prepared statements, a
+ * statement cut short (ds_call_settle).  Only then is an error raised, so
  * the connection is idle when it is.  A row that fails to convert raises
  * at once, with the connection busy: the abort callbacks of connection.c
  * cancel and drain it.  Every libpq result is freed on every path.
  *
  * Rows are streamed in libpq's single-row mode into the caller's DsResult,
- * so a large result never sits in memory as one PGresult.
+ * so a large result never sits in memory as one PGresult.  When the result
+ * keeps only max_rows rows (execute()), fetching stops once max_rows + 1
+ * are in: the rows already on their way are dropped, and the remote
+ * statement is cancelled when more would have to be waited for.  That is
+ * done only where what the statement started can be undone: a read-only
+ * statement in the remote's autocommit, or in a remote savepoint this call
+ * opened (it is rolled back to).  Elsewhere the rest is read and dropped.
+ * An error the statement meets after max_rows + 1 rows is not reported: a
+ * cursor fetching that many rows would not meet it either.
  *
  * Parameters are text, typed by the remote server; those the statement
  * does not use are declared text (params.c), as locally.
@@ -49,6 +57,12 @@
 #include "utils/builtins.h"
 
 #include "pg_datasource.h"
+
+/*
+ * rows dropped after max_rows was passed before the remote statement is
+ * cancelled, even if more are already here
+ */
+#define DS_STOP_SLACK 1000
 
 /* ------------------------------------------------------------ one call */
 
@@ -107,6 +121,7 @@ typedef struct DsCall
 	bool		prepare_now;	/* whose Parse is sent in this call */
 	List	   *dealloc;		/* statements deallocated in this call */
 	bool		pipeline;
+	bool		may_stop;		/* max_rows may cut the statement short */
 
 	/* what was sent (ds_call_send) */
 	DsCmdKind  *cmds;
@@ -120,6 +135,9 @@ typedef struct DsCall
 	int			npre;			/* preamble commands whose results came */
 	bool		stmt_seen;		/* a result of the statement came */
 	bool		stmt_done;		/* its last result came */
+	bool		stopped;		/* max_rows was passed: rows are dropped */
+	bool		cancelled;		/* and the remote statement cancelled */
+	int64		dropped;		/* rows dropped since */
 	bool		parse_failed;
 	PGresult   *error;			/* the first error, owned by the call */
 	bool		error_in_preamble;	/* it is a preamble command's */
@@ -204,6 +222,14 @@ ds_call_plan(DsCall *c)
 
 	c->pipeline = c->preamble != NIL || c->prepare_now || c->dealloc != NIL;
 	c->cmds = palloc(sizeof(DsCmdKind) * (list_length(c->dealloc) + 3));
+
+	/*
+	 * max_rows may stop a read-only statement early where what it started
+	 * can be undone: alone in the remote's autocommit, or in the savepoint
+	 * of the local nest level that this call opens.
+	 */
+	c->may_stop = c->r != NULL && c->r->max_rows >= 0 && c->read_only &&
+		(!c->in_xact || c->saved_depth < c->level);
 }
 
 /*
@@ -342,9 +368,10 @@ ds_call_keep_error(DsCall *c, PGresult *res, bool preamble)
 /*
  * ds_call_rows
  *		Rows of the statement (a PGRES_SINGLE_TUPLE or PGRES_TUPLES_OK
- *		result) go to the call's DsResult; once it has all it keeps, the
- *		rest are dropped.  Conversion errors are raised with res still held:
- *		the caller frees it.
+ *		result) go to the call's DsResult.  Once the result has all it
+ *		keeps, the call stops taking rows where it may (see may_stop).
+ *		Conversion errors are raised with res still held: the caller frees
+ *		it.
  */
 static void
 ds_call_rows(DsCall *c, PGresult *res)
@@ -356,6 +383,11 @@ ds_call_rows(DsCall *c, PGresult *res)
 
 	if (r == NULL)
 		return;
+	if (c->stopped)
+	{
+		c->dropped += PQntuples(res);
+		return;
+	}
 	if (!r->started)
 	{
 		char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
@@ -377,6 +409,8 @@ ds_call_rows(DsCall *c, PGresult *res)
 				? NULL : PQgetvalue(res, row, col);
 		ds_result_row(r, NULL, NULL, c->texts);
 	}
+	if (r->truncated && c->may_stop)
+		c->stopped = true;
 }
 
 /*
@@ -407,6 +441,9 @@ ds_call_statement_result(DsCall *c, PGresult *res)
 			return false;
 		default:
 			c->stmt_done = true;
+			/* past max_rows, what comes after (the cancel's error) is dropped */
+			if (c->stopped)
+				return false;
 			return ds_call_keep_error(c, res, false);
 	}
 }
@@ -448,6 +485,25 @@ ds_call_result(DsCall *c, DsCmdKind kind, PGresult *res)
 }
 
 /*
+ * ds_call_should_cancel
+ *		Whether the statement, past max_rows, is to be cancelled now: when
+ *		more of it would have to be waited for, or when DS_STOP_SLACK rows
+ *		were dropped already.  A statement whose results are all here is
+ *		left alone (a cancel costs the remote a process).
+ */
+static bool
+ds_call_should_cancel(DsCall *c)
+{
+	PGconn	   *conn = c->entry->conn;
+
+	if (!c->stopped || c->cancelled || c->stmt_done)
+		return false;
+	if (c->dropped >= DS_STOP_SLACK)
+		return true;
+	return PQconsumeInput(conn) == 1 && PQisBusy(conn);
+}
+
+/*
  * ds_call_read
  *		Reads everything the call sent, whatever fails, so that the
  *		connection is idle again before an error is raised.  Every command's
@@ -475,6 +531,11 @@ ds_call_read(DsCall *c)
 			if (c->pipeline && c->cmd == c->ncmds - 1 && !c->single &&
 				!c->stmt_seen)
 				c->single = PQsetSingleRowMode(conn) == 1;
+			if (ds_call_should_cancel(c))
+			{
+				ds_cancel(entry);
+				c->cancelled = true;
+			}
 			res = ds_next_result(entry);
 			if (res == NULL)
 			{
@@ -572,7 +633,9 @@ ds_call_settle_session(DsCall *c)
  * ds_call_settle
  *		Settles what the call leaves behind, before any error is raised: a
  *		Parse that failed, the deallocations sent, the session and
- *		transaction state and the prepared statements.
+ *		transaction state, the prepared statements, and a statement that
+ *		max_rows cut short inside a remote transaction (its savepoint is
+ *		rolled back to when the cancel aborted it there).
  */
 static void
 ds_call_settle(DsCall *c)
@@ -607,6 +670,18 @@ ds_call_settle(DsCall *c)
 	}
 	else if (alive && c->status != NULL)
 		ds_prepared_status(entry, c->status);
+
+	if (alive && c->stopped && c->in_xact &&
+		PQtransactionStatus(entry->conn) == PQTRANS_INERROR)
+	{
+		char		sql[48];
+
+		snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT s%d", c->level);
+		entry->path_known = false;
+		ds_exec_or_error(entry, sql);
+	}
+	if (c->stopped && c->status == NULL)
+		c->status = psprintf("SELECT " INT64_FORMAT, c->r->rows);
 }
 
 /*

@@ -5,6 +5,9 @@
 #   message and SQLSTATE before anything is sent, and parameters it does not
 #   use are ignored;
 # - execute() reports the rows a command affected;
+# - execute()'s max_rows stops an endless remote stream once max_rows + 1
+#   rows are in, outside and inside a remote transaction, and the connection
+#   and the transaction go on;
 # - rows that fail to convert (a column definition list that does not match)
 #   leak no libpq result: the backend's resident memory stays flat over many
 #   such calls, and the connection goes on.
@@ -102,6 +105,40 @@ SQL
 	is "$out" "$(printf '%s\n' 'true 3 true' 'true 2' 'true 2' 'true 0' 'true 2 true' 'true 0' 'UPDATE 3')" \
 		"$d: execute() reports the rows a command affected, as exec() shows them"
 done
+
+# --- max_rows stops an endless remote stream
+ENDLESS="SELECT generate_series(1, 1000000000000) AS g"
+out=$(session <<SQL
+SET statement_timeout = '5s';
+SELECT success, row_count, truncated, jsonb_array_length(data), data->9->>'g', error
+  FROM datasource.execute('r_db', '$ENDLESS', max_rows => 10);
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 0);
+SELECT x FROM datasource.query('r_db', 'SELECT 42') AS t(x int);
+SELECT count(*) FROM datasource.connections();
+SQL
+)
+is "$out" "$(printf '%s\n' 't|10|t|10|10|' 't|0|t|' 42 1)" \
+	"execute(max_rows => 10) of an endless remote stream returns 10 rows, truncated, and the connection goes on"
+is "$(rq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000000000000)%' AND state = 'active' AND pid <> pg_backend_pid()")" \
+	"0" "the remote statement does not run on"
+
+out=$(session <<SQL
+SET statement_timeout = '5s';
+BEGIN;
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (20, ''before'')');
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 10);
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (21, ''after'')');
+SAVEPOINT a;
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 3);
+RELEASE a;
+SELECT x FROM datasource.query('r_db', 'SELECT count(*) FROM items WHERE id IN (20, 21)') AS t(x int);
+COMMIT;
+SELECT x FROM datasource.query('r_db', 'SELECT count(*) FROM items WHERE id IN (20, 21)') AS t(x int);
+SQL
+)
+is "$out" "$(printf '%s\n' 'INSERT 0 1' 't|10|t|' 'INSERT 0 1' 't|3|t|' 2 2)" \
+	"inside a remote transaction too: the stream stops and the transaction goes on and commits"
+is "$(rq "SELECT count(*) FROM rs.items WHERE id IN (20, 21)")" "2" "both writes are committed on the remote"
 
 # --- rows that fail to convert leak no libpq result
 # each failing call holds a 100 kB row from the remote when it fails
