@@ -38,6 +38,9 @@
  * An error the statement meets after max_rows + 1 rows is not reported: a
  * cursor fetching that many rows would not meet it either.
  *
+ * A COPY to or from the client has no client to talk to: it is refused
+ * (0A000) once the remote started it, and ended there first.
+ *
  * Parameters are text, typed by the remote server; those the statement
  * does not use are declared text (params.c), as locally.
  *
@@ -138,6 +141,8 @@ typedef struct DsCall
 	bool		stopped;		/* max_rows was passed: rows are dropped */
 	bool		cancelled;		/* and the remote statement cancelled */
 	int64		dropped;		/* rows dropped since */
+	bool		copy;			/* the statement was a COPY to or from the
+								 * client */
 	bool		parse_failed;
 	PGresult   *error;			/* the first error, owned by the call */
 	bool		error_in_preamble;	/* it is a preamble command's */
@@ -349,6 +354,58 @@ ds_call_send_failed(DsCall *c)
 }
 
 /*
+ * ds_copy_refused
+ *		Raises the error of a routed COPY to or from the client.
+ */
+static void
+ds_copy_refused(void)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("a routed statement cannot copy to or from the client"),
+			errhint("Route a SELECT to read rows, an INSERT to write them."));
+}
+
+/*
+ * ds_call_copy
+ *		The statement started a COPY to or from the client: end it on the
+ *		remote, so that its final result comes next.  COPY TO is read to its
+ *		end and dropped; COPY FROM is failed.  Failing one sends a Sync of
+ *		its own, which a pipeline cannot take: there the connection is given
+ *		up and the error raised at once, the connection closed here when no
+ *		remote transaction was open before the call, otherwise left busy for
+ *		the abort callbacks (which break the remote transaction).
+ */
+static void
+ds_call_copy(DsCall *c, ExecStatusType st)
+{
+	PGconn	   *conn = c->entry->conn;
+
+	c->copy = true;
+	if (st == PGRES_COPY_OUT)
+	{
+		char	   *buf;
+		int			n;
+
+		while ((n = PQgetCopyData(conn, &buf, 1)) >= 0)
+		{
+			if (n > 0)
+				PQfreemem(buf);
+			else if (!ds_conn_consume(c->entry))
+				break;			/* the next result says why */
+		}
+		return;
+	}
+	if (c->pipeline)
+	{
+		if (c->saved_depth == 0)
+			ds_conn_close(c->entry);
+		ds_copy_refused();
+	}
+	(void) PQputCopyEnd(conn, "a routed statement cannot copy from the client");
+}
+
+/*
  * ds_call_keep_error
  *		Keeps res as the call's error, unless it has one: the first error is
  *		the one reported.  Returns whether res was kept (the call owns it).
@@ -438,6 +495,11 @@ ds_call_statement_result(DsCall *c, PGresult *res)
 		case PGRES_EMPTY_QUERY:
 			c->stmt_done = true;
 			c->status = pstrdup(PQcmdStatus(res));
+			return false;
+		case PGRES_COPY_OUT:
+		case PGRES_COPY_IN:
+		case PGRES_COPY_BOTH:
+			ds_call_copy(c, st);
 			return false;
 		default:
 			c->stmt_done = true;
@@ -744,9 +806,11 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	PG_END_TRY();
 
 	*outcome = c->outcome;
-	if (c->outcome != DS_RUN_DONE)
+	if (c->outcome != DS_RUN_DONE || c->copy)
 	{
 		PQclear(c->error);
+		if (c->copy && c->outcome == DS_RUN_DONE)
+			ds_copy_refused();
 		return NULL;
 	}
 	if (c->error != NULL)
