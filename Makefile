@@ -24,6 +24,7 @@ OBJS = \
 	src/fdw.o \
 	src/remoteio.o \
 	src/connection.o \
+	src/params.o \
 	src/remoteprep.o \
 	src/remote.o \
 	src/rewrite.o \

@@ -553,6 +553,7 @@ ds_drain(DsConn *entry, TimestampTz deadline)
 	for (;;)
 	{
 		PGresult   *res;
+		ExecStatusType st;
 
 		if (!ds_wait_input(conn, deadline))
 			return false;
@@ -566,8 +567,11 @@ ds_drain(DsConn *entry, TimestampTz deadline)
 				return PQstatus(conn) == CONNECTION_OK;
 			continue;
 		}
+		st = PQresultStatus(res);
 		PQclear(res);
-		if (PQstatus(conn) == CONNECTION_BAD)
+		/* a COPY would keep returning itself: give the connection up */
+		if (PQstatus(conn) == CONNECTION_BAD || st == PGRES_COPY_IN ||
+			st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
 			return false;
 	}
 }

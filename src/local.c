@@ -171,11 +171,7 @@ ds_get_plan(const char *schema, const char *sql, int nparams)
 		elog(ERROR, "SPI_prepare_params failed: %s",
 			 SPI_result_code_string(SPI_result));
 	SPI_freeplan(plan);
-	if (ps.ntypes > nparams)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_PARAMETER),
-				errmsg("the statement uses $%d but %d parameter%s given",
-					   ps.ntypes, nparams, nparams == 1 ? " was" : "s were"));
+	/* routing refused a statement using more than nparams (params.c) */
 	for (i = 0; i < nparams; i++)
 		if (i >= ps.ntypes || !OidIsValid(ps.types[i]) || ps.types[i] == UNKNOWNOID)
 		{

@@ -596,4 +596,8 @@ extern void ds_prepared_drop(DsConn *entry, int id);
 extern bool ds_prepared_failed(DsConn *entry, int id, const PGresult *error);
 extern void ds_prepared_status(DsConn *entry, const char *status);
 
+/* in params.c */
+extern void ds_params_check(const char *sql, int nparams);
+extern bool *ds_params_used(const char *sql, int nparams);
+
 #endif							/* PG_DATASOURCE_H */

@@ -21,16 +21,28 @@
  * ds_conn_run is one call, in four steps: plan what to send (ds_call_plan),
  * send it (ds_call_send), read every result until the connection is idle
  * again (ds_call_read), and settle what the call leaves behind: the
- * session settings and transaction state, the prepared statements
- * (ds_call_settle).  Only then is an error raised, so
+ * session settings and transaction state, the prepared statements, a
+ * statement cut short (ds_call_settle).  Only then is an error raised, so
  * the connection is idle when it is.  A row that fails to convert raises
  * at once, with the connection busy: the abort callbacks of connection.c
  * cancel and drain it.  Every libpq result is freed on every path.
  *
  * Rows are streamed in libpq's single-row mode into the caller's DsSink,
- * so a large result never sits in memory as one PGresult.
+ * so a large result never sits in memory as one PGresult.  When the result
+ * keeps only max_rows rows (execute()), fetching stops once max_rows + 1
+ * are in: the rows already on their way are dropped, and the remote
+ * statement is cancelled when more would have to be waited for.  That is
+ * done only where what the statement started can be undone: a read-only
+ * statement in the remote's autocommit, or in a remote savepoint this call
+ * opened (it is rolled back to).  Elsewhere the rest is read and dropped.
+ * An error the statement meets after max_rows + 1 rows is not reported: a
+ * cursor fetching that many rows would not meet it either.
  *
- * Parameters are text, typed by the remote server.
+ * A COPY to or from the client has no client to talk to: it is refused
+ * (0A000) once the remote started it, and ended there first.
+ *
+ * Parameters are text, typed by the remote server; those the statement
+ * does not use are declared text (params.c), as locally.
  *
  * Memory: a call's own state, its rows' conversions (in the DsSink's
  * contexts) and what it returns are palloc'd in the caller's context;
@@ -44,9 +56,16 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
 #include "pg_datasource.h"
+
+/*
+ * rows dropped after max_rows was passed before the remote statement is
+ * cancelled, even if more are already here
+ */
+#define DS_STOP_SLACK 1000
 
 /* ------------------------------------------------------------ one call */
 
@@ -87,9 +106,11 @@ typedef struct DsCall
 	bool		read_only;
 	bool		prepare;
 	bool		may_again;
-	DsSink   *r;
+	DsSink	   *r;
 
 	/* the plan (ds_call_plan) */
+	Oid		   *types;			/* of the parameters: 0 lets the remote
+								 * infer, text for those not used */
 	int			level;			/* the local nest level */
 	int			saved_depth;	/* the remote transaction depth before */
 	bool		in_xact;		/* runs in the remote transaction */
@@ -103,6 +124,7 @@ typedef struct DsCall
 	bool		prepare_now;	/* whose Parse is sent in this call */
 	List	   *dealloc;		/* statements deallocated in this call */
 	bool		pipeline;
+	bool		may_stop;		/* max_rows may cut the statement short */
 
 	/* what was sent (ds_call_send) */
 	DsCmdKind  *cmds;
@@ -116,6 +138,11 @@ typedef struct DsCall
 	int			npre;			/* preamble commands whose results came */
 	bool		stmt_seen;		/* a result of the statement came */
 	bool		stmt_done;		/* its last result came */
+	bool		stopped;		/* max_rows was passed: rows are dropped */
+	bool		cancelled;		/* and the remote statement cancelled */
+	int64		dropped;		/* rows dropped since */
+	bool		copy;			/* the statement was a COPY to or from the
+								 * client */
 	bool		parse_failed;
 	PGresult   *error;			/* the first error, owned by the call */
 	bool		error_in_preamble;	/* it is a preamble command's */
@@ -161,6 +188,16 @@ ds_call_plan(DsCall *c)
 	c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
 								  c->prepare, c->saved_depth > 0,
 								  &c->prepare_now);
+	/* the parameter types go with the text (a Bind has none) */
+	if (c->nparams > 0 && (c->prepared == 0 || c->prepare_now))
+	{
+		bool	   *used = ds_params_used(c->sql, c->nparams);
+		int			i;
+
+		c->types = palloc(sizeof(Oid) * c->nparams);
+		for (i = 0; i < c->nparams; i++)
+			c->types[i] = used[i] ? InvalidOid : TEXTOID;
+	}
 	/* what the remote may still have goes now, outside a transaction */
 	if (c->saved_depth == 0)
 		c->dealloc = ds_prepared_take_deallocs(entry);
@@ -190,6 +227,14 @@ ds_call_plan(DsCall *c)
 
 	c->pipeline = c->preamble != NIL || c->prepare_now || c->dealloc != NIL;
 	c->cmds = palloc(sizeof(DsCmdKind) * (list_length(c->dealloc) + 3));
+
+	/*
+	 * max_rows may stop a read-only statement early where what it started
+	 * can be undone: alone in the remote's autocommit, or in the savepoint
+	 * of the local nest level that this call opens.
+	 */
+	c->may_stop = c->r != NULL && c->r->max_rows >= 0 && c->read_only &&
+		(!c->in_xact || c->saved_depth < c->level);
 }
 
 /*
@@ -210,7 +255,7 @@ ds_call_send_statement(DsCall *c)
 		return PQsendQueryPrepared(conn, name, c->nparams, c->params,
 								   NULL, NULL, 0) == 1;
 	}
-	return PQsendQueryParams(conn, c->sql, c->nparams, NULL, c->params,
+	return PQsendQueryParams(conn, c->sql, c->nparams, c->types, c->params,
 							 NULL, NULL, 0) == 1;
 }
 
@@ -271,7 +316,7 @@ ds_call_send(DsCall *c)
 		char		name[32];
 
 		DS_PREPARED_NAME(name, c->prepared);
-		if (!PQsendPrepare(conn, name, c->sql, c->nparams, NULL))
+		if (!PQsendPrepare(conn, name, c->sql, c->nparams, c->types))
 			return false;
 		c->cmds[c->ncmds++] = DS_CMD_PREPARE;
 	}
@@ -309,6 +354,58 @@ ds_call_send_failed(DsCall *c)
 }
 
 /*
+ * ds_copy_refused
+ *		Raises the error of a routed COPY to or from the client.
+ */
+static void
+ds_copy_refused(void)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("a routed statement cannot copy to or from the client"),
+			errhint("Route a SELECT to read rows, an INSERT to write them."));
+}
+
+/*
+ * ds_call_copy
+ *		The statement started a COPY to or from the client: end it on the
+ *		remote, so that its final result comes next.  COPY TO is read to its
+ *		end and dropped; COPY FROM is failed.  Failing one sends a Sync of
+ *		its own, which a pipeline cannot take: there the connection is given
+ *		up and the error raised at once, the connection closed here when no
+ *		remote transaction was open before the call, otherwise left busy for
+ *		the abort callbacks (which break the remote transaction).
+ */
+static void
+ds_call_copy(DsCall *c, ExecStatusType st)
+{
+	PGconn	   *conn = c->entry->conn;
+
+	c->copy = true;
+	if (st == PGRES_COPY_OUT)
+	{
+		char	   *buf;
+		int			n;
+
+		while ((n = PQgetCopyData(conn, &buf, 1)) >= 0)
+		{
+			if (n > 0)
+				PQfreemem(buf);
+			else if (!ds_conn_consume(c->entry))
+				break;			/* the next result says why */
+		}
+		return;
+	}
+	if (c->pipeline)
+	{
+		if (c->saved_depth == 0)
+			ds_conn_close(c->entry);
+		ds_copy_refused();
+	}
+	(void) PQputCopyEnd(conn, "a routed statement cannot copy from the client");
+}
+
+/*
  * ds_call_keep_error
  *		Keeps res as the call's error, unless it has one: the first error is
  *		the one reported.  Returns whether res was kept (the call owns it).
@@ -328,9 +425,10 @@ ds_call_keep_error(DsCall *c, PGresult *res, bool preamble)
 /*
  * ds_call_rows
  *		Rows of the statement (a PGRES_SINGLE_TUPLE or PGRES_TUPLES_OK
- *		result) go to the call's DsSink; once it has all it keeps, the
- *		rest are dropped.  Conversion errors are raised with res still held:
- *		the caller frees it.
+ *		result) go to the call's DsSink.  Once the result has all it
+ *		keeps, the call stops taking rows where it may (see may_stop).
+ *		Conversion errors are raised with res still held: the caller frees
+ *		it.
  */
 static void
 ds_call_rows(DsCall *c, PGresult *res)
@@ -342,6 +440,11 @@ ds_call_rows(DsCall *c, PGresult *res)
 
 	if (r == NULL)
 		return;
+	if (c->stopped)
+	{
+		c->dropped += PQntuples(res);
+		return;
+	}
 	if (!r->started)
 	{
 		char	  **names = palloc(sizeof(char *) * Max(ncols, 1));
@@ -363,6 +466,8 @@ ds_call_rows(DsCall *c, PGresult *res)
 				? NULL : PQgetvalue(res, row, col);
 		ds_sink_row(r, NULL, NULL, c->texts);
 	}
+	if (r->truncated && c->may_stop)
+		c->stopped = true;
 }
 
 /*
@@ -391,8 +496,16 @@ ds_call_statement_result(DsCall *c, PGresult *res)
 			c->stmt_done = true;
 			c->status = pstrdup(PQcmdStatus(res));
 			return false;
+		case PGRES_COPY_OUT:
+		case PGRES_COPY_IN:
+		case PGRES_COPY_BOTH:
+			ds_call_copy(c, st);
+			return false;
 		default:
 			c->stmt_done = true;
+			/* past max_rows, what comes after (the cancel's error) is dropped */
+			if (c->stopped)
+				return false;
 			return ds_call_keep_error(c, res, false);
 	}
 }
@@ -434,6 +547,25 @@ ds_call_result(DsCall *c, DsCmdKind kind, PGresult *res)
 }
 
 /*
+ * ds_call_should_cancel
+ *		Whether the statement, past max_rows, is to be cancelled now: when
+ *		more of it would have to be waited for, or when DS_STOP_SLACK rows
+ *		were dropped already.  A statement whose results are all here is
+ *		left alone (a cancel costs the remote a process).
+ */
+static bool
+ds_call_should_cancel(DsCall *c)
+{
+	PGconn	   *conn = c->entry->conn;
+
+	if (!c->stopped || c->cancelled || c->stmt_done)
+		return false;
+	if (c->dropped >= DS_STOP_SLACK)
+		return true;
+	return PQconsumeInput(conn) == 1 && PQisBusy(conn);
+}
+
+/*
  * ds_call_read
  *		Reads everything the call sent, whatever fails, so that the
  *		connection is idle again before an error is raised.  Every command's
@@ -461,6 +593,11 @@ ds_call_read(DsCall *c)
 			if (c->pipeline && c->cmd == c->ncmds - 1 && !c->single &&
 				!c->stmt_seen)
 				c->single = PQsetSingleRowMode(conn) == 1;
+			if (ds_call_should_cancel(c))
+			{
+				ds_cancel(entry);
+				c->cancelled = true;
+			}
 			res = ds_next_result(entry);
 			if (res == NULL)
 			{
@@ -558,7 +695,9 @@ ds_call_settle_session(DsCall *c)
  * ds_call_settle
  *		Settles what the call leaves behind, before any error is raised: a
  *		Parse that failed, the deallocations sent, the session and
- *		transaction state and the prepared statements.
+ *		transaction state, the prepared statements, and a statement that
+ *		max_rows cut short inside a remote transaction (its savepoint is
+ *		rolled back to when the cancel aborted it there).
  */
 static void
 ds_call_settle(DsCall *c)
@@ -593,6 +732,18 @@ ds_call_settle(DsCall *c)
 	}
 	else if (alive && c->status != NULL)
 		ds_prepared_status(entry, c->status);
+
+	if (alive && c->stopped && c->in_xact &&
+		PQtransactionStatus(entry->conn) == PQTRANS_INERROR)
+	{
+		char		sql[48];
+
+		snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT s%d", c->level);
+		entry->path_known = false;
+		ds_exec_or_error(entry, sql);
+	}
+	if (c->stopped && c->status == NULL)
+		c->status = psprintf("SELECT " INT64_FORMAT, c->r->rows);
 }
 
 /*
@@ -655,9 +806,11 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	PG_END_TRY();
 
 	*outcome = c->outcome;
-	if (c->outcome != DS_RUN_DONE)
+	if (c->outcome != DS_RUN_DONE || c->copy)
 	{
 		PQclear(c->error);
+		if (c->copy && c->outcome == DS_RUN_DONE)
+			ds_copy_refused();
 		return NULL;
 	}
 	if (c->error != NULL)

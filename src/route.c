@@ -114,6 +114,8 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		text = ds_rewrite(sql, v.rewrites);
 		ds_stmt_cache_put(database, sql, ro, &v, text, epoch);
 	}
+	/* before anything is sent, wherever it goes */
+	ds_params_check(text, nparams);
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);
@@ -315,6 +317,7 @@ typedef struct DsExecuteCall
 	bool		require_ro;
 	DsSink	   *r;
 	char	   *source;
+	char	   *status;
 } DsExecuteCall;
 
 static void
@@ -322,8 +325,24 @@ ds_execute_call(void *arg)
 {
 	DsExecuteCall *call = arg;
 
-	(void) ds_route(call->database, call->sql, 0, NULL, call->require_ro,
-					call->r, &call->source);
+	call->status = ds_route(call->database, call->sql, 0, NULL,
+							call->require_ro, call->r, &call->source);
+}
+
+/*
+ * ds_status_rows
+ *		The rows a command reports in its status ("UPDATE 3", "INSERT 0 2"):
+ *		the number that ends it, 0 when there is none.
+ */
+static int64
+ds_status_rows(const char *status)
+{
+	const char *last = status ? strrchr(status, ' ') : NULL;
+
+	if (last == NULL || strspn(last + 1, "0123456789") != strlen(last + 1) ||
+		last[1] == '\0')
+		return 0;
+	return strtoi64(last + 1, NULL, 10);
 }
 
 /*
@@ -375,6 +394,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 	call.require_ro = require_ro;
 	call.r = &r;
 	call.source = NULL;
+	call.status = NULL;
 	edata = ds_in_subxact(ds_execute_call, &call);
 	if (edata == NULL)
 		source = call.source;
@@ -417,7 +437,9 @@ pgds_execute(PG_FUNCTION_ARGS)
 		nulls[2] = true;
 		nulls[3] = true;
 	}
-	values[4] = Int64GetDatum(error == NULL ? r.rows : 0);
+	/* a command without rows: the rows it affected, as exec() shows them */
+	values[4] = Int64GetDatum(error != NULL ? 0 :
+							  r.started ? r.rows : ds_status_rows(call.status));
 	values[5] = BoolGetDatum(error == NULL && r.truncated);
 	if (error)
 	{

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Multi-server tests of what routing returns and raises, on the local
 # datasource and a remote one alike:
+# - a statement using more parameters than it was given is refused with one
+#   message and SQLSTATE before anything is sent, and parameters it does not
+#   use are ignored;
+# - execute() reports the rows a command affected;
+# - execute()'s max_rows stops an endless remote stream once max_rows + 1
+#   rows are in, outside and inside a remote transaction, and the connection
+#   and the transaction go on;
+# - a routed COPY to or from the client is refused instead of looping;
 # - rows that fail to convert (a column definition list that does not match)
 #   leak no libpq result: the backend's resident memory stays flat over many
 #   such calls, and the connection goes on.
@@ -43,6 +51,128 @@ for d in l_db r_db; do
 		-c "SELECT datasource.exec('$d', 'INSERT INTO items SELECT g, ''item '' || g FROM generate_series(1, 10) g')" \
 		>/dev/null || bail_out "tables on $d failed"
 done
+
+# --- the parameter count: one check, one message, before anything is sent
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT sqlstate || ' ' || error FROM datasource.execute('$d', 'SELECT \$1::int AS no_params_$d');
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + \$2::int AS one_param_$d', ARRAY['1']) AS t(x int);
+SQL
+)
+	is "$out" "$(printf '%s\n' '42P02 the statement uses $1 but 0 parameters were given' 'ERROR:  42P02')" \
+		"$d: a statement using more parameters than given is refused with 42P02 and the statement's own message"
+done
+out=$("${LPSQL[@]}" -U postgres -d "$DB" -f - 2>&1 <<'SQL'
+\set VERBOSITY terse
+SELECT x FROM datasource.query('l_db', 'SELECT $1::int + $2::int', ARRAY['1']) AS t(x int);
+SELECT x FROM datasource.query('r_db', 'SELECT $1::int + $2::int', ARRAY['1']) AS t(x int);
+SQL
+)
+is "$out" "$(printf '%s\n' 'psql:<stdin>:2: ERROR:  the statement uses $2 but 1 parameter was given' \
+	'psql:<stdin>:3: ERROR:  the statement uses $2 but 1 parameter was given')" \
+	"the same message locally and on the remote"
+remote_log_has "one_param_r_db"; r1=$?
+remote_log_has "no_params_r_db"; r2=$?
+is "$r1$r2" "11" "nothing of the refused statements reached the remote"
+lq -c "SELECT success FROM datasource.execute('r_db', 'SELECT 1 / 0 AS reached_the_remote')" >/dev/null
+remote_log_has "reached_the_remote"; ok $? "(a statement that does reach the remote and fails is in its log)"
+calls=$(lq -c "SELECT calls FROM datasource.connections()")
+lq -c "SELECT success FROM datasource.execute('r_db', 'SELECT \$1')" >/dev/null
+is "$(lq -c "SELECT calls FROM datasource.connections()")" "$calls" \
+	"a refused statement costs the remote connection no call"
+
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + 1', ARRAY['1', 'unused']) AS t(x int);
+SELECT x FROM datasource.query('$d', 'SELECT \$1::int + \$3::int', ARRAY['1', 'unused', '3']) AS t(x int);
+SELECT x FROM datasource.query('$d', 'SELECT count(*) FROM items WHERE name = \$2', ARRAY[NULL, 'item 4']) AS t(x int);
+SQL
+)
+	is "$out" "$(printf '2\n4\n1')" "$d: parameters the statement does not use are ignored"
+done
+
+# --- execute() reports the rows a command affected
+for d in l_db r_db; do
+	out=$(session <<SQL
+SELECT success || ' ' || row_count || ' ' || (data IS NULL) FROM datasource.execute('$d', 'UPDATE items SET name = name WHERE id <= 3', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'INSERT INTO items VALUES (11, ''a''), (12, ''b'')', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'DELETE FROM items WHERE id > 10', read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'DELETE FROM items WHERE id > 10', read_only => false);
+SELECT success || ' ' || row_count || ' ' || truncated FROM datasource.execute('$d', 'UPDATE items SET name = name WHERE id <= 4 RETURNING id', max_rows => 2, read_only => false);
+SELECT success || ' ' || row_count FROM datasource.execute('$d', 'CREATE TABLE scratch (x int)', read_only => false);
+SELECT datasource.exec('$d', 'UPDATE items SET name = name WHERE id <= 3');
+SQL
+)
+	is "$out" "$(printf '%s\n' 'true 3 true' 'true 2' 'true 2' 'true 0' 'true 2 true' 'true 0' 'UPDATE 3')" \
+		"$d: execute() reports the rows a command affected, as exec() shows them"
+done
+
+# --- max_rows stops an endless remote stream
+ENDLESS="SELECT generate_series(1, 1000000000000) AS g"
+out=$(session <<SQL
+SET statement_timeout = '5s';
+SELECT success, row_count, truncated, jsonb_array_length(data), data->9->>'g', error
+  FROM datasource.execute('r_db', '$ENDLESS', max_rows => 10);
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 0);
+SELECT x FROM datasource.query('r_db', 'SELECT 42') AS t(x int);
+SELECT count(*) FROM datasource.connections();
+SQL
+)
+is "$out" "$(printf '%s\n' 't|10|t|10|10|' 't|0|t|' 42 1)" \
+	"execute(max_rows => 10) of an endless remote stream returns 10 rows, truncated, and the connection goes on"
+is "$(rq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000000000000)%' AND state = 'active' AND pid <> pg_backend_pid()")" \
+	"0" "the remote statement does not run on"
+
+out=$(session <<SQL
+SET statement_timeout = '5s';
+BEGIN;
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (20, ''before'')');
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 10);
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (21, ''after'')');
+SAVEPOINT a;
+SELECT success, row_count, truncated, error FROM datasource.execute('r_db', '$ENDLESS', max_rows => 3);
+RELEASE a;
+SELECT x FROM datasource.query('r_db', 'SELECT count(*) FROM items WHERE id IN (20, 21)') AS t(x int);
+COMMIT;
+SELECT x FROM datasource.query('r_db', 'SELECT count(*) FROM items WHERE id IN (20, 21)') AS t(x int);
+SQL
+)
+is "$out" "$(printf '%s\n' 'INSERT 0 1' 't|10|t|' 'INSERT 0 1' 't|3|t|' 2 2)" \
+	"inside a remote transaction too: the stream stops and the transaction goes on and commits"
+is "$(rq "SELECT count(*) FROM rs.items WHERE id IN (20, 21)")" "2" "both writes are committed on the remote"
+
+# --- COPY to or from the client has no client to talk to: refused, not a
+# loop (a COPY FROM in a pipeline can only be ended by giving the
+# connection up, which loses a remote transaction opened before)
+out=$(session <<'SQL'
+SET statement_timeout = '10s';
+SELECT datasource.exec('r_db', 'COPY items FROM STDIN');
+SELECT x FROM datasource.query('r_db', 'SELECT 42') AS t(x int);
+SELECT datasource.exec('r_db', 'COPY items TO STDOUT');
+SELECT sqlstate FROM datasource.execute('r_db', 'COPY (SELECT 1) TO STDOUT', read_only => false);
+SELECT sqlstate FROM datasource.execute('r_db', 'COPY items FROM STDIN', read_only => false);
+SELECT x FROM datasource.query('r_db', 'SELECT 43') AS t(x int);
+BEGIN;
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (30, ''kept'')');
+SELECT sqlstate FROM datasource.execute('r_db', 'COPY items TO STDOUT', read_only => false);
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (31, ''kept'')');
+COMMIT;
+BEGIN;
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (32, ''rolled back'')');
+SELECT datasource.exec('r_db', 'COPY items FROM STDIN');
+ROLLBACK;
+BEGIN;
+SELECT datasource.exec('r_db', 'INSERT INTO items VALUES (33, ''lost'')');
+SELECT sqlstate FROM datasource.execute('r_db', 'COPY items FROM STDIN', read_only => false);
+COMMIT;
+SELECT string_agg(x::text, ',') FROM datasource.query('r_db', 'SELECT id FROM items WHERE id >= 30 ORDER BY id') AS t(x int);
+SQL
+)
+is "$out" "$(printf '%s\n' 'ERROR:  0A000' 42 'ERROR:  0A000' 0A000 0A000 43 \
+	'INSERT 0 1' 0A000 'INSERT 0 1' \
+	'INSERT 0 1' 'ERROR:  0A000' \
+	'INSERT 0 1' 0A000 'ERROR:  08006' '30,31')" \
+	"a routed COPY to or from the client is refused (0A000), the connection goes on, and only a COPY FROM in a savepoint of an open remote transaction loses it"
 
 # --- rows that fail to convert leak no libpq result
 # each failing call holds a 100 kB row from the remote when it fails
