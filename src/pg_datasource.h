@@ -11,21 +11,19 @@
 #ifndef PG_DATASOURCE_H
 #define PG_DATASOURCE_H
 
-#include "executor/spi.h"
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+#include "parser/parser.h"
+#include "portability/instr_time.h"
+#include "storage/itemptr.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
-#include "nodes/parsenodes.h"
-#include "nodes/pg_list.h"
-#include "datatype/timestamp.h"
-#include "portability/instr_time.h"
-#include "storage/itemptr.h"
-#include "parser/parser.h"
-#include "utils/jsonb.h"
 
 /* the name of the datasource that is this database itself */
 #define DS_LOCAL_SOURCE		"local"
@@ -161,6 +159,10 @@ extern DsToken *ds_scan_tokens(const char *text, int *ntokens);
 extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 						 int *i);
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
+
+/* in parse.c */
+extern List *ds_parse_capture(const char *text, RawParseMode mode,
+							  MemoryContext cxt, ErrorData **error);
 
 /* in validate.c */
 
@@ -427,11 +429,6 @@ extern void ds_journal_insert(DsMigration *m, const char *status,
 extern DsJournalBatch *ds_batch_create(MemoryContext cxt);
 extern void ds_journal_flush(DsJournalBatch *b, DsMigration *m);
 
-/* in introspect.c */
-/* in parse.c */
-extern List *ds_parse_capture(const char *text, RawParseMode mode,
-							  MemoryContext cxt, ErrorData **error);
-
 /* in describe_query.c: the rows of the describe query */
 
 /* the sections of a description, in the order of the describe query's rows */
@@ -517,9 +514,6 @@ extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
-
-/* in connection.c */
-/* in fdw.c */
 
 /* in connection.c: cached connections and remote transactions */
 typedef struct DsConnKey
