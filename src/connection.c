@@ -14,6 +14,13 @@
  * connection lost inside a remote transaction is an error: the local
  * transaction must roll back.
  *
+ * Bound and invalidation: unlike the statement, plan and read-only caches,
+ * which start over past a count, this cache is bounded by what keys it
+ * (foreign servers times the roles that use them in this backend) and is
+ * invalidated entry by entry: a connection is a remote session with a
+ * transaction that may be open, so it can only be closed when idle, never
+ * dropped wholesale.
+ *
  * The remote transaction follows the local one.  A statement that may
  * write, and every statement once a remote transaction is open, runs in it
  * (remote.c runs the others alone, in the remote's autocommit):
