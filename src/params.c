@@ -4,8 +4,9 @@
  *		  The $n parameters a routed statement uses.
  *
  * A routed statement comes with its parameters as text, and the statement
- * says which of them it uses: a $n token of the server's own scanner (not
- * one inside a literal, a quoted identifier or a comment).  Routing checks
+ * says which of them it uses: a $n token of the server's own scanner
+ * (scan.c's ds_scan_params; not one inside a literal, a quoted identifier
+ * or a comment).  Routing checks
  * the count once, for every datasource, before anything runs: a statement
  * using $n with fewer than n parameters given is refused with one message
  * and SQLSTATE (42P02, as the parser reports an unknown parameter).
@@ -23,43 +24,7 @@
  */
 #include "postgres.h"
 
-#include "parser/gramparse.h"
-#include "parser/scanner.h"
-
 #include "pg_datasource.h"
-
-/*
- * ds_params_scan
- *		The highest $n of the statement (0 when it uses none), marking in
- *		used (nparams entries, or NULL) the given parameters it uses.  The
- *		text is lexed with the session's standard_conforming_strings, as the
- *		validator parsed it; the caller guarantees it lexes (it was parsed).
- */
-static int
-ds_params_scan(const char *sql, int nparams, bool *used)
-{
-	core_yyscan_t scanner;
-	core_yy_extra_type extra;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	int			highest = 0;
-	int			tok;
-
-	/* no $ at all: no parameter (most statements) */
-	if (strchr(sql, '$') == NULL)
-		return 0;
-	scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
-	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
-	{
-		if (tok != PARAM || yylval.ival <= 0)
-			continue;
-		highest = Max(highest, yylval.ival);
-		if (used != NULL && yylval.ival <= nparams)
-			used[yylval.ival - 1] = true;
-	}
-	scanner_finish(scanner);
-	return highest;
-}
 
 /*
  * ds_params_check
@@ -69,7 +34,7 @@ ds_params_scan(const char *sql, int nparams, bool *used)
 void
 ds_params_check(const char *sql, int nparams)
 {
-	int			highest = ds_params_scan(sql, nparams, NULL);
+	int			highest = ds_scan_params(sql, nparams, NULL);
 
 	if (highest > nparams)
 		ereport(ERROR,
@@ -91,6 +56,6 @@ ds_params_used(const char *sql, int nparams)
 	if (nparams <= 0)
 		return NULL;
 	used = palloc0(sizeof(bool) * nparams);
-	(void) ds_params_scan(sql, nparams, used);
+	(void) ds_scan_params(sql, nparams, used);
 	return used;
 }

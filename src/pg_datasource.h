@@ -159,6 +159,7 @@ extern DsToken *ds_scan_tokens(const char *text, int *ntokens);
 extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 						 int *i);
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
+extern int	ds_scan_params(const char *sql, int nparams, bool *used);
 
 /* in parse.c */
 extern List *ds_parse_capture(const char *text, RawParseMode mode,

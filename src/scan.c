@@ -6,9 +6,10 @@
  *
  * Everything that reads SQL text in this extension reads it with the core
  * scanner (the session's standard_conforming_strings), never with
- * patterns: validate.c (over-long identifiers), rewrite.c (the
- * tokens whose qualifiers it rewrites), migrate.c (the qualifiers naming a
- * script's schema) and the enforcement hook (the cheap over-long check).
+ * patterns: validate.c (over-long identifiers), params.c (the $n a
+ * statement uses), rewrite.c (the tokens whose qualifiers it rewrites),
+ * migrate.c (the qualifiers naming a script's schema) and the enforcement
+ * hook (the cheap over-long check).
  * The scanner keeps no state between calls; each function starts and
  * finishes its own scanner.  None catches errors: each is given text that
  * has parsed, or lets a lexing error through.  (Parsing with the error
@@ -350,4 +351,37 @@ ds_scan_qualifiers(const char *sql, const char *script_schema)
 	}
 	scanner_finish(scanner);
 	return found;
+}
+
+/*
+ * ds_scan_params
+ *		The highest $n of the statement (0 when it uses none), marking in
+ *		used (nparams entries, or NULL) the given parameters it uses.  The
+ *		text is lexed with the session's standard_conforming_strings, as the
+ *		validator parsed it; the caller guarantees it lexes (it was parsed).
+ */
+int
+ds_scan_params(const char *sql, int nparams, bool *used)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			highest = 0;
+	int			tok;
+
+	/* no $ at all: no parameter (most statements) */
+	if (strchr(sql, '$') == NULL)
+		return 0;
+	scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
+	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
+	{
+		if (tok != PARAM || yylval.ival <= 0)
+			continue;
+		highest = Max(highest, yylval.ival);
+		if (used != NULL && yylval.ival <= nparams)
+			used[yylval.ival - 1] = true;
+	}
+	scanner_finish(scanner);
+	return highest;
 }
