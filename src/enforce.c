@@ -13,8 +13,9 @@
  *		touches, views expanded, in functions and triggers as at top level,
  *		COPY and EXPLAIN included: its schema must be a system schema, the
  *		extension's, the session's own temporary schema, or the schema of a
- *		local logical database the sandbox allows; a read-only sandbox asks
- *		for no write permission (the extension writing its own tables as
+ *		local logical database the sandbox allows, and it may not be a
+ *		catalog that holds other tables' values (statistics, large objects);
+ *		a read-only sandbox asks for no write permission (the extension writing its own tables as
  *		their owner excepted);
  *	object_access_hook (OAT_FUNCTION_EXECUTE)	every function about to run,
  *		from an expression or a fast-path call, builtins included: it must
@@ -60,8 +61,12 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_event_trigger.h"
+#include "catalog/pg_largeobject.h"
+#include "catalog/pg_largeobject_metadata.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -279,6 +284,10 @@ ds_gate_relation(const DsSandbox *s, Oid relid, AclMode perms)
 
 	if (e->kind == DS_GATE_DENIED)
 		return e->reason;
+	if (e->kind == DS_GATE_SYSTEM &&
+		(relid == StatisticRelationId || relid == StatisticExtDataRelationId ||
+		 relid == LargeObjectRelationId || relid == LargeObjectMetadataRelationId))
+		return pstrdup("It holds values of the tables of every schema (pg_stats reads it).");
 	if (!writes)
 		return NULL;
 	if (e->kind == DS_GATE_EXTENSION && GetUserId() == ds_gate_owner(relid))
@@ -462,7 +471,6 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 		case T_ClosePortalStmt:
 		case T_CallStmt:
 		case T_DoStmt:
-		case T_ListenStmt:
 		case T_UnlistenStmt:
 			return NULL;
 		case T_CopyStmt:
@@ -486,6 +494,7 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 			return NULL;
 
 			/* reach beyond the schemas of logical databases */
+		case T_ListenStmt:		/* channels belong to no schema */
 		case T_LoadStmt:
 		case T_CreateSchemaStmt:
 		case T_CreateExtensionStmt:

@@ -113,6 +113,14 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		ds_refuse(&v);
 	}
 	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
+	/* every logical database the statement names, not only the target */
+	if (sb->gated)
+	{
+		int			i;
+
+		for (i = 0; i < v.ndbs; i++)
+			ds_sandbox_require(v.dbs[i], !v.read_only);
+	}
 
 	if (!cached)
 	{
