@@ -120,6 +120,13 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 
 		for (i = 0; i < v.ndbs; i++)
 			ds_sandbox_require(v.dbs[i], !v.read_only);
+		/* on a remote nothing would check the SQL such a function runs */
+		if (v.runs_sql && src->server != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("a sandboxed session cannot send a function that runs SQL given as text to a remote datasource"),
+					errdetail("What the function would run on \"%s\" is not visible to validation.",
+							  src->name));
 	}
 
 	if (!cached)
