@@ -26,6 +26,10 @@
  *		(sequences, notifications, advisory locks); settings a session may
  *		change (set_config) are its own business, as SQL run from text is
  *		the executor gate's;
+ *	planner_hook				the sequence a sequence function names
+ *		(nextval, setval, currval ...: a function whose reach is in its
+ *		argument) must be a constant in such a schema; outside a statement
+ *		(the fast path) these functions are refused;
  *	ProcessUtility_hook			utility statements: a read-only sandbox
  *		runs only those that change no data; any sandbox is refused the ones
  *		that reach beyond schemas (roles, databases, LOAD, CREATE SCHEMA ...);
@@ -71,12 +75,15 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
 #include "parser/scansup.h"
 #include "tcop/cmdtag.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -107,6 +114,7 @@ typedef struct DsGateEntry
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
 static object_access_hook_type prev_object_access = NULL;
 static ProcessUtility_hook_type prev_utility = NULL;
+static planner_hook_type prev_planner = NULL;
 
 static MemoryContext gate_cxt = NULL;
 static HTAB *gate_schemas = NULL;
@@ -336,6 +344,86 @@ ds_check_perms(List *rangeTable, bool ereport_on_violation)
 }
 
 /*
+ * ds_gate_is_sequence_function
+ *		Whether funcid takes a sequence as its first argument (nextval,
+ *		currval, setval, pg_sequence_last_value, pg_sequence_parameters):
+ *		what it reaches is in the argument, which the function gate does
+ *		not see.
+ */
+static bool
+ds_gate_is_sequence_function(Oid funcid)
+{
+	return funcid == F_NEXTVAL || funcid == F_CURRVAL ||
+		funcid == F_SETVAL_REGCLASS_INT8 || funcid == F_SETVAL_REGCLASS_INT8_BOOL ||
+		funcid == F_PG_SEQUENCE_LAST_VALUE || funcid == F_PG_SEQUENCE_PARAMETERS;
+}
+
+/*
+ * ds_gate_sequences_walker
+ *		Finds the sequence functions of a query about to be planned (column
+ *		defaults are in it by now) and judges the sequence each names: it
+ *		must be a constant, in a schema the sandbox allows.
+ */
+static bool
+ds_gate_sequences_walker(Node *node, void *context)
+{
+	const DsSandbox *s = (const DsSandbox *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ds_gate_sequences_walker,
+								 context, 0);
+	if (IsA(node, FuncExpr) &&
+		ds_gate_is_sequence_function(((FuncExpr *) node)->funcid))
+	{
+		FuncExpr   *f = (FuncExpr *) node;
+		Node	   *arg = f->args ? linitial(f->args) : NULL;
+		char	   *reason = NULL;
+
+		if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->constisnull)
+			reason = pstrdup("Its sequence is not a constant, so it cannot be checked.");
+		else
+		{
+			Oid			relid = DatumGetObjectId(((Const *) arg)->constvalue);
+			Oid			nsp = get_rel_namespace(relid);
+
+			if (OidIsValid(nsp))
+			{
+				DsGateEntry *e = ds_gate_schema(s, nsp);
+
+				if (e->kind == DS_GATE_DENIED)
+					reason = e->reason;
+			}
+		}
+		if (reason != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied by the datasource sandbox for function %s",
+						   format_procedure(f->funcid)),
+					errdetail_internal("%s", reason));
+	}
+	return expression_tree_walker(node, ds_gate_sequences_walker, context);
+}
+
+/*
+ * ds_planner
+ *		planner_hook: the sequences a statement's sequence functions name.
+ */
+static PlannedStmt *
+ds_planner(Query *parse, const char *query_string, int cursorOptions,
+		   ParamListInfo boundParams)
+{
+	const DsSandbox *s = ds_gate_active();
+
+	if (s != NULL)
+		(void) ds_gate_sequences_walker((Node *) parse, (void *) s);
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/*
  * ds_gate_function_reason
  *		Why the sandbox s refuses to run function funcid, or NULL.
  */
@@ -395,6 +483,18 @@ ds_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		prev_object_access(access, classId, objectId, subId, arg);
 	if (access != OAT_FUNCTION_EXECUTE || (s = ds_gate_active()) == NULL)
 		return;
+
+	/*
+	 * A sequence function's sequence is checked when its statement is
+	 * planned (ds_planner); a call with no statement around it (the
+	 * protocol's fast path) cannot be.
+	 */
+	if (ActivePortal == NULL && ds_gate_is_sequence_function(objectId))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied by the datasource sandbox for function %s",
+					   format_procedure(objectId)),
+				errdetail("A sequence function called outside a statement cannot be checked."));
 
 	e = hash_search(gate_functions, &objectId, HASH_FIND, NULL);
 	if (e == NULL)
@@ -698,4 +798,6 @@ ds_enforce_init(void)
 	object_access_hook = ds_object_access;
 	prev_utility = ProcessUtility_hook;
 	ProcessUtility_hook = ds_process_utility;
+	prev_planner = planner_hook;
+	planner_hook = ds_planner;
 }
