@@ -14,6 +14,7 @@ OBJS = \
 	src/catalog.o \
 	src/regcache.o \
 	src/policy.o \
+	src/sandbox.o \
 	src/registry.o \
 	src/config.o \
 	src/scan.o \
@@ -44,7 +45,8 @@ OBJS = \
 	src/describe.o \
 	src/fingerprint.o \
 	src/jsonschema.o \
-	src/hooks.o
+	src/hooks.o \
+	src/enforce.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC = "pg_datasource - control plane for logical databases"

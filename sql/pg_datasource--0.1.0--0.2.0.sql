@@ -356,3 +356,158 @@ COMMENT ON FUNCTION datasource.statement_cache() IS
 	'this backend''s cache of routed statements: entries, memory, lookups it served (hits) and did not (misses), times it was emptied (resets)';
 
 REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;
+
+/* new in 0.2.0: sandboxes (issue: the sandbox holds against a hostile client) */
+/*
+ * A sandbox is a property of a role: the logical databases every statement
+ * of its sessions (and of its members' sessions) may touch, and whether
+ * only to read.  The library reads this table directly, so no privilege on
+ * it is needed to be bound by it, and a session cannot change it.
+ */
+CREATE TABLE datasource.sandboxes (
+	role		regrole PRIMARY KEY,
+	databases	text[] NOT NULL
+				CHECK (pg_catalog.array_position(databases, NULL) IS NULL),
+	read_only	boolean NOT NULL DEFAULT true,
+	description text,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by	text NOT NULL DEFAULT CURRENT_USER
+);
+
+COMMENT ON TABLE datasource.sandboxes IS
+	'one row per sandboxed role: the logical databases its sessions may touch, and whether only to read';
+
+SELECT pg_catalog.pg_extension_config_dump('datasource.sandboxes', '');
+
+CREATE TRIGGER registry_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON datasource.sandboxes
+	FOR EACH STATEMENT EXECUTE FUNCTION datasource.registry_changed();
+
+CREATE VIEW datasource.sandbox_info AS
+SELECT s.role::text AS role,
+	   s.databases,
+	   s.read_only,
+	   (SELECT pg_catalog.string_agg(pg_catalog.split_part(c, '=', 2), ', ') COLLATE "default"
+		  FROM pg_catalog.pg_db_role_setting rs, pg_catalog.unnest(rs.setconfig) c
+		 WHERE rs.setrole OPERATOR(pg_catalog.=) s.role::oid
+		   AND rs.setdatabase OPERATOR(pg_catalog.=) 0
+		   AND c LIKE 'datasource.enforce=%') AS enforce,
+	   ('pg_datasource' OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(
+			pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))
+		OR EXISTS (SELECT FROM pg_catalog.pg_db_role_setting rs, pg_catalog.unnest(rs.setconfig) c
+					WHERE rs.setrole OPERATOR(pg_catalog.=) s.role::oid
+					  AND rs.setdatabase OPERATOR(pg_catalog.=) 0
+					  AND c LIKE 'session\_preload\_libraries=%pg\_datasource%')) AS library_loaded,
+	   s.description
+  FROM datasource.sandboxes s;
+
+COMMENT ON VIEW datasource.sandbox_info IS
+	'sandboxed roles with the datasource.enforce stored for them and whether the library loads in their sessions';
+
+CREATE FUNCTION datasource.set_sandbox(
+	role regrole,
+	databases text[],
+	read_only boolean DEFAULT true,
+	description text DEFAULT NULL)
+RETURNS datasource.sandboxes
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	missing text;
+	result datasource.sandboxes;
+	preload text;
+BEGIN
+	IF role IS NULL OR databases IS NULL OR read_only IS NULL THEN
+		RAISE EXCEPTION 'argument "%" must not be null',
+			CASE WHEN role IS NULL THEN 'role' WHEN databases IS NULL THEN 'databases'
+				 ELSE 'read_only' END
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF array_position(databases, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'argument "databases" must not contain nulls'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = role) THEN
+		RAISE EXCEPTION 'role "%" is a superuser and cannot be sandboxed', role
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Sandbox a role without SUPERUSER.';
+	END IF;
+	SELECT d.name INTO missing FROM unnest(databases) d(name)
+	 WHERE NOT EXISTS (SELECT FROM datasource.databases x WHERE x.name = d.name) LIMIT 1;
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION 'logical database "%" does not exist', missing
+			USING ERRCODE = 'undefined_object';
+	END IF;
+
+	INSERT INTO datasource.sandboxes AS s (role, databases, read_only, description)
+		VALUES (role, coalesce((SELECT array_agg(DISTINCT d ORDER BY d) FROM unnest(databases) d),
+							   '{}'),
+				read_only, description)
+		ON CONFLICT ON CONSTRAINT sandboxes_pkey DO UPDATE
+		SET databases = excluded.databases, read_only = excluded.read_only,
+			description = excluded.description
+		RETURNING s.* INTO result;
+
+	/* in every database of the cluster: enforced, and the library loaded */
+	EXECUTE format('ALTER ROLE %s SET datasource.enforce = %L', role, 'error');
+	IF NOT 'pg_datasource' = ANY (string_to_array(
+			replace(current_setting('shared_preload_libraries'), ' ', ''), ',')) THEN
+		SELECT split_part(c, '=', 2) INTO preload
+		  FROM pg_db_role_setting rs, unnest(rs.setconfig) c
+		 WHERE rs.setrole = role AND rs.setdatabase = 0
+		   AND c LIKE 'session\_preload\_libraries=%';
+		IF preload IS NULL THEN
+			EXECUTE format('ALTER ROLE %s SET session_preload_libraries = %L', role, 'pg_datasource');
+		ELSIF preload NOT LIKE '%pg\_datasource%' THEN
+			RAISE WARNING 'the library is not loaded in the sessions of role %', role
+				USING DETAIL = format('Its session_preload_libraries is %s.', preload),
+					  HINT = 'Add pg_datasource to it, or to shared_preload_libraries.';
+		END IF;
+	END IF;
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION datasource.set_sandbox(regrole, text[], boolean, text) IS
+	'sandboxes a role: its sessions may touch only the given logical databases (only read them, by default)';
+
+CREATE FUNCTION datasource.drop_sandbox(role regrole)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'argument "role" must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	DELETE FROM datasource.sandboxes s WHERE s.role = drop_sandbox.role;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	EXECUTE format('ALTER ROLE %s RESET datasource.enforce', role);
+	RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION datasource.drop_sandbox(regrole) IS
+	'removes the sandbox of a role (and the datasource.enforce stored for it); false when it had none';
+
+CREATE FUNCTION datasource.session_sandbox(
+	OUT sandboxed boolean,
+	OUT enforce text,
+	OUT databases text[],
+	OUT read_only boolean,
+	OUT fail_closed text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgds_session_sandbox'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.session_sandbox() IS
+	'the sandbox of the calling session: whether it is gated, the effective enforce level, the logical databases it may touch (NULL: all), read-only, and why everything is refused (NULL: it is not)';
+
+REVOKE ALL ON datasource.sandboxes, datasource.sandbox_info FROM PUBLIC;
+REVOKE ALL ON FUNCTION datasource.set_sandbox(regrole, text[], boolean, text),
+	datasource.drop_sandbox(regrole), datasource.session_sandbox() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.session_sandbox() TO PUBLIC;

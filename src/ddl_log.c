@@ -15,8 +15,15 @@
  * extension script runs (the extension's own objects) or when
  * datasource.ddl_log is off.
  *
- * While migrate() runs a script locally, the rows carry its version and
- * the statement of the script instead of the whole query.
+ * The statement recorded is the one being run (enforce.c's utility hook
+ * keeps its text), not the client's whole string: a password given earlier
+ * in the same string never reaches the journal.  While migrate() runs a
+ * script locally, the rows carry its version and the statement of the
+ * script.
+ *
+ * In a sandboxed session the same objects are shown to the sandbox's gate
+ * (ds_gate_ddl_object), which refuses DDL that reached outside the
+ * session's logical databases, whatever datasource.ddl_log says.
  *
  * IDENTIFICATION
  *		  src/ddl_log.c
@@ -109,13 +116,18 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 	uint64		nobjects;
 	uint64		i;
 	int			level;
+	bool		gated;
+	char	   *own_text;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("log_ddl() must be called as an event trigger"));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!ds_ddl_log || creating_extension)
+	if (creating_extension)
+		PG_RETURN_VOID();
+	gated = ds_sandbox_get()->gated;
+	if (!ds_ddl_log && !gated)
 		PG_RETURN_VOID();
 
 	/* the extension may be on its way out (DROP EXTENSION, DROP SCHEMA) */
@@ -124,8 +136,10 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	drop = strcmp(trigdata->event, "sql_drop") == 0;
+	/* the statement itself, never the rest of the client's string */
+	own_text = ds_gate_statement_text();
 	statement = ds_migration_version != NULL && ds_migration_statement != NULL ?
-		ds_migration_statement : debug_query_string;
+		ds_migration_statement : own_text;
 	role = GetUserNameFromId(GetUserId(), false);
 	tag = GetCommandTagName(trigdata->tag);
 
@@ -149,7 +163,13 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 		int			rc;
 		int			c;
 
-		if (schema == NULL ||
+		/* a sandboxed session's DDL must stay inside its logical databases */
+		if (gated)
+			ds_gate_ddl_object(trigdata->tag,
+							   SPI_getvalue(objects->vals[i], objects->tupdesc, 2),
+							   schema,
+							   SPI_getvalue(objects->vals[i], objects->tupdesc, 4));
+		if (!ds_ddl_log || schema == NULL ||
 			(db = ds_cache_local_schema(schema, &src)) == NULL)
 			continue;
 		texts[0] = db->name;

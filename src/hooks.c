@@ -69,46 +69,6 @@ ds_hooks_init(void)
 	post_parse_analyze_hook = ds_post_parse_analyze;
 }
 
-/*
- * ds_database_allowed
- *		Whether a logical database is in datasource.allowed_databases (a
- *		comma-separated list; empty means every logical database).  The list
- *		is split once per value of the setting, not per statement.
- */
-static bool
-ds_database_allowed(const char *name)
-{
-	static char *parsed_value = NULL;	/* the setting the list came from */
-	static List *allowed = NIL;
-	static char *allowed_raw = NULL;	/* the strings of allowed */
-	ListCell   *lc;
-
-	if (ds_allowed_databases == NULL || ds_allowed_databases[0] == '\0')
-		return true;
-	if (parsed_value == NULL || strcmp(parsed_value, ds_allowed_databases) != 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-		char	   *raw = pstrdup(ds_allowed_databases);
-		List	   *names = NIL;
-
-		if (!SplitIdentifierString(raw, ',', &names))
-			names = NIL;		/* the check hook keeps this from happening */
-		list_free(allowed);
-		if (allowed_raw)
-			pfree(allowed_raw);
-		allowed = names;		/* its strings point into raw */
-		allowed_raw = raw;
-		if (parsed_value)
-			pfree(parsed_value);
-		parsed_value = pstrdup(ds_allowed_databases);
-		MemoryContextSwitchTo(old);
-	}
-	foreach(lc, allowed)
-		if (strcmp((char *) lfirst(lc), name) == 0)
-			return true;
-	return false;
-}
-
 /* what the walk over an analysed query found */
 typedef struct DsHookWalk
 {
@@ -158,12 +118,19 @@ ds_hook_relation(DsHookWalk *w, Oid relid)
 /*
  * ds_hook_func
  *		A function the statement calls, judged when read-only is asked.
+ *		The extension's own functions are left to the gates and to their
+ *		own checks (a routing function routes only read-only statements for
+ *		a read-only sandbox; enforce.c refuses those that write).
  */
 static void
 ds_hook_func(DsHookWalk *w, Oid funcid)
 {
-	if (w->check_ro && w->not_ro == NULL && OidIsValid(funcid))
-		w->not_ro = ds_readonly_func(funcid);
+	if (!w->check_ro || w->not_ro != NULL || !OidIsValid(funcid))
+		return;
+	/* the extension's own functions answer to the sandbox themselves */
+	if (get_func_namespace(funcid) == ds_sandbox_get()->ext_nsp)
+		return;
+	w->not_ro = ds_readonly_func(funcid);
 }
 
 /*
@@ -247,8 +214,8 @@ ds_hook_query(Query *query, bool require_ro)
 	{
 		DsDatabase *db = lfirst(lc);
 
-		if (w.error == NULL && !ds_database_allowed(db->name))
-			w.error = psprintf("logical database \"%s\" is not in datasource.allowed_databases",
+		if (w.error == NULL && !ds_sandbox_allows(db->name))
+			w.error = psprintf("logical database \"%s\" is outside the datasource sandbox",
 							   db->name);
 	}
 	list_free(w.dbs);
@@ -271,18 +238,27 @@ ds_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	int			i;
 	bool		pushed = false;
 	bool		installed;
-	bool		require_ro = ds_enforce_read_only;
+	bool		require_ro;
+	const DsSandbox *sb;
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
 
-	if (ds_enforce == DS_ENFORCE_OFF)
-		return;
-
-	/* only the client's own statements, in databases with the extension */
+	/* only the client's own statements */
 	text = pstate->p_sourcetext;
 	if (text == NULL || text != debug_query_string || !IsTransactionState())
 		return;
+
+	/* the effective level: the session's settings can only tighten it */
+	sb = ds_sandbox_get();
+	if (sb->enforce == DS_ENFORCE_OFF)
+		return;
+	if (sb->fail_closed != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied by the datasource sandbox"),
+				errdetail("This session is refused everything: %s.", sb->fail_closed));
+	require_ro = sb->read_only;
 
 	/* utility statements are analysed without a snapshot; reading needs one */
 	if (!ActiveSnapshotSet())
@@ -321,15 +297,15 @@ ds_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	else
 	{
 		for (i = 0; i < v.ndbs && reason == NULL; i++)
-			if (!ds_database_allowed(v.dbs[i]))
-				reason = psprintf("logical database \"%s\" is not in datasource.allowed_databases",
+			if (!ds_sandbox_allows(v.dbs[i]))
+				reason = psprintf("logical database \"%s\" is outside the datasource sandbox",
 								  v.dbs[i]);
 	}
 decide:
 	if (reason == NULL)
 		return;
 
-	ereport(ds_enforce == DS_ENFORCE_ERROR ? ERROR : WARNING,
+	ereport(ds_sandbox_get()->enforce == DS_ENFORCE_ERROR ? ERROR : WARNING,
 			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			errmsg("statement not allowed by datasource.enforce: %s", reason),
 			errhint("datasource.validate() tells what a statement touches."));

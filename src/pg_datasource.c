@@ -36,5 +36,7 @@ _PG_init(void)
 	ds_readonly_init();
 	ds_stmt_cache_init();
 	ds_connection_init();
+	ds_sandbox_init();
 	ds_hooks_init();
+	ds_enforce_init();
 }

@@ -21,6 +21,7 @@
 #include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "storage/itemptr.h"
+#include "tcop/cmdtag.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 #include "libpq-fe.h"
@@ -130,6 +131,27 @@ extern bool ds_source_usable(const DsSource *src, const DsDatabase *db,
 							 const char *writes, int elevel, char **reason,
 							 int *sqlerrcode);
 extern char *ds_sources_differ(List *dbs);
+
+/* in sandbox.c: the session's sandbox, the tightest of every source */
+typedef struct DsSandbox
+{
+	bool		valid;			/* current (see sandbox.c) */
+	uint64		epoch;			/* changes whenever it is computed */
+	bool		gated;			/* the gates of enforce.c apply */
+	int			enforce;		/* effective DsEnforce */
+	bool		read_only;
+	bool		restricted;		/* databases limits the logical databases */
+	List	   *databases;		/* char *: the ones allowed, when restricted */
+	bool		from_table;		/* a row of datasource.sandboxes applies */
+	char	   *fail_closed;	/* why everything is refused, or NULL */
+	bool		installed;		/* the extension is in this database */
+	Oid			ext_nsp;		/* its schema */
+} DsSandbox;
+
+extern void ds_sandbox_init(void);
+extern const DsSandbox *ds_sandbox_get(void);
+extern bool ds_sandbox_allows(const char *name);
+extern void ds_sandbox_require(const char *name, bool writes);
 
 /* in registry.c: the same operations the SQL functions run, for apply_config */
 extern void ds_do_create_source(const char *name, const char *server,
@@ -515,6 +537,12 @@ extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
+
+/* in enforce.c: the sandbox's gates */
+extern void ds_enforce_init(void);
+extern char *ds_gate_statement_text(void);
+extern void ds_gate_ddl_object(CommandTag tag, const char *object_type,
+							   const char *schema, const char *identity);
 
 /* in connection.c: cached connections and remote transactions */
 typedef struct DsConnKey

@@ -28,9 +28,10 @@
 /*
  * ds_source_usable
  *		Whether a statement may run on datasource src, for its logical
- *		database db (NULL when there is none in particular): the datasource
- *		must be enabled, and a statement that writes needs a datasource and
- *		a logical database that are not read-only.
+ *		database db (NULL when there is none in particular): the session's
+ *		sandbox must allow db (and a write to it: 42501 otherwise), the
+ *		datasource must be enabled, and a statement that writes needs a
+ *		datasource and a logical database that are not read-only.
  *
  *		writes is NULL for a statement that only reads; otherwise it says
  *		why the statement writes (a read-only verdict's reason, given as the
@@ -51,6 +52,25 @@ ds_source_usable(const DsSource *src, const DsDatabase *db, const char *writes,
 				 int elevel, char **reason, int *sqlerrcode)
 {
 	bool		raise = (elevel >= ERROR);
+
+	/* the session's sandbox comes first (sandbox.c decides) */
+	if (db != NULL)
+	{
+		const DsSandbox *sb = ds_sandbox_get();
+
+		if (raise)
+			ds_sandbox_require(db->name, writes != NULL);
+		else if (!ds_sandbox_allows(db->name) ||
+				 (writes != NULL && sb->gated && sb->read_only))
+		{
+			if (reason)
+				*reason = psprintf("logical database \"%s\" is outside the datasource sandbox or may only be read",
+								   db->name);
+			if (sqlerrcode)
+				*sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			return false;
+		}
+	}
 
 	if (!src->enabled)
 	{

@@ -500,3 +500,4 @@ ds_readonly_func(Oid funcid)
 	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
 	return reason;
 }
+

@@ -90,11 +90,16 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	bool		ro;
 	bool		cached;
 	uint64		epoch;
+	const DsSandbox *sb;
 
 	db = ds_cache_database_copy(database, &src);
 	*source = src->name;
 
-	ro = require_ro || db->read_only || src->read_only;
+	/* the sandbox first: a logical database outside it is not even parsed */
+	ds_sandbox_require(db->name, false);
+	sb = ds_sandbox_get();
+	ro = require_ro || db->read_only || src->read_only ||
+		(sb->gated && sb->read_only);
 	epoch = ds_stmt_cache_epoch();
 	cached = ds_stmt_cache_get(database, sql, ro, &v, &text);
 	if (!cached)

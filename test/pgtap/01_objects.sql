@@ -215,8 +215,8 @@ SELECT is(
     (SELECT array_agg(p.proname::text || ' ' || l.lanname::text ORDER BY p.proname, l.lanname)
        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
       WHERE p.pronamespace = 'datasource'::regnamespace AND l.lanname <> 'c'),
-    ARRAY['diff plpgsql', 'diff sql', 'diff_column sql', 'diff_depths sql', 'diff_steps plpgsql', 'drift plpgsql', 'guard_server_drop plpgsql'],
-    'every function in schema datasource is written in C except the event trigger function and the diff of descriptions');
+    ARRAY['diff plpgsql', 'diff sql', 'diff_column sql', 'diff_depths sql', 'diff_steps plpgsql', 'drift plpgsql', 'drop_sandbox plpgsql', 'guard_server_drop plpgsql', 'set_sandbox plpgsql'],
+    'every function in schema datasource is written in C except the event trigger function, the diff of descriptions and the sandbox keepers');
 
 -- the argument names and defaults of the public contract
 SELECT is(pg_get_function_arguments('datasource.create_source(text,text,boolean,text)'::regprocedure),
@@ -324,8 +324,8 @@ SELECT set_eq(
     $$VALUES ('datasource.sources'::regclass::oid), ('datasource.databases'::regclass::oid),
              ('datasource.migrations'::regclass::oid), ('datasource.migrations_id_seq'::regclass::oid),
              ('datasource.ddl_log'::regclass::oid), ('datasource.ddl_log_id_seq'::regclass::oid),
-             ('datasource.schema_snapshots'::regclass::oid)$$,
-    'the registry, the journals, their sequences and the schema snapshots are the extension''s configuration tables');
+             ('datasource.schema_snapshots'::regclass::oid), ('datasource.sandboxes'::regclass::oid)$$,
+    'the registry, the journals, their sequences, the schema snapshots and the sandboxes are the extension''s configuration tables');
 SELECT results_eq(
     $$SELECT c::regclass::text, cond COLLATE "default"
         FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, cond)
@@ -333,6 +333,7 @@ SELECT results_eq(
     $$VALUES ('datasource.databases'::text, ''::text),
              ('datasource.ddl_log', ''), ('datasource.ddl_log_id_seq', ''),
              ('datasource.migrations', ''), ('datasource.migrations_id_seq', ''),
+             ('datasource.sandboxes', ''),
              ('datasource.schema_snapshots', ''),
              ('datasource.sources', 'WHERE name OPERATOR(pg_catalog.<>) ''local''')$$,
     'pg_dump filters: every logical database, every journal row, every datasource except local');
@@ -405,6 +406,7 @@ SELECT results_eq(
              ('datasource.disconnect(text)', 'volatile', 'unsafe'),
              ('datasource.drift(text)', 'volatile', 'unsafe'),
              ('datasource.drop_database(text,boolean)', 'volatile', 'unsafe'),
+             ('datasource.drop_sandbox(regrole)', 'volatile', 'unsafe'),
              ('datasource.drop_source(text,boolean)', 'volatile', 'unsafe'),
              ('datasource.exec(text,text)', 'volatile', 'unsafe'),
              ('datasource.execute(text,text,integer,boolean)', 'volatile', 'unsafe'),
@@ -423,6 +425,8 @@ SELECT results_eq(
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.session_sandbox()', 'stable', 'restricted'),
+             ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),
              ('datasource.statement_cache()', 'volatile', 'restricted'),
              ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
              ('datasource.validate_databases(text[])', 'stable', 'safe')$$,

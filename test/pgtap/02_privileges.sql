@@ -10,7 +10,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(83);
+SELECT plan(85);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -51,6 +51,7 @@ SELECT is(
           'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
           'datasource.fingerprint(jsonb)', 'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
           'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
+          'datasource.session_sandbox()',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
     'validation, routing and introspection (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
 
@@ -68,6 +69,10 @@ SELECT table_privs_are('datasource', 'ddl_log', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the DDL journal');
 SELECT table_privs_are('datasource', 'schema_snapshots', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the schema snapshots');
+SELECT table_privs_are('datasource', 'sandboxes', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the sandboxes');
+SELECT table_privs_are('datasource', 'sandbox_info', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on sandbox_info');
 SELECT sequence_privs_are('datasource', 'migrations_id_seq', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the migration journal''s sequence');
 SELECT sequence_privs_are('datasource', 'ddl_log_id_seq', 'public', ARRAY[]::text[],
