@@ -9,15 +9,18 @@
 #   loaded      the library loaded by session_preload_libraries, no sandbox
 #   sandboxed   datasource.set_sandbox(..., ARRAY['bench_db', 'shop_db'],
 #               read_only => true): every gate active
-# Measured, ROUNDS interleaved rounds of SECS-second pgbench runs with 2
-# clients (median TPS; ratio to the peer the issue names):
+# Measured in ROUNDS rounds; in each, the two peers of a table run at the
+# same time for SECS seconds, one pgbench client each, so that the load of
+# whatever else runs on the machine falls on both alike (median TPS; ratio
+# to the peer the issue names):
+#   0. pgbench -S: loaded / nolib (what loading the library costs; no target)
 #   1. pgbench -S (built-in select-only script on pgbench_accounts):
 #      sandboxed / loaded, target >= 0.97
 #   2. routed point selects through datasource.query() on bench_db (local)
 #      and on shop_db (remote): sandboxed / loaded, target >= 0.95
 # Targets are printed next to the ratios; nothing is asserted.
 # Usage: test/bench/sandbox.sh [seconds per pgbench run, default 10]
-# (ROUNDS=n interleaved rounds, default 3; SCALE=n pgbench scale, default 10;
+# (ROUNDS=n rounds, default 5; SCALE=n pgbench scale, default 10;
 # PGBIN and PG_CONFIG choose the installation, default Debian's)
 # Needs the extension installed there (make install PG_CONFIG=..., or
 # /work/tools/privinst.sh's copy).
@@ -26,7 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/test/lib/cluster.sh"
 secs=${1:-10}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 scale=${SCALE:-10}
 pw=bench-pw
 
@@ -128,12 +131,13 @@ ratio_range() {
 			if (lo < 0 || r < lo) lo = r; if (r > hi) hi = r }
 			printf "%.3f-%.3f", lo < 0 ? 0 : lo, hi }' "$1"
 }
-# tps NAME ROLE PGBENCH-ARGS... : one pgbench run, prints its TPS (0 on failure)
+# tps NAME ROLE PGBENCH-ARGS... : one pgbench run of 1 client, prints its
+# TPS (0 on failure)
 tps() {
 	local name=$1 role=$2 out
 	shift 2
 	# shellcheck disable=SC2046
-	if out=$("$PGBIN/pgbench" -n -T "$secs" -c 2 -j 2 "$@" $(conn "$role") 2>"$base/$name.err") &&
+	if out=$("$PGBIN/pgbench" -n -T "$secs" -c 1 -j 1 "$@" $(conn "$role") 2>"$base/$name.err") &&
 		grep -q '^tps = ' <<<"$out" && ! grep -q 'aborted' <<<"$out"; then
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out"
 	else
@@ -141,6 +145,24 @@ tps() {
 		tail -n 5 "$base/$name.err" >&2
 		echo 0
 	fi
+}
+# together FILE KEY ROLE ARGS [KEY ROLE ARGS]... : the runs at the same
+# time, so that whatever else loads the machine loads each of them alike;
+# appends "KEY TPS" to FILE for each
+together() {
+	local file=$1 key pids=() keys=()
+	shift
+	while [ $# -gt 0 ]; do
+		# shellcheck disable=SC2086
+		tps "$1" "$2" $3 >"$base/$1.tps" &
+		pids+=($!)
+		keys+=("$1")
+		shift 3
+	done
+	wait "${pids[@]}"
+	for key in "${keys[@]}"; do
+		echo "$key $(cat "$base/$key.tps")" >>"$file"
+	done
 }
 printf '\\set aid random(1, 100000 * %d)\n%s;\n' "$scale" "$local_q" >"$base/local.pgb"
 printf '\\set id random(1, 100000)\n%s;\n' "$remote_q" >"$base/remote.pgb"
@@ -160,31 +182,31 @@ table() {
 			END { printf "%-44s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s | %s\n", l, v, lo, hi,
 				base ? v / base : 0, rr, t }' "$file.med"
 	done
-	echo "(ratios to \"$basepeer\"; ratio range: the lowest and highest ratio of one round's run to the same round's $basepeer run)"
+	echo "(ratio: of the median TPS to $basepeer's; ratio range: the lowest and highest ratio within one round)"
 	echo
 }
 
-echo "sandbox benchmark: ${secs}s per pgbench run, 2 clients, $rounds interleaved rounds, pgbench scale $scale"
+echo "sandbox benchmark: $rounds rounds; in each, the peers of a table run at the same time,"
+echo "one pgbench client each, for ${secs}s; pgbench scale $scale"
 echo
-: >"$base/select"
-: >"$base/routed"
+: >"$base/tps_lib"
+: >"$base/tps_select"
+: >"$base/tps_local"
+: >"$base/tps_remote"
 for _ in $(seq 1 "$rounds"); do
-	for r in nolib loaded sandboxed; do
-		echo "$r $(tps "S_$r" "$r" -S)" >>"$base/select"
-	done
-	for r in loaded sandboxed; do
-		echo "local_$r $(tps "local_$r" "$r" -f "$base/local.pgb")" >>"$base/routed"
-		echo "remote_$r $(tps "remote_$r" "$r" -f "$base/remote.pgb")" >>"$base/routed"
-	done
+	together "$base/tps_lib" nolib nolib -S loaded loaded -S
+	together "$base/tps_select" loaded loaded -S sandboxed sandboxed -S
+	together "$base/tps_local" loaded loaded "-f $base/local.pgb" sandboxed sandboxed "-f $base/local.pgb"
+	together "$base/tps_remote" loaded loaded "-f $base/remote.pgb" sandboxed sandboxed "-f $base/remote.pgb"
 done
 
-table "$base/select" "1. pgbench -S (median TPS)" loaded sandboxed "target >= 0.97" \
-	"nolib=library not loaded" "loaded=library loaded, no sandbox" "sandboxed=sandboxed (read-only, bench_db)"
-sed 's/^local_//' "$base/routed" | grep -v '^remote_' >"$base/routed_local"
-sed -n 's/^remote_//p' "$base/routed" >"$base/routed_remote"
-table "$base/routed_local" "2a. routed point select, datasource.query() on the local bench_db (median TPS)" \
+table "$base/tps_lib" "0. pgbench -S, what loading the library costs (median TPS)" nolib - "" \
+	"nolib=library not loaded" "loaded=library loaded, no sandbox"
+table "$base/tps_select" "1. pgbench -S, the sandbox enforcing (median TPS)" loaded sandboxed "target >= 0.97" \
+	"loaded=library loaded, no sandbox" "sandboxed=sandboxed (read-only, bench_db)"
+table "$base/tps_local" "2a. routed point select, datasource.query() on the local bench_db (median TPS)" \
 	loaded sandboxed "target >= 0.95" "loaded=unrestricted (library loaded)" "sandboxed=sandboxed"
-table "$base/routed_remote" "2b. routed point select, datasource.query() on the remote shop_db (median TPS)" \
+table "$base/tps_remote" "2b. routed point select, datasource.query() on the remote shop_db (median TPS)" \
 	loaded sandboxed "target >= 0.95" "loaded=unrestricted (library loaded)" "sandboxed=sandboxed"
 
 echo "server logs: $(grep -cE 'ERROR|FATAL|PANIC|terminated by signal' "$base/local/server.log" || true) error lines on local," \
