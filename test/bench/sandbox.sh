@@ -11,8 +11,10 @@
 #               read_only => true): every gate active
 # Measured in ROUNDS rounds; in each, the two peers of a table run at the
 # same time for SECS seconds, one pgbench client each, so that the load of
-# whatever else runs on the machine falls on both alike (median TPS; ratio
-# to the peer the issue names):
+# whatever else runs on the machine falls on both alike; the one started
+# first alternates (on two cores the order alone moved a peer by up to 20%).
+# The ratio is the geometric mean over the rounds of one round's ratio to
+# the peer the issue names:
 #   0. pgbench -S: loaded / nolib (what loading the library costs; no target)
 #   1. pgbench -S (built-in select-only script on pgbench_accounts):
 #      sandboxed / loaded, target >= 0.97
@@ -20,7 +22,7 @@
 #      and on shop_db (remote): sandboxed / loaded, target >= 0.95
 # Targets are printed next to the ratios; nothing is asserted.
 # Usage: test/bench/sandbox.sh [seconds per pgbench run, default 10]
-# (ROUNDS=n rounds, default 5; SCALE=n pgbench scale, default 10;
+# (ROUNDS=n rounds, default 6, best even; SCALE=n pgbench scale, default 10;
 # PGBIN and PG_CONFIG choose the installation, default Debian's)
 # Needs the extension installed there (make install PG_CONFIG=..., or
 # /work/tools/privinst.sh's copy).
@@ -29,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/test/lib/cluster.sh"
 secs=${1:-10}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-6}
 scale=${SCALE:-10}
 pw=bench-pw
 
@@ -123,13 +125,14 @@ median_table() { # FILE: lines "key value" -> prints "key median min max" per ke
 			printf "%s %s %s %s\n", k, c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2,
 				v[k, 1], v[k, c] } }'
 }
-# ratio_range FILE PEER BASE: the lowest and highest ratio of PEER to BASE
-# over the rounds (the i-th line of each is round i), as "lo-hi"
-ratio_range() {
+# ratio_stats FILE PEER BASE : the ratios of PEER's TPS to BASE's within
+# each round (the i-th line of each is round i), as "geometric-mean lo-hi"
+ratio_stats() {
 	awk -v p="$2" -v b="$3" '$1 == p { pv[++np] = $2 } $1 == b { bv[++nb] = $2 }
-		END { lo = -1; for (i = 1; i <= np && i <= nb; i++) { if (!bv[i]) continue; r = pv[i] / bv[i];
-			if (lo < 0 || r < lo) lo = r; if (r > hi) hi = r }
-			printf "%.3f-%.3f", lo < 0 ? 0 : lo, hi }' "$1"
+		END { lo = -1; n = 0; sl = 0
+			for (i = 1; i <= np && i <= nb; i++) { if (!bv[i] || !pv[i]) continue; r = pv[i] / bv[i]
+				n++; sl += log(r); if (lo < 0 || r < lo) lo = r; if (r > hi) hi = r }
+			printf "%.3f %.3f-%.3f", n ? exp(sl / n) : 0, lo < 0 ? 0 : lo, hi }' "$1"
 }
 # tps NAME ROLE PGBENCH-ARGS... : one pgbench run of 1 client, prints its
 # TPS (0 on failure)
@@ -167,46 +170,56 @@ together() {
 printf '\\set aid random(1, 100000 * %d)\n%s;\n' "$scale" "$local_q" >"$base/local.pgb"
 printf '\\set id random(1, 100000)\n%s;\n' "$remote_q" >"$base/remote.pgb"
 
-# table FILE TITLE BASE TARGET-PEER TARGET KEY=LABEL... : the medians of FILE as a table
+# table FILE TITLE BASE TARGET-PEER TARGET KEY=LABEL... : FILE as a table
 table() {
 	local file=$1 title=$2 basepeer=$3 tpeer=$4 target=$5 kv k
 	shift 5
 	echo "== $title"
-	printf '%-44s | %9s | %13s | %6s | %13s | %s\n' peer TPS 'TPS range' ratio 'ratio range' target
+	printf '%-40s | %9s | %13s | %6s | %13s | %s\n' peer 'median TPS' 'TPS range' ratio 'ratio range' target
 	median_table "$file" >"$file.med"
 	for kv in "$@"; do
 		k=${kv%%=*}
-		awk -v k="$k" -v l="${kv#*=}" -v b="$basepeer" -v rr="$(ratio_range "$file" "$k" "$basepeer")" \
+		awk -v k="$k" -v l="${kv#*=}" -v rs="$(ratio_stats "$file" "$k" "$basepeer")" \
 			-v t="$([ "$k" = "$tpeer" ] && echo "$target")" '
-			$1 == b { base = $2 } $1 == k { v = $2; lo = $3; hi = $4 }
-			END { printf "%-44s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s | %s\n", l, v, lo, hi,
-				base ? v / base : 0, rr, t }' "$file.med"
+			$1 == k { v = $2; lo = $3; hi = $4 }
+			END { split(rs, r, " "); printf "%-40s | %9.0f | %6.0f-%-6.0f | %6.3f | %13s | %s\n", l, v, lo, hi,
+				r[1], r[2], t }' "$file.med"
 	done
-	echo "(ratio: of the median TPS to $basepeer's; ratio range: the lowest and highest ratio within one round)"
 	echo
 }
 
-echo "sandbox benchmark: $rounds rounds; in each, the peers of a table run at the same time,"
-echo "one pgbench client each, for ${secs}s; pgbench scale $scale"
+echo "sandbox benchmark: $rounds rounds; in each, the two peers of a table run at the same time,"
+echo "one pgbench client each, for ${secs}s, the one started first alternating; pgbench scale $scale"
+echo "(ratio: the geometric mean over the rounds of the ratio of the peer's TPS to the first peer's"
+echo " in the same round; ratio range: the lowest and highest of those ratios)"
 echo
 : >"$base/tps_lib"
 : >"$base/tps_select"
 : >"$base/tps_local"
 : >"$base/tps_remote"
-for _ in $(seq 1 "$rounds"); do
-	together "$base/tps_lib" nolib nolib -S loaded loaded -S
-	together "$base/tps_select" loaded loaded -S sandboxed sandboxed -S
-	together "$base/tps_local" loaded loaded "-f $base/local.pgb" sandboxed sandboxed "-f $base/local.pgb"
-	together "$base/tps_remote" loaded loaded "-f $base/remote.pgb" sandboxed sandboxed "-f $base/remote.pgb"
+# pair FILE ROUND KEY1 ARGS1 KEY2 ARGS2 : the two runs together, KEY1 (also
+# the role) started first in odd rounds
+pair() {
+	if [ $(($2 % 2)) = 1 ]; then
+		together "$1" "$3" "$3" "$4" "$5" "$5" "$6"
+	else
+		together "$1" "$5" "$5" "$6" "$3" "$3" "$4"
+	fi
+}
+for i in $(seq 1 "$rounds"); do
+	pair "$base/tps_lib" "$i" nolib -S loaded -S
+	pair "$base/tps_select" "$i" loaded -S sandboxed -S
+	pair "$base/tps_local" "$i" loaded "-f $base/local.pgb" sandboxed "-f $base/local.pgb"
+	pair "$base/tps_remote" "$i" loaded "-f $base/remote.pgb" sandboxed "-f $base/remote.pgb"
 done
 
-table "$base/tps_lib" "0. pgbench -S, what loading the library costs (median TPS)" nolib - "" \
+table "$base/tps_lib" "0. pgbench -S, what loading the library costs" nolib - "" \
 	"nolib=library not loaded" "loaded=library loaded, no sandbox"
-table "$base/tps_select" "1. pgbench -S, the sandbox enforcing (median TPS)" loaded sandboxed "target >= 0.97" \
+table "$base/tps_select" "1. pgbench -S, the sandbox enforcing" loaded sandboxed "target >= 0.97" \
 	"loaded=library loaded, no sandbox" "sandboxed=sandboxed (read-only, bench_db)"
-table "$base/tps_local" "2a. routed point select, datasource.query() on the local bench_db (median TPS)" \
+table "$base/tps_local" "2a. routed point select, datasource.query() on the local bench_db" \
 	loaded sandboxed "target >= 0.95" "loaded=unrestricted (library loaded)" "sandboxed=sandboxed"
-table "$base/tps_remote" "2b. routed point select, datasource.query() on the remote shop_db (median TPS)" \
+table "$base/tps_remote" "2b. routed point select, datasource.query() on the remote shop_db" \
 	loaded sandboxed "target >= 0.95" "loaded=unrestricted (library loaded)" "sandboxed=sandboxed"
 
 echo "server logs: $(grep -cE 'ERROR|FATAL|PANIC|terminated by signal' "$base/local/server.log" || true) error lines on local," \
