@@ -292,15 +292,6 @@ refused() {
 }
 
 # the sandboxes, as the README sets one up
-if [ "$(lq -c "SELECT to_regproc('datasource.set_sandbox') IS NULL")" = t ]; then	# DEV ONLY: 0.1.0's settings
-	note "no datasource.set_sandbox(): the sandboxes are 0.1.0's role settings"
-	for spec in "agent customer_db on" "agent_rw customer_db,tenant_a off" "agent_arch customer_db,archive_db on" "agent_ledger ledger on"; do
-		read -r r dbs ro <<<"$spec"
-		"${LPSQL[@]}" -U postgres -d postgres -c "ALTER ROLE $r SET session_preload_libraries = 'pg_datasource'" \
-			-c "ALTER ROLE $r SET datasource.enforce = 'error'" -c "ALTER ROLE $r SET datasource.allowed_databases = '$dbs'" \
-			-c "ALTER ROLE $r SET datasource.enforce_read_only = $ro" >/dev/null
-	done
-else
 lq >/dev/null <<'SQL' || bail_out "set_sandbox failed"
 SET client_min_messages = warning;
 SELECT datasource.set_sandbox('agent', ARRAY['customer_db'], read_only => true);
@@ -308,7 +299,6 @@ SELECT datasource.set_sandbox('agent_rw', ARRAY['customer_db', 'tenant_a'], read
 SELECT datasource.set_sandbox('agent_arch', ARRAY['customer_db', 'archive_db'], read_only => true);
 SELECT datasource.set_sandbox('agent_ledger', ARRAY['ledger'], read_only => true);
 SQL
-fi
 
 # ---------------------------------------------------------------- controls
 
