@@ -13,8 +13,9 @@
  *		touches, views expanded, in functions and triggers as at top level,
  *		COPY and EXPLAIN included: its schema must be a system schema, the
  *		extension's, the session's own temporary schema, or the schema of a
- *		local logical database the sandbox allows; a read-only sandbox asks
- *		for no write permission (the extension writing its own tables as
+ *		local logical database the sandbox allows, and it may not be a
+ *		catalog that holds other tables' values (statistics, large objects);
+ *		a read-only sandbox asks for no write permission (the extension writing its own tables as
  *		their owner excepted);
  *	object_access_hook (OAT_FUNCTION_EXECUTE)	every function about to run,
  *		from an expression or a fast-path call, builtins included: it must
@@ -30,7 +31,8 @@
  *		that reach beyond schemas (roles, databases, LOAD, CREATE SCHEMA ...);
  *		DDL a writable sandbox may run is checked object by object at
  *		ddl_command_end and sql_drop (ds_gate_ddl_object, called by the DDL
- *		journal's event trigger), where PostgreSQL has resolved every name.
+ *		journal's event trigger), where PostgreSQL has resolved every name;
+ *		with those event triggers disabled, DDL is refused.
  *
  * Routing functions check their target logical database (policy.c); the
  * post-parse check of hooks.c stays as an early filter with the friendlier
@@ -58,17 +60,27 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_event_trigger.h"
+#include "catalog/pg_largeobject.h"
+#include "catalog/pg_largeobject_metadata.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext_data.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "parser/scansup.h"
 #include "tcop/cmdtag.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
@@ -272,6 +284,10 @@ ds_gate_relation(const DsSandbox *s, Oid relid, AclMode perms)
 
 	if (e->kind == DS_GATE_DENIED)
 		return e->reason;
+	if (e->kind == DS_GATE_SYSTEM &&
+		(relid == StatisticRelationId || relid == StatisticExtDataRelationId ||
+		 relid == LargeObjectRelationId || relid == LargeObjectMetadataRelationId))
+		return pstrdup("It holds values of the tables of every schema (pg_stats reads it).");
 	if (!writes)
 		return NULL;
 	if (e->kind == DS_GATE_EXTENSION && GetUserId() == ds_gate_owner(relid))
@@ -398,6 +414,37 @@ ds_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 }
 
 /*
+ * ds_gate_ddl_checked
+ *		Whether the event triggers that check DDL object by object will fire
+ *		in this session (ds_gate_ddl_object): both enabled, and enabled for
+ *		the session's replication role.  Without them DDL is refused.
+ */
+static bool
+ds_gate_ddl_checked(void)
+{
+	static const char *const names[] = {"datasource_ddl_log", "datasource_ddl_log_drop"};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		HeapTuple	tup = SearchSysCache1(EVENTTRIGGERNAME, CStringGetDatum(names[i]));
+		char		enabled;
+
+		if (!HeapTupleIsValid(tup))
+			return false;
+		enabled = ((Form_pg_event_trigger) GETSTRUCT(tup))->evtenabled;
+		ReleaseSysCache(tup);
+		if (enabled == TRIGGER_DISABLED ||
+			(enabled == TRIGGER_FIRES_ON_ORIGIN &&
+			 SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA) ||
+			(enabled == TRIGGER_FIRES_ON_REPLICA &&
+			 SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA))
+			return false;
+	}
+	return true;
+}
+
+/*
  * ds_gate_utility_reason
  *		Why the sandbox s refuses utility statement stmt, or NULL.  DDL a
  *		writable sandbox may run is checked again, object by object, when it
@@ -424,7 +471,6 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 		case T_ClosePortalStmt:
 		case T_CallStmt:
 		case T_DoStmt:
-		case T_ListenStmt:
 		case T_UnlistenStmt:
 			return NULL;
 		case T_CopyStmt:
@@ -448,6 +494,7 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 			return NULL;
 
 			/* reach beyond the schemas of logical databases */
+		case T_ListenStmt:		/* channels belong to no schema */
 		case T_LoadStmt:
 		case T_CreateSchemaStmt:
 		case T_CreateExtensionStmt:
@@ -496,8 +543,11 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 		case T_SecLabelStmt:
 			return pstrdup("A sandboxed session may not run it.");
 		default:
-			return s->read_only ?
-				pstrdup("The sandbox of this session is read-only.") : NULL;
+			if (s->read_only)
+				return pstrdup("The sandbox of this session is read-only.");
+			if (!ds_gate_ddl_checked())
+				return pstrdup("The event triggers that check a sandboxed session's DDL (datasource_ddl_log, datasource_ddl_log_drop) are disabled.");
+			return NULL;
 	}
 }
 
@@ -553,18 +603,40 @@ ds_process_utility(PlannedStmt *pstmt, const char *queryString,
 /*
  * ds_gate_statement_text
  *		The text of the utility statement being run (not the client's whole
- *		string), palloc'd; NULL when there is none.
+ *		string), palloc'd; NULL when it is not known.
  */
 char *
 ds_gate_statement_text(void)
 {
-	int			loc = utility_location > 0 ? utility_location : 0;
-	int			len;
+	const char *text = utility_text;
+	int			loc = utility_location;
+	int			len = utility_length;
 
-	if (utility_text == NULL)
+	/*
+	 * The library may have been loaded by this very statement (the event
+	 * trigger's function): the portal running it knows where it is in the
+	 * client's string.
+	 */
+	if (text == NULL && ActivePortal != NULL && ActivePortal->sourceText != NULL &&
+		list_length(ActivePortal->stmts) == 1 &&
+		IsA(linitial(ActivePortal->stmts), PlannedStmt))
+	{
+		PlannedStmt *ps = linitial_node(PlannedStmt, ActivePortal->stmts);
+
+		text = ActivePortal->sourceText;
+		loc = ps->stmt_location;
+		len = ps->stmt_len;
+	}
+	if (text == NULL)
 		return NULL;
-	len = utility_length > 0 ? utility_length : (int) strlen(utility_text + loc);
-	return pnstrdup(utility_text + loc, len);
+	loc = loc > 0 ? loc : 0;
+	len = len > 0 ? len : (int) strlen(text + loc);
+	/* a statement after the first starts right after the ';' before it */
+	while (len > 0 && scanner_isspace(text[loc]))
+		loc++, len--;
+	while (len > 0 && scanner_isspace(text[loc + len - 1]))
+		len--;
+	return pnstrdup(text + loc, len);
 }
 
 /*

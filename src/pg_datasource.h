@@ -210,6 +210,7 @@ typedef struct DsVerdict
 	char	   *error;			/* why not valid */
 	int			sqlerrcode;		/* and the SQLSTATE routing raises it with */
 	char	   *not_ro;			/* why not read-only */
+	bool		runs_sql;		/* calls a function that runs SQL given as text */
 	List	   *rewrites;		/* DsRewrite *, in the order found */
 } DsVerdict;
 
@@ -229,6 +230,7 @@ typedef struct DsWalk
 	char	   *error;			/* first reason the statement is invalid */
 	int			sqlerrcode;		/* the SQLSTATE of error */
 	char	   *not_ro;			/* first reason it is not read-only */
+	bool		runs_sql;		/* a function that runs SQL given as text */
 	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
 	bool		mixed_sources;	/* error: dbs are on several datasources */
 } DsWalk;
@@ -285,6 +287,7 @@ extern char *ds_readonly_select(SelectStmt *s);
 extern char *ds_readonly_cte(CommonTableExpr *cte);
 extern char *ds_readonly_query(Query *q);
 extern char *ds_readonly_reason(DsRoCtx *w, char kind, List *names);
+extern bool ds_readonly_runs_sql(List *names);
 extern char *ds_readonly_func(Oid funcid);
 
 /* in rewrite.c */

@@ -501,3 +501,29 @@ ds_readonly_func(Oid funcid)
 	return reason;
 }
 
+/*
+ * Builtins that run SQL given to them as text (or read a relation named by
+ * an argument): what they reach is not visible to validation.
+ */
+static const char *const ro_runs_sql[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"ts_stat", "dblink", "dblink_exec", "dblink_open", "dblink_send_query",
+	NULL
+};
+
+/*
+ * ds_readonly_runs_sql
+ *		Whether a function name (a List of String, as written) may be one
+ *		of the builtins that run SQL given as text: its last part is on the
+ *		list, whatever its qualification.  A sandboxed session may not send
+ *		such a call to a remote, where nothing checks what it runs.
+ */
+bool
+ds_readonly_runs_sql(List *names)
+{
+	return names != NIL && ds_name_in_list(ro_runs_sql, strVal(llast(names)));
+}

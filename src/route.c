@@ -113,6 +113,21 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		ds_refuse(&v);
 	}
 	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
+	/* every logical database the statement names, not only the target */
+	if (sb->gated)
+	{
+		int			i;
+
+		for (i = 0; i < v.ndbs; i++)
+			ds_sandbox_require(v.dbs[i], !v.read_only);
+		/* on a remote nothing would check the SQL such a function runs */
+		if (v.runs_sql && src->server != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("a sandboxed session cannot send a function that runs SQL given as text to a remote datasource"),
+					errdetail("What the function would run on \"%s\" is not visible to validation.",
+							  src->name));
+	}
 
 	if (!cached)
 	{

@@ -77,6 +77,10 @@ typedef struct DsStmtEntry
 	char	   *command;
 	char	   *not_ro;			/* NULL when read-only */
 	char	   *text;			/* the rewritten statement */
+	char	  **dbs;			/* the logical databases it names (the sandbox
+								 * checks them on every routing) */
+	int			ndbs;
+	bool		runs_sql;		/* it calls a function that runs SQL text */
 } DsStmtEntry;
 
 static HTAB *stmt_cache = NULL;
@@ -153,7 +157,8 @@ ds_stmt_key(const char *database, const char *sql, bool require_ro,
  * ds_stmt_cache_get
  *		The routed form of sql for database, when this backend routed it
  *		before under the same key and nothing it depends on changed since:
- *		fills *v (valid, read_only, not_ro, command; the rest zero) and
+ *		fills *v (valid, read_only, not_ro, command, dbs, runs_sql; the rest
+ *		zero) and
  *		*text, palloc'd in the caller's context, and returns true.  The
  *		registry cache must be current (ds_cache_ensure).
  */
@@ -165,6 +170,7 @@ ds_stmt_cache_get(const char *database, const char *sql, bool require_ro,
 	Oid			role = GetUserId();
 	uint32		h;
 	DsStmtEntry *e;
+	int			i;
 
 	if (stmt_cache == NULL)
 	{
@@ -194,6 +200,11 @@ ds_stmt_cache_get(const char *database, const char *sql, bool require_ro,
 	v->read_only = e->read_only;
 	v->command = pstrdup(e->command);
 	v->not_ro = e->not_ro ? pstrdup(e->not_ro) : NULL;
+	v->ndbs = e->ndbs;
+	v->dbs = palloc(sizeof(char *) * Max(e->ndbs, 1));
+	for (i = 0; i < e->ndbs; i++)
+		v->dbs[i] = pstrdup(e->dbs[i]);
+	v->runs_sql = e->runs_sql;
 	*text = pstrdup(e->text);
 	return true;
 }
@@ -226,6 +237,7 @@ ds_stmt_cache_put(const char *database, const char *sql, bool require_ro,
 	uint32		h;
 	DsStmtEntry *e;
 	bool		found;
+	int			i;
 
 	Assert(v->valid && v->command != NULL);
 	if (epoch != ds_stmt_cache_epoch())
@@ -264,6 +276,9 @@ ds_stmt_cache_put(const char *database, const char *sql, bool require_ro,
 		if (e->not_ro)
 			pfree(e->not_ro);
 		pfree(e->text);
+		for (i = 0; i < e->ndbs; i++)
+			pfree(e->dbs[i]);
+		pfree(e->dbs);
 	}
 	e->database = MemoryContextStrdup(stmt_cxt, database);
 	e->sql = MemoryContextStrdup(stmt_cxt, sql);
@@ -276,6 +291,11 @@ ds_stmt_cache_put(const char *database, const char *sql, bool require_ro,
 	e->command = MemoryContextStrdup(stmt_cxt, v->command);
 	e->not_ro = v->not_ro ? MemoryContextStrdup(stmt_cxt, v->not_ro) : NULL;
 	e->text = MemoryContextStrdup(stmt_cxt, text);
+	e->ndbs = v->ndbs;
+	e->dbs = MemoryContextAlloc(stmt_cxt, sizeof(char *) * Max(v->ndbs, 1));
+	for (i = 0; i < v->ndbs; i++)
+		e->dbs[i] = MemoryContextStrdup(stmt_cxt, v->dbs[i]);
+	e->runs_sql = v->runs_sql;
 }
 
 /*

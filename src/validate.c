@@ -249,6 +249,9 @@ ds_validate_calls(DsWalk *w)
 	const char *schema;
 	ListCell   *lc;
 
+	foreach(lc, w->funcs)
+		if (ds_readonly_runs_sql(lfirst(lc)))
+			w->runs_sql = true;
 	if (w->not_ro != NULL || (w->funcs == NIL && w->opers == NIL))
 		return;
 
@@ -337,6 +340,7 @@ ds_verdict_fill(DsVerdict *v, DsWalk *w, bool checked, const char *command)
 	v->read_only = checked && w->not_ro == NULL;
 	v->error = w->error ? pstrdup(w->error) : NULL;
 	v->not_ro = w->not_ro ? pstrdup(w->not_ro) : NULL;
+	v->runs_sql = w->runs_sql;
 	v->command = command ? pstrdup(command) : NULL;
 	if (w->dbs != NIL && !w->mixed_sources)
 		v->datasource = pstrdup(((DsDatabase *) linitial(w->dbs))->source);

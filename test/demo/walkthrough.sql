@@ -59,6 +59,22 @@ SELECT * FROM datasource.query('customer_db',
     AS t(name text, kind text);
 \set ON_ERROR_STOP on
 
+\echo '== A sandbox for an AI agent: it may read customer_db and accounts_db, nothing else'
+DO $$ BEGIN CREATE ROLE demo_agent LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+GRANT USAGE ON SCHEMA customer_db, accounts_db, loans_db TO demo_agent;
+GRANT SELECT ON ALL TABLES IN SCHEMA customer_db, accounts_db, loans_db TO demo_agent;
+SELECT role, databases, read_only FROM datasource.set_sandbox('demo_agent', ARRAY['customer_db', 'accounts_db']);
+SET ROLE demo_agent;    -- as if the agent had logged in
+SELECT sandboxed, databases, read_only FROM datasource.session_sandbox();
+SELECT count(*) AS customers FROM customer_db.customers;
+\set ON_ERROR_STOP off
+SELECT count(*) FROM loans_db.loans;
+SELECT * FROM datasource.query_json('loans_db', 'SELECT * FROM loans');
+SELECT datasource.exec('customer_db', 'DELETE FROM customers');
+\set ON_ERROR_STOP on
+RESET ROLE;
+SELECT count(*) AS customers_still FROM customer_db.customers;
+
 \echo '== A write on the regional server follows the local transaction (rolled back here)'
 BEGIN;
 SELECT datasource.exec('insurance_db', $$INSERT INTO policies VALUES ('P03', 'C004', 'travel', 35.00)$$);

@@ -17,6 +17,9 @@ like "$out" ' 3 \| Barbara Liskov' "the walk-through routes a query to the regio
 like "$out" 'f +\| 42703 +\| column "salary" does not exist' "an agent-style execute() reports a remote error as data"
 like "$out" 'cannot route the statement: statement touches logical databases on different datasources' \
 	"a join across the two servers is refused"
+like "$out" 'logical database "loans_db" is outside the datasource sandbox' "the agent's sandbox refuses a logical database outside it"
+like "$out" 'the datasource sandbox of this session is read-only' "and a write to one inside it"
+like "$out" 'customers_still[^0-9]+4' "the customers are all still there"
 like "$out" 'policies_after_rollback[^0-9]+2' "a remote write rolled back with the local transaction"
 like "$out" 'employees_db +\| applied' "migrate_all applies the migration on the regional server"
 like "$out" 'loans_db +\| failed +\| relation "nowhere" does not exist' "a failing migration is reported, not raised"

@@ -111,7 +111,7 @@ lq -c "CREATE TABLE public.loose (id int)" >/dev/null
 like "$(hook 'SELECT * FROM public.loose')" 'relation "loose" is in schema "public", which is not a logical database' \
 	"a table outside every logical database is refused"
 like "$(hook 'SELECT count(*) FROM acct.accounts' '-c datasource.allowed_databases=customer_db')" \
-	'logical database "accounts_db" is not in datasource.allowed_databases' \
+	'logical database "accounts_db" is outside the datasource sandbox' \
 	"a logical database outside allowed_databases is refused"
 is "$(hook 'SELECT count(*) FROM customer_db.customers c, pg_catalog.pg_class p WHERE false' '-c datasource.allowed_databases=customer_db')" \
 	"0" "an allowed database joined with a catalog passes"
