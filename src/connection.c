@@ -36,6 +36,24 @@
  * settings remote.c keeps per connection (search_path, read-only mode)
  * count as unknown after any remote rollback.
  *
+ * One lexer: a statement must be lexed on the remote exactly as validation
+ * lexed it here, or a literal could end at another place there and hide
+ * code from the validator.  Two settings decide where a token ends:
+ * standard_conforming_strings (whether a backslash escapes in '...') and
+ * client_encoding (which bytes make one character, so whether a byte 0x5c
+ * is a backslash at all).  libpq keeps the values the remote reports
+ * (PQparameterStatus, sent by the server whenever they change, a rollback
+ * undoing a SET included), so ds_conn_lexer_command compares them with
+ * this session's standard_conforming_strings and the database encoding
+ * (the client encoding every connection is made with) at no cost, and
+ * gives the command that sets them when they differ (a routed SET changed
+ * them, or the remote's configuration does).  Nothing else changes a
+ * text's tokens: backslash_quote can only make the remote refuse a \'
+ * this session accepted, escape_string_warning only warns, and the other
+ * settings (DateStyle, transform_null_equals, search_path ...) act on
+ * values, names and expressions once the text is parsed.  Transaction
+ * control text carries no literal, so it is sent as it is.
+ *
  * Security follows postgres_fdw: USAGE on the server is required, and a
  * non-superuser must authenticate to the remote with a password (unless a
  * superuser set password_required 'false' on the mapping).  libpq's error
@@ -65,6 +83,7 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "parser/parser.h"
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
@@ -418,6 +437,40 @@ ds_conn_xact_enter(DsConn *entry, bool *opened)
 }
 
 /*
+ * ds_conn_lexer_command
+ *		The command that makes the remote session lex a text as this one
+ *		does (see the file header), or NULL when it does already: the
+ *		caller sends it in front of the statement, in the same pipeline.
+ *		The values compared are those the remote reported last, which
+ *		libpq keeps, so knowing costs no round trip.  The connection must
+ *		be open.
+ */
+char *
+ds_conn_lexer_command(DsConn *entry)
+{
+	const char *std = standard_conforming_strings ? "on" : "off";
+	const char *enc = GetDatabaseEncodingName();
+	const char *rstd = PQparameterStatus(entry->conn, "standard_conforming_strings");
+	const char *renc = PQparameterStatus(entry->conn, "client_encoding");
+	bool		set_std = rstd == NULL || strcmp(rstd, std) != 0;
+	bool		set_enc = renc == NULL || strcmp(renc, enc) != 0;
+	StringInfoData sql;
+
+	if (!set_std && !set_enc)
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	if (set_std)
+		appendStringInfo(&sql,
+						 "pg_catalog.set_config('standard_conforming_strings', '%s', false)",
+						 std);
+	if (set_enc)
+		appendStringInfo(&sql, "%spg_catalog.set_config('client_encoding', %s, false)",
+						 set_std ? ", " : "", quote_literal_cstr(enc));
+	return sql.data;
+}
+
+/*
  * ds_remote_connections
  *		Adds one row per cached connection of this backend to a
  *		materialized SRF result: datasource, server, local role, remote
@@ -587,7 +640,8 @@ ds_drain(DsConn *entry, TimestampTz deadline)
  * ds_exec_cleanup
  *		Runs a command during abort processing: no error may be raised, and
  *		the wait is bounded by the deadline without serving interrupts.
- *		Returns false when the command did not complete.
+ *		Returns false when the command did not complete (a COPY answer
+ *		included: the caller closes the connection).
  */
 static bool
 ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
@@ -612,6 +666,14 @@ ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
 			break;
 		PQclear(last);
 		last = res;
+		/* a COPY would keep returning itself: give the connection up */
+		if (PQresultStatus(res) == PGRES_COPY_IN ||
+			PQresultStatus(res) == PGRES_COPY_OUT ||
+			PQresultStatus(res) == PGRES_COPY_BOTH)
+		{
+			PQclear(last);
+			return false;
+		}
 	}
 	ok = (last != NULL && PQresultStatus(last) == PGRES_COMMAND_OK);
 	PQclear(last);

@@ -353,6 +353,11 @@ ds_local_run(const char *sql, const char *schema, const char *command,
 	options.read_only = read_only;
 	options.dest = &dest.pub;
 	rc = SPI_execute_plan_extended(plan, &options);
+	/* route.c refuses these first; SPI refuses them before they run */
+	if (rc == SPI_ERROR_COPY)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("a routed statement cannot copy to or from the client"));
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
 	processed = SPI_processed;

@@ -587,6 +587,7 @@ extern void ds_connection_init(void);
 extern DsConn *ds_conn_get(DsSource *source);
 extern void ds_conn_close(DsConn *entry);
 extern List *ds_conn_xact_enter(DsConn *entry, bool *opened);
+extern char *ds_conn_lexer_command(DsConn *entry);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
 extern void ds_remote_forget_path(const char *server);

@@ -38,8 +38,23 @@
  * An error the statement meets after max_rows + 1 rows is not reported: a
  * cursor fetching that many rows would not meet it either.
  *
- * A COPY to or from the client has no client to talk to: it is refused
- * (0A000) once the remote started it, and ended there first.
+ * One lexer: what reaches the remote is lexed there as it was validated
+ * here.  The settings that decide where a token ends are put right in
+ * front of the statement, in the same pipeline, when the remote reports
+ * others than this session's (ds_conn_lexer_command, connection.c says
+ * which and why).  A statement kept prepared on the remote was parsed with
+ * the settings in force then: statements are prepared, and prepared ones
+ * used, only while this session's standard_conforming_strings is on, so a
+ * session that turns it off has its statements parsed again each time.
+ *
+ * A COPY to or from the client has no client to talk to: routing refuses
+ * it (0A000) before anything is sent (route.c).  A remote that answers with
+ * a COPY all the same (a statement it reads otherwise than we do, or a
+ * server that is not PostgreSQL) gets no COPY served: libpq would hand the
+ * same COPY result back for ever.  The call gives the connection up - a
+ * COPY FROM is failed first - closing it when no remote transaction was
+ * open before the call, marking it broken otherwise (the local transaction
+ * cannot commit, and its abort closes it), and raises 0A000.
  *
  * Parameters are text, typed by the remote server; those the statement
  * does not use are declared text (params.c), as locally.
@@ -57,6 +72,8 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 
 #include "pg_datasource.h"
@@ -117,6 +134,7 @@ typedef struct DsCall
 	bool		opened;			/* which this call opens */
 	bool		set_path;
 	bool		set_ro;
+	bool		set_lexer;		/* the remote lexes otherwise than we do */
 	List	   *preamble;		/* DsPreCommand * */
 	bool		sync_after_settings;	/* the statement needs a transaction
 										 * of its own */
@@ -141,8 +159,7 @@ typedef struct DsCall
 	bool		stopped;		/* max_rows was passed: rows are dropped */
 	bool		cancelled;		/* and the remote statement cancelled */
 	int64		dropped;		/* rows dropped since */
-	bool		copy;			/* the statement was a COPY to or from the
-								 * client */
+	bool		copy;			/* the remote answered with a COPY */
 	bool		parse_failed;
 	PGresult   *error;			/* the first error, owned by the call */
 	bool		error_in_preamble;	/* it is a preamble command's */
@@ -178,6 +195,7 @@ static void
 ds_call_plan(DsCall *c)
 {
 	DsConn	   *entry = c->entry;
+	char	   *lexer;
 
 	c->level = GetCurrentTransactionNestLevel();
 	c->saved_depth = entry->xact_depth;
@@ -185,9 +203,11 @@ ds_call_plan(DsCall *c)
 	c->set_path = c->path != NULL &&
 		(!entry->path_known || strcmp(entry->path, c->path) != 0);
 	c->set_ro = !c->in_xact && !entry->ro_session;
-	c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
-								  c->prepare, c->saved_depth > 0,
-								  &c->prepare_now);
+	/* kept prepared only what was parsed with standard strings */
+	if (standard_conforming_strings)
+		c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
+									  c->prepare, c->saved_depth > 0,
+									  &c->prepare_now);
 	/* the parameter types go with the text (a Bind has none) */
 	if (c->nparams > 0 && (c->prepared == 0 || c->prepare_now))
 	{
@@ -209,6 +229,11 @@ ds_call_plan(DsCall *c)
 		foreach(lc, ds_conn_xact_enter(entry, &c->opened))
 			ds_call_preamble(c, lfirst(lc), NULL);
 	}
+	/* the statement's own text is lexed after this (one lexer) */
+	lexer = ds_conn_lexer_command(entry);
+	c->set_lexer = lexer != NULL;
+	if (c->set_lexer)
+		ds_call_preamble(c, lexer, NULL);
 	if (c->set_path && c->set_ro)
 		ds_call_preamble(c,
 						 "SELECT pg_catalog.set_config('search_path', $1, false), "
@@ -222,8 +247,9 @@ ds_call_plan(DsCall *c)
 		ds_call_preamble(c,
 						 "SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false)",
 						 NULL);
-	/* a read-only statement must start a transaction after the setting */
-	c->sync_after_settings = (c->set_path || c->set_ro) && !c->in_xact;
+	/* a read-only statement must start a transaction after the settings */
+	c->sync_after_settings = (c->set_path || c->set_ro || c->set_lexer) &&
+		!c->in_xact;
 
 	c->pipeline = c->preamble != NIL || c->prepare_now || c->dealloc != NIL;
 	c->cmds = palloc(sizeof(DsCmdKind) * (list_length(c->dealloc) + 3));
@@ -355,54 +381,46 @@ ds_call_send_failed(DsCall *c)
 
 /*
  * ds_copy_refused
- *		Raises the error of a routed COPY to or from the client.
+ *		Raises the error of a remote that answered with a COPY to or from
+ *		the client (ds_call_give_up gave the connection up).
  */
 static void
-ds_copy_refused(void)
+ds_copy_refused(DsCall *c)
 {
 	ereport(ERROR,
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			errmsg("a routed statement cannot copy to or from the client"),
+			errdetail("Datasource \"%s\" started a COPY; the connection to it was given up.",
+					  c->entry->source),
 			errhint("Route a SELECT to read rows, an INSERT to write them."));
 }
 
 /*
- * ds_call_copy
- *		The statement started a COPY to or from the client: end it on the
- *		remote, so that its final result comes next.  COPY TO is read to its
- *		end and dropped; COPY FROM is failed.  Failing one sends a Sync of
- *		its own, which a pipeline cannot take: there the connection is given
- *		up and the error raised at once, the connection closed here when no
- *		remote transaction was open before the call, otherwise left busy for
- *		the abort callbacks (which break the remote transaction).
+ * ds_call_give_up
+ *		The remote answered with a COPY to or from the client (see the file
+ *		header): fail a COPY FROM there, then close the connection when no
+ *		remote transaction was open before the call (nothing of earlier
+ *		calls is lost), or leave it broken for the abort callbacks, which
+ *		cannot roll it back and close it.  The caller raises.
  */
 static void
-ds_call_copy(DsCall *c, ExecStatusType st)
+ds_call_give_up(DsCall *c, ExecStatusType st)
 {
-	PGconn	   *conn = c->entry->conn;
+	DsConn	   *entry = c->entry;
 
 	c->copy = true;
-	if (st == PGRES_COPY_OUT)
+	if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH)
+		(void) PQputCopyEnd(entry->conn,
+							"a routed statement cannot copy from the client");
+	if (c->saved_depth == 0)
+		ds_conn_close(entry);
+	else
 	{
-		char	   *buf;
-		int			n;
-
-		while ((n = PQgetCopyData(conn, &buf, 1)) >= 0)
-		{
-			if (n > 0)
-				PQfreemem(buf);
-			else if (!ds_conn_consume(c->entry))
-				break;			/* the next result says why */
-		}
-		return;
+		entry->broken = true;
+		entry->busy = false;
+		entry->path_known = false;
+		entry->ro_session = false;
 	}
-	if (c->pipeline)
-	{
-		if (c->saved_depth == 0)
-			ds_conn_close(c->entry);
-		ds_copy_refused();
-	}
-	(void) PQputCopyEnd(conn, "a routed statement cannot copy from the client");
 }
 
 /*
@@ -496,11 +514,6 @@ ds_call_statement_result(DsCall *c, PGresult *res)
 			c->stmt_done = true;
 			c->status = pstrdup(PQcmdStatus(res));
 			return false;
-		case PGRES_COPY_OUT:
-		case PGRES_COPY_IN:
-		case PGRES_COPY_BOTH:
-			ds_call_copy(c, st);
-			return false;
 		default:
 			c->stmt_done = true;
 			/* past max_rows, what comes after (the cancel's error) is dropped */
@@ -573,7 +586,10 @@ ds_call_should_cancel(DsCall *c)
  *		command), every sync with PGRES_PIPELINE_SYNC.  Errors raised while
  *		a result is held (a row that fails to convert, an interrupt) free it;
  *		the entry stays busy and the abort callbacks cancel and drain it.
- *		The call's error is the caller's to free.
+ *		Interrupts are served between results too, so a long stream of rows
+ *		that never has to be waited for can be cancelled.  A COPY result
+ *		gives the connection up and raises (ds_call_give_up), whatever
+ *		command it answers.  The call's error is the caller's to free.
  */
 static void
 ds_call_read(DsCall *c)
@@ -593,6 +609,7 @@ ds_call_read(DsCall *c)
 			if (c->pipeline && c->cmd == c->ncmds - 1 && !c->single &&
 				!c->stmt_seen)
 				c->single = PQsetSingleRowMode(conn) == 1;
+			CHECK_FOR_INTERRUPTS();
 			if (ds_call_should_cancel(c))
 			{
 				ds_cancel(entry);
@@ -610,6 +627,15 @@ ds_call_read(DsCall *c)
 				continue;
 			}
 			st = PQresultStatus(res);
+			if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN ||
+				st == PGRES_COPY_BOTH)
+			{
+				/* libpq would return it again and again: stop here */
+				PQclear(res);
+				res = NULL;
+				ds_call_give_up(c, st);
+				break;
+			}
 			if (st == PGRES_PIPELINE_SYNC || st == PGRES_PIPELINE_ABORTED)
 			{
 				PQclear(res);
@@ -639,6 +665,8 @@ ds_call_read(DsCall *c)
 	}
 	PG_END_TRY();
 
+	if (c->copy)
+		ds_copy_refused(c);
 	if (c->pipeline && PQstatus(conn) != CONNECTION_BAD &&
 		!PQexitPipelineMode(conn) && c->error == NULL)
 		(void) ds_call_keep_error(c, PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR),
@@ -806,11 +834,9 @@ ds_conn_run(DsConn *entry, const char *sql, int nparams,
 	PG_END_TRY();
 
 	*outcome = c->outcome;
-	if (c->outcome != DS_RUN_DONE || c->copy)
+	if (c->outcome != DS_RUN_DONE)
 	{
 		PQclear(c->error);
-		if (c->copy && c->outcome == DS_RUN_DONE)
-			ds_copy_refused();
 		return NULL;
 	}
 	if (c->error != NULL)

@@ -13,7 +13,10 @@
  * and the connection stays busy for the abort callbacks to drain.  A
  * remote error is raised with the remote's SQLSTATE, message, detail and
  * hint and the statement as context, as postgres_fdw does.  No libpq
- * result outlives a call here, whatever is raised.
+ * result outlives a call here, whatever is raised.  A result loop ends on
+ * every status it can get: libpq hands a COPY result back again on every
+ * call, so a COPY nobody asked for ends the loop and the connection (see
+ * remote.c), and never spins.
  *
  * Memory: a connection's wait event set lives in TopMemoryContext (freed
  * when connection.c closes the connection); messages are copied into the
@@ -195,8 +198,10 @@ ds_cancel(DsConn *entry)
 /*
  * ds_exec_or_error
  *		Runs a transaction-control command on an idle entry; an error marks
- *		the entry broken and is raised.  No result outlives the call, also
- *		when an interrupt ends the wait.
+ *		the entry broken and is raised.  A remote that answers with a COPY
+ *		is such an error (08006): the entry stays broken, so the local
+ *		transaction cannot commit and its abort closes the connection.  No
+ *		result outlives the call, also when an interrupt ends the wait.
  */
 void
 ds_exec_or_error(DsConn *entry, const char *sql)
@@ -213,10 +218,22 @@ ds_exec_or_error(DsConn *entry, const char *sql)
 
 		while ((res = ds_next_result(entry)) != NULL)
 		{
+			ExecStatusType st = PQresultStatus(res);
+
 			PQclear(last);
 			last = res;
 			if (PQstatus(entry->conn) == CONNECTION_BAD)
 				break;
+			if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN ||
+				st == PGRES_COPY_BOTH)
+			{
+				/* libpq would return it for ever: the entry stays broken */
+				if (st != PGRES_COPY_OUT)
+					(void) PQputCopyEnd(entry->conn, "unexpected COPY");
+				PQclear(last);
+				last = NULL;
+				break;
+			}
 		}
 	}
 	PG_CATCH();

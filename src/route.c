@@ -39,6 +39,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -70,6 +71,30 @@ ds_refuse(DsVerdict *v)
 			errcode(v->sqlerrcode),
 			errmsg("cannot route the statement: %s", v->error),
 			errhint("datasource.validate() tells what a statement touches."));
+}
+
+/*
+ * ds_refuse_copy_client
+ *		Raises 0A000 when sql (a validated statement whose command is COPY)
+ *		copies to or from the client: a routed statement has no client to
+ *		talk to, on SPI as on libpq.  A COPY to or from a file or a program
+ *		runs as it is (it needs the privileges PostgreSQL asks for).
+ */
+static void
+ds_refuse_copy_client(const char *sql)
+{
+	ErrorData  *error;
+	List	   *tree = ds_parse_capture(sql, RAW_PARSE_DEFAULT,
+										CurrentMemoryContext, &error);
+	Node	   *stmt = list_length(tree) == 1
+		? ((RawStmt *) linitial(tree))->stmt : NULL;
+
+	if (stmt != NULL && IsA(stmt, CopyStmt) &&
+		((CopyStmt *) stmt)->filename == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("a routed statement cannot copy to or from the client"),
+				errhint("Route a SELECT to read rows, an INSERT to write them."));
 }
 
 /*
@@ -135,6 +160,8 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		ds_stmt_cache_put(database, sql, ro, &v, text, epoch);
 	}
 	/* before anything is sent, wherever it goes */
+	if (v.command != NULL && strcmp(v.command, "COPY") == 0)
+		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
 	if (src->server == NULL)
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
