@@ -9,11 +9,14 @@
  * patterns: validate.c (over-long identifiers), params.c (the $n a
  * statement uses), rewrite.c (the tokens whose qualifiers it rewrites),
  * migrate.c (the qualifiers naming a script's schema) and the enforcement
- * hook (the cheap over-long check).
+ * hook (whether a query holds an over-long identifier token; a byte-level
+ * pre-test, which string literals and comments can only make more
+ * cautious, spares most statements the scanner).
  * The scanner keeps no state between calls; each function starts and
- * finishes its own scanner.  None catches errors: each is given text that
- * has parsed, or lets a lexing error through.  (Parsing with the error
- * captured is parse.c's.)
+ * finishes its own scanner.  Each is given text that has parsed, or lets a
+ * lexing error through, but ds_long_candidate_n, for which text that no
+ * longer lexes is a candidate.  (Parsing with the error captured is
+ * parse.c's.)
  *
  * Memory: tokens, lists and messages are palloc'd in the caller's current
  * memory context.
