@@ -126,7 +126,7 @@ ds_long_run_n(const char *query, int len)
  *		does not count.
  *
  *		Cheap for most statements (ds_long_run_n); only text that pre-test
- *		cannot clear is lexed, with the scanner's truncation notices kept
+ *		cannot clear is lexed, with the scanner's notices and warnings kept
  *		from the client (parsing has sent them already).  Text that no
  *		longer lexes (a setting that changes lexing was changed since it
  *		parsed) is a candidate: the text path reports it.  The caller is in
@@ -144,7 +144,7 @@ ds_long_candidate_n(const char *query, int len)
 		return false;
 	copy = pnstrdup(query, len);
 	level = NewGUCNestLevel();
-	(void) set_config_option("client_min_messages", "warning",
+	(void) set_config_option("client_min_messages", "error",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	PG_TRY();
