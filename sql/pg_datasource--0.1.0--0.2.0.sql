@@ -16,7 +16,9 @@
  *     RESTRICTED (it reads this backend's state), pending() SAFE (it only
  *     reads the journal), the others keep what they had;
  *   - comments start in lower case throughout; the two result types have
- *     one.
+ *     one;
+ *   - diff_depths() ends on a dependency cycle and on deep or densely
+ *     layered sections (diff() used to run until temp space or a timeout).
  * CREATE OR REPLACE keeps a function's privileges and comment and
  * everything that depends on it (triggers, event triggers, the wrapper's
  * validator).
@@ -270,6 +272,55 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pgds_json_schema'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+/* ---------------------------------------------------------------- diff_depths */
+
+/*
+ * diff_depths ends on a cyclic section (0.1.0's recursed until its depth cap,
+ * through every path: exponentially many on a cycle of three or on layers of
+ * views reading several of the layer below) and measures chains of any
+ * length: see the install script.
+ */
+CREATE OR REPLACE FUNCTION datasource.diff_depths(
+	objects jsonb,
+	edges text)
+RETURNS TABLE (name text, depth int)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE v (name, deps) AS (
+		SELECT key, value->edges FROM jsonb_each(coalesce(objects, '{}'))),
+	-- x uses y, both of the section
+	e (x, y) AS (
+		SELECT DISTINCT v.name, u.name
+		FROM v, jsonb_array_elements(CASE jsonb_typeof(v.deps)
+				WHEN 'array' THEN v.deps
+				WHEN 'string' THEN jsonb_build_array(v.deps)
+				WHEN 'object' THEN to_jsonb(ARRAY(SELECT jsonb_object_keys(v.deps)))
+				ELSE '[]' END) j,
+			v u
+		WHERE jsonb_typeof(j) = 'string' AND u.name = j #>> '{}'),
+	-- x reaches y (each pair once: finite)
+	r (x, y) AS (
+		SELECT x, y FROM e
+		UNION
+		SELECT r.x, e.y FROM r JOIN e ON e.x = r.y),
+	-- the objects of one cycle share a representative: the least of them
+	m (x, rep) AS (
+		SELECT r.x, min(r.y) FROM r JOIN r b ON b.x = r.y AND b.y = r.x GROUP BY r.x),
+	c (name, rep) AS (
+		SELECT v.name, coalesce(m.rep, v.name) FROM v LEFT JOIN m ON m.x = v.name),
+	-- the graph of cycles has none: its longest paths are finite
+	ce (a, b) AS (
+		SELECT DISTINCT cx.rep, cy.rep
+		FROM e JOIN c cx ON cx.name = e.x JOIN c cy ON cy.name = e.y
+		WHERE cx.rep <> cy.rep),
+	d (rep, lvl) AS (
+		SELECT DISTINCT rep, 0 FROM c
+		UNION
+		SELECT ce.a, d.lvl + 1 FROM d JOIN ce ON ce.b = d.rep)
+	SELECT c.name, max(d.lvl) FROM c JOIN d USING (rep) GROUP BY c.name
+$$;
+
 /* ---------------------------------------------------------------- comments */
 
 COMMENT ON TYPE datasource.query_result IS
@@ -328,6 +379,9 @@ COMMENT ON FUNCTION datasource.fingerprint(jsonb) IS
 
 COMMENT ON FUNCTION datasource.json_schema(text, text) IS
 	'a JSON Schema (draft 2020-12) of one row of a table or view of a logical database';
+
+COMMENT ON FUNCTION datasource.diff_depths(jsonb, text) IS
+	'diff_steps helper: the dependency depth of each object of a description section (the objects of a cycle share one)';
 
 COMMENT ON FUNCTION datasource.diff_steps(jsonb, jsonb) IS
 	'the steps of diff(jsonb, jsonb) with their phase, unordered; diff() orders them';

@@ -667,9 +667,22 @@ COMMENT ON FUNCTION datasource.json_schema(text, text) IS
 
 /*
  * Helpers of diff_steps: the depth of each object in a dependency graph
- * (objects is a description section, edges the key that lists what an
- * object uses; depth 0 uses nothing of the section), and the definition of
- * a column as CREATE TABLE and ADD COLUMN write it.
+ * (objects is a description section, edges the key that lists the names of
+ * the objects of the section an object uses; depth 0 uses nothing of the
+ * section), and the definition of a column as CREATE TABLE and ADD COLUMN
+ * write it.
+ *
+ * A depth is the length of the longest chain of uses below an object, so
+ * diff_steps creates an object after what it uses and drops it before.  A
+ * cycle (functions that call each other, views made circular with CREATE
+ * OR REPLACE VIEW) has no such chain: its objects share one depth, one more
+ * than the deepest object outside the cycle that one of them uses, and
+ * diff_steps orders them by name; an object that uses itself uses nothing
+ * for its depth.  So diff() stays usable on a cyclic input (the DDL it
+ * writes for circular views cannot be replayed as is, as PostgreSQL itself
+ * cannot create them in one pass).  Every step of the recursions below
+ * adds only pairs not seen before, so they end: at most n * n pairs for n
+ * objects.
  */
 CREATE FUNCTION datasource.diff_depths(
 	objects jsonb,
@@ -678,16 +691,42 @@ RETURNS TABLE (name text, depth int)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH RECURSIVE v AS (SELECT key AS name, value->edges AS deps
-	                     FROM jsonb_each(coalesce(objects, '{}'))),
-	d (name, lvl) AS (SELECT name, 0 FROM v
-	                  UNION ALL
-	                  SELECT v.name, d.lvl + 1 FROM v JOIN d ON v.deps ? d.name WHERE d.lvl < 100)
-	SELECT d.name, max(d.lvl) FROM d GROUP BY d.name
+	WITH RECURSIVE v (name, deps) AS (
+		SELECT key, value->edges FROM jsonb_each(coalesce(objects, '{}'))),
+	-- x uses y, both of the section
+	e (x, y) AS (
+		SELECT DISTINCT v.name, u.name
+		FROM v, jsonb_array_elements(CASE jsonb_typeof(v.deps)
+				WHEN 'array' THEN v.deps
+				WHEN 'string' THEN jsonb_build_array(v.deps)
+				WHEN 'object' THEN to_jsonb(ARRAY(SELECT jsonb_object_keys(v.deps)))
+				ELSE '[]' END) j,
+			v u
+		WHERE jsonb_typeof(j) = 'string' AND u.name = j #>> '{}'),
+	-- x reaches y (each pair once: finite)
+	r (x, y) AS (
+		SELECT x, y FROM e
+		UNION
+		SELECT r.x, e.y FROM r JOIN e ON e.x = r.y),
+	-- the objects of one cycle share a representative: the least of them
+	m (x, rep) AS (
+		SELECT r.x, min(r.y) FROM r JOIN r b ON b.x = r.y AND b.y = r.x GROUP BY r.x),
+	c (name, rep) AS (
+		SELECT v.name, coalesce(m.rep, v.name) FROM v LEFT JOIN m ON m.x = v.name),
+	-- the graph of cycles has none: its longest paths are finite
+	ce (a, b) AS (
+		SELECT DISTINCT cx.rep, cy.rep
+		FROM e JOIN c cx ON cx.name = e.x JOIN c cy ON cy.name = e.y
+		WHERE cx.rep <> cy.rep),
+	d (rep, lvl) AS (
+		SELECT DISTINCT rep, 0 FROM c
+		UNION
+		SELECT ce.a, d.lvl + 1 FROM d JOIN ce ON ce.b = d.rep)
+	SELECT c.name, max(d.lvl) FROM c JOIN d USING (rep) GROUP BY c.name
 $$;
 
 COMMENT ON FUNCTION datasource.diff_depths(jsonb, text) IS
-	'diff_steps helper: the dependency depth of each object of a description section';
+	'diff_steps helper: the dependency depth of each object of a description section (the objects of a cycle share one)';
 
 CREATE FUNCTION datasource.diff_column(
 	c jsonb)

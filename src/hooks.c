@@ -1,23 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * hooks.c
- *		  Optional enforcement: validate every statement of a session.
+ *		  The early filter of an enforced session: validate every statement
+ *		  the client sends.
  *
- * When the library is loaded (shared_preload_libraries,
- * session_preload_libraries or LOAD) and datasource.enforce is warn or
- * error, every top-level statement is validated as datasource.validate()
- * would, right after parse analysis: it must be valid, touch only the
- * logical databases listed in datasource.allowed_databases (when that is
- * set), and be strictly read-only when datasource.enforce_read_only is on.
- * A failing statement gets a WARNING or is refused with 42501.  The settings
- * are superuser-only, so a sandboxed role (ALTER ROLE agent SET
- * datasource.enforce = 'error') cannot widen them.
+ * When the library is loaded and the session's effective datasource.enforce
+ * (sandbox.c: the tightest of its own value, the stored ones and a sandbox
+ * row) is warn or error, every top-level statement is validated as
+ * datasource.validate() would, right after parse analysis: it must be
+ * valid, touch only the logical databases the sandbox allows, and be
+ * strictly read-only when the sandbox is.  A failing statement gets a
+ * WARNING or is refused with 42501; a session that fails closed is refused
+ * everything.  This is a filter with the validator's messages, not the
+ * gate: what a statement reaches through functions, views, triggers or the
+ * fast path is judged by enforce.c.
  *
  * Transaction control, SET and SHOW are exempt from the read-only rule (they
  * change no data, and the settings themselves are superuser-only).
  *
- * With enforce off the hook returns after one comparison.  It does nothing
- * in databases without the extension, and it leaves statements run from
+ * With enforce off the hook returns after asking sandbox.c (a few
+ * comparisons).  It does nothing in databases without the extension but
+ * refuse a session that fails closed, and it leaves statements run from
  * inside functions alone (their text is not the client's).
  *
  * Queries (SELECT, INSERT, UPDATE, DELETE, MERGE) are judged on the tree
@@ -25,9 +28,10 @@
  * resolved must be in the schema of a local logical database (or a system
  * schema), its datasource usable (policy.c), and read-only is judged on the
  * exact functions and operators chosen, by the rules validate() uses
- * (readonly.c).  Utility statements, and text that
- * may hold an over-long identifier, are validated from their text as
- * datasource.validate() does.
+ * (readonly.c); the extension's own functions are left to their checks.
+ * Utility statements, and queries holding an identifier token longer than
+ * 63 bytes (their tree holds truncated names), are validated from their
+ * text as datasource.validate() does.
  *
  * Memory: the statement text and the verdict are allocated in the current
  * (per-statement) memory context.

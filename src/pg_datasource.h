@@ -175,6 +175,7 @@ typedef struct DsToken
 	int			tok;
 } DsToken;
 
+extern bool ds_long_run_n(const char *query, int len);
 extern bool ds_long_candidate_n(const char *query, int len);
 extern char *ds_identifier_too_long(const char *query);
 extern DsToken *ds_scan_tokens(const char *text, int *ntokens);

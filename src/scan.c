@@ -9,11 +9,14 @@
  * patterns: validate.c (over-long identifiers), params.c (the $n a
  * statement uses), rewrite.c (the tokens whose qualifiers it rewrites),
  * migrate.c (the qualifiers naming a script's schema) and the enforcement
- * hook (the cheap over-long check).
+ * hook (whether a query holds an over-long identifier token; a byte-level
+ * pre-test, which string literals and comments can only make more
+ * cautious, spares most statements the scanner).
  * The scanner keeps no state between calls; each function starts and
- * finishes its own scanner.  None catches errors: each is given text that
- * has parsed, or lets a lexing error through.  (Parsing with the error
- * captured is parse.c's.)
+ * finishes its own scanner.  Each is given text that has parsed, or lets a
+ * lexing error through, but ds_long_candidate_n, for which text that no
+ * longer lexes is a candidate.  (Parsing with the error captured is
+ * parse.c's.)
  *
  * Memory: tokens, lists and messages are palloc'd in the caller's current
  * memory context.
@@ -28,92 +31,189 @@
 #include <ctype.h>
 
 #include "common/keywords.h"
+#include "mb/pg_wchar.h"
 #include "parser/gramparse.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
+#include "utils/guc.h"
 
 #include "pg_datasource.h"
 
+/* ident_byte[c]: c can be part of an unquoted identifier (ASCII letters,
+ * digits, '_', '$' and every byte of a multibyte character), whatever the
+ * locale */
+static bool ident_byte[256];
+static bool ident_byte_ready = false;
+
 /*
- * ds_long_candidate_n
- *		A cheap scan of len bytes for text that might hold an identifier
- *		longer than NAMEDATALEN - 1 bytes: a run of that many identifier bytes
- *		(quotes and the escapes of U&"..." included, and spaces between double
- *		quotes).  False means there is certainly none; true sends the text to
- *		ds_identifier_too_long.  A double quote inside a string literal only
- *		makes more text a candidate, never less.
+ * ds_ident_bytes_init
+ *		Fills ident_byte once per backend.
+ */
+static void
+ds_ident_bytes_init(void)
+{
+	int			c;
+
+	for (c = 0; c < 256; c++)
+		ident_byte[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+	ident_byte_ready = true;
+}
+
+/*
+ * ds_long_run_n
+ *		A cheap, sound pre-test of len bytes of text for an identifier
+ *		longer than NAMEDATALEN - 1 bytes.  False means there is certainly
+ *		none; true means there may be one (ds_identifier_too_long says).
+ *
+ *		An unquoted identifier is a run of identifier bytes.  A quoted one
+ *		(U&"..." included, whose escapes never decode to more bytes than
+ *		they take) lies between two runs of double quotes of odd length
+ *		with only even runs (doubled quotes) between them, and nothing else
+ *		puts a double quote right beside its opening or closing one: so the
+ *		distance between consecutive odd runs bounds it, whatever stray
+ *		double quotes string literals or comments hold earlier in the text.
+ *		An identifier of doubled quotes only is one even run.  Strings and
+ *		comments can make text a candidate, never hide an identifier.
  */
 bool
-ds_long_candidate_n(const char *query, int len)
+ds_long_run_n(const char *query, int len)
 {
 	int			i;
 	int			run = 0;
-	bool		quoted = false;
+	int			odd_start = -1; /* where the last odd run of '"' began */
 
-	static bool ident_byte[256];
-	static bool ready = false;
-
-	if (!ready)
-	{
-		int			c;
-
-		for (c = 0; c < 256; c++)
-			ident_byte[c] = isalnum(c) || c == '_' || c == '$' || c >= 0x80 ||
-				c == '"' || c == '\\' || c == '&' || c == '+';
-		ready = true;
-	}
 	if (len < NAMEDATALEN)
 		return false;
+	if (!ident_byte_ready)
+		ds_ident_bytes_init();
 	for (i = 0; i < len && query[i] != '\0'; i++)
 	{
 		unsigned char c = (unsigned char) query[i];
+		int			j;
 
-		if (c == '"')
-			quoted = !quoted;
-		if (ident_byte[c] || (quoted && run > 0))
+		if (ident_byte[c])
 		{
 			if (++run >= NAMEDATALEN)
 				return true;
+			continue;
 		}
-		else
-			run = 0;
+		run = 0;
+		if (c != '"')
+			continue;
+		for (j = i; j < len && query[j] == '"'; j++)
+			;
+		if ((j - i) % 2 == 1)
+		{
+			if (odd_start >= 0 && j - odd_start >= NAMEDATALEN)
+				return true;
+			odd_start = i;
+		}
+		else if (j - i >= 2 * NAMEDATALEN)
+			return true;
+		i = j - 1;
 	}
 	return false;
 }
 
 /*
- * ds_uident_length
- *		Bytes of a U&"..." identifier once its escapes are decoded to UTF-8
- *		(default escape character; a UESCAPE clause is not followed, so the
- *		count is then an upper bound).
+ * ds_long_candidate_n
+ *		Whether len bytes of text (a statement that parsed, not necessarily
+ *		NUL-terminated) hold an identifier token longer than NAMEDATALEN - 1
+ *		bytes, quoted or not, U& included: the enforcement hook judges such
+ *		a statement from its text (the tree holds truncated names).  A long
+ *		run inside a string literal, a dollar-quoted string or a comment
+ *		does not count.
+ *
+ *		Cheap for most statements (ds_long_run_n); only text that pre-test
+ *		cannot clear is lexed, with the scanner's notices and warnings kept
+ *		from the client (parsing has sent them already).  Text that no
+ *		longer lexes (a setting that changes lexing was changed since it
+ *		parsed) is a candidate: the text path reports it.  The caller is in
+ *		a transaction.
+ */
+bool
+ds_long_candidate_n(const char *query, int len)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *copy;
+	int			level;
+	volatile bool found = false;
+
+	if (!ds_long_run_n(query, len))
+		return false;
+	copy = pnstrdup(query, len);
+	level = NewGUCNestLevel();
+	(void) set_config_option("client_min_messages", "error",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	PG_TRY();
+	{
+		found = ds_identifier_too_long(copy) != NULL;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		found = true;
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, level);
+	pfree(copy);
+	return found;
+}
+
+/*
+ * ds_hex_value
+ *		The value of a hexadecimal digit.
  */
 static int
-ds_uident_length(const char *p)
+ds_hex_value(char c)
 {
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return tolower((unsigned char) c) - 'a' + 10;
+}
+
+/*
+ * ds_uident_length
+ *		Bytes of a U&"..." identifier once decoded as the parser decodes it
+ *		(escapes to characters of the server encoding, a surrogate pair to
+ *		one character, a doubled escape character to itself): str is its
+ *		body as the scanner returns it (doubled quotes undone), escape its
+ *		escape character (UESCAPE's, or a backslash).  The caller guarantees
+ *		the identifier parsed, so every escape is valid.
+ */
+static int
+ds_uident_length(const char *str, char escape)
+{
+	const char *p = str;
+	pg_wchar	first = 0;		/* a leading surrogate awaiting its pair */
 	int			len = 0;
 
-	p += 3;						/* U&" */
 	while (*p)
 	{
-		unsigned int cp = 0;
-		int			digits = 0;
+		unsigned char buf[MAX_UNICODE_EQUIVALENT_STRING + 1];
+		pg_wchar	cp = 0;
+		int			digits = 4;
 		int			i;
 
-		if (*p == '"')
-		{
-			if (p[1] != '"')
-				break;
-			p += 2;
-			len++;
-			continue;
-		}
-		if (*p != '\\')
+		if (*p != escape)
 		{
 			p++;
 			len++;
 			continue;
 		}
-		if (p[1] == '\\')
+		if (p[1] == escape)
 		{
 			p += 2;
 			len++;
@@ -125,12 +225,50 @@ ds_uident_length(const char *p)
 			digits = 6;
 			p++;
 		}
-		else
-			digits = 4;
 		for (i = 0; i < digits && isxdigit((unsigned char) *p); i++, p++)
-			cp = cp * 16 + (isdigit((unsigned char) *p) ? *p - '0' :
-							(tolower((unsigned char) *p) - 'a' + 10));
-		len += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+			cp = cp * 16 + ds_hex_value(*p);
+		if (is_utf16_surrogate_first(cp))
+		{
+			first = cp;
+			continue;
+		}
+		if (first != 0 && is_utf16_surrogate_second(cp))
+			cp = surrogate_pair_to_codepoint(first, cp);
+		first = 0;
+		pg_unicode_to_server(cp, buf);
+		len += strlen((char *) buf);
+	}
+	return len;
+}
+
+/*
+ * ds_ident_length
+ *		Bytes of the name an IDENT token starting at start stands for before
+ *		truncation: between the quotes ("" counting once) or the run of
+ *		identifier bytes.
+ */
+static int
+ds_ident_length(const char *start)
+{
+	const char *q = start;
+	int			len = 0;
+
+	if (!ident_byte_ready)
+		ds_ident_bytes_init();
+	if (*q != '"')
+	{
+		while (*q && ident_byte[(unsigned char) *q])
+			q++;
+		return q - start;
+	}
+	for (q++; *q; q++, len++)
+	{
+		if (*q == '"')
+		{
+			if (q[1] != '"')
+				break;
+			q++;
+		}
 	}
 	return len;
 }
@@ -138,9 +276,12 @@ ds_uident_length(const char *p)
 /*
  * ds_identifier_too_long
  *		Lexes the text with the core scanner and returns the start of the
- *		first identifier longer than NAMEDATALEN - 1 bytes (which the scanner
- *		would silently truncate), or NULL.  The caller suppresses the
- *		scanner's truncation notices.
+ *		first identifier longer than NAMEDATALEN - 1 bytes (which the parser
+ *		would silently truncate), or NULL: IDENT tokens, and U&"..." tokens
+ *		decoded with the escape character of their UESCAPE clause.  The
+ *		returned excerpt (at most 80 bytes) ends at a character boundary.  The caller
+ *		suppresses the scanner's truncation notices, and gives text that
+ *		lexes (a lexing error is raised).
  */
 char *
 ds_identifier_too_long(const char *query)
@@ -149,55 +290,45 @@ ds_identifier_too_long(const char *query)
 	core_yy_extra_type extra;
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
-	int			tok;
 	char	   *volatile result = NULL;
 
 	scanner = scanner_init(query, &extra, &ScanKeywords, ScanKeywordTokens);
 	PG_TRY();
 	{
-		while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		while (tok != 0)
 		{
 			const char *start = query + yylloc;
+			int			next = -1;
 			int			len = 0;
 
-			if (tok != IDENT && tok != UIDENT)
-				continue;
-			if (tok == UIDENT)
-				len = ds_uident_length(start);
-			else if (*start == '"')
+			if (tok == IDENT)
+				len = ds_ident_length(start);
+			else if (tok == UIDENT)
 			{
-				/* bytes between the quotes, "" counting once */
-				const char *q = start + 1;
+				char	   *body = yylval.str;
+				char		escape = '\\';
 
-				while (*q)
+				/* U&"..." UESCAPE 'c' (the parser looks ahead the same way) */
+				next = core_yylex(&yylval, &yylloc, scanner);
+				if (next == UESCAPE)
 				{
-					if (*q == '"')
-					{
-						if (q[1] == '"')
-							q++;
-						else
-							break;
-					}
-					q++;
-					len++;
+					next = core_yylex(&yylval, &yylloc, scanner);
+					if (next == SCONST && yylval.str[0] != '\0')
+						escape = yylval.str[0];
+					next = core_yylex(&yylval, &yylloc, scanner);
 				}
-			}
-			else
-			{
-				const char *q = start;
-
-				while (*q && (isalnum((unsigned char) *q) || *q == '_' ||
-							  *q == '$' || (unsigned char) *q >= 0x80))
-				{
-					q++;
-					len++;
-				}
+				len = ds_uident_length(body, escape);
 			}
 			if (len >= NAMEDATALEN)
 			{
-				result = pnstrdup(start, Min(len + 2, 80));
+				int			n = Min(len + 2, 80);	/* as much as the message shows */
+
+				result = pnstrdup(start, pg_mbcliplen(start, strlen(start), n));
 				break;
 			}
+			tok = next >= 0 ? next : core_yylex(&yylval, &yylloc, scanner);
 		}
 	}
 	PG_FINALLY();

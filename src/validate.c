@@ -149,11 +149,12 @@ ds_validate_parse(DsWalk *w, const char *query, MemoryContext cxt,
 
 	/*
 	 * An over-long identifier is an error here, never a silent truncation.
-	 * Only text that might hold one is lexed a second time, with the
-	 * scanner's truncation notices kept from the client, and only once it
-	 * parsed: the scanner raises for what it cannot lex.
+	 * Only text that might hold one (scan.c's cheap pre-test) is lexed a
+	 * second time, with the scanner's truncation notices kept from the
+	 * client, and only once it parsed: the scanner raises for what it
+	 * cannot lex.
 	 */
-	if (ds_long_candidate_n(query, (int) strlen(query)))
+	if (ds_long_run_n(query, (int) strlen(query)))
 	{
 		int			level = NewGUCNestLevel();
 

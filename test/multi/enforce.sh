@@ -120,5 +120,31 @@ lq -c "CREATE TABLE customer_db.${long:0:63} (id int)" >/dev/null 2>&1
 like "$(hook "SELECT * FROM customer_db.$long")" "is too long: identifiers are at most 63 bytes" \
 	"an over-long identifier is refused, not truncated, on the query path"
 
+# only a real identifier token longer than 63 bytes sends a query to the text
+# path: a 64-byte string literal, dollar-quoted string or comment does not.
+# The tree knows which overload of twin is called (the stable one), the text
+# only the name (one overload is volatile): a query the hook judged from its
+# text would be refused.
+lit=$(printf 'L%.0s' $(seq 1 64))
+is "$(hook "SELECT customer_db.twin(1), '$lit'")" "1|$lit" \
+	"a query with a 64-byte string literal is judged on the tree"
+is "$(hook "SELECT customer_db.twin(1), \$\$$lit\$\$")" "1|$lit" \
+	"and one with a 64-byte dollar-quoted string"
+is "$(hook "SELECT customer_db.twin(1) /* $lit */")" "1" \
+	"and one with a 64-byte comment"
+like "$(hook "SELECT customer_db.twin(1) AS $lit")" "is too long: identifiers are at most 63 bytes" \
+	"a 64-byte alias is still refused"
+# over-long identifiers the text pre-test used to miss: a double quote in a
+# literal before a quoted identifier with spaces, and U& with UESCAPE
+spaced=$(printf 'a b %.0s' $(seq 1 16))
+out=$(hook "SELECT '\"' AS q, 1 AS \"$spaced\"")
+like "$out" "is too long: identifiers are at most 63 bytes" \
+	"a 64-byte quoted identifier after a literal holding a double quote is refused"
+is "$(printf '%s\n' "$out" | grep -v -e 'ERROR:' -e 'NOTICE:' -c)" "0" "and nothing is returned"
+out=$(hook "SELECT 1 AS U&\"$(printf '\\0041%.0s' $(seq 1 13))\" UESCAPE '!'")
+like "$out" "is too long: identifiers are at most 63 bytes" \
+	"a U& identifier with UESCAPE of 65 bytes is refused"
+is "$(printf '%s\n' "$out" | grep -v -e 'ERROR:' -e 'NOTICE:' -c)" "0" "and nothing is returned"
+
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE $DB" >/dev/null
 done_testing

@@ -19,7 +19,7 @@
 -- 127.0.0.1 port 1 and their logical databases are inserted directly:
 -- validate() never connects.
 BEGIN;
-SELECT plan(446);
+SELECT plan(461);
 
 -- ------------------------------------------------------------ fixture
 CREATE SERVER v_srv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '1');
@@ -993,7 +993,38 @@ INSERT INTO vcases (label, q, db, e_valid, e_source, e_dbs, e_rels, e_cmd, e_ro,
 ('N26 a 64-byte unqualified relation with a database',
     format('SELECT * FROM %s', repeat('r', 64)), 'customer_db', false, NULL, NULL, NULL, NULL, NULL, 'too long'),
 ('N27 a long string literal is not an identifier',
-    format('SELECT %L', repeat('s', 200)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL);
+    format('SELECT %L', repeat('s', 200)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+-- a double quote in a string literal, a comment or a dollar-quoted string
+-- earlier in the text hides no over-long quoted identifier
+('N28 a 64-byte quoted identifier with spaces after a literal holding a double quote',
+    format('SELECT %L, 1 AS "%s"', '"', repeat('a b ', 16)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N29 the same after a comment holding a double quote',
+    format('SELECT 1 /* " */, 2 AS "%s"', repeat('x-', 32)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N30 the same after a dollar-quoted string holding a double quote',
+    format('SELECT $$"$$, 2 AS "%s"', repeat('x.', 32)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N31 a 63-byte quoted identifier with spaces after a literal holding a double quote is fine',
+    format('SELECT %L, 1 AS "%s"', '"', repeat('a b ', 15) || 'abc'), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+('N32 an identifier of 64 doubled quotes is too long',
+    format('SELECT 1 AS "%s"', repeat('""', 64)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+-- U& identifiers are measured as the parser decodes them, UESCAPE included
+('N33 with UESCAPE, a backslash is a plain character: 13 \0041 are 65 bytes',
+    format($f$SELECT 1 AS U&"%s" UESCAPE '!'$f$, repeat('\0041', 13)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N34 with UESCAPE, 13 !00e9 decode to 26 bytes: fine',
+    format($f$SELECT 1 AS U&"%s" UESCAPE '!'$f$, repeat('!00e9', 13)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+('N35 with UESCAPE, 32 !00e9 decode to 64 bytes: too long',
+    format($f$SELECT 1 AS U&"%s" UESCAPE '!'$f$, repeat('!00e9', 32)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N36 with UESCAPE, a doubled escape character is one byte: 63 of them are fine',
+    format($f$SELECT 1 AS U&"%s" UESCAPE '!'$f$, repeat('!!', 63)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+('N37 and 64 of them are too long',
+    format($f$SELECT 1 AS U&"%s" UESCAPE '!'$f$, repeat('!!', 64)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N38 a surrogate pair is one 4-byte character: 15 of them are 60 bytes, fine',
+    format('SELECT 1 AS U&"%s"', repeat('\D83D\DE00', 15)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+('N39 and 16 of them are 64 bytes: too long',
+    format('SELECT 1 AS U&"%s"', repeat('\D83D\DE00', 16)), NULL, false, NULL, NULL, NULL, NULL, NULL, 'too long'),
+('N40 a long comment is not an identifier',
+    format('SELECT 1 -- %s', repeat('c', 100)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL),
+('N41 a long dollar-quoted string is not an identifier',
+    format('SELECT $$%s$$', repeat('d', 100)), NULL, true, '-', '{}', '{}', 'SELECT', true, NULL);
 
 -- ------------------------------------------------------------ R: read-only functions, require_read_only
 INSERT INTO vcases (label, q, db, e_valid, e_source, e_dbs, e_rels, e_cmd, e_ro, e_err, rro) VALUES
@@ -1488,8 +1519,14 @@ INSERT INTO vcases (label, q, db, e_valid, e_source, e_dbs, e_rels, e_cmd, e_ro,
     $q$CREATE FUNCTION customer_db.f2() RETURNS int LANGUAGE sql AS 'SELECT count(*) FROM hr.employees'$q$, NULL,
     false, NULL, NULL, NULL, 'CREATE FUNCTION', false, 'cannot validate CREATE FUNCTION statements');
 
-SELECT is((SELECT count(*)::int FROM vcases), 420, 'fixture: 420 cases');
+SELECT is((SELECT count(*)::int FROM vcases), 434, 'fixture: 434 cases');
 SELECT * FROM pg_temp.run_vcases();
+
+-- the excerpt of an over-long identifier in the error ends at a character
+-- boundary (the error is text of the database encoding)
+SELECT is((SELECT error FROM datasource.validate(format('SELECT 1 AS "%s"', repeat('é', 100)))),
+    format('identifier "%s... is too long: identifiers are at most 63 bytes and are never truncated', repeat('é', 39)),
+    'the excerpt of an over-long identifier is cut between characters');
 
 -- a syntax error reports the server's message and its 1-based position,
 -- also when validate() is called through SPI

@@ -18,7 +18,7 @@
 --     one whose CHECKs and defaults do not all parse back.
 -- Everything is rolled back.
 BEGIN;
-SELECT plan(83);
+SELECT plan(91);
 SET LOCAL client_min_messages = warning;
 SET LOCAL datasource.ddl_log = off;
 
@@ -312,6 +312,69 @@ END
 $$;
 SELECT is_empty($$SELECT * FROM pg_temp.each_mutation()$$,
     'every mutation of the list, applied one after the other, is followed by diff');
+
+-- ------------------------------------------------------------ dependency cycles
+-- diff_depths (and so diff) ends on a cyclic section, and on deep or densely
+-- layered ones; each call runs under a statement timeout of a few seconds,
+-- and a call cut short reads 'timed out' instead of aborting the file.
+CREATE FUNCTION pg_temp.depths(objects jsonb, edges text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (SELECT string_agg(name || ':' || depth, ' ' ORDER BY name COLLATE "C")
+	          FROM datasource.diff_depths(objects, edges));
+EXCEPTION WHEN query_canceled THEN
+	RETURN 'timed out';
+END
+$$;
+-- the view steps of diff(f, t), in order
+CREATE FUNCTION pg_temp.view_steps(f jsonb, t jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (SELECT string_agg(d.change || ' ' || d.object_name, ', ' ORDER BY d.n)
+	          FROM datasource.diff(f, t) WITH ORDINALITY AS d (object_type, object_name, change, ddl, n)
+	         WHERE d.object_type = 'view');
+EXCEPTION WHEN query_canceled THEN
+	RETURN 'timed out';
+END
+$$;
+SET LOCAL statement_timeout = '5s';
+SELECT is(pg_temp.depths('{"a": {"depends_on": ["b"]}, "b": {"depends_on": ["a"]}}', 'depends_on'),
+    'a:0 b:0', 'diff_depths: two objects using each other share depth 0');
+SELECT is(pg_temp.depths('{"a": {"calls": ["b", "c"]}, "b": {"calls": ["a", "c"]}, "c": {"calls": ["a", "b"]},
+                          "d": {"calls": ["a"]}, "e": {}, "f": {"calls": ["f", "e"]}, "g": {"calls": ["d", "x"]}}', 'calls'),
+    'a:0 b:0 c:0 d:1 e:0 f:1 g:2',
+    'diff_depths: a cycle of three has one depth, what uses it one more; using itself or an unknown name adds nothing');
+SELECT is(pg_temp.depths('{"a": {"calls": ["b"]}, "b": {"calls": ["c"]}, "c": {"calls": ["a", "z"]}, "z": {}}', 'calls'),
+    'a:1 b:1 c:1 z:0', 'diff_depths: a cycle above an object is one deeper than it');
+SELECT is(pg_temp.depths(
+    (SELECT jsonb_object_agg('v' || i, jsonb_build_object('depends_on', jsonb_build_array('v' || (i - 1), 'w' || (i - 1))))
+         || jsonb_object_agg('w' || i, jsonb_build_object('depends_on', jsonb_build_array('v' || (i - 1), 'w' || (i - 1))))
+       FROM generate_series(0, 29) i), 'depends_on'),
+    (SELECT string_agg(l.n || ':' || i, ' ' ORDER BY l.n COLLATE "C")
+       FROM generate_series(0, 29) i, LATERAL (VALUES ('v' || i), ('w' || i)) AS l (n)),
+    'diff_depths: 30 layers of two views, each reading both of the layer below, in time');
+SELECT is(pg_temp.depths(
+    (SELECT jsonb_object_agg('n' || i, jsonb_build_object('depends_on', jsonb_build_array('n' || (i - 1))))
+       FROM generate_series(0, 149) i), 'depends_on'),
+    (SELECT string_agg('n' || i || ':' || i, ' ' ORDER BY ('n' || i) COLLATE "C") FROM generate_series(0, 149) i),
+    'diff_depths: a chain of 150 views has depths 0 to 149');
+
+-- a cycle of views PostgreSQL does build (CREATE OR REPLACE VIEW): each of
+-- three views reads the other two
+SELECT pg_temp.empty_db('i09_cyc');
+CREATE VIEW i09_cyc.va AS SELECT 1 AS x;
+CREATE VIEW i09_cyc.vb AS SELECT x FROM i09_cyc.va;
+CREATE VIEW i09_cyc.vc AS SELECT va.x FROM i09_cyc.va, i09_cyc.vb;
+CREATE OR REPLACE VIEW i09_cyc.va AS SELECT vb.x FROM i09_cyc.vb, i09_cyc.vc;
+CREATE OR REPLACE VIEW i09_cyc.vb AS SELECT va.x FROM i09_cyc.va, i09_cyc.vc;
+CREATE TEMP TABLE cyc AS SELECT datasource.describe('i09_cyc') AS d;
+SELECT is((SELECT jsonb_object_agg(key, value->'depends_on') FROM cyc, jsonb_each(d->'views')),
+    '{"va": ["vb", "vc"], "vb": ["va", "vc"], "vc": ["va", "vb"]}', 'describe() of three views in a cycle');
+SELECT is(pg_temp.view_steps('{}', (SELECT d FROM cyc)), 'create va, create vb, create vc',
+    'diff() to the cycle creates each view once, in name order');
+SELECT is(pg_temp.view_steps((SELECT d FROM cyc), '{}'), 'drop va, drop vb, drop vc',
+    'diff() from the cycle drops each view once');
+RESET statement_timeout;
 
 -- ------------------------------------------------------------ drift
 SET LOCAL datasource.ddl_log = on;
