@@ -411,7 +411,7 @@ COMMENT ON FUNCTION datasource.statement_cache() IS
 
 REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;
 
-/* new in 0.2.0: sandboxes (issue: the sandbox holds against a hostile client) */
+/* new in 0.2.0: sandboxes, the agent sandbox kept by role */
 /*
  * A sandbox is a property of a role: the logical databases every statement
  * of its sessions (and of its members' sessions) may touch, and whether

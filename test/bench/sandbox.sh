@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/sandbox.sh - what the sandbox of issue 16 costs a role it
+# test/bench/sandbox.sh - what the agent sandbox costs a role it
 # gates, as ratios against peers measured in the same run on two throwaway
 # servers on 127.0.0.1: "local" (database bench: pgbench's tables, scale
 # SCALE, registered as the local logical database bench_db on schema public)
@@ -14,7 +14,7 @@
 # whatever else runs on the machine falls on both alike; the one started
 # first alternates (on two cores the order alone moved a peer by up to 20%).
 # The ratio is the geometric mean over the rounds of one round's ratio to
-# the peer the issue names:
+# the peer it is compared with:
 #   0. pgbench -S: loaded / nolib (what loading the library costs; no target)
 #   1. pgbench -S (built-in select-only script on pgbench_accounts):
 #      sandboxed / loaded, target >= 0.97
@@ -25,7 +25,7 @@
 # (ROUNDS=n rounds, default 6, best even; SCALE=n pgbench scale, default 10;
 # PGBIN and PG_CONFIG choose the installation, default Debian's)
 # Needs the extension installed there (make install PG_CONFIG=..., or
-# /work/tools/privinst.sh's copy).
+# a private copy of the installation with the extension in it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

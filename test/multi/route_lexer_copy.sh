@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-server tests of two ways a routed statement could do on a remote
-# what validation did not see (issue 16, items 7 and 9).
+# what validation did not see.
 #
 # One lexer: with standard_conforming_strings off in the local session, a
 # literal such as 'a\' ends one character later here than on a remote that
