@@ -151,19 +151,6 @@ static const char *const gate_writing_functions[] = {
 };
 
 /*
- * ds_gate_refuse_all
- *		Raises the error of a session that must be refused everything.
- */
-static void
-ds_gate_refuse_all(const DsSandbox *s)
-{
-	ereport(ERROR,
-			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			errmsg("permission denied by the datasource sandbox"),
-			errdetail("This session is refused everything: %s.", s->fail_closed));
-}
-
-/*
  * ds_gate_active
  *		The sandbox when the gates apply to this call, else NULL.  Refuses
  *		at once in a session that fails closed.
@@ -179,7 +166,7 @@ ds_gate_active(void)
 	if (!s->gated)
 		return NULL;
 	if (s->fail_closed != NULL)
-		ds_gate_refuse_all(s);
+		ds_sandbox_refuse_all(s);
 
 	/* the caches hold verdicts for one sandbox and one registry */
 	if (gate_cxt == NULL)
@@ -250,8 +237,6 @@ ds_gate_schema(const DsSandbox *s, Oid nsp)
 			kind = DS_GATE_DATABASE;
 			ro = db->read_only || (src != NULL && src->read_only);
 		}
-		/* the registry cache may have been read again: back to ours */
-		s = ds_sandbox_get();
 	}
 
 	e = hash_search(gate_schemas, &nsp, HASH_ENTER, &found);
@@ -259,23 +244,6 @@ ds_gate_schema(const DsSandbox *s, Oid nsp)
 	e->read_only = ro;
 	e->reason = reason ? MemoryContextStrdup(gate_cxt, reason) : NULL;
 	return e;
-}
-
-/*
- * ds_gate_owner
- *		The owner of relation relid (InvalidOid when it is gone).
- */
-static Oid
-ds_gate_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		return InvalidOid;
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 /*
@@ -298,7 +266,7 @@ ds_gate_relation(const DsSandbox *s, Oid relid, AclMode perms)
 		return pstrdup("It holds values of the tables of every schema (pg_stats reads it).");
 	if (!writes)
 		return NULL;
-	if (e->kind == DS_GATE_EXTENSION && GetUserId() == ds_gate_owner(relid))
+	if (e->kind == DS_GATE_EXTENSION && GetUserId() == ds_relation_owner(relid))
 		return NULL;			/* the extension's own bookkeeping */
 	if (s->read_only)
 		return pstrdup("The sandbox of this session is read-only.");

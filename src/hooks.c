@@ -129,12 +129,15 @@ ds_hook_relation(DsHookWalk *w, Oid relid)
 static void
 ds_hook_func(DsHookWalk *w, Oid funcid)
 {
+	char	   *reason;
+
 	if (!w->check_ro || w->not_ro != NULL || !OidIsValid(funcid))
 		return;
+	/* the cached verdict first: most functions are read-only */
+	reason = ds_readonly_func(funcid);
 	/* the extension's own functions answer to the sandbox themselves */
-	if (get_func_namespace(funcid) == ds_sandbox_get()->ext_nsp)
-		return;
-	w->not_ro = ds_readonly_func(funcid);
+	if (reason != NULL && get_func_namespace(funcid) != ds_sandbox_get()->ext_nsp)
+		w->not_ro = reason;
 }
 
 /*
@@ -258,10 +261,7 @@ ds_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (sb->enforce == DS_ENFORCE_OFF)
 		return;
 	if (sb->fail_closed != NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied by the datasource sandbox"),
-				errdetail("This session is refused everything: %s.", sb->fail_closed));
+		ds_sandbox_refuse_all(sb);
 	require_ro = sb->read_only;
 
 	/* utility statements are analysed without a snapshot; reading needs one */

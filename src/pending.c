@@ -171,7 +171,7 @@ pgds_pending(PG_FUNCTION_ARGS)
 				errmsg("argument \"manifest\" must not be null"));
 	manifest = PG_GETARG_JSONB_P(1);
 	db = ds_get_database(database, false);
-	ds_sandbox_require(db->name, false);
+	(void) ds_sandbox_permits(db->name, false, ERROR, NULL);
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

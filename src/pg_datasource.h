@@ -95,6 +95,7 @@ extern int	ds_spi_connect(void);
 extern void ds_spi_finish(int guc_level);
 extern Oid	ds_extension_relid(const char *relname);
 extern Oid	ds_table_owner(const char *relname, bool missing_ok);
+extern Oid	ds_relation_owner(Oid relid);
 extern int	ds_spi_as_owner(Oid owner, SPIPlanPtr plan, const char *sql,
 							int nargs, Oid *argtypes, Datum *values,
 							const char *nulls);
@@ -151,7 +152,9 @@ typedef struct DsSandbox
 extern void ds_sandbox_init(void);
 extern const DsSandbox *ds_sandbox_get(void);
 extern bool ds_sandbox_allows(const char *name);
-extern void ds_sandbox_require(const char *name, bool writes);
+extern void ds_sandbox_refuse_all(const DsSandbox *s);
+extern bool ds_sandbox_permits(const char *name, bool writes, int elevel,
+							   char **reason);
 
 /* in registry.c: the same operations the SQL functions run, for apply_config */
 extern void ds_do_create_source(const char *name, const char *server,

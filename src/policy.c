@@ -54,22 +54,11 @@ ds_source_usable(const DsSource *src, const DsDatabase *db, const char *writes,
 	bool		raise = (elevel >= ERROR);
 
 	/* the session's sandbox comes first (sandbox.c decides) */
-	if (db != NULL)
+	if (db != NULL && !ds_sandbox_permits(db->name, writes != NULL, elevel, reason))
 	{
-		const DsSandbox *sb = ds_sandbox_get();
-
-		if (raise)
-			ds_sandbox_require(db->name, writes != NULL);
-		else if (!ds_sandbox_allows(db->name) ||
-				 (writes != NULL && sb->gated && sb->read_only))
-		{
-			if (reason)
-				*reason = psprintf("logical database \"%s\" is outside the datasource sandbox or may only be read",
-								   db->name);
-			if (sqlerrcode)
-				*sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
-			return false;
-		}
+		if (sqlerrcode)
+			*sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		return false;
 	}
 
 	if (!src->enabled)

@@ -63,19 +63,27 @@ static const char *const ro_allowed_volatile[] = {
 };
 
 /*
- * Builtins that are not volatile, or whose volatility we do not trust, but
- * that have effects or run SQL given as text: never read-only.
+ * Builtins that run SQL given to them as text (or read a relation named by
+ * an argument): what they reach is not visible to validation.
  */
-static const char *const ro_denied[] = {
+static const char *const ro_runs_sql[] = {
 	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
 	"cursor_to_xml", "cursor_to_xmlschema",
 	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
 	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
 	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"ts_stat", "dblink", "dblink_exec", "dblink_open", "dblink_send_query",
+	NULL
+};
+
+/*
+ * Builtins that are not volatile, or whose volatility we do not trust, but
+ * that have effects: never read-only (nor are those of ro_runs_sql).
+ */
+static const char *const ro_effects[] = {
 	"nextval", "currval", "setval", "lastval", "set_config", "setseed",
 	"txid_current", "pg_current_xact_id", "pg_notify", "pg_sleep",
-	"pg_sleep_for", "pg_sleep_until", "dblink", "dblink_exec",
-	"dblink_open", "dblink_fetch", "dblink_send_query", "ts_stat",
+	"pg_sleep_for", "pg_sleep_until", "dblink_fetch",
 	NULL
 };
 
@@ -265,7 +273,8 @@ ds_proc_verdict(Oid funcid, bool missing_ok)
 	}
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (proc->pronamespace == PG_CATALOG_NAMESPACE &&
-		ds_name_in_list(ro_denied, NameStr(proc->proname)))
+		(ds_name_in_list(ro_effects, NameStr(proc->proname)) ||
+		 ds_name_in_list(ro_runs_sql, NameStr(proc->proname))))
 		reason = psprintf("function %s has side effects", NameStr(proc->proname));
 	else if (proc->provolatile == PROVOLATILE_VOLATILE &&
 			 !(proc->pronamespace == PG_CATALOG_NAMESPACE &&
@@ -500,20 +509,6 @@ ds_readonly_func(Oid funcid)
 	e->reason = reason ? MemoryContextStrdup(ro_cache_cxt, reason) : NULL;
 	return reason;
 }
-
-/*
- * Builtins that run SQL given to them as text (or read a relation named by
- * an argument): what they reach is not visible to validation.
- */
-static const char *const ro_runs_sql[] = {
-	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
-	"cursor_to_xml", "cursor_to_xmlschema",
-	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
-	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
-	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
-	"ts_stat", "dblink", "dblink_exec", "dblink_open", "dblink_send_query",
-	NULL
-};
 
 /*
  * ds_readonly_runs_sql

@@ -121,7 +121,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 	*source = src->name;
 
 	/* the sandbox first: a logical database outside it is not even parsed */
-	ds_sandbox_require(db->name, false);
+	(void) ds_sandbox_permits(db->name, false, ERROR, NULL);
 	sb = ds_sandbox_get();
 	ro = require_ro || db->read_only || src->read_only ||
 		(sb->gated && sb->read_only);
@@ -144,7 +144,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		int			i;
 
 		for (i = 0; i < v.ndbs; i++)
-			ds_sandbox_require(v.dbs[i], !v.read_only);
+			(void) ds_sandbox_permits(v.dbs[i], !v.read_only, ERROR, NULL);
 		/* on a remote nothing would check the SQL such a function runs */
 		if (v.runs_sql && src->server != NULL)
 			ereport(ERROR,

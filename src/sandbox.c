@@ -472,30 +472,61 @@ ds_sandbox_allows(const char *name)
 }
 
 /*
- * ds_sandbox_require
- *		Raises 42501 unless the session may touch logical database name, and
- *		(when writes) write to it.
+ * ds_sandbox_refuse_all
+ *		Raises the error of a session that fails closed (s->fail_closed).
  */
 void
-ds_sandbox_require(const char *name, bool writes)
+ds_sandbox_refuse_all(const DsSandbox *s)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("permission denied by the datasource sandbox"),
+			errdetail("This session is refused everything: %s.", s->fail_closed));
+}
+
+/*
+ * ds_sandbox_permits
+ *		Whether the session may touch logical database name and (when
+ *		writes) write to it.  When not: with elevel ERROR, 42501 is raised;
+ *		below, false is returned and *reason (when not NULL) says why.
+ */
+bool
+ds_sandbox_permits(const char *name, bool writes, int elevel, char **reason)
 {
 	const DsSandbox *s = ds_sandbox_get();
+	bool		raise = (elevel >= ERROR);
 
 	if (s->fail_closed != NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied by the datasource sandbox"),
-				errdetail("This session is refused everything: %s.", s->fail_closed));
+	{
+		if (raise)
+			ds_sandbox_refuse_all(s);
+		if (reason)
+			*reason = psprintf("this session is refused everything: %s", s->fail_closed);
+		return false;
+	}
 	if (!ds_sandbox_allows(name))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("logical database \"%s\" is outside the datasource sandbox", name),
-				errhint("datasource.session_sandbox() shows what this session may touch."));
+	{
+		if (raise)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("logical database \"%s\" is outside the datasource sandbox", name),
+					errhint("datasource.session_sandbox() shows what this session may touch."));
+		if (reason)
+			*reason = psprintf("logical database \"%s\" is outside the datasource sandbox", name);
+		return false;
+	}
 	if (writes && s->gated && s->read_only)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("the datasource sandbox of this session is read-only"),
-				errdetail("Logical database \"%s\" may only be read.", name));
+	{
+		if (raise)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("the datasource sandbox of this session is read-only"),
+					errdetail("Logical database \"%s\" may only be read.", name));
+		if (reason)
+			*reason = pstrdup("the datasource sandbox of this session is read-only");
+		return false;
+	}
+	return true;
 }
 
 /*

@@ -102,7 +102,6 @@ ds_table_owner(const char *relname, bool missing_ok)
 {
 	Oid			nsp = get_namespace_oid(DS_SCHEMA, true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
-	HeapTuple	tup;
 	Oid			owner;
 
 	if (!OidIsValid(relid))
@@ -111,9 +110,24 @@ ds_table_owner(const char *relname, bool missing_ok)
 			return InvalidOid;
 		relid = ds_extension_relid(relname);	/* raises the error */
 	}
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
+	owner = ds_relation_owner(relid);
+	if (!OidIsValid(owner))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return owner;
+}
+
+/*
+ * ds_relation_owner
+ *		The owner of relation relid; InvalidOid when it is gone.
+ */
+Oid
+ds_relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
