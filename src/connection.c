@@ -163,6 +163,8 @@ ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 			password_required = defGetBoolean(def);
 			continue;
 		}
+		if (strcmp(def->defname, "pooler") == 0)
+			continue;			/* ours (pooler.c), not libpq's */
 		if (strcmp(def->defname, "password") == 0 && defGetString(def)[0] != '\0')
 			have_password = true;
 		keywords[n] = def->defname;
@@ -307,6 +309,7 @@ ds_conn_close(DsConn *entry)
 	entry->invalidated = false;
 	entry->path_known = false;
 	entry->ro_session = false;
+	entry->per_statement = false;
 	entry->calls = 0;
 }
 
@@ -383,6 +386,16 @@ ds_conn_get(DsSource *source)
 		entry->conn = ds_connect(source->name, server, mapping);
 		entry->session++;
 		strlcpy(entry->source, source->name, NAMEDATALEN);
+		PG_TRY();
+		{
+			ds_pooler_decide(entry, server->options);
+		}
+		PG_CATCH();
+		{
+			ds_conn_close(entry);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		strlcpy(entry->server, server->servername, NAMEDATALEN);
 		entry->server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID,
 												   ObjectIdGetDatum(key.serverid));
