@@ -34,7 +34,10 @@
  * local server between the remote COMMIT and the local one leaves the
  * remote work committed; two-phase commit is not used.  The session
  * settings remote.c keeps per connection (search_path, read-only mode)
- * count as unknown after any remote rollback.
+ * count as unknown after any remote rollback.  Whether a new connection
+ * is a session of our own or one behind a pooler in transaction mode,
+ * whose statements carry their settings, is decided as it is made
+ * (pooler.c, from the server's option pooler).
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide

@@ -610,7 +610,6 @@ extern DsPooler ds_pooler_parse(const char *value);
 extern DsPooler ds_pooler_option(List *options);
 extern void ds_pooler_decide(DsConn *entry, List *server_options);
 extern char *ds_pooler_command(bool with_path, bool read_only);
-extern const char *ds_pooler_name(DsConn *entry);
 
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);

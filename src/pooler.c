@@ -182,13 +182,3 @@ ds_pooler_command(bool with_path, bool read_only)
 							   ", pg_catalog.set_config('transaction_read_only', 'on', true)");
 	return sql.data;
 }
-
-/*
- * ds_pooler_name
- *		How connections() shows a connection's mode.
- */
-const char *
-ds_pooler_name(DsConn *entry)
-{
-	return entry->per_statement ? "transaction" : "none";
-}
