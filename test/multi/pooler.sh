@@ -220,6 +220,32 @@ check_clean transaction
 run_load ""
 check_clean auto
 
+# a pooled connection's own paths: a statement cut short by max_rows (its
+# remote statement cancelled), a failing statement, and a savepoint rolled
+# back inside a remote transaction that moved between the two tenants
+out=$("${LPSQL[@]}" -U postgres -d "$DB" -v VERBOSITY=sqlstate 2>&1 <<'SQL'
+SELECT truncated, row_count FROM datasource.execute('a_db', 'SELECT g FROM generate_series(1, 1000000) g', max_rows => 5);
+SELECT x FROM datasource.query('b_db', 'SELECT tenant FROM whoami') AS q(x text);
+SELECT x FROM datasource.query('a_db', 'SELECT tenant || 1/0 FROM whoami') AS q(x text);
+SELECT x FROM datasource.query('a_db', 'SELECT tenant FROM whoami') AS q(x text);
+BEGIN;
+SELECT datasource.exec('a_db', 'INSERT INTO log VALUES (''a'', -1)');
+SAVEPOINT s;
+SELECT datasource.exec('b_db', 'INSERT INTO log VALUES (''b'', -1)');
+SELECT x FROM datasource.query('b_db', 'SELECT tenant FROM whoami') AS q(x text);
+ROLLBACK TO s;
+SELECT x FROM datasource.query('a_db', 'SELECT tenant FROM whoami') AS q(x text);
+SELECT datasource.exec('a_db', 'INSERT INTO log VALUES (''a'', -2)');
+COMMIT;
+SELECT x FROM datasource.query('b_db', 'SELECT tenant FROM whoami') AS q(x text);
+SQL
+)
+is "$out" "$(printf 't|5\nb\nERROR:  22012\na\nINSERT 0 1\nINSERT 0 1\nb\na\nINSERT 0 1\nb')" \
+	"pooled: max_rows, a failed statement and a savepoint rolled back between two tenants leave each statement in its own"
+is "$("${RPSQL[@]}" -d rpool -c "SELECT string_agg(n::text, ' ' ORDER BY n) FROM ta.log WHERE n < 0" \
+	-c "SELECT count(*) FROM tb.log WHERE n < 0")" "$(printf -- '-2 -1\n0')" \
+	"pooled: the remote transaction kept exactly what the local one committed"
+
 # auto picks 'none' on a direct connection: statements are kept prepared
 lq -c "CREATE SERVER direct FOREIGN DATA WRAPPER pg_datasource
          OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'rpool')" \
