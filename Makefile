@@ -24,6 +24,7 @@ OBJS = \
 	src/readonly.o \
 	src/fdw.o \
 	src/remoteio.o \
+	src/pooler.o \
 	src/connection.o \
 	src/params.o \
 	src/remoteprep.o \

@@ -8,6 +8,12 @@ CREATE SERVER bad3 FOREIGN DATA WRAPPER pg_datasource OPTIONS (passfile '/etc/pa
 CREATE SERVER bad4 FOREIGN DATA WRAPPER pg_datasource OPTIONS (port 'eighty');
 CREATE SERVER bad5 FOREIGN DATA WRAPPER pg_datasource OPTIONS (port '70000');
 CREATE SERVER bad6 FOREIGN DATA WRAPPER pg_datasource OPTIONS (nonsense 'x');
+CREATE SERVER bad7 FOREIGN DATA WRAPPER pg_datasource OPTIONS (pooler 'sometimes');
+-- pooler is ours: auto (the default), transaction or none
+ALTER SERVER branch OPTIONS (ADD pooler 'transaction');
+ALTER SERVER branch OPTIONS (SET pooler 'none');
+ALTER SERVER branch OPTIONS (SET pooler 'auto');
+ALTER SERVER branch OPTIONS (DROP pooler);
 ALTER SERVER branch OPTIONS (ADD replication 'database');
 ALTER FOREIGN DATA WRAPPER pg_datasource OPTIONS (host 'x');
 

@@ -34,7 +34,10 @@
  * local server between the remote COMMIT and the local one leaves the
  * remote work committed; two-phase commit is not used.  The session
  * settings remote.c keeps per connection (search_path, read-only mode)
- * count as unknown after any remote rollback.
+ * count as unknown after any remote rollback.  Whether a new connection
+ * is a session of our own or one behind a pooler in transaction mode,
+ * whose statements carry their settings, is decided as it is made
+ * (pooler.c, from the server's option pooler).
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide
@@ -163,6 +166,8 @@ ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 			password_required = defGetBoolean(def);
 			continue;
 		}
+		if (strcmp(def->defname, "pooler") == 0)
+			continue;			/* ours (pooler.c), not libpq's */
 		if (strcmp(def->defname, "password") == 0 && defGetString(def)[0] != '\0')
 			have_password = true;
 		keywords[n] = def->defname;
@@ -307,6 +312,7 @@ ds_conn_close(DsConn *entry)
 	entry->invalidated = false;
 	entry->path_known = false;
 	entry->ro_session = false;
+	entry->per_statement = false;
 	entry->calls = 0;
 }
 
@@ -383,6 +389,16 @@ ds_conn_get(DsSource *source)
 		entry->conn = ds_connect(source->name, server, mapping);
 		entry->session++;
 		strlcpy(entry->source, source->name, NAMEDATALEN);
+		PG_TRY();
+		{
+			ds_pooler_decide(entry, server->options);
+		}
+		PG_CATCH();
+		{
+			ds_conn_close(entry);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		strlcpy(entry->server, server->servername, NAMEDATALEN);
 		entry->server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID,
 												   ObjectIdGetDatum(key.serverid));

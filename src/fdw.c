@@ -8,7 +8,10 @@
  * user mappings only, so they never appear in server definitions that other
  * roles can read.  The allow-list is further narrowed to the options the
  * libpq we are linked with knows and that PostgreSQL itself considers safe
- * for server-side proxies, so a newer libpq cannot widen it silently.
+ * for server-side proxies, so a newer libpq cannot widen it silently.  One
+ * server option is ours, not libpq's: pooler ('auto', 'transaction' or
+ * 'none'), which says whether a pooler sits between us and the server
+ * (pooler.c); connection.c leaves it out of what it gives libpq.
  *
  * Memory: the list of server options is computed once per backend into
  * TopMemoryContext; everything else lives in the caller's context.
@@ -77,7 +80,7 @@ ds_cmp_names(const ListCell *a, const ListCell *b)
 /*
  * ds_server_options
  *		The allow-list of server options: candidates that this libpq knows
- *		and that PostgreSQL accepts for server-side proxies.
+ *		and that PostgreSQL accepts for server-side proxies, and pooler.
  */
 static List *
 ds_server_options(void)
@@ -101,6 +104,8 @@ ds_server_options(void)
 				libpqsrv_is_valid_proxy_option(opt->keyword))
 				server_options = lappend(server_options, pstrdup(opt->keyword));
 		}
+		/* ours, not libpq's (pooler.c) */
+		server_options = lappend(server_options, pstrdup("pooler"));
 		MemoryContextSwitchTo(old);
 		PQconninfoFree(defaults);
 		/* sorted, so hints read the same whatever libpq's own order is */
@@ -211,6 +216,8 @@ pg_datasource_validator(PG_FUNCTION_ARGS)
 						errmsg("permission denied to set option \"%s\"", name),
 						errdetail("Only superusers may set password_required to false."));
 		}
+		else if (strcmp(name, "pooler") == 0 && catalog == ForeignServerRelationId)
+			(void) ds_pooler_parse(defGetString(def));
 		else if (strcmp(name, "port") == 0 || strcmp(name, "connect_timeout") == 0)
 		{
 			const char *val = defGetString(def);

@@ -574,6 +574,8 @@ typedef struct DsConn
 	bool		public_mapping; /* connected through a PUBLIC mapping */
 	bool		path_known;		/* path is the remote's search_path */
 	bool		ro_session;		/* default_transaction_read_only is on */
+	bool		per_statement;	/* behind a pooler: every statement carries
+								 * its settings (pooler.c) */
 	char		path[2 * NAMEDATALEN + 3];
 	uint32		server_hash;
 	uint32		mapping_hash;
@@ -595,6 +597,19 @@ extern char *ds_conn_lexer_command(DsConn *entry);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
 extern void ds_remote_forget_path(const char *server);
+
+/* in pooler.c: connections behind a pooler in transaction mode */
+typedef enum DsPooler
+{
+	DS_POOLER_AUTO,				/* detected at connect */
+	DS_POOLER_TRANSACTION,		/* every statement carries its settings */
+	DS_POOLER_NONE				/* the connection is exclusively ours */
+} DsPooler;
+
+extern DsPooler ds_pooler_parse(const char *value);
+extern DsPooler ds_pooler_option(List *options);
+extern void ds_pooler_decide(DsConn *entry, List *server_options);
+extern char *ds_pooler_command(bool with_path, bool read_only);
 
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);

@@ -17,6 +17,9 @@
  * call costs one round trip.  Settings are sent only when they change; a
  * read-only statement outside a transaction gets a sync of its own after
  * them, so that it runs in a transaction that started with them in force.
+ * On a connection behind a pooler (pooler.c) nothing is kept in the
+ * session: every statement gets its settings for its own transaction,
+ * pipelined in front of it with no sync between, and nothing is prepared.
  *
  * ds_conn_run is one call, in four steps: plan what to send (ds_call_plan),
  * send it (ds_call_send), read every result until the connection is idle
@@ -200,11 +203,11 @@ ds_call_plan(DsCall *c)
 	c->level = GetCurrentTransactionNestLevel();
 	c->saved_depth = entry->xact_depth;
 	c->in_xact = !c->read_only || entry->xact_depth > 0;
-	c->set_path = c->path != NULL &&
+	c->set_path = c->path != NULL && !entry->per_statement &&
 		(!entry->path_known || strcmp(entry->path, c->path) != 0);
-	c->set_ro = !c->in_xact && !entry->ro_session;
-	/* kept prepared only what was parsed with standard strings */
-	if (standard_conforming_strings)
+	c->set_ro = !c->in_xact && !entry->ro_session && !entry->per_statement;
+	/* kept prepared only what was parsed with standard strings, never pooled */
+	if (standard_conforming_strings && !entry->per_statement)
 		c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
 									  c->prepare, c->saved_depth > 0,
 									  &c->prepare_now);
@@ -229,8 +232,12 @@ ds_call_plan(DsCall *c)
 		foreach(lc, ds_conn_xact_enter(entry, &c->opened))
 			ds_call_preamble(c, lfirst(lc), NULL);
 	}
+	/* pooled: the settings go with every statement, for its transaction */
+	if (entry->per_statement)
+		ds_call_preamble(c, ds_pooler_command(c->path != NULL, !c->in_xact),
+						 c->path);
 	/* the statement's own text is lexed after this (one lexer) */
-	lexer = ds_conn_lexer_command(entry);
+	lexer = entry->per_statement ? NULL : ds_conn_lexer_command(entry);
 	c->set_lexer = lexer != NULL;
 	if (c->set_lexer)
 		ds_call_preamble(c, lexer, NULL);

@@ -15,6 +15,11 @@
 # test/multi/route_prepared.sh gives a remote session as lc_messages: a server
 # can only report in a language whose locale the system has, and the
 # postgresql-15 package ships the German translation.
+#
+# pgbouncer is for test/multi/pooler.sh, which runs it as the postgres OS
+# user from its own config file, port and pid file.  Debian's package may
+# start a system service on install: this script stops and disables it
+# right after installing the package (the test never uses it).
 set -uo pipefail
 
 PACKAGES=(
@@ -31,6 +36,7 @@ PACKAGES=(
     perl
     iproute2
     locales
+    pgbouncer
 )
 
 # the locale a remote test session reports errors in (see above)
@@ -111,6 +117,20 @@ apt-get install -y --no-install-recommends \
     "${PACKAGES[@]}" >>"$LOG" 2>&1 ||
     fail_with_log "apt-get install failed"
 
+# The package's own service is not wanted (see the header).
+quiet_pgbouncer_service() {
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now pgbouncer.service >>"$LOG" 2>&1
+    elif [ -x /etc/init.d/pgbouncer ]; then
+        /etc/init.d/pgbouncer stop >>"$LOG" 2>&1
+        update-rc.d pgbouncer disable >>"$LOG" 2>&1
+    fi
+    return 0
+}
+case " ${missing[*]} " in
+    *" pgbouncer "*) quiet_pgbouncer_service ;;
+esac
+
 # Check the result.
 for p in "${PACKAGES[@]}"; do
     installed "$p" || fail_with_log "package $p is still not installed"
@@ -122,6 +142,7 @@ headers=$(version_of postgresql-server-dev-15)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || die "/usr/lib/postgresql/15/bin/postgres is missing"
 command -v pg_prove >/dev/null 2>&1 || die "pg_prove is missing after install"
 command -v prove >/dev/null 2>&1 || die "prove is missing after install"
+[ -x /usr/sbin/pgbouncer ] || die "/usr/sbin/pgbouncer is missing after install"
 
 ensure_locale
 echo "test/deps.sh: installed; postgresql-15 $server, $(pg_config --version 2>/dev/null)"

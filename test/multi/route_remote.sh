@@ -101,9 +101,10 @@ SQL
 )
 is "$out" "$(printf '1\n1\n1\n1\nt\n1')" "one cached connection serves statements in separate transactions"
 is "$(remote_log_since "$mark")" \
-	"$(printf '%s\n' "SELECT pg_catalog.set_config('search_path', \$1, false), pg_catalog.set_config('default_transaction_read_only', 'on', false)" \
+	"$(printf '%s\n' 'SELECT pg_catalog.pg_backend_pid()' \
+		"SELECT pg_catalog.set_config('search_path', \$1, false), pg_catalog.set_config('default_transaction_read_only', 'on', false)" \
 		'SELECT 1' 'SELECT 2' 'SELECT 3' 'SELECT 4')" \
-	"reads: the session settings once, then one statement each, no BEGIN/COMMIT"
+	"reads: at connect, whether a pooler answers (pooler 'auto'); the session settings once, then one statement each, no BEGIN/COMMIT"
 
 mark=$(remote_log_mark)
 session >/dev/null <<'SQL'
@@ -115,7 +116,7 @@ SELECT success FROM datasource.execute('orders_db', 'UPDATE items SET name = nam
 COMMIT;
 SQL
 is "$(remote_log_since "$mark")" \
-	"$(printf '%s\n' 'START TRANSACTION READ WRITE' "SELECT pg_catalog.set_config('search_path', \$1, false)" \
+	"$(printf '%s\n' 'SELECT pg_catalog.pg_backend_pid()' 'START TRANSACTION READ WRITE' "SELECT pg_catalog.set_config('search_path', \$1, false)" \
 		'UPDATE items SET name = name WHERE id = 1' 'SELECT 5' \
 		'SAVEPOINT s2' 'UPDATE items SET name = name WHERE id = 2' 'RELEASE SAVEPOINT s2' 'SAVEPOINT s2' \
 		'UPDATE items SET name = name WHERE id = 3' 'COMMIT')" \
