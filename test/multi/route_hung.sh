@@ -120,7 +120,7 @@ rq "SET ROLE hung_owner; CREATE TABLE h.t (id int PRIMARY KEY, v int); INSERT IN
 run_case() {
 	local n=$1 mode=$2 action=$3 secs=$((600 + $1))
 	local what="$mode stopped, $action"
-	local spid lpid rpid t0 t1 out pre="" post=""
+	local spid lpid rpid t0 t1 out stuck pre="" post=""
 
 	rq "UPDATE h.t SET v = 0" >/dev/null
 	case $action in
@@ -171,7 +171,13 @@ SQL
 		t1=$(ms)
 		;;
 	esac
-	if [ "$action" = terminate ] && alive "$lpid" || [ "$action" != terminate ] && ! have_file "$W/alive.$n"; then
+	stuck=0
+	if [ "$action" = terminate ]; then
+		alive "$lpid" && stuck=1
+	else
+		have_file "$W/alive.$n" || stuck=1
+	fi
+	if [ "$stuck" = 1 ]; then
 		note "$what: the control-plane backend still waits after $((t1 - t0)) ms"
 	else
 		note "$what: the control-plane backend returned after $((t1 - t0)) ms"
