@@ -62,6 +62,7 @@ typedef enum DsEnforce
 } DsEnforce;
 
 extern int	ds_connect_timeout;
+extern int	ds_cleanup_timeout;
 extern int	ds_remote_prepared_max;
 extern int	ds_enforce;
 extern char *ds_allowed_databases;
@@ -599,7 +600,7 @@ extern void ds_remote_forget_path(const char *server);
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);
 extern PGresult *ds_next_result(DsConn *entry);
-extern void ds_cancel(DsConn *entry);
+extern bool ds_cancel(DsConn *entry);
 extern void ds_exec_or_error(DsConn *entry, const char *sql);
 extern void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 								   const char *source, const char *sql);
