@@ -37,7 +37,9 @@
  *
  * Memory: a connection's wait event set lives in TopMemoryContext (freed
  * when connection.c closes the connection); messages are copied into the
- * caller's context before a result is freed.
+ * caller's context before a result is freed.  What a cancel thread owns is
+ * malloc'd, outside every memory context, since the thread frees it, maybe
+ * after the backend stopped waiting for it.
  *
  * IDENTIFICATION
  *		  src/remoteio.c
@@ -52,16 +54,18 @@
 #include <unistd.h>
 
 #include "miscadmin.h"
-#include "port/atomics.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
 
-/* a cancel request is waited for this long at most (and no longer than
- * datasource.cleanup_timeout) */
+/*
+ * a cancel request is waited for this long at most (and no longer than
+ * datasource.cleanup_timeout)
+ */
 #define DS_CANCEL_WAIT_MS	2000
 
 /* cancel threads of this backend that may be alive at once */

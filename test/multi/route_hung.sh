@@ -7,7 +7,11 @@
 # backend is (the cancel is delivered, but nothing answers).  In each case
 # statement_timeout, pg_cancel_backend and pg_terminate_backend of the
 # control-plane backend must return it (or end it) within 10 seconds; the
-# cancel case runs inside a remote write transaction.  Meanwhile another
+# cancel case runs inside a remote write transaction, and with the backend
+# stopped a statement_timeout caught by a PL/pgSQL exception block inside
+# one cleans up the subtransaction in time and leaves a COMMIT that refuses.
+# Also a first call that connects to a stopped postmaster, with no connect
+# deadline, stops on a cancel.  Meanwhile another
 # session routes to a local logical database.  After SIGCONT the remote
 # query is cancelled or its session gone (the cancel reached it when it
 # could hear), the remote write is not there, and the same control-plane
@@ -116,21 +120,31 @@ rq "SET ROLE hung_owner; CREATE TABLE h.t (id int PRIMARY KEY, v int); INSERT IN
 
 # run_case N MODE ACTION : one case.  MODE: "all" (postmaster and backend
 # stopped) or "backend"; ACTION: timeout, cancel (inside a remote write
-# transaction) or terminate.  The routed statement sleeps 600+N seconds.
+# transaction), terminate, or savepoint (a statement_timeout caught by a
+# PL/pgSQL exception block inside a remote write transaction: the
+# subtransaction's cleanup, then COMMIT must refuse).  The routed statement
+# sleeps 600+N seconds.
 run_case() {
 	local n=$1 mode=$2 action=$3 secs=$((600 + $1))
 	local what="$mode stopped, $action"
 	local spid lpid rpid t0 t1 out stuck pre="" post=""
+	local stmt="SELECT * FROM datasource.query('h_db', 'SELECT pg_sleep($secs)') AS t(x text);"
+	local write="BEGIN; SELECT datasource.exec('h_db', 'UPDATE t SET v = v + 1');"
 
 	rq "UPDATE h.t SET v = 0" >/dev/null
 	case $action in
 	timeout) pre="SET statement_timeout = '3s';" post="RESET statement_timeout;" ;;
-	cancel) pre="BEGIN; SELECT datasource.exec('h_db', 'UPDATE t SET v = v + 1');" post="ROLLBACK;" ;;
+	cancel) pre=$write post="ROLLBACK;" ;;
+	savepoint)
+		pre="$write SET LOCAL statement_timeout = '3s';" post="COMMIT;"
+		stmt="DO \$\$ BEGIN PERFORM * FROM datasource.query('h_db', 'SELECT pg_sleep($secs)') AS t(x text);
+			EXCEPTION WHEN query_canceled THEN NULL; END \$\$;"
+		;;
 	esac
 	"${LPSQL[@]}" -d "$DB" -v VERBOSITY=sqlstate >"$W/out.$n" 2>&1 <<SQL &
 $pre
 \! date +%s%3N >$W/start.$n
-SELECT * FROM datasource.query('h_db', 'SELECT pg_sleep($secs)') AS t(x text);
+$stmt
 $post
 SELECT 'alive';
 \! date +%s%3N >$W/alive.$n
@@ -153,7 +167,7 @@ SQL
 	fi
 
 	case $action in
-	timeout)
+	timeout | savepoint)
 		wait_for "$LIMIT" have_file "$W/alive.$n"
 		t0=$(($(cat "$W/start.$n") + 3000))
 		t1=$(cat "$W/alive.$n" 2>/dev/null || ms)
@@ -191,7 +205,7 @@ SQL
 	resume
 	wait_for 20 remote_quiet "$rpid"
 	ok $? "$what: after SIGCONT the remote query is cancelled or its session gone"
-	if [ "$action" = cancel ]; then
+	if [ "$action" = cancel ] || [ "$action" = savepoint ]; then
 		wait_for 20 gone "$rpid"
 		is "$(rq "SELECT v FROM h.t")" "0" "$what: the remote write was rolled back"
 	fi
@@ -208,6 +222,8 @@ SQL
 		"$what: 57014, the session goes on and routes again once the remote answers" ;;
 	cancel) is "$out" "$(printf 'UPDATE 1\nERROR:  57014\nalive\n7')" \
 		"$what: 57014, the session goes on and routes again once the remote answers" ;;
+	savepoint) is "$out" "$(printf 'UPDATE 1\nERROR:  08006\nalive\n7')" \
+		"$what: the block goes on, COMMIT refuses the lost remote transaction (08006), the session routes again" ;;
 	terminate) is "$(echo "SELECT x FROM datasource.query('h_db', 'SELECT 8') AS t(x int);" |
 		timeout 20 "${LPSQL[@]}" -d "$DB" 2>&1)" "8" "$what: a new session routes once the remote answers" ;;
 	esac
@@ -219,5 +235,42 @@ run_case 3 all terminate
 run_case 4 backend timeout
 run_case 5 backend cancel
 run_case 6 backend terminate
+run_case 7 backend savepoint
+
+# a new session's first routed call connects to a remote whose postmaster is
+# stopped (no connect deadline): a cancel stops the wait for the handshake
+freeze "$(head -n 1 "$C/postmaster.pid")"
+"${LPSQL[@]}" -d "$DB" -v VERBOSITY=sqlstate >"$W/out.8" 2>&1 <<SQL &
+SET datasource.connect_timeout = 0;
+SELECT * FROM datasource.query('h_db', 'SELECT 608 AS hung_connect') AS t(x int);
+SELECT 'alive';
+\! date +%s%3N >$W/alive.8
+\! while [ ! -f $W/go.8 ]; do sleep 0.1; done
+SELECT x FROM datasource.query('h_db', 'SELECT 7') AS t(x int);
+SQL
+spid=$!
+SESSIONS="$SESSIONS $spid"
+# local_connecting : the session waits (on the extension's wait event)
+local_connecting() {
+	[ -n "$(lq -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%608 AS hung_connect%'
+	                 AND wait_event_type = 'Extension' AND pid <> pg_backend_pid()")" ]
+}
+if wait_for 15 local_connecting; then
+	lpid=$(lq -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%608 AS hung_connect%' AND pid <> pg_backend_pid()")
+	t0=$(ms)
+	lq -c "SELECT pg_cancel_backend($lpid)" >/dev/null
+	wait_for "$LIMIT" have_file "$W/alive.8"
+	t1=$(cat "$W/alive.8" 2>/dev/null || ms)
+	note "postmaster stopped, connecting, cancel: the control-plane backend returned after $((t1 - t0)) ms"
+	[ $((t1 - t0)) -lt $BOUND ]
+	ok $? "postmaster stopped, connecting, cancel: the backend returns within 10 s ($((t1 - t0)) ms)"
+else
+	fail "postmaster stopped, connecting: the session waits to connect"
+fi
+resume
+touch "$W/go.8"
+wait_for 30 gone "$spid" && wait "$spid" 2>/dev/null
+is "$(cat "$W/out.8")" "$(printf 'ERROR:  57014\nalive\n7')" \
+	"postmaster stopped, connecting, cancel: 57014, and the session connects once the remote answers"
 
 done_testing
