@@ -9,7 +9,8 @@
 # control-plane backend must return it (or end it) within 10 seconds; the
 # cancel case runs inside a remote write transaction, and with the backend
 # stopped a statement_timeout caught by a PL/pgSQL exception block inside
-# one cleans up the subtransaction in time and leaves a COMMIT that refuses.
+# one cleans up the subtransaction in time and leaves a COMMIT that refuses;
+# a second cancel ends the cleanup's wait at once.
 # Also a first call that connects to a stopped postmaster, with no connect
 # deadline, stops on a cancel.  Meanwhile another
 # session routes to a local logical database.  After SIGCONT the remote
@@ -120,7 +121,8 @@ rq "SET ROLE hung_owner; CREATE TABLE h.t (id int PRIMARY KEY, v int); INSERT IN
 
 # run_case N MODE ACTION : one case.  MODE: "all" (postmaster and backend
 # stopped) or "backend"; ACTION: timeout, cancel (inside a remote write
-# transaction), terminate, or savepoint (a statement_timeout caught by a
+# transaction), terminate, recancel (a second cancel while the first one's
+# cleanup waits), or savepoint (a statement_timeout caught by a
 # PL/pgSQL exception block inside a remote write transaction: the
 # subtransaction's cleanup, then COMMIT must refuse).  The routed statement
 # sleeps 600+N seconds.
@@ -178,6 +180,16 @@ SQL
 		wait_for "$LIMIT" have_file "$W/alive.$n"
 		t1=$(cat "$W/alive.$n" 2>/dev/null || ms)
 		;;
+	recancel)
+		# the first cancel starts the cleanup, which waits on the backend
+		# that never answers; a second one must end that wait at once
+		lq -c "SELECT pg_cancel_backend($lpid)" >/dev/null
+		sleep 1
+		t0=$(ms)
+		lq -c "SELECT pg_cancel_backend($lpid)" >/dev/null
+		wait_for "$LIMIT" have_file "$W/alive.$n"
+		t1=$(cat "$W/alive.$n" 2>/dev/null || ms)
+		;;
 	terminate)
 		t0=$(ms)
 		lq -c "SELECT pg_terminate_backend($lpid)" >/dev/null
@@ -196,8 +208,14 @@ SQL
 	else
 		note "$what: the control-plane backend returned after $((t1 - t0)) ms"
 	fi
-	[ $((t1 - t0)) -lt $BOUND ]
-	ok $? "$what: the control-plane backend returns within 10 s ($((t1 - t0)) ms)"
+	if [ "$action" = recancel ]; then
+		# well under the 5 s datasource.cleanup_timeout left
+		[ $((t1 - t0)) -lt 2500 ]
+		ok $? "$what: the second cancel ends the cleanup at once ($((t1 - t0)) ms)"
+	else
+		[ $((t1 - t0)) -lt $BOUND ]
+		ok $? "$what: the control-plane backend returns within 10 s ($((t1 - t0)) ms)"
+	fi
 	is "$(echo "SELECT x FROM datasource.query('home_db', 'SELECT 5') AS t(x int);" |
 		timeout 10 "${LPSQL[@]}" -d "$DB" 2>&1)" "5" \
 		"$what: meanwhile another session routes"
@@ -224,6 +242,8 @@ SQL
 		"$what: 57014, the session goes on and routes again once the remote answers" ;;
 	savepoint) is "$out" "$(printf 'UPDATE 1\nERROR:  08006\nalive\n7')" \
 		"$what: the block goes on, COMMIT refuses the lost remote transaction (08006), the session routes again" ;;
+	recancel) like "$out" $'^ERROR:  57014\n(ERROR:  57014\n)?alive\n7$' \
+		"$what: 57014, the session goes on and routes again once the remote answers" ;;
 	terminate) is "$(echo "SELECT x FROM datasource.query('h_db', 'SELECT 8') AS t(x int);" |
 		timeout 20 "${LPSQL[@]}" -d "$DB" 2>&1)" "8" "$what: a new session routes once the remote answers" ;;
 	esac
@@ -236,6 +256,7 @@ run_case 4 backend timeout
 run_case 5 backend cancel
 run_case 6 backend terminate
 run_case 7 backend savepoint
+run_case 9 backend recancel
 
 # a new session's first routed call connects to a remote whose postmaster is
 # stopped (no connect deadline): a cancel stops the wait for the handshake
