@@ -63,10 +63,17 @@
  * messages never contain the password, and neither do ours.
  *
  * Connecting serves interrupts, as waiting for results does (remoteio.c),
- * and has a deadline, datasource.connect_timeout.  Abort processing serves
- * none and gives up after 30 seconds.  A backend that exits cancels what
- * its connections still run.  Every libpq result is freed on every path,
- * errors included.
+ * and has a deadline, datasource.connect_timeout.  Abort processing may
+ * raise nothing, so it serves no interrupt, but it waits on the remote at
+ * most datasource.cleanup_timeout and gives up at once when an interrupt
+ * is pending (a second cancel, pg_terminate_backend) or the backend exits:
+ * the connection is then closed, which rolls the remote transaction back.
+ * A cancel request has a deadline of its own (remoteio.c); one the remote
+ * did not confirm closes the connection without waiting for the remote at
+ * all, since nothing is known to end what it runs.  So a remote that stops
+ * answering entirely (a frozen host) holds a cancelled, timed out or
+ * terminated backend for a few seconds at most.  Every libpq result is
+ * freed on every path, errors included.
  *
  * Memory: the connection table lives in TopMemoryContext; what a call
  * returns is in the caller's context.
@@ -109,6 +116,7 @@ static PGconn *ds_connect(const char *source, ForeignServer *server,
 static void ds_connect_poll(PGconn *conn, const char *source);
 static bool ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline);
 static bool ds_drain(DsConn *entry, TimestampTz deadline);
+static void ds_conn_abandon(DsConn *entry);
 static void ds_abort_cleanup(DsConn *entry, bool toplevel);
 static void ds_xact_callback(XactEvent event, void *arg);
 static void ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -587,10 +595,23 @@ ds_remote_disconnect(const char *server)
 }
 
 /*
+ * ds_cleanup_interrupted
+ *		Whether abort processing is to stop waiting on remotes: an interrupt
+ *		is pending (it is served once the abort is over) or the backend
+ *		exits (closing the connection is the rollback).
+ */
+static bool
+ds_cleanup_interrupted(void)
+{
+	return ProcDiePending || QueryCancelPending || proc_exit_inprogress;
+}
+
+/*
  * ds_wait_input
  *		Waits, during abort processing, until a result can be taken from
- *		conn without blocking: no interrupts are served and the wait ends at
- *		the deadline.  Returns false on timeout or a broken connection.
+ *		conn without blocking: no interrupts are served, but a pending one
+ *		ends the wait, as the deadline does.  Returns false then, and on a
+ *		broken connection.
  */
 static bool
 ds_wait_input(PGconn *conn, TimestampTz deadline)
@@ -601,7 +622,7 @@ ds_wait_input(PGconn *conn, TimestampTz deadline)
 															  deadline);
 		int			rc;
 
-		if (timeout <= 0)
+		if (timeout <= 0 || ds_cleanup_interrupted())
 			return false;
 		rc = WaitLatchOrSocket(MyLatch,
 							   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
@@ -697,18 +718,35 @@ ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
 }
 
 /*
+ * ds_conn_abandon
+ *		Closes an entry's connection during abort processing or exit, when
+ *		the remote may read nothing: the Terminate message libpq sends is
+ *		then written without waiting.
+ */
+static void
+ds_conn_abandon(DsConn *entry)
+{
+	if (entry->conn != NULL)
+		(void) PQsetnonblocking(entry->conn, 1);
+	ds_conn_close(entry);
+}
+
+/*
  * ds_abort_cleanup
  *		After a local (sub)transaction aborted: cancel and drain what the
  *		connection still runs, then roll the remote back to where the local
- *		side is now.  Whatever cannot be done within 30 seconds closes the
- *		connection (top level) or marks it broken (a subtransaction inside a
- *		remote transaction, so the local transaction cannot commit).
+ *		side is now.  Whatever cannot be done within
+ *		datasource.cleanup_timeout, a cancel the remote did not confirm, a
+ *		pending interrupt and an exiting backend close the connection (top
+ *		level) or mark it broken (a subtransaction inside a remote
+ *		transaction, so the local transaction cannot commit).  Raises
+ *		nothing.
  */
 static void
 ds_abort_cleanup(DsConn *entry, bool toplevel)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   30000);
+													   ds_cleanup_timeout);
 	int			level = GetCurrentTransactionNestLevel();
 	bool		ok = true;
 
@@ -721,8 +759,8 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 		/* a setting may or may not have landed */
 		entry->path_known = false;
 		entry->ro_session = false;
-		ds_cancel(entry);
-		ok = ds_drain(entry, deadline);
+		/* unconfirmed: nothing is known to end what runs, so do not wait */
+		ok = ds_cancel(entry) && ds_drain(entry, deadline);
 		entry->busy = false;
 	}
 	if (ok && toplevel)
@@ -749,7 +787,7 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 	if (toplevel)
 	{
 		if (!ok || entry->invalidated)
-			ds_conn_close(entry);
+			ds_conn_abandon(entry);
 		entry->xact_depth = 0;
 		entry->release_level = 0;
 		entry->broken = false;
@@ -759,7 +797,7 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 		if (!ok && entry->xact_depth > 0)
 			entry->broken = true;
 		else if (!ok)
-			ds_conn_close(entry);
+			ds_conn_abandon(entry);
 		if (entry->xact_depth >= level)
 			entry->xact_depth = level - 1;
 		if (entry->release_level >= level)
@@ -921,7 +959,9 @@ ds_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
  * ds_exit_callback
  *		The backend exits (pg_terminate_backend included): cancel what the
  *		connections still run, so a remote query does not outlive us, and
- *		close them.
+ *		close them without waiting on a remote that reads nothing.  The
+ *		abort callbacks have normally done both already; each cancel is
+ *		bounded (remoteio.c).
  */
 static void
 ds_exit_callback(int code, Datum arg)
@@ -937,7 +977,8 @@ ds_exit_callback(int code, Datum arg)
 		if (entry->conn == NULL)
 			continue;
 		if (entry->busy)
-			ds_cancel(entry);
+			(void) ds_cancel(entry);
+		(void) PQsetnonblocking(entry->conn, 1);
 		PQfinish(entry->conn);
 		entry->conn = NULL;
 	}

@@ -25,6 +25,9 @@
 /* seconds allowed for establishing a connection to a remote datasource */
 int			ds_connect_timeout = 10;
 
+/* milliseconds abort processing may wait on a remote (connection.c) */
+int			ds_cleanup_timeout = 5000;
+
 /* enforcement by the hook (hooks.c) */
 int			ds_enforce = DS_ENFORCE_OFF;
 char	   *ds_allowed_databases = NULL;
@@ -83,6 +86,19 @@ ds_define_gucs(void)
 							3600,
 							PGC_USERSET,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("datasource.cleanup_timeout",
+							"Longest wait on a remote datasource while a transaction aborts.",
+							"Cancelling what the connection runs, reading what it still "
+							"sends and rolling the remote back together; past it the "
+							"connection is closed. A cancel request is waited for 2 s at most.",
+							&ds_cleanup_timeout,
+							5000,
+							0,
+							3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("datasource.remote_prepared_statements",

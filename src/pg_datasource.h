@@ -62,6 +62,7 @@ typedef enum DsEnforce
 } DsEnforce;
 
 extern int	ds_connect_timeout;
+extern int	ds_cleanup_timeout;
 extern int	ds_remote_prepared_max;
 extern int	ds_enforce;
 extern char *ds_allowed_databases;
@@ -614,7 +615,7 @@ extern char *ds_pooler_command(bool with_path, bool read_only);
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);
 extern PGresult *ds_next_result(DsConn *entry);
-extern void ds_cancel(DsConn *entry);
+extern bool ds_cancel(DsConn *entry);
 extern void ds_exec_or_error(DsConn *entry, const char *sql);
 extern void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 								   const char *source, const char *sql);

@@ -9,8 +9,8 @@
  * server sends in the same way: on the connection's wait event set (the
  * latch, postmaster death and the socket, made once per connection), with
  * interrupts served, so a cancel or statement_timeout stops the local call
- * at once; the remote query is then cancelled before the error goes on,
- * and the connection stays busy for the abort callbacks to drain.  A
+ * at once; the connection stays busy, and the abort callbacks cancel the
+ * remote query and drain or close the connection.  A
  * remote error is raised with the remote's SQLSTATE, message, detail and
  * hint and the statement as context, as postgres_fdw does.  No libpq
  * result outlives a call here, whatever is raised.  A result loop ends on
@@ -18,9 +18,28 @@
  * call, so a COPY nobody asked for ends the loop and the connection (see
  * remote.c), and never spins.
  *
+ * A cancel request has a deadline.  libpq 15's PQcancel sends the request
+ * on a connection of its own and then waits, with no limit, for the remote
+ * postmaster to close it: a stopped (or frozen) remote would hold the
+ * backend there, deaf to its own cancel, statement_timeout and
+ * pg_terminate_backend.  So PQcancel runs in a short-lived detached thread,
+ * made with every signal blocked (signals stay with the backend's thread,
+ * whose handlers are not thread-safe), which touches nothing of the
+ * backend: it owns a malloc'd copy of the cancel data, calls PQcancel
+ * (documented thread-safe; it uses no memory allocation), writes the
+ * outcome to a pipe and frees what it owns.  The backend waits for that
+ * byte on the pipe, and for its latch, until the deadline.  A thread whose
+ * remote never answers stays blocked in PQcancel until the remote closes
+ * the cancel connection or the backend exits; the request itself is
+ * usually already in the remote's listen queue, so a remote that resumes
+ * still cancels the query.  At most DS_CANCEL_THREADS such threads exist
+ * per backend; past that, no cancel is sent and the connection is closed.
+ *
  * Memory: a connection's wait event set lives in TopMemoryContext (freed
  * when connection.c closes the connection); messages are copied into the
- * caller's context before a result is freed.
+ * caller's context before a result is freed.  What a cancel thread owns is
+ * malloc'd, outside every memory context, since the thread frees it, maybe
+ * after the backend stopped waiting for it.
  *
  * IDENTIFICATION
  *		  src/remoteio.c
@@ -29,12 +48,39 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "pg_datasource.h"
+
+/*
+ * a cancel request is waited for this long at most (and no longer than
+ * datasource.cleanup_timeout)
+ */
+#define DS_CANCEL_WAIT_MS	2000
+
+/* cancel threads of this backend that may be alive at once */
+#define DS_CANCEL_THREADS	8
+
+/* what a cancel thread owns: malloc'd, freed by the thread */
+typedef struct DsCancelJob
+{
+	PGcancel   *cancel;
+	int			done_fd;		/* write end of the pipe the backend waits on */
+} DsCancelJob;
+
+/* cancel threads alive; counted down by the threads themselves */
+static pg_atomic_uint32 ds_cancel_threads;
+static bool ds_cancel_threads_init = false;
 
 /*
  * ds_report_remote_error
@@ -121,42 +167,30 @@ ds_conn_waitset(DsConn *entry)
  * ds_conn_consume
  *		Waits until the entry's socket is readable and takes in what came,
  *		serving interrupts meanwhile.  Returns false when the connection
- *		failed.  On an interrupt the remote query is cancelled before the
- *		error goes on; the entry stays busy and the abort callbacks drain or
- *		close it.
+ *		failed.  An interrupt raises with the entry still busy: the abort
+ *		callbacks of the (sub)transaction the error aborts cancel the remote
+ *		query, once, and drain or close the connection (connection.c).
  */
 bool
 ds_conn_consume(DsConn *entry)
 {
-	volatile bool ok = true;
-	volatile bool readable = false;
+	bool		readable = false;
 
-	/* no return inside PG_TRY: it would leave the exception stack behind */
-	PG_TRY();
+	while (!readable)
 	{
-		while (!readable)
+		WaitEvent	event;
+
+		if (WaitEventSetWait(ds_conn_waitset(entry), -1L, &event, 1,
+							 PG_WAIT_EXTENSION) != 1)
+			continue;
+		if (event.events & WL_LATCH_SET)
 		{
-			WaitEvent	event;
-
-			if (WaitEventSetWait(ds_conn_waitset(entry), -1L, &event, 1,
-								 PG_WAIT_EXTENSION) != 1)
-				continue;
-			if (event.events & WL_LATCH_SET)
-			{
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-			readable = (event.events & WL_SOCKET_READABLE) != 0;
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
 		}
-		ok = PQconsumeInput(entry->conn) == 1;
+		readable = (event.events & WL_SOCKET_READABLE) != 0;
 	}
-	PG_CATCH();
-	{
-		ds_cancel(entry);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return ok;
+	return PQconsumeInput(entry->conn) == 1;
 }
 
 /*
@@ -176,23 +210,168 @@ ds_next_result(DsConn *entry)
 }
 
 /*
- * ds_cancel
- *		Asks the remote server to cancel what the connection runs.
+ * ds_cancel_thread
+ *		The body of a cancel thread: sends the request, tells the backend
+ *		how it went (one byte on the pipe; nobody may read it any more) and
+ *		frees what it owns.  It calls nothing of the backend but the atomic
+ *		counter, and every signal is blocked in it.
  */
-void
+static void *
+ds_cancel_thread(void *arg)
+{
+	DsCancelJob *job = (DsCancelJob *) arg;
+	char		errbuf[256];
+	char		outcome;
+
+	outcome = PQcancel(job->cancel, errbuf, sizeof(errbuf)) ? 1 : 0;
+	if (write(job->done_fd, &outcome, 1) != 1)
+	{
+		/* the backend stopped waiting and closed its end: nothing to do */
+	}
+	close(job->done_fd);
+	PQfreeCancel(job->cancel);
+	free(job);
+	pg_atomic_fetch_sub_u32(&ds_cancel_threads, 1);
+	return NULL;
+}
+
+/*
+ * ds_cancel_start
+ *		Starts a detached cancel thread for conn, with every signal blocked
+ *		in it; returns the read end of its pipe, or -1 when no thread could
+ *		be started (too many still alive, or out of resources).  The caller
+ *		closes the read end.
+ */
+static int
+ds_cancel_start(PGconn *conn)
+{
+	DsCancelJob *job;
+	int			fds[2];
+	sigset_t	all;
+	sigset_t	saved;
+	pthread_attr_t attr;
+	pthread_t	thread;
+	int			rc;
+
+	if (!ds_cancel_threads_init)
+	{
+		pg_atomic_init_u32(&ds_cancel_threads, 0);
+		ds_cancel_threads_init = true;
+	}
+	if (pg_atomic_read_u32(&ds_cancel_threads) >= DS_CANCEL_THREADS)
+		return -1;
+	job = malloc(sizeof(DsCancelJob));
+	if (job == NULL)
+		return -1;
+	job->cancel = PQgetCancel(conn);
+	if (job->cancel == NULL || pipe(fds) != 0)
+	{
+		PQfreeCancel(job->cancel);
+		free(job);
+		return -1;
+	}
+	(void) fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	(void) fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	job->done_fd = fds[1];
+
+	/* the thread inherits the mask: signals stay with the backend's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	rc = pthread_attr_init(&attr);
+	if (rc == 0)
+	{
+		(void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		(void) pthread_attr_setstacksize(&attr, 256 * 1024);
+		pg_atomic_fetch_add_u32(&ds_cancel_threads, 1);
+		rc = pthread_create(&thread, &attr, ds_cancel_thread, job);
+		if (rc != 0)
+			pg_atomic_fetch_sub_u32(&ds_cancel_threads, 1);
+		pthread_attr_destroy(&attr);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+
+	if (rc != 0)
+	{
+		close(fds[0]);
+		close(fds[1]);
+		PQfreeCancel(job->cancel);
+		free(job);
+		return -1;
+	}
+	return fds[0];
+}
+
+/*
+ * ds_cancel_wait
+ *		Waits on a cancel thread's pipe until timeout_ms passed, serving no
+ *		interrupt (it may run during abort processing) but giving up at once
+ *		when one is pending; returns whether the remote confirmed the
+ *		request.  A latch set meanwhile is set again before returning, so
+ *		the caller's next wait still sees it.
+ */
+static bool
+ds_cancel_wait(int fd, long timeout_ms)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   timeout_ms);
+	bool		latch_was_set = false;
+	bool		confirmed = false;
+
+	for (;;)
+	{
+		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+															  deadline);
+		int			rc;
+		char		outcome;
+
+		if (timeout <= 0 || ProcDiePending || QueryCancelPending)
+			break;
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_LATCH_SET | WL_SOCKET_READABLE |
+							   WL_TIMEOUT | WL_POSTMASTER_DEATH,
+							   fd, timeout, PG_WAIT_EXTENSION);
+		if (rc & WL_POSTMASTER_DEATH)
+			break;
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			latch_was_set = true;
+		}
+		if (rc & WL_SOCKET_READABLE)
+		{
+			confirmed = read(fd, &outcome, 1) == 1 && outcome == 1;
+			break;
+		}
+	}
+	if (latch_was_set)
+		SetLatch(MyLatch);
+	return confirmed;
+}
+
+/*
+ * ds_cancel
+ *		Asks the remote server to cancel what the connection runs, waiting
+ *		at most DS_CANCEL_WAIT_MS (and datasource.cleanup_timeout) for the
+ *		remote to confirm it.  Returns true when nothing runs or the remote
+ *		confirmed; false when the request may not have reached a remote that
+ *		can act on it: then nothing is known to end what the connection
+ *		runs, and the caller must not wait for it.  Raises nothing, so it
+ *		may run during abort processing.
+ */
+bool
 ds_cancel(DsConn *entry)
 {
-	PGcancel   *cancel;
-	char		errbuf[256];
+	int			fd;
+	bool		confirmed;
 
 	if (entry->conn == NULL || PQtransactionStatus(entry->conn) != PQTRANS_ACTIVE)
-		return;
-	cancel = PQgetCancel(entry->conn);
-	if (cancel != NULL)
-	{
-		(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-		PQfreeCancel(cancel);
-	}
+		return true;
+	fd = ds_cancel_start(entry->conn);
+	if (fd < 0)
+		return false;
+	confirmed = ds_cancel_wait(fd, Min(DS_CANCEL_WAIT_MS, ds_cleanup_timeout));
+	close(fd);
+	return confirmed;
 }
 
 /*
