@@ -25,6 +25,7 @@ OBJS = \
 	src/fdw.o \
 	src/remoteio.o \
 	src/connection.o \
+	src/commit.o \
 	src/params.o \
 	src/remoteprep.o \
 	src/remote.o \

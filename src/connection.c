@@ -26,15 +26,15 @@
  * (remote.c runs the others alone, in the remote's autocommit):
  * ds_conn_xact_enter opens it and adds a SAVEPOINT per local
  * subtransaction level that uses the connection, as commands remote.c
- * pipelines in front of the statement.  The transaction callbacks COMMIT
- * it just before the local commit (an error there aborts the local
- * transaction), release a savepoint with the next command sent, and roll
- * back to where the local side is when a (sub)transaction aborts, after
- * cancelling and draining what the connection still runs.  A crash of the
- * local server between the remote COMMIT and the local one leaves the
- * remote work committed; two-phase commit is not used.  The session
- * settings remote.c keeps per connection (search_path, read-only mode)
- * count as unknown after any remote rollback.
+ * pipelines in front of the statement.  The transaction callbacks hand
+ * the remote transactions to commit.c just before the local commit (which
+ * checks them all, then commits or prepares them; an error there aborts
+ * the local transaction) and again after it (COMMIT PREPARED), release a
+ * savepoint with the next command sent, and roll back to where the local
+ * side is when a (sub)transaction aborts, after cancelling and draining
+ * what the connection still runs.  The session settings remote.c keeps
+ * per connection (search_path, read-only mode) count as unknown after any
+ * remote rollback.
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide
@@ -308,6 +308,12 @@ ds_conn_close(DsConn *entry)
 	entry->path_known = false;
 	entry->ro_session = false;
 	entry->calls = 0;
+	if (entry->gid[0] != '\0')
+	{
+		/* still prepared there: the resolver finishes it */
+		entry->resolve_due = true;
+		entry->gid[0] = '\0';
+	}
 }
 
 /*
@@ -353,6 +359,8 @@ ds_conn_get(DsSource *source)
 			entry->waitset = NULL;
 			entry->session = 0;
 			entry->statements = NULL;
+			entry->gid[0] = '\0';
+			entry->resolve_due = false;
 			ds_conn_close(entry);
 		}
 	}
@@ -394,6 +402,7 @@ ds_conn_get(DsSource *source)
 		if (HeapTupleIsValid(tup))
 			ReleaseSysCache(tup);
 		entry->connected_at = GetCurrentTimestamp();
+		ds_commit_connected(entry);
 	}
 	return entry;
 }
@@ -534,6 +543,53 @@ ds_remote_forget_path(const char *server)
 	while ((entry = hash_seq_search(&scan)) != NULL)
 		if (strcmp(entry->server, server) == 0)
 			entry->path_known = false;
+}
+
+/*
+ * ds_conn_xact_lost
+ *		The name of a datasource whose remote transaction of the current
+ *		local one is lost (checked as before a commit, see ds_conn_alive),
+ *		or NULL when every one can still commit.  Call it between
+ *		statements, never while a connection is busy.
+ */
+const char *
+ds_conn_xact_lost(void)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+
+	if (ds_conn_hash == NULL || !ds_conn_xact_used)
+		return NULL;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (entry->xact_depth > 0 && !entry->busy && !ds_conn_alive(entry))
+		{
+			hash_seq_term(&scan);
+			return entry->source;
+		}
+	return NULL;
+}
+
+/*
+ * ds_conn_participants
+ *		The entries that take part in the commit of the local transaction:
+ *		with a remote transaction open (prepared == false) or prepared
+ *		under a gid (prepared == true); an array in the current context,
+ *		its length in *n.
+ */
+static DsConn **
+ds_conn_participants(bool prepared, int *n)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+	DsConn	  **parts = palloc(sizeof(DsConn *) * hash_get_num_entries(ds_conn_hash));
+
+	*n = 0;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (prepared ? entry->gid[0] != '\0' : entry->xact_depth > 0)
+			parts[(*n)++] = entry;
+	return parts;
 }
 
 /*
@@ -753,14 +809,18 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 
 /*
  * ds_xact_callback
- *		Commits remote transactions just before the local commit and rolls
- *		them back when it aborts; closes invalidated connections once idle.
+ *		Hands the remote transactions to commit.c just before the local
+ *		commit (check, then COMMIT or PREPARE) and just after it (COMMIT
+ *		PREPARED), rolls them back when it aborts; closes invalidated
+ *		connections once idle.
  */
 static void
 ds_xact_callback(XactEvent event, void *arg)
 {
 	HASH_SEQ_STATUS scan;
 	DsConn	   *entry;
+	DsConn	  **parts;
+	int			n;
 
 	if (ds_conn_hash == NULL || hash_get_num_entries(ds_conn_hash) == 0)
 		return;
@@ -771,33 +831,10 @@ ds_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 			if (!ds_conn_xact_used)
 				break;
-			hash_seq_init(&scan, ds_conn_hash);
-			while ((entry = hash_seq_search(&scan)) != NULL)
-			{
-				if (entry->conn == NULL || entry->xact_depth == 0)
-					continue;
-				if (entry->broken)
-				{
-					hash_seq_term(&scan);
-					ereport(ERROR,
-							errcode(ERRCODE_CONNECTION_FAILURE),
-							errmsg("the remote transaction on datasource \"%s\" was lost",
-								   entry->source),
-							errdetail("The local transaction is rolled back so both sides agree."));
-				}
-				PG_TRY();
-				{
-					ds_exec_or_error(entry, "COMMIT");
-				}
-				PG_CATCH();
-				{
-					hash_seq_term(&scan);
-					PG_RE_THROW();
-				}
-				PG_END_TRY();
-				entry->xact_depth = 0;
-				entry->release_level = 0;
-			}
+			parts = ds_conn_participants(false, &n);
+			if (n > 0)
+				ds_commit_remotes(parts, n);
+			pfree(parts);
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			hash_seq_init(&scan, ds_conn_hash);
@@ -814,12 +851,22 @@ ds_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			hash_seq_init(&scan, ds_conn_hash);
 			while ((entry = hash_seq_search(&scan)) != NULL)
+			{
+				ds_commit_abort(entry);
 				ds_abort_cleanup(entry, true);
+			}
 			ds_conn_xact_used = false;
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			if (ds_conn_xact_used)
+			{
+				parts = ds_conn_participants(true, &n);
+				if (n > 0)
+					ds_commit_prepared(parts, n);
+				pfree(parts);
+			}
 			hash_seq_init(&scan, ds_conn_hash);
 			while ((entry = hash_seq_search(&scan)) != NULL)
 			{
