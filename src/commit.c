@@ -24,7 +24,9 @@
  * remote runs PREPARE TRANSACTION under a gid that carries the local
  * record: pgds_<system identifier>_<database oid>_<full xid>_<n>, the full
  * xid being the local top transaction's, assigned before the first
- * PREPARE.  The local commit is forced synchronous, so its clog entry is
+ * PREPARE and made durable then (a transactional WAL message carries it,
+ * flushed before the first PREPARE, so no crash can hand the xid out
+ * again).  The local commit is forced synchronous, so its clog entry is
  * durable before any COMMIT PREPARED is sent, and the local clog is the
  * record of the decision: committed -> COMMIT PREPARED, in progress ->
  * wait, otherwise (aborted, or never finished before a crash) -> ROLLBACK
@@ -57,6 +59,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "replication/message.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/procarray.h"
@@ -294,16 +297,24 @@ static void
 ds_prepare_each(DsConn **parts, int n)
 {
 	FullTransactionId fxid = GetTopFullTransactionId();
+	char		record[DS_GID_LEN];
 	int			i;
 
+	/*
+	 * The xid must be durable before any remote holds it: an xid that left
+	 * no trace in the WAL may be handed out again after a crash, and the
+	 * resolver would then read another transaction's fate.  A transactional
+	 * WAL message carries it (and names the gids); flushed here.
+	 */
+	snprintf(record, sizeof(record), "pgds_" UINT64_FORMAT "_%u_" UINT64_FORMAT,
+			 GetSystemIdentifier(), MyDatabaseId, U64FromFullTransactionId(fxid));
+	XLogFlush(LogLogicalMessage("pg_datasource", record, strlen(record) + 1, true));
 	ForceSyncCommit();
 	for (i = 0; i < n; i++)
 	{
 		char		gid[DS_GID_LEN];
 
-		snprintf(gid, sizeof(gid), "pgds_" UINT64_FORMAT "_%u_" UINT64_FORMAT "_%d",
-				 GetSystemIdentifier(), MyDatabaseId,
-				 U64FromFullTransactionId(fxid), i + 1);
+		snprintf(gid, sizeof(gid), "%s_%d", record, i + 1);
 		/* a PREPARE whose answer is lost may have prepared: resolve later */
 		parts[i]->resolve_due = true;
 		ds_exec_or_error(parts[i], psprintf("PREPARE TRANSACTION %s",

@@ -171,7 +171,7 @@ for tpc in off on; do
 	on:-\|-\|-) pass "two_phase_commit on: nothing committed anywhere" ;;
 	*) fail "two_phase_commit $tpc: unexpected outcome $got" ;;
 	esac
-	is "$(rq rc1 "SELECT count(*) FROM pg_prepared_xacts")$(rq rc2 "SELECT count(*) FROM pg_prepared_xacts")" "00" \
+	is "$(rq rc1 "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")$(rq rc2 "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")" "00" \
 		"two_phase_commit $tpc: no prepared transaction left on the remote"
 done
 
