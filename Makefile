@@ -26,6 +26,7 @@ OBJS = \
 	src/remoteio.o \
 	src/connection.o \
 	src/commit.o \
+	src/resolve.o \
 	src/params.o \
 	src/remoteprep.o \
 	src/remote.o \

@@ -39,6 +39,10 @@
  * after this backend failed to finish one there.  The resolver only acts
  * on gids of this system and database whose remote owner it may act for,
  * and treats a gid that another resolver finished meanwhile as done.
+ * This file sits below connection.c: it never opens or closes a
+ * connection, it marks an entry invalidated for connection.c to close
+ * (resolve.c holds the SQL entry point, which asks connection.c for the
+ * connections).
  *
  * Memory: the participants' array and the SQL built here live in the
  * caller's context (the transaction's during commit); libpq results are
@@ -56,7 +60,6 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "replication/message.h"
@@ -70,8 +73,6 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(pgds_resolve_transactions);
-
 /* how long COMMIT/ROLLBACK PREPARED may wait where no error may be raised */
 #define DS_FINISH_TIMEOUT_MS	5000
 
@@ -79,7 +80,7 @@ PG_FUNCTION_INFO_V1(pgds_resolve_transactions);
 #define DS_PAUSE_MS				10000
 
 /* set while resolve_transactions() connects: it reports what it resolves */
-static bool ds_resolving = false;
+bool		ds_commit_resolving = false;
 
 /*
  * ds_conn_alive
@@ -360,7 +361,8 @@ ds_commit_remotes(DsConn **parts, int n)
  *		bounded wait; runs after the local transaction ended, so a failure
  *		is a WARNING and the resolver finishes the work.  A gid another
  *		resolver finished meanwhile (42704, or 55000 while it does) counts
- *		as done.  A connection left in an unknown state is closed.
+ *		as done.  A connection left in an unknown state is marked
+ *		invalidated, so connection.c closes it as the transaction ends.
  */
 static void
 ds_finish_prepared(DsConn *entry, bool commit)
@@ -391,8 +393,9 @@ ds_finish_prepared(DsConn *entry, bool commit)
 	}
 	PQclear(res);
 	entry->gid[0] = '\0';
+	/* the caller (connection.c) closes it once the transaction has ended */
 	if (entry->busy || (entry->conn != NULL && PQstatus(entry->conn) != CONNECTION_OK))
-		ds_conn_close(entry);
+		entry->invalidated = true;
 }
 
 /*
@@ -460,16 +463,18 @@ ds_local_outcome(FullTransactionId fxid)
 }
 
 /*
- * ds_resolve_on
+ * ds_commit_resolve
  *		Finishes the prepared transactions of this system and database on
  *		entry's remote that the connected role may finish, each as the
  *		local clog decides.  With a store, one row per gid found is added
  *		(datasource, gid, local xid, action) and a failure is a WARNING;
  *		without one (automatic resolution) failures are left silently for
- *		later.  The entry must be idle with no remote transaction.
+ *		later.  The entry must be idle with no remote transaction; when its
+ *		connection fails or stops answering, it is marked invalidated (the
+ *		caller closes it).
  */
-static void
-ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
+void
+ds_commit_resolve(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 {
 	char	   *prefix = psprintf("pgds_" UINT64_FORMAT "_%u_",
 								  GetSystemIdentifier(), MyDatabaseId);
@@ -491,7 +496,7 @@ ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 			ds_report_remote_error(ERROR, list, entry->conn, entry->source, sql);
 		PQclear(list);
 		if (lost)
-			ds_conn_close(entry);
+			entry->invalidated = true;
 		if (store != NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_CONNECTION_FAILURE),
@@ -533,6 +538,8 @@ ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 					action = commit ? "committed" : "rolled back";
 				else if (state != NULL && strcmp(state, "42704") == 0)
 					action = "gone";
+				else if (state != NULL && strcmp(state, "55000") == 0)
+					action = "busy";	/* another session is finishing it */
 				else
 				{
 					action = "failed";
@@ -548,7 +555,7 @@ ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 				if (entry->busy || PQstatus(entry->conn) != CONNECTION_OK)
 				{
 					/* the rest waits for the next connection */
-					ds_conn_close(entry);
+					entry->invalidated = true;
 					entry->resolve_due = true;
 				}
 			}
@@ -564,7 +571,7 @@ ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 				nulls[2] = (*end != '_');
 				tuplestore_putvalues(store, desc, values, nulls);
 			}
-			if (entry->conn == NULL)
+			if (entry->invalidated)
 				break;
 		}
 	}
@@ -586,61 +593,7 @@ ds_resolve_on(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 void
 ds_commit_connected(DsConn *entry)
 {
-	if (ds_resolving || !(ds_two_phase_commit || entry->resolve_due))
+	if (ds_commit_resolving || !(ds_two_phase_commit || entry->resolve_due))
 		return;
-	ds_resolve_on(entry, NULL, NULL);
-}
-
-/*
- * resolve_transactions(source text) returns table (datasource text, gid
- * text, local_xid xid8, action text)
- *
- * Finishes the prepared transactions that two-phase commit left on the
- * remote datasources (or the one named), as the local transaction whose
- * xid the gid carries ended.  action: committed, rolled back, in progress
- * (left: its local transaction still runs), unknown (left: the local
- * record is gone), gone (finished meanwhile by someone else), failed.  A
- * remote datasource that cannot be reached raises.
- */
-Datum
-pgds_resolve_transactions(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	List	   *sources;
-	ListCell   *lc;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (name != NULL)
-		sources = list_make1(ds_get_source(name, false));
-	else
-		sources = ds_list_sources();
-
-	foreach(lc, sources)
-	{
-		DsSource   *src = (DsSource *) lfirst(lc);
-		DsConn	   *entry;
-
-		/* every remote one; a disabled one only when named */
-		if (src->server == NULL || (name == NULL && !src->enabled))
-			continue;
-		ds_resolving = true;
-		PG_TRY();
-		{
-			entry = ds_conn_get(src);
-		}
-		PG_FINALLY();
-		{
-			ds_resolving = false;
-		}
-		PG_END_TRY();
-		if (entry->xact_depth > 0 || PQtransactionStatus(entry->conn) != PQTRANS_IDLE)
-			ereport(ERROR,
-					errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-					errmsg("cannot resolve prepared transactions on datasource \"%s\" inside a transaction that wrote there",
-						   src->name),
-					errhint("Call datasource.resolve_transactions() in a transaction of its own."));
-		ds_resolve_on(entry, rsinfo->setResult, rsinfo->setDesc);
-	}
-	return (Datum) 0;
+	ds_commit_resolve(entry, NULL, NULL);
 }

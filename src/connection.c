@@ -403,6 +403,15 @@ ds_conn_get(DsSource *source)
 			ReleaseSysCache(tup);
 		entry->connected_at = GetCurrentTimestamp();
 		ds_commit_connected(entry);
+		if (entry->invalidated)
+		{
+			/* resolving left the new connection in an unknown state */
+			ds_conn_close(entry);
+			ereport(ERROR,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost the connection to datasource \"%s\"", source->name),
+					errdetail("It failed or stopped answering while the prepared transactions two-phase commit left there were resolved."));
+		}
 	}
 	return entry;
 }

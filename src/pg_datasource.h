@@ -622,6 +622,9 @@ extern void ds_commit_remotes(DsConn **parts, int n);
 extern void ds_commit_prepared(DsConn **parts, int n);
 extern void ds_commit_abort(DsConn *entry);
 extern void ds_commit_connected(DsConn *entry);
+extern void ds_commit_resolve(DsConn *entry, Tuplestorestate *store,
+							  TupleDesc desc);
+extern bool ds_commit_resolving;
 
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);
