@@ -361,8 +361,8 @@ ds_commit_remotes(DsConn **parts, int n)
  *		bounded wait; runs after the local transaction ended, so a failure
  *		is a WARNING and the resolver finishes the work.  A gid another
  *		resolver finished meanwhile (42704, or 55000 while it does) counts
- *		as done.  A connection left in an unknown state is marked
- *		invalidated, so connection.c closes it as the transaction ends.
+ *		as done.  On a failure the connection is marked invalidated, so
+ *		connection.c closes it as the transaction ends.
  */
 static void
 ds_finish_prepared(DsConn *entry, bool commit)
@@ -393,8 +393,12 @@ ds_finish_prepared(DsConn *entry, bool commit)
 	}
 	PQclear(res);
 	entry->gid[0] = '\0';
-	/* the caller (connection.c) closes it once the transaction has ended */
-	if (entry->busy || (entry->conn != NULL && PQstatus(entry->conn) != CONNECTION_OK))
+
+	/*
+	 * connection.c closes it once the transaction has ended: its next use
+	 * reconnects, and a new connection resolves (resolve_due).
+	 */
+	if (!ok)
 		entry->invalidated = true;
 }
 

@@ -555,38 +555,13 @@ ds_remote_forget_path(const char *server)
 }
 
 /*
- * ds_conn_xact_lost
- *		The name of a datasource whose remote transaction of the current
- *		local one is lost (checked as before a commit, see ds_conn_alive),
- *		or NULL when every one can still commit.  Call it between
- *		statements, never while a connection is busy.
- */
-const char *
-ds_conn_xact_lost(void)
-{
-	HASH_SEQ_STATUS scan;
-	DsConn	   *entry;
-
-	if (ds_conn_hash == NULL || !ds_conn_xact_used)
-		return NULL;
-	hash_seq_init(&scan, ds_conn_hash);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-		if (entry->xact_depth > 0 && !entry->busy && !ds_conn_alive(entry))
-		{
-			hash_seq_term(&scan);
-			return entry->source;
-		}
-	return NULL;
-}
-
-/*
  * ds_conn_participants
  *		The entries that take part in the commit of the local transaction:
  *		with a remote transaction open (prepared == false) or prepared
  *		under a gid (prepared == true); an array in the current context,
- *		its length in *n.
+ *		its length in *n.  The entries stay valid until they are closed.
  */
-static DsConn **
+DsConn	  **
 ds_conn_participants(bool prepared, int *n)
 {
 	HASH_SEQ_STATUS scan;

@@ -384,6 +384,27 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 }
 
 /*
+ * ds_lost_remote
+ *		The datasource of a remote transaction of the current local one
+ *		that is lost (checked as before a commit: commit.c's ds_conn_alive),
+ *		or NULL when every one can still commit.
+ */
+static const char *
+ds_lost_remote(void)
+{
+	int			n;
+	int			i;
+	DsConn	  **parts = ds_conn_participants(false, &n);
+	const char *lost = NULL;
+
+	for (i = 0; i < n && lost == NULL; i++)
+		if (!parts[i]->busy && !ds_conn_alive(parts[i]))
+			lost = parts[i]->source;
+	pfree(parts);
+	return lost;
+}
+
+/*
  * ds_result_tuple
  *		The migration_result row of m.
  */
@@ -622,7 +643,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		 * A remote transaction of this one lost (this database's, or one
 		 * that died since): nothing can commit any more.
 		 */
-		if ((lost = ds_conn_xact_lost()) != NULL)
+		if ((lost = ds_lost_remote()) != NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_CONNECTION_FAILURE),
 					errmsg("migrate_all stopped: the remote transaction on datasource \"%s\" was lost",

@@ -614,7 +614,7 @@ extern char *ds_conn_lexer_command(DsConn *entry);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
 extern void ds_remote_forget_path(const char *server);
-extern const char *ds_conn_xact_lost(void);
+extern DsConn **ds_conn_participants(bool prepared, int *n);
 
 /* in commit.c: committing across datasources */
 extern bool ds_conn_alive(DsConn *entry);

@@ -223,4 +223,8 @@ is "$(rows)|$(prepared)" "40|40|40|0" "control plane killed between the COMMIT P
 is "$actions" "committed" "the resolver committed the one left"
 
 is "$(resolve)" "-" "nothing is left for the resolver"
+is "$(printf '%s\n' "BEGIN;" "SELECT datasource.exec('db1', 'INSERT INTO t VALUES (99)');" \
+	"SELECT * FROM datasource.resolve_transactions('f1');" "ROLLBACK;" |
+	"${LPSQL[@]}" -d "$DB" -v VERBOSITY=sqlstate 2>&1 | grep ERROR)|$(rows)" "ERROR:  25001|40|40|40" \
+	"resolve_transactions() on a datasource this transaction wrote on is refused (25001) and changes nothing"
 done_testing

@@ -154,25 +154,39 @@ like "$out" 'ERROR:  08007: the outcome of COMMIT on datasource "r1" is unknown'
 is "$(rows)|$(rq rc1 "SELECT count(*) FROM a.slow")" "-|-|-|0" "the local transaction rolled back (and the remote one, terminated before it committed)"
 like "$out" "unknown.*1\$" "the next call of the session reconnects"
 
-# --- a remote failing at its COMMIT after the other committed (no 2PC):
-# the split is said; with two_phase_commit on there is none
+# --- a remote failing at its own COMMIT (a deferred unique violation), in
+# turn each of the two: without two-phase commit, the one committed before
+# it (in one of the two orders) stays committed and the error says so; with
+# it there is no split
 for tpc in off on; do
-	clear_rows
-	rq rc1 "TRUNCATE a.u" >/dev/null
-	out=$(printf '%s\n' "SET datasource.two_phase_commit = $tpc;" "BEGIN;" \
-		"SELECT datasource.exec('db1', 'INSERT INTO u VALUES (1), (1)');" \
-		"SELECT datasource.exec('db2', 'INSERT INTO t VALUES (5)');" \
-		"INSERT INTO lt VALUES (5);" "COMMIT;" | "${LPSQL[@]}" -d "$DB" 2>&1)
-	got=$(rows)
-	like "$out" "duplicate key value" "two_phase_commit $tpc: the deferred unique violation at commit is raised"
-	case "$tpc:$got" in
-	off:-\|5\|-) like "$out" 'already committed on datasource "r2"' "two_phase_commit off: r2 committed first, and the error says so" ;;
-	off:-\|-\|-) pass "two_phase_commit off: r1 failed first, nothing committed" ;;
-	on:-\|-\|-) pass "two_phase_commit on: nothing committed anywhere" ;;
-	*) fail "two_phase_commit $tpc: unexpected outcome $got" ;;
-	esac
-	is "$(rq rc1 "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")$(rq rc2 "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")" "00" \
-		"two_phase_commit $tpc: no prepared transaction left on the remote"
+	splits=0
+	for bad in 1 2; do
+		good=$((3 - bad))
+		clear_rows
+		rq rc1 "TRUNCATE a.u" >/dev/null
+		rq rc2 "TRUNCATE b.u" >/dev/null
+		out=$(printf '%s\n' "SET datasource.two_phase_commit = $tpc;" "BEGIN;" \
+			"SELECT datasource.exec('db$bad', 'INSERT INTO u VALUES (1), (1)');" \
+			"SELECT datasource.exec('db$good', 'INSERT INTO t VALUES (5)');" \
+			"INSERT INTO lt VALUES (5);" "COMMIT;" | "${LPSQL[@]}" -d "$DB" -v VERBOSITY=verbose 2>&1)
+		like "$out" "ERROR:  23505" "two_phase_commit $tpc, r$bad fails at COMMIT: its deferred unique violation is raised"
+		got=$(rows)
+		if [ "$good" = 1 ]; then split="5|-|-"; else split="-|5|-"; fi
+		if [ "$got" = "$split" ]; then
+			splits=$((splits + 1))
+			like "$out" "already committed on datasource \"r$good\"" \
+				"two_phase_commit $tpc: r$good committed before r$bad failed, and the error says so"
+		else
+			is "$got" "-|-|-" "two_phase_commit $tpc, r$bad fails at COMMIT: nothing committed anywhere"
+		fi
+		is "$(rq rc1 "SELECT count(*) FROM pg_prepared_xacts")" "0" \
+			"two_phase_commit $tpc, r$bad fails: nothing left prepared on the remote"
+	done
+	if [ "$tpc" = off ]; then
+		is "$splits" "1" "without two-phase commit the remotes commit in turn: one of the two orders splits"
+	else
+		is "$splits" "0" "with two-phase commit neither order splits"
+	fi
 done
 
 # --- migrate_all with one remote's transaction lost halfway
