@@ -484,11 +484,11 @@ ds_commit_resolve(DsConn *entry, Tuplestorestate *store, TupleDesc desc)
 								  GetSystemIdentifier(), MyDatabaseId);
 	char	   *sql = psprintf("SELECT gid FROM pg_catalog.pg_prepared_xacts"
 							   " WHERE database = pg_catalog.current_database()"
-							   " AND pg_catalog.starts_with(gid, %s)"
+							   " AND pg_catalog.substr(gid, 1, %d) = %s"
 							   " AND (owner = CURRENT_USER OR (SELECT rolsuper"
 							   " FROM pg_catalog.pg_roles WHERE rolname = CURRENT_USER))"
 							   " ORDER BY prepared",
-							   quote_literal_cstr(prefix));
+							   (int) strlen(prefix), quote_literal_cstr(prefix));
 	PGresult   *list = ds_commit_run(entry, sql, DS_FINISH_TIMEOUT_MS);
 	int			i;
 
