@@ -26,6 +26,8 @@ OBJS = \
 	src/remoteio.o \
 	src/pooler.o \
 	src/connection.o \
+	src/commit.o \
+	src/resolve.o \
 	src/params.o \
 	src/remoteprep.o \
 	src/remote.o \

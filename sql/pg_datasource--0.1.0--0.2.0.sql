@@ -411,6 +411,18 @@ COMMENT ON FUNCTION datasource.statement_cache() IS
 
 REVOKE ALL ON FUNCTION datasource.statement_cache() FROM PUBLIC;
 
+/* new in 0.2.0: the resolver of two-phase commit (not granted to PUBLIC) */
+CREATE FUNCTION datasource.resolve_transactions(
+	source text DEFAULT NULL)
+RETURNS TABLE (datasource text, gid text, local_xid xid8, action text)
+AS 'MODULE_PATHNAME', 'pgds_resolve_transactions'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.resolve_transactions(text) IS
+	'finishes the transactions two-phase commit left prepared on remote datasources (all, or the one named) as their local transaction ended; one row per prepared transaction found';
+
+REVOKE ALL ON FUNCTION datasource.resolve_transactions(text) FROM PUBLIC;
+
 /* new in 0.2.0: sandboxes, the agent sandbox kept by role */
 /*
  * A sandbox is a property of a role: the logical databases every statement

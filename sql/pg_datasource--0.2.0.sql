@@ -435,6 +435,15 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION datasource.statement_cache() IS
 	'this backend''s cache of routed statements: entries, memory, lookups it served (hits) and did not (misses), times it was emptied (resets)';
 
+CREATE FUNCTION datasource.resolve_transactions(
+	source text DEFAULT NULL)
+RETURNS TABLE (datasource text, gid text, local_xid xid8, action text)
+AS 'MODULE_PATHNAME', 'pgds_resolve_transactions'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.resolve_transactions(text) IS
+	'finishes the transactions two-phase commit left prepared on remote datasources (all, or the one named) as their local transaction ended; one row per prepared transaction found';
+
 /* ---------------------------------------------------------------- migrations */
 
 /*

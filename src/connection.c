@@ -26,18 +26,18 @@
  * (remote.c runs the others alone, in the remote's autocommit):
  * ds_conn_xact_enter opens it and adds a SAVEPOINT per local
  * subtransaction level that uses the connection, as commands remote.c
- * pipelines in front of the statement.  The transaction callbacks COMMIT
- * it just before the local commit (an error there aborts the local
- * transaction), release a savepoint with the next command sent, and roll
- * back to where the local side is when a (sub)transaction aborts, after
- * cancelling and draining what the connection still runs.  A crash of the
- * local server between the remote COMMIT and the local one leaves the
- * remote work committed; two-phase commit is not used.  The session
- * settings remote.c keeps per connection (search_path, read-only mode)
- * count as unknown after any remote rollback.  Whether a new connection
- * is a session of our own or one behind a pooler in transaction mode,
- * whose statements carry their settings, is decided as it is made
- * (pooler.c, from the server's option pooler).
+ * pipelines in front of the statement.  The transaction callbacks hand
+ * the remote transactions to commit.c just before the local commit (which
+ * checks them all, then commits or prepares them; an error there aborts
+ * the local transaction) and again after it (COMMIT PREPARED), release a
+ * savepoint with the next command sent, and roll back to where the local
+ * side is when a (sub)transaction aborts, after cancelling and draining
+ * what the connection still runs.  The session settings remote.c keeps
+ * per connection (search_path, read-only mode) count as unknown after any
+ * remote rollback.
+ * Whether a new connection is a session of our own or one behind a
+ * pooler in transaction mode, whose statements carry their settings, is
+ * decided as it is made (pooler.c, from the server's option pooler).
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide
@@ -322,6 +322,12 @@ ds_conn_close(DsConn *entry)
 	entry->ro_session = false;
 	entry->per_statement = false;
 	entry->calls = 0;
+	if (entry->gid[0] != '\0')
+	{
+		/* still prepared there: the resolver finishes it */
+		entry->resolve_due = true;
+		entry->gid[0] = '\0';
+	}
 }
 
 /*
@@ -367,6 +373,8 @@ ds_conn_get(DsSource *source)
 			entry->waitset = NULL;
 			entry->session = 0;
 			entry->statements = NULL;
+			entry->gid[0] = '\0';
+			entry->resolve_due = false;
 			ds_conn_close(entry);
 		}
 	}
@@ -418,6 +426,16 @@ ds_conn_get(DsSource *source)
 		if (HeapTupleIsValid(tup))
 			ReleaseSysCache(tup);
 		entry->connected_at = GetCurrentTimestamp();
+		ds_commit_connected(entry);
+		if (entry->invalidated)
+		{
+			/* resolving left the new connection in an unknown state */
+			ds_conn_close(entry);
+			ereport(ERROR,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost the connection to datasource \"%s\"", source->name),
+					errdetail("It failed or stopped answering while the prepared transactions two-phase commit left there were resolved."));
+		}
 	}
 	return entry;
 }
@@ -558,6 +576,28 @@ ds_remote_forget_path(const char *server)
 	while ((entry = hash_seq_search(&scan)) != NULL)
 		if (strcmp(entry->server, server) == 0)
 			entry->path_known = false;
+}
+
+/*
+ * ds_conn_participants
+ *		The entries that take part in the commit of the local transaction:
+ *		with a remote transaction open (prepared == false) or prepared
+ *		under a gid (prepared == true); an array in the current context,
+ *		its length in *n.  The entries stay valid until they are closed.
+ */
+DsConn	  **
+ds_conn_participants(bool prepared, int *n)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *entry;
+	DsConn	  **parts = palloc(sizeof(DsConn *) * hash_get_num_entries(ds_conn_hash));
+
+	*n = 0;
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (prepared ? entry->gid[0] != '\0' : entry->xact_depth > 0)
+			parts[(*n)++] = entry;
+	return parts;
 }
 
 /*
@@ -807,14 +847,18 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 
 /*
  * ds_xact_callback
- *		Commits remote transactions just before the local commit and rolls
- *		them back when it aborts; closes invalidated connections once idle.
+ *		Hands the remote transactions to commit.c just before the local
+ *		commit (check, then COMMIT or PREPARE) and just after it (COMMIT
+ *		PREPARED), rolls them back when it aborts; closes invalidated
+ *		connections once idle.
  */
 static void
 ds_xact_callback(XactEvent event, void *arg)
 {
 	HASH_SEQ_STATUS scan;
 	DsConn	   *entry;
+	DsConn	  **parts;
+	int			n;
 
 	if (ds_conn_hash == NULL || hash_get_num_entries(ds_conn_hash) == 0)
 		return;
@@ -825,33 +869,10 @@ ds_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 			if (!ds_conn_xact_used)
 				break;
-			hash_seq_init(&scan, ds_conn_hash);
-			while ((entry = hash_seq_search(&scan)) != NULL)
-			{
-				if (entry->conn == NULL || entry->xact_depth == 0)
-					continue;
-				if (entry->broken)
-				{
-					hash_seq_term(&scan);
-					ereport(ERROR,
-							errcode(ERRCODE_CONNECTION_FAILURE),
-							errmsg("the remote transaction on datasource \"%s\" was lost",
-								   entry->source),
-							errdetail("The local transaction is rolled back so both sides agree."));
-				}
-				PG_TRY();
-				{
-					ds_exec_or_error(entry, "COMMIT");
-				}
-				PG_CATCH();
-				{
-					hash_seq_term(&scan);
-					PG_RE_THROW();
-				}
-				PG_END_TRY();
-				entry->xact_depth = 0;
-				entry->release_level = 0;
-			}
+			parts = ds_conn_participants(false, &n);
+			if (n > 0)
+				ds_commit_remotes(parts, n);
+			pfree(parts);
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			hash_seq_init(&scan, ds_conn_hash);
@@ -868,12 +889,22 @@ ds_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			hash_seq_init(&scan, ds_conn_hash);
 			while ((entry = hash_seq_search(&scan)) != NULL)
+			{
+				ds_commit_abort(entry);
 				ds_abort_cleanup(entry, true);
+			}
 			ds_conn_xact_used = false;
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			if (ds_conn_xact_used)
+			{
+				parts = ds_conn_participants(true, &n);
+				if (n > 0)
+					ds_commit_prepared(parts, n);
+				pfree(parts);
+			}
 			hash_seq_init(&scan, ds_conn_hash);
 			while ((entry = hash_seq_search(&scan)) != NULL)
 			{

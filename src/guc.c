@@ -43,10 +43,23 @@ bool		ds_ddl_log = true;
 /* the schema recorded after each migration, for drift() (introspect.c) */
 bool		ds_migration_snapshot = true;
 
+/* commit across datasources (commit.c) */
+bool		ds_two_phase_commit = false;
+int			ds_debug_commit_pause = DS_PAUSE_OFF;
+
 static const struct config_enum_entry enforce_options[] = {
 	{"off", DS_ENFORCE_OFF, false},
 	{"warn", DS_ENFORCE_WARN, false},
 	{"error", DS_ENFORCE_ERROR, false},
+	{NULL, 0, false}
+};
+
+/* the points of a commit where the testing aid pauses (commit.c) */
+static const struct config_enum_entry commit_pause_options[] = {
+	{"off", DS_PAUSE_OFF, false},
+	{"after_prepare", DS_PAUSE_AFTER_PREPARE, false},
+	{"after_commit", DS_PAUSE_AFTER_COMMIT, false},
+	{"between_commits", DS_PAUSE_BETWEEN_COMMITS, false},
 	{NULL, 0, false}
 };
 
@@ -175,6 +188,28 @@ ds_define_gucs(void)
 							 true,
 							 PGC_USERSET,
 							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.two_phase_commit",
+							 "Commits remote writes of more than one participant with two-phase commit.",
+							 "Each remote transaction is prepared before the local commit and "
+							 "committed after it; datasource.resolve_transactions() finishes what a "
+							 "crash left prepared. The remotes need max_prepared_transactions > 0.",
+							 &ds_two_phase_commit,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("datasource.debug_commit_pause",
+							 "Testing aid: pauses a commit across datasources at one step.",
+							 "The backend waits 10 seconds at that step so that a test can kill "
+							 "it or a remote there.",
+							 &ds_debug_commit_pause,
+							 DS_PAUSE_OFF,
+							 commit_pause_options,
+							 PGC_SUSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("datasource");

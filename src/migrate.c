@@ -21,6 +21,10 @@
  * migration and a migration started after a committed drop finds no
  * database.  migrate_all runs each logical database in its own
  * subtransaction and writes its journal rows in one INSERT at the end.
+ * It stops at the first remote transaction it finds lost (checked after
+ * every logical database): the local transaction can then only roll back,
+ * with every remote one, so the call raises 08006 rather than report as
+ * applied work that cannot commit, and attempts none of the rest.
  *
  * Memory: everything is palloc'd in the calling function's context; the
  * per-database work of migrate_all runs in a context reset per database.
@@ -380,6 +384,27 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 }
 
 /*
+ * ds_lost_remote
+ *		The datasource of a remote transaction of the current local one
+ *		that is lost (checked as before a commit: commit.c's ds_conn_alive),
+ *		or NULL when every one can still commit.
+ */
+static const char *
+ds_lost_remote(void)
+{
+	int			n;
+	int			i;
+	DsConn	  **parts = ds_conn_participants(false, &n);
+	const char *lost = NULL;
+
+	for (i = 0; i < n && lost == NULL; i++)
+		if (!parts[i]->busy && !ds_conn_alive(parts[i]))
+			lost = parts[i]->source;
+	pfree(parts);
+	return lost;
+}
+
+/*
  * ds_result_tuple
  *		The migration_result row of m.
  */
@@ -547,6 +572,8 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	int			ntargets;
 	int			level;
 	int			i = 0;
+	int			applied = 0;
+	const char *lost;
 
 	version = ds_text_arg(fcinfo, 0, "version", true);
 	ds_check_version(version);
@@ -609,6 +636,21 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 					errmsg("migration \"%s\" of logical database \"%s\" was not applied: %s",
 						   version, m.database, edata->message));
 		}
+		if (strcmp(m.status, "applied") == 0)
+			applied++;
+
+		/*
+		 * A remote transaction of this one lost (this database's, or one
+		 * that died since): nothing can commit any more.
+		 */
+		if ((lost = ds_lost_remote()) != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("migrate_all stopped: the remote transaction on datasource \"%s\" was lost",
+						   lost),
+					errdetail("Nothing of this call is kept: the %d logical databases migrated so far roll back with the transaction, and the %d after \"%s\" were not attempted.",
+							  applied, ntargets - i, m.database),
+					errhint("Run migrate_all again in a new transaction; the journal tells what was applied."));
 		/*
 		 * Progress: the first and the last database, every failure, and in
 		 * between at most one NOTICE a second: each NOTICE is flushed to

@@ -70,6 +70,18 @@ extern bool ds_enforce_read_only;
 extern int	ds_migration_lock_timeout;
 extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
+extern bool ds_two_phase_commit;
+
+/* where datasource.debug_commit_pause stops a commit (commit.c) */
+typedef enum DsCommitPause
+{
+	DS_PAUSE_OFF,
+	DS_PAUSE_AFTER_PREPARE,
+	DS_PAUSE_AFTER_COMMIT,
+	DS_PAUSE_BETWEEN_COMMITS
+} DsCommitPause;
+
+extern int	ds_debug_commit_pause;
 extern void ds_define_gucs(void);
 
 /* in names.c: what a name is, for the name rules and their messages */
@@ -560,6 +572,9 @@ typedef struct DsConnKey
 } DsConnKey;
 
 /* a cached connection: one per foreign server and local role */
+/* pgds_<system id>_<database oid>_<full xid>_<n>, with room to spare */
+#define DS_GID_LEN 96
+
 typedef struct DsConn
 {
 	DsConnKey	key;
@@ -588,6 +603,10 @@ typedef struct DsConn
 									 * socket: made once per connection */
 	struct DsStatements *statements;	/* its prepared statements
 										 * (remoteprep.c) */
+	char		gid[DS_GID_LEN];	/* non-empty: the remote transaction is
+									 * prepared under this gid (commit.c) */
+	bool		resolve_due;	/* a prepared transaction of ours may be left
+								 * there: resolve at the next connection */
 } DsConn;
 
 extern void ds_connection_init(void);
@@ -598,6 +617,17 @@ extern char *ds_conn_lexer_command(DsConn *entry);
 extern void ds_remote_connections(Tuplestorestate *store, TupleDesc desc);
 extern int	ds_remote_disconnect(const char *server);
 extern void ds_remote_forget_path(const char *server);
+extern DsConn **ds_conn_participants(bool prepared, int *n);
+
+/* in commit.c: committing across datasources */
+extern bool ds_conn_alive(DsConn *entry);
+extern void ds_commit_remotes(DsConn **parts, int n);
+extern void ds_commit_prepared(DsConn **parts, int n);
+extern void ds_commit_abort(DsConn *entry);
+extern void ds_commit_connected(DsConn *entry);
+extern void ds_commit_resolve(DsConn *entry, Tuplestorestate *store,
+							  TupleDesc desc);
+extern bool ds_commit_resolving;
 
 /* in pooler.c: connections behind a pooler in transaction mode */
 typedef enum DsPooler
@@ -617,6 +647,7 @@ extern bool ds_conn_consume(DsConn *entry);
 extern PGresult *ds_next_result(DsConn *entry);
 extern bool ds_cancel(DsConn *entry);
 extern void ds_exec_or_error(DsConn *entry, const char *sql);
+extern void ds_exec_commit(DsConn *entry, const char *sql);
 extern void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,
 								   const char *source, const char *sql);
 

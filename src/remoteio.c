@@ -16,7 +16,9 @@
  * result outlives a call here, whatever is raised.  A result loop ends on
  * every status it can get: libpq hands a COPY result back again on every
  * call, so a COPY nobody asked for ends the loop and the connection (see
- * remote.c), and never spins.
+ * remote.c), and never spins.  A command that ends a remote transaction
+ * and loses its connection once sent says that its outcome is unknown
+ * (08007), for that is the truth.
  *
  * A cancel request has a deadline.  libpq 15's PQcancel sends the request
  * on a connection of its own and then waits, with no limit, for the remote
@@ -375,15 +377,18 @@ ds_cancel(DsConn *entry)
 }
 
 /*
- * ds_exec_or_error
+ * ds_exec_command
  *		Runs a transaction-control command on an idle entry; an error marks
  *		the entry broken and is raised.  A remote that answers with a COPY
  *		is such an error (08006): the entry stays broken, so the local
  *		transaction cannot commit and its abort closes the connection.  No
  *		result outlives the call, also when an interrupt ends the wait.
+ *		ending: the command ends the remote transaction (COMMIT, COMMIT
+ *		PREPARED), so a connection lost once it was sent leaves its outcome
+ *		unknown, which is raised as 08007.
  */
-void
-ds_exec_or_error(DsConn *entry, const char *sql)
+static void
+ds_exec_command(DsConn *entry, const char *sql, bool ending)
 {
 	PGresult   *volatile last = NULL;
 
@@ -422,8 +427,44 @@ ds_exec_or_error(DsConn *entry, const char *sql)
 	}
 	PG_END_TRY();
 	entry->busy = false;
+	if (ending && PQstatus(entry->conn) == CONNECTION_BAD &&
+		(last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK))
+	{
+		char	   *why = pchomp(PQerrorMessage(entry->conn));
+
+		PQclear(last);
+		ereport(ERROR,
+				errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+				errmsg("the outcome of %s on datasource \"%s\" is unknown",
+					   sql, entry->source),
+				errdetail("The connection was lost after the command was sent: the remote transaction may or may not have committed (%s).",
+						  why));
+	}
 	if (last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK)
 		ds_report_remote_error(ERROR, last, entry->conn, entry->source, sql);
 	PQclear(last);
 	entry->broken = false;
+}
+
+/*
+ * ds_exec_or_error
+ *		Runs a transaction-control command that does not end the remote
+ *		transaction (see ds_exec_command).
+ */
+void
+ds_exec_or_error(DsConn *entry, const char *sql)
+{
+	ds_exec_command(entry, sql, false);
+}
+
+/*
+ * ds_exec_commit
+ *		Runs a command that ends the remote transaction: as
+ *		ds_exec_or_error, but a connection lost after the command was sent
+ *		is reported as 08007 (transaction resolution unknown).
+ */
+void
+ds_exec_commit(DsConn *entry, const char *sql)
+{
+	ds_exec_command(entry, sql, true);
 }

@@ -425,6 +425,7 @@ SELECT results_eq(
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.resolve_transactions(text)', 'volatile', 'unsafe'),
              ('datasource.session_sandbox()', 'stable', 'restricted'),
              ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),
              ('datasource.statement_cache()', 'volatile', 'restricted'),

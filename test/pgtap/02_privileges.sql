@@ -10,7 +10,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(85);
+SELECT plan(86);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -37,6 +37,8 @@ SELECT function_privs_are('datasource', 'pg_datasource_validator', ARRAY['text[]
     'public', ARRAY[]::text[], 'PUBLIC cannot execute pg_datasource_validator');
 SELECT function_privs_are('datasource', 'guard_server_drop', ARRAY[]::text[],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute guard_server_drop');
+SELECT function_privs_are('datasource', 'resolve_transactions', ARRAY['text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute resolve_transactions (it finishes other sessions'' prepared transactions)');
 -- a function added to the install script after its REVOKE ALL would keep
 -- PUBLIC's default EXECUTE: catch any such function
 SELECT is(
