@@ -26,6 +26,7 @@ OBJS = \
 	src/remoteio.o \
 	src/pooler.o \
 	src/connection.o \
+	src/abort.o \
 	src/commit.o \
 	src/resolve.o \
 	src/params.o \

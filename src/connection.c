@@ -63,16 +63,11 @@
  * messages never contain the password, and neither do ours.
  *
  * Connecting serves interrupts, as waiting for results does (remoteio.c),
- * and has a deadline, datasource.connect_timeout.  Abort processing may
- * raise nothing, so it serves no interrupt, but it waits on the remote at
- * most datasource.cleanup_timeout and gives up at once when an interrupt
- * is pending (a second cancel, pg_terminate_backend) or the backend exits:
- * the connection is then closed, which rolls the remote transaction back.
- * A cancel request has a deadline of its own (remoteio.c); one the remote
- * did not confirm closes the connection without waiting for the remote at
- * all, since nothing is known to end what it runs.  So a remote that stops
- * answering entirely (a frozen host) holds a cancelled, timed out or
- * terminated backend for a few seconds at most.  Every libpq result is
+ * and has a deadline, datasource.connect_timeout.  What a connection does
+ * when the local side aborts, and how long abort processing may wait on a
+ * remote, is abort.c's.  So a remote that stops answering entirely (a
+ * frozen host) holds a cancelled, timed out or terminated backend for a
+ * few seconds at most.  Every libpq result is
  * freed on every path, errors included.
  *
  * Memory: the connection table lives in TopMemoryContext; what a call
@@ -114,10 +109,7 @@ static bool ds_conn_xact_used = false;	/* a remote transaction was opened */
 static PGconn *ds_connect(const char *source, ForeignServer *server,
 						  UserMapping *mapping);
 static void ds_connect_poll(PGconn *conn, const char *source);
-static bool ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline);
-static bool ds_drain(DsConn *entry, TimestampTz deadline);
 static void ds_conn_abandon(DsConn *entry);
-static void ds_abort_cleanup(DsConn *entry, bool toplevel);
 static void ds_xact_callback(XactEvent event, void *arg);
 static void ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -328,6 +320,20 @@ ds_conn_close(DsConn *entry)
 		entry->resolve_due = true;
 		entry->gid[0] = '\0';
 	}
+}
+
+/*
+ * ds_conn_abandon
+ *		Closes an entry's connection during abort processing or exit, when
+ *		the remote may read nothing: the Terminate message libpq sends is
+ *		then written without waiting.
+ */
+static void
+ds_conn_abandon(DsConn *entry)
+{
+	if (entry->conn != NULL)
+		(void) PQsetnonblocking(entry->conn, 1);
+	ds_conn_close(entry);
 }
 
 /*
@@ -635,217 +641,6 @@ ds_remote_disconnect(const char *server)
 }
 
 /*
- * ds_cleanup_interrupted
- *		Whether abort processing is to stop waiting on remotes: an interrupt
- *		is pending (it is served once the abort is over) or the backend
- *		exits (closing the connection is the rollback).
- */
-static bool
-ds_cleanup_interrupted(void)
-{
-	return ProcDiePending || QueryCancelPending || proc_exit_inprogress;
-}
-
-/*
- * ds_wait_input
- *		Waits, during abort processing, until a result can be taken from
- *		conn without blocking: no interrupts are served, but a pending one
- *		ends the wait, as the deadline does.  Returns false then, and on a
- *		broken connection.
- */
-static bool
-ds_wait_input(PGconn *conn, TimestampTz deadline)
-{
-	while (PQisBusy(conn))
-	{
-		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-															  deadline);
-		int			rc;
-
-		if (timeout <= 0 || ds_cleanup_interrupted())
-			return false;
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-							   WL_SOCKET_READABLE | WL_TIMEOUT,
-							   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
-		if (rc & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-			return false;
-	}
-	return true;
-}
-
-/*
- * ds_drain
- *		Reads and discards what is still coming on a busy connection, up to
- *		a deadline, leaving pipeline mode.  Returns false when it did not
- *		get back to idle.
- */
-static bool
-ds_drain(DsConn *entry, TimestampTz deadline)
-{
-	PGconn	   *conn = entry->conn;
-
-	for (;;)
-	{
-		PGresult   *res;
-		ExecStatusType st;
-
-		if (!ds_wait_input(conn, deadline))
-			return false;
-		res = PQgetResult(conn);
-		if (res == NULL)
-		{
-			/* in pipeline mode a NULL only ends one command's results */
-			if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF)
-				return PQstatus(conn) == CONNECTION_OK;
-			if (PQexitPipelineMode(conn))
-				return PQstatus(conn) == CONNECTION_OK;
-			continue;
-		}
-		st = PQresultStatus(res);
-		PQclear(res);
-		/* a COPY would keep returning itself: give the connection up */
-		if (PQstatus(conn) == CONNECTION_BAD || st == PGRES_COPY_IN ||
-			st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-			return false;
-	}
-}
-
-/*
- * ds_exec_cleanup
- *		Runs a command during abort processing: no error may be raised, and
- *		the wait is bounded by the deadline without serving interrupts.
- *		Returns false when the command did not complete (a COPY answer
- *		included: the caller closes the connection).
- */
-static bool
-ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
-{
-	PGresult   *res;
-	PGresult   *last = NULL;
-	bool		ok;
-
-	if (entry->conn == NULL || PQstatus(entry->conn) != CONNECTION_OK ||
-		!PQsendQuery(entry->conn, sql))
-		return false;
-
-	for (;;)
-	{
-		if (!ds_wait_input(entry->conn, deadline))
-		{
-			PQclear(last);
-			return false;
-		}
-		res = PQgetResult(entry->conn);
-		if (res == NULL)
-			break;
-		PQclear(last);
-		last = res;
-		/* a COPY would keep returning itself: give the connection up */
-		if (PQresultStatus(res) == PGRES_COPY_IN ||
-			PQresultStatus(res) == PGRES_COPY_OUT ||
-			PQresultStatus(res) == PGRES_COPY_BOTH)
-		{
-			PQclear(last);
-			return false;
-		}
-	}
-	ok = (last != NULL && PQresultStatus(last) == PGRES_COMMAND_OK);
-	PQclear(last);
-	return ok;
-}
-
-/*
- * ds_conn_abandon
- *		Closes an entry's connection during abort processing or exit, when
- *		the remote may read nothing: the Terminate message libpq sends is
- *		then written without waiting.
- */
-static void
-ds_conn_abandon(DsConn *entry)
-{
-	if (entry->conn != NULL)
-		(void) PQsetnonblocking(entry->conn, 1);
-	ds_conn_close(entry);
-}
-
-/*
- * ds_abort_cleanup
- *		After a local (sub)transaction aborted: cancel and drain what the
- *		connection still runs, then roll the remote back to where the local
- *		side is now.  Whatever cannot be done within
- *		datasource.cleanup_timeout, a cancel the remote did not confirm, a
- *		pending interrupt and an exiting backend close the connection (top
- *		level) or mark it broken (a subtransaction inside a remote
- *		transaction, so the local transaction cannot commit).  Raises
- *		nothing.
- */
-static void
-ds_abort_cleanup(DsConn *entry, bool toplevel)
-{
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   ds_cleanup_timeout);
-	int			level = GetCurrentTransactionNestLevel();
-	bool		ok = true;
-
-	if (entry->conn == NULL)
-		return;
-	if (PQstatus(entry->conn) == CONNECTION_BAD)
-		ok = false;
-	if (ok && entry->busy)
-	{
-		/* a setting may or may not have landed */
-		entry->path_known = false;
-		entry->ro_session = false;
-		/* unconfirmed: nothing is known to end what runs, so do not wait */
-		ok = ds_cancel(entry) && ds_drain(entry, deadline);
-		entry->busy = false;
-	}
-	if (ok && toplevel)
-	{
-		if (entry->xact_depth > 0 ||
-			PQtransactionStatus(entry->conn) != PQTRANS_IDLE)
-		{
-			entry->path_known = false;
-			ok = ds_exec_cleanup(entry, "ROLLBACK", deadline);
-		}
-	}
-	else if (ok && entry->xact_depth >= level && !entry->broken)
-	{
-		char		sql[96];
-
-		/* rolling back a savepoint also ends those released after it */
-		snprintf(sql, sizeof(sql),
-				 "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
-				 level, level);
-		entry->path_known = false;
-		ok = ds_exec_cleanup(entry, sql, deadline);
-	}
-
-	if (toplevel)
-	{
-		if (!ok || entry->invalidated)
-			ds_conn_abandon(entry);
-		entry->xact_depth = 0;
-		entry->release_level = 0;
-		entry->broken = false;
-	}
-	else
-	{
-		if (!ok && entry->xact_depth > 0)
-			entry->broken = true;
-		else if (!ok)
-			ds_conn_abandon(entry);
-		if (entry->xact_depth >= level)
-			entry->xact_depth = level - 1;
-		if (entry->release_level >= level)
-			entry->release_level = 0;
-	}
-}
-
-/*
  * ds_xact_callback
  *		Hands the remote transactions to commit.c just before the local
  *		commit (check, then COMMIT or PREPARE) and just after it (COMMIT
@@ -891,7 +686,8 @@ ds_xact_callback(XactEvent event, void *arg)
 			while ((entry = hash_seq_search(&scan)) != NULL)
 			{
 				ds_commit_abort(entry);
-				ds_abort_cleanup(entry, true);
+				if (ds_abort_cleanup(entry, true))
+					ds_conn_abandon(entry);
 			}
 			ds_conn_xact_used = false;
 			break;
@@ -947,8 +743,9 @@ ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			continue;
 		if (event == SUBXACT_EVENT_ABORT_SUB)
 		{
-			if (entry->busy || entry->xact_depth >= level)
-				ds_abort_cleanup(entry, false);
+			if ((entry->busy || entry->xact_depth >= level) &&
+				ds_abort_cleanup(entry, false))
+				ds_conn_abandon(entry);
 			continue;
 		}
 		if (entry->xact_depth < level)

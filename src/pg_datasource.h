@@ -619,6 +619,9 @@ extern int	ds_remote_disconnect(const char *server);
 extern void ds_remote_forget_path(const char *server);
 extern DsConn **ds_conn_participants(bool prepared, int *n);
 
+/* in abort.c: a remote when the local (sub)transaction aborts */
+extern bool ds_abort_cleanup(DsConn *entry, bool toplevel);
+
 /* in commit.c: committing across datasources */
 extern bool ds_conn_alive(DsConn *entry);
 extern void ds_commit_remotes(DsConn **parts, int n);
