@@ -14,9 +14,10 @@
  * statements and clauses are read-only), the logical databases touched
  * must share one usable datasource (policy.c), and a statement that must
  * be read-only but is not is invalid.  A statement that would change the
- * session it runs in (sessionstate.c) is noted apart: routing and
- * validate() refuse it, the enforcement hook (hooks.c), which judges the
- * client's own statements, does not.
+ * session it runs in (sessionstate.c) is noted apart: routing refuses it,
+ * and so does validate() when it is given the logical database to route
+ * to; without one validate() judges the statement as the client's own, as
+ * the enforcement hook (hooks.c) does, where a SET is the client's right.
  *
  * A validation never raises for anything the text contains: what is wrong
  * is the verdict's error, with the SQLSTATE routing raises it with.  No I/O
@@ -482,8 +483,13 @@ pgds_validate(PG_FUNCTION_ARGS)
 				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 				PG_GETARG_BOOL(2), &v);
 
-	/* what routing refuses is not valid here either (the hook allows it) */
-	if (v.valid && v.session != NULL)
+	/*
+	 * Given a logical database, the question is routing's: what routing
+	 * refuses because it would change the session is not valid.  Without
+	 * one, the statement is judged as the client's own, as the enforcement
+	 * hook judges it (a client may SET its own session).
+	 */
+	if (v.valid && v.session != NULL && !PG_ARGISNULL(1))
 	{
 		v.valid = false;
 		v.error = v.session;
