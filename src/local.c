@@ -9,8 +9,9 @@
  * fails, and so is every other setting: routing refuses a statement that
  * would change one (sessionstate.c), and what a function it calls sets,
  * even with set_config(..., false), is undone when the call returns (SET
- * LOCAL too: it lasts for the statement).  Parameters are given as text and typed by the statement, as a
- * client's would be ($1 compared with an integer column is an integer).
+ * LOCAL too: it lasts for the statement).  Parameters are given as text
+ * and typed by the statement, as a client's would be ($1 compared with an
+ * integer column is an integer).
  * A read-only statement runs through a read-only SPI call.
  *
  * Plans are kept per backend, keyed by schema, statement text and

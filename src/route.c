@@ -7,8 +7,9 @@
  * Every routed statement is validated first (validate.c): one statement,
  * all of it on the target's datasource, read-only when the call or the
  * logical database asks for it, and changing nothing of the session it
- * runs in (sessionstate.c), which it shares with other statements.  Logical qualifiers are then written as
- * physical schema names (rewrite.c) and the statement runs on the local
+ * runs in (sessionstate.c), which it shares with other statements.
+ * Logical qualifiers are then written as physical schema names
+ * (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
  * A statement this backend routed before takes its verdict and rewritten

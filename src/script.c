@@ -10,8 +10,9 @@
  * whatever would change the session it runs in (sessionstate.c's rule,
  * the one routing follows: session settings, settings that would move the
  * script out of its schema or role, cursors, LISTEN, temporary tables,
- * session advisory locks ...) are refused, naming the statement's number.  Each statement is kept as its
- * own text, without the white space around it, so that it runs (and
+ * session advisory locks ...) are refused, naming the statement's number.
+ * Each statement is kept as its own text, without the white space around
+ * it, so that it runs (and
  * fails, and is reported) one by one.  When the caller names the schema
  * the script was written for (script_schema, drizzle-kit's "public" for
  * one), the scanner finds once, at parse time, the tokens that use that

@@ -152,13 +152,20 @@ ds_ss_variable_set(VariableSetStmt *vs, char **what)
 /*
  * ds_ss_temp
  *		A temporary relation outlives the statement (and the transaction,
- *		unless it is a table dropped at commit).
+ *		unless it is a table dropped at commit).  One is temporary by its
+ *		keyword or by its schema (pg_temp, pg_temp_N).
  */
 static DsSessionRule
 ds_ss_temp(RangeVar *rel, bool drop_at_commit, const char *kind, char **what)
 {
-	if (rel == NULL || rel->relpersistence != RELPERSISTENCE_TEMP ||
-		drop_at_commit)
+	bool		temp;
+
+	if (rel == NULL || drop_at_commit)
+		return DS_SESSION_NONE;
+	temp = rel->relpersistence == RELPERSISTENCE_TEMP ||
+		(rel->schemaname != NULL &&
+		 strncmp(rel->schemaname, "pg_temp", strlen("pg_temp")) == 0);
+	if (!temp)
 		return DS_SESSION_NONE;
 	*what = psprintf("creates a temporary %s, which outlives the transaction", kind);
 	return DS_SESSION_STATE;

@@ -7,7 +7,7 @@
 -- false)) is undone when the call returns (local.c).  A migration script
 -- follows the same rule.  The remote side is test/multi/route_session.sh.
 BEGIN;
-SELECT plan(84);
+SELECT plan(85);
 
 -- ------------------------------------------------------------ fixture
 SET LOCAL client_min_messages = warning;
@@ -178,6 +178,8 @@ SELECT throws_ok($$SELECT datasource.migrate('ss_a', 'm1', 'CREATE TEMP TABLE m1
     '0A000', NULL, 'a migration creating a temporary table that outlives it is refused');
 SELECT throws_ok($$SELECT datasource.migrate('ss_a', 'm1', $q$CREATE TABLE m1 (id int); INSERT INTO m1 SELECT 1 WHERE set_config('work_mem', '7MB', false) IS NOT NULL$q$)$$,
     '0A000', NULL, 'a migration whose INSERT calls set_config(..., false) is refused');
+SELECT throws_ok($$SELECT datasource.migrate('ss_a', 'm1', 'CREATE TABLE pg_temp.m1t (id int)')$$,
+    '0A000', NULL, 'a migration creating a table in pg_temp is refused');
 SELECT is(to_regclass('ss_a.m1'), NULL, 'the refused migrations ran nothing');
 SELECT is((SELECT count(*)::int FROM datasource.migrations WHERE database = 'ss_a'), 0,
     'and journaled nothing');
