@@ -22,6 +22,7 @@ OBJS = \
 	src/walk_utility.o \
 	src/validate.o \
 	src/readonly.o \
+	src/sessionstate.o \
 	src/fdw.o \
 	src/remoteio.o \
 	src/pooler.o \

@@ -22,6 +22,7 @@ SELECT * FROM datasource.migrate('shop', '0003', E'CREATE TABLE c ();\nVACUUM it
 SELECT * FROM datasource.migrate('shop', '0003', 'BEGIN; CREATE TABLE c (); COMMIT;');
 SELECT * FROM datasource.migrate('shop', '0003', 'SET search_path = public');
 SELECT * FROM datasource.migrate('shop', '0003', 'SET statement_timeout = 0');
+SELECT * FROM datasource.migrate('shop', '0003', E'CREATE TABLE c ();\nSELECT pg_advisory_lock(1);');
 SELECT * FROM datasource.migrate('shop', '0003', 'COPY items FROM STDIN');
 SELECT * FROM datasource.migrate('shop', '0003', E'CREATE TABLE c ();\nCREATE TABLE (');
 SELECT * FROM datasource.migrate('frozen', '0001', 'CREATE TABLE c ()');

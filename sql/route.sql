@@ -34,6 +34,21 @@ SELECT count(*) FROM datasource.query('sales', 'SELECT 1 FROM orders') AS t(x in
 SHOW search_path;
 RESET search_path;
 
+-- a routed statement cannot change the session it runs in: refused before it
+-- runs (0A000), with a hint by rule; the caller's settings are as before
+SET search_path = hr, public;
+SELECT datasource.exec('sales', 'SET search_path = hr');
+SELECT datasource.exec('sales', 'SET work_mem = ''7MB''');
+SELECT datasource.exec('sales', 'LISTEN sales_channel');
+SELECT * FROM datasource.query('sales', $q$SELECT set_config('work_mem', '7MB', false)$q$) AS t(x text);
+SELECT success, error, sqlstate FROM datasource.execute('sales', 'DISCARD ALL', read_only => false);
+SHOW search_path;
+SHOW work_mem;
+-- SET LOCAL of a setting routing does not manage lasts for the statement
+SELECT datasource.exec('sales', 'SET LOCAL work_mem = ''7MB''');
+SHOW work_mem;
+RESET search_path;
+
 -- exec returns the command status; writes join the local transaction
 BEGIN;
 SELECT datasource.exec('sales', 'INSERT INTO orders (id, amount) VALUES (3, 1), (4, 2)');

@@ -36,6 +36,12 @@ SELECT valid, command, error FROM datasource.validate('SELECT 1', 'nowhere_db');
 SELECT valid, command, error FROM datasource.validate('SELECT * FROM elsewhere.t');
 SELECT valid, command, error FROM datasource.validate('DO $$ BEGIN END $$');
 SELECT valid, command, error FROM datasource.validate('SELECT * FROM other_db.public.t');
+-- what routing refuses because it would change the session is not valid
+SELECT valid, command, error FROM datasource.validate('SET search_path = customer_db', 'customer_db');
+SELECT valid, command, error FROM datasource.validate('SELECT pg_advisory_lock(1)', 'customer_db');
+SELECT valid, command, error FROM datasource.validate('CREATE TEMP TABLE tt (id int)', 'customer_db');
+SELECT valid, command, error FROM datasource.validate('CREATE TEMP TABLE tt (id int) ON COMMIT DROP', 'customer_db');
+SELECT valid, command, error FROM datasource.validate($q$SELECT set_config('work_mem', '7MB', true)$q$, 'customer_db');
 SELECT * FROM datasource.validate(NULL);
 SELECT * FROM datasource.validate('SELECT 1', NULL, NULL);
 

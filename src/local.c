@@ -6,8 +6,12 @@
  * A statement runs as the calling role (privileges and row-level security
  * apply) with search_path set to the target logical database's schema for
  * the call only; the caller's own path is back when the call returns or
- * fails.  Parameters are given as text and typed by the statement, as a
- * client's would be ($1 compared with an integer column is an integer).
+ * fails, and so is every other setting: routing refuses a statement that
+ * would change one (sessionstate.c), and what a function it calls sets,
+ * even with set_config(..., false), is undone when the call returns (SET
+ * LOCAL too: it lasts for the statement).  Parameters are given as text
+ * and typed by the statement, as a client's would be ($1 compared with an
+ * integer column is an integer).
  * A read-only statement runs through a read-only SPI call.
  *
  * Plans are kept per backend, keyed by schema, statement text and
@@ -364,7 +368,7 @@ ds_local_run(const char *sql, const char *schema, const char *command,
 
 	MemoryContextSwitchTo(callercxt);
 	status = ds_local_status(command, processed);
-	AtEOXact_GUC(true, level);
+	AtEOXact_GUC(false, level);
 	SPI_finish();
 	return status;
 }

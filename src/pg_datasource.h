@@ -204,6 +204,20 @@ extern int	ds_scan_params(const char *sql, int nparams, bool *used);
 extern List *ds_parse_capture(const char *text, RawParseMode mode,
 							  MemoryContext cxt, ErrorData **error);
 
+/* in sessionstate.c: why a statement would change the session it runs in */
+typedef enum DsSessionRule
+{
+	DS_SESSION_NONE,			/* it does not */
+	DS_SESSION_SETTING,			/* a setting for the rest of the session */
+	DS_SESSION_MANAGED,			/* a setting routing sets per statement */
+	DS_SESSION_STATE			/* other session state: cursors, LISTEN ... */
+} DsSessionRule;
+
+extern DsSessionRule ds_session_stmt(Node *stmt, char **what);
+extern DsSessionRule ds_session_call(FuncCall *fc, char **what);
+extern DsSessionRule ds_session_script(Node *stmt, char **what);
+extern const char *ds_session_hint(DsSessionRule rule);
+
 /* in validate.c */
 
 /* a qualifier routing writes as a physical schema name */
@@ -229,6 +243,9 @@ typedef struct DsVerdict
 	char	   *not_ro;			/* why not read-only */
 	bool		runs_sql;		/* calls a function that runs SQL given as text */
 	List	   *rewrites;		/* DsRewrite *, in the order found */
+	char	   *session;		/* why routing refuses it (sessionstate.c):
+								 * "<tag> <what>", or NULL */
+	DsSessionRule session_rule;	/* and which rule */
 } DsVerdict;
 
 extern void ds_validate(const char *query, const char *database,
@@ -250,6 +267,8 @@ typedef struct DsWalk
 	bool		runs_sql;		/* a function that runs SQL given as text */
 	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
 	bool		mixed_sources;	/* error: dbs are on several datasources */
+	char	   *session;		/* first way it would change the session */
+	DsSessionRule session_rule;	/* and the rule (sessionstate.c) */
 } DsWalk;
 
 /* what a qualifier resolved to */
@@ -262,6 +281,7 @@ typedef enum DsQual
 
 extern void ds_walk_fail(DsWalk *w, int sqlerrcode, char *reason);
 extern void ds_walk_not_ro(DsWalk *w, char *reason);
+extern void ds_walk_session(DsWalk *w, DsSessionRule rule, char *what);
 extern void ds_walk_touch(DsWalk *w, DsDatabase *db);
 extern DsQual ds_resolve_qualifier(DsWalk *w, const char *catalog,
 								   const char *schema, DsDatabase **dbp,

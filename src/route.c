@@ -6,8 +6,10 @@
  *
  * Every routed statement is validated first (validate.c): one statement,
  * all of it on the target's datasource, read-only when the call or the
- * logical database asks for it.  Logical qualifiers are then written as
- * physical schema names (rewrite.c) and the statement runs on the local
+ * logical database asks for it, and changing nothing of the session it
+ * runs in (sessionstate.c), which it shares with other statements.
+ * Logical qualifiers are then written as physical schema names
+ * (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
  * A statement this backend routed before takes its verdict and rewritten
@@ -137,6 +139,12 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 			(void) ds_source_usable(src, db, v.not_ro, ERROR, NULL, NULL);
 		ds_refuse(&v);
 	}
+	/* nothing may outlive the statement in the session it shares */
+	if (v.session != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot route the statement: %s", v.session),
+				errhint("%s", ds_session_hint(v.session_rule)));
 	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
 	/* every logical database the statement names, not only the target */
 	if (sb->gated)

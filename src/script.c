@@ -7,9 +7,12 @@
  * A script is parsed with the server's parser before anything runs; a
  * syntax error is reported at its position in the script.  Statements
  * that cannot run in a transaction block, transaction control, and
- * settings that would move the script out of its schema or role are
- * refused, naming the statement's number.  Each statement is kept as its
- * own text, without the white space around it, so that it runs (and
+ * whatever would change the session it runs in (sessionstate.c's rule,
+ * the one routing follows: session settings, settings that would move the
+ * script out of its schema or role, cursors, LISTEN, temporary tables,
+ * session advisory locks ...) are refused, naming the statement's number.
+ * Each statement is kept as its own text, without the white space around
+ * it, so that it runs (and
  * fails, and is reported) one by one.  When the caller names the schema
  * the script was written for (script_schema, drizzle-kit's "public" for
  * one), the scanner finds once, at parse time, the tokens that use that
@@ -51,6 +54,36 @@ ds_refuse_statement(Node *stmt, int n, int sqlstate, const char *why,
 				   GetCommandTagName(CreateCommandTag(stmt))),
 			errdetail("Statement %d of the script %s.", n, why),
 			hint ? errhint("%s", hint) : 0);
+}
+
+/*
+ * ds_check_session
+ *		Refuses a statement that would change the session the migration
+ *		runs in, by the rule routing follows (sessionstate.c): the caller's
+ *		own session on this server, a connection other statements share on
+ *		a remote one.
+ */
+static void
+ds_check_session(Node *stmt, int n)
+{
+	char	   *what = NULL;
+	const char *hint = NULL;
+
+	switch (ds_session_script(stmt, &what))
+	{
+		case DS_SESSION_NONE:
+			return;
+		case DS_SESSION_SETTING:
+			hint = "Use SET LOCAL: the setting then lasts for the migration only on this server, and until the end of the transaction on a remote one.";
+			break;
+		case DS_SESSION_MANAGED:
+			hint = "A migration runs in the logical database's schema as the calling role; write names unqualified, or use script_schema.";
+			break;
+		case DS_SESSION_STATE:
+			hint = "A migration's connection serves other statements too: use the transaction-scoped form (pg_advisory_xact_lock, a temporary table ON COMMIT DROP).";
+			break;
+	}
+	ds_refuse_statement(stmt, n, ERRCODE_FEATURE_NOT_SUPPORTED, what, hint);
 }
 
 /*
@@ -125,28 +158,6 @@ ds_check_statement(Node *stmt, int n)
 		case T_DropSubscriptionStmt:
 			refuse = true;
 			break;
-		case T_VariableSetStmt:
-			{
-				VariableSetStmt *vs = (VariableSetStmt *) stmt;
-
-				if (vs->kind == VAR_RESET_ALL ||
-					(vs->name != NULL &&
-					 (strcmp(vs->name, "search_path") == 0 ||
-					  strcmp(vs->name, "role") == 0 ||
-					  strcmp(vs->name, "session_authorization") == 0)))
-					ds_refuse_statement(stmt, n, ERRCODE_FEATURE_NOT_SUPPORTED,
-										"changes the schema or the role the script runs with",
-										"A migration runs in the logical database's schema as the calling role; write names unqualified, or use script_schema.");
-				if (!vs->is_local && vs->kind != VAR_SET_MULTI)
-					ds_refuse_statement(stmt, n, ERRCODE_FEATURE_NOT_SUPPORTED,
-										"changes a setting for the rest of the session",
-										"Use SET LOCAL: the setting then lasts for the migration only on this server, and until the end of the transaction on a remote one.");
-			}
-			break;
-		case T_DiscardStmt:
-			ds_refuse_statement(stmt, n, ERRCODE_FEATURE_NOT_SUPPORTED,
-								"discards session state", NULL);
-			break;
 		case T_CopyStmt:
 			if (((CopyStmt *) stmt)->filename == NULL)
 				ds_refuse_statement(stmt, n, ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -159,6 +170,7 @@ ds_check_statement(Node *stmt, int n)
 	if (refuse)
 		ds_refuse_statement(stmt, n, ERRCODE_ACTIVE_SQL_TRANSACTION, notx,
 							notx_hint);
+	ds_check_session(stmt, n);
 }
 
 /*

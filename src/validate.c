@@ -13,7 +13,11 @@
  * collected are judged by readonly.c (whose rules also say which
  * statements and clauses are read-only), the logical databases touched
  * must share one usable datasource (policy.c), and a statement that must
- * be read-only but is not is invalid.
+ * be read-only but is not is invalid.  A statement that would change the
+ * session it runs in (sessionstate.c) is noted apart: routing refuses it,
+ * and so does validate() when it is given the logical database to route
+ * to; without one validate() judges the statement as the client's own, as
+ * the enforcement hook (hooks.c) does, where a SET is the client's right.
  *
  * A validation never raises for anything the text contains: what is wrong
  * is the verdict's error, with the SQLSTATE routing raises it with.  No I/O
@@ -343,6 +347,12 @@ ds_verdict_fill(DsVerdict *v, DsWalk *w, bool checked, const char *command)
 	v->not_ro = w->not_ro ? pstrdup(w->not_ro) : NULL;
 	v->runs_sql = w->runs_sql;
 	v->command = command ? pstrdup(command) : NULL;
+	if (w->session != NULL)
+	{
+		v->session = psprintf("%s %s", command ? command : "the statement",
+							  w->session);
+		v->session_rule = w->session_rule;
+	}
 	if (w->dbs != NIL && !w->mixed_sources)
 		v->datasource = pstrdup(((DsDatabase *) linitial(w->dbs))->source);
 	v->ndbs = list_length(w->dbs);
@@ -473,6 +483,17 @@ pgds_validate(PG_FUNCTION_ARGS)
 				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 				PG_GETARG_BOOL(2), &v);
 
+	/*
+	 * Given a logical database, the question is routing's: what routing
+	 * refuses because it would change the session is not valid.  Without
+	 * one, the statement is judged as the client's own, as the enforcement
+	 * hook judges it (a client may SET its own session).
+	 */
+	if (v.valid && v.session != NULL && !PG_ARGISNULL(1))
+	{
+		v.valid = false;
+		v.error = v.session;
+	}
 	values[0] = BoolGetDatum(v.valid);
 	if (v.datasource)
 		values[1] = CStringGetTextDatum(v.datasource);

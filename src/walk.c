@@ -77,6 +77,22 @@ ds_walk_not_ro(DsWalk *w, char *reason)
 }
 
 /*
+ * ds_walk_session
+ *		Records the first way the statement would change the session it
+ *		runs in (sessionstate.c's rule; what is its phrase), which routing
+ *		refuses.  DS_SESSION_NONE records nothing.
+ */
+void
+ds_walk_session(DsWalk *w, DsSessionRule rule, char *what)
+{
+	if (rule != DS_SESSION_NONE && w->session == NULL)
+	{
+		w->session = what;
+		w->session_rule = rule;
+	}
+}
+
+/*
  * ds_walk_touch
  *		Notes that a logical database is touched (once).
  */
@@ -423,8 +439,13 @@ ds_walker(Node *node, DsWalk *w)
 			{
 				FuncCall   *fc = (FuncCall *) node;
 
+				char	   *what = NULL;
+				DsSessionRule rule;
+
 				(void) ds_qualified_name(w, fc->funcname, fc->location);
 				w->funcs = lappend(w->funcs, fc->funcname);
+				rule = ds_session_call(fc, &what);
+				ds_walk_session(w, rule, what);
 				break;
 			}
 
@@ -461,8 +482,12 @@ ds_walker(Node *node, DsWalk *w)
 		case T_SelectStmt:
 			{
 				SelectStmt *s = (SelectStmt *) node;
+				char	   *what = NULL;
+				DsSessionRule rule;
 
 				ds_walk_not_ro(w, ds_readonly_select(s));
+				rule = ds_session_stmt(node, &what);	/* INTO */
+				ds_walk_session(w, rule, what);
 				if (s->withClause != NULL)
 				{
 					ds_walk_with(node, &s->withClause, w);

@@ -8,7 +8,9 @@
  * creates, alters or drops, the types, defaults, constraints and index
  * expressions of its columns, the function names it defines or comments
  * on, and the queries it wraps (EXPLAIN, COPY, CREATE TABLE AS, views,
- * PREPARE, DECLARE).  What is inside is handed back to walk.c.  A kind not
+ * PREPARE, DECLARE).  What is inside is handed back to walk.c; whether the
+ * statement would change the session it runs in is sessionstate.c's rule,
+ * noted for every statement read here (routing refuses it).  A kind not
  * listed, or one whose names cannot be read (a function body given as a
  * string, ALTER ... RENAME of a non-relation), makes the statement invalid:
  * validate() never says yes to what it could not read.
@@ -472,12 +474,12 @@ ds_walk_comment(DsWalk *w, CommentStmt *c)
 }
 
 /*
- * ds_walk_utility
- *		Reads the names of a utility statement.  Returns false for statement
- *		kinds whose names cannot be read (the statement is then invalid).
+ * ds_walk_utility_names
+ *		Reads the names of a utility statement, by kind.  Returns false for
+ *		statement kinds whose names cannot be read.
  */
-bool
-ds_walk_utility(Node *stmt, DsWalk *w)
+static bool
+ds_walk_utility_names(Node *stmt, DsWalk *w)
 {
 	switch (nodeTag(stmt))
 	{
@@ -556,4 +558,35 @@ ds_walk_utility(Node *stmt, DsWalk *w)
 		default:
 			return false;
 	}
+}
+
+/*
+ * ds_walk_utility
+ *		Reads the names of a utility statement, and notes whether it would
+ *		change the session it runs in (sessionstate.c).  Returns false for
+ *		statement kinds whose names cannot be read (the statement is then
+ *		invalid).  The calls in what a definition stores for later (a view,
+ *		a function body, column defaults) do not run now: they change no
+ *		session here.
+ */
+bool
+ds_walk_utility(Node *stmt, DsWalk *w)
+{
+	char	   *what = NULL;
+	DsSessionRule rule;
+	char	   *before;
+	bool		ok;
+
+	rule = ds_session_stmt(stmt, &what);
+	ds_walk_session(w, rule, what);
+	before = w->session;
+	ok = ds_walk_utility_names(stmt, w);
+	if (before == NULL && w->session != NULL &&
+		(IsA(stmt, ViewStmt) || IsA(stmt, CreateFunctionStmt) ||
+		 IsA(stmt, CreateStmt) || IsA(stmt, CreateDomainStmt)))
+	{
+		w->session = NULL;
+		w->session_rule = DS_SESSION_NONE;
+	}
+	return ok;
 }

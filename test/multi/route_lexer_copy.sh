@@ -158,13 +158,15 @@ SQL
 is "$(rq "SELECT string_agg(id || '=' || v, ' ' ORDER BY id) FROM rw_db.c WHERE id IN (2, 3)")" \
 	'2=a\b 3=a\\b' "in one remote transaction, each write is lexed with the setting in force when it was routed"
 
-# a routed SET client_encoding does not change how the next text is read
+# a routed SET client_encoding is refused (it would change how the remote
+# reads the next text), and the next text is read as before
 out=$(session <<'SQL'
 SELECT datasource.exec('rw_db', 'SET client_encoding = ''LATIN1''');
+SELECT datasource.exec('rw_db', 'SET LOCAL client_encoding = ''LATIN1''');
 SELECT x FROM datasource.query('rw_db', $q$SELECT length('héllo')::text$q$) AS t(x text);
 SQL
 )
-is "$out" "$(printf 'SET\n5')" "a routed SET client_encoding is put back before the next statement"
+is "$out" "$(printf 'ERROR:  0A000\nERROR:  0A000\n5')" "a routed SET client_encoding is refused, and the next text is read as before"
 
 # --- routed COPY to or from the client: remote
 # rq_idle : wait until no remote backend of ours is left (they flush their

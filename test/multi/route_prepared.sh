@@ -5,8 +5,8 @@
 # logical databases (two search paths) stays two statements; DDL that
 # changes a statement's result type is absorbed outside a remote
 # transaction (also when the remote reports errors in German) and a clean
-# 0A000 inside one; a remote restart, DEALLOCATE
-# and DISCARD through routing or inside a remote function, and a rolled
+# 0A000 inside one; a remote restart, DEALLOCATE inside a remote function
+# (a routed one is refused: sessionstate.c), and a rolled
 # back remote transaction leave nothing stale; the LRU bound and
 # datasource.remote_prepared_statements = 0 hold.
 #
@@ -177,8 +177,8 @@ SELECT name FROM datasource.query('a_db', 'SELECT name FROM items WHERE id = \$1
 $PREPARED
 SQL
 )
-is "$out" "$(printf 'item 1\nitem 2\nDEALLOCATE ALL\n0\nitem 3\nitem 4\nSELECT 1\nitem 5\nitem 6\n1')" \
-	"a routed DEALLOCATE ALL, and one run by a remote function, leave no stale statement behind"
+is "$out" "$(printf 'item 1\nitem 2\nERROR:  0A000\n1\nitem 3\nitem 4\nSELECT 1\nitem 5\nitem 6\n1')" \
+	"a routed DEALLOCATE ALL is refused and the statement stays prepared; one run by a remote function leaves no stale statement behind"
 
 out=$(session <<SQL
 BEGIN;

@@ -129,7 +129,7 @@ INSERT INTO rocases (label, q, db, ro) VALUES
 ('pg_sleep in a CTE', $q$WITH s AS (SELECT pg_catalog.pg_sleep(0)) SELECT * FROM customers$q$, 'customer_db', false),
 ('an operator with a volatile function', $q$SELECT 1 OPERATOR(customer_db.#+#) 2$q$, NULL, false),
 -- (an unqualified operator resolved in the database: see BUG at the end)
-('a volatile function in a remote SELECT', $q$SELECT setseed(0.1) FROM employees$q$, 'hr_db', false);
+('a volatile function in a remote SELECT', $q$SELECT pg_sleep(0) FROM employees$q$, 'hr_db', false);
 
 -- ------------------------------------------------------------ not read-only: statements
 INSERT INTO rocases (label, q, db, ro) VALUES
@@ -170,7 +170,7 @@ INSERT INTO rocases (label, q, db, ro) VALUES
 ('CALL', $q$CALL customer_db.noop()$q$, NULL, false),
 ('BEGIN', $q$BEGIN$q$, NULL, false),
 ('START TRANSACTION READ ONLY', $q$START TRANSACTION READ ONLY$q$, NULL, false),
-('SET', $q$SET search_path = customer_db$q$, 'customer_db', false),
+('SET', $q$SET search_path = customer_db$q$, NULL, false),
 ('SHOW', $q$SHOW search_path$q$, NULL, false),
 ('RESET', $q$RESET ALL$q$, NULL, false);
 
