@@ -12,9 +12,9 @@
  * ROLLBACK TO SAVEPOINT of the aborting level otherwise.
  *
  * Abort processing may raise nothing, so it serves no interrupt; instead
- * every wait here ends at a deadline, datasource.cleanup_timeout, and at
- * once when an interrupt is pending (a second cancel, pg_terminate_backend)
- * or the backend exits.  The connection is then closed, which rolls the
+ * every wait here (remoteio.c's ds_conn_wait) ends at a deadline,
+ * datasource.cleanup_timeout, and at once when an interrupt is pending (a
+ * second cancel, pg_terminate_backend) or the backend exits.  The connection is then closed, which rolls the
  * remote transaction back, or, inside a remote transaction that must go on
  * (a subtransaction), marked broken so that the local transaction cannot
  * commit.  A cancel the remote did not confirm (remoteio.c bounds it too)
@@ -31,55 +31,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/ipc.h"
-#include "storage/latch.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
-
-/*
- * ds_cleanup_interrupted
- *		Whether abort processing is to stop waiting on remotes: an interrupt
- *		is pending (it is served once the abort is over) or the backend
- *		exits (closing the connection is the rollback).
- */
-static bool
-ds_cleanup_interrupted(void)
-{
-	return ProcDiePending || QueryCancelPending || proc_exit_inprogress;
-}
-
-/*
- * ds_wait_input
- *		Waits, during abort processing, until a result can be taken from
- *		conn without blocking: no interrupts are served, but a pending one
- *		ends the wait, as the deadline does.  Returns false then, and on a
- *		broken connection.
- */
-static bool
-ds_wait_input(PGconn *conn, TimestampTz deadline)
-{
-	while (PQisBusy(conn))
-	{
-		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-															  deadline);
-		int			rc;
-
-		if (timeout <= 0 || ds_cleanup_interrupted())
-			return false;
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-							   WL_SOCKET_READABLE | WL_TIMEOUT,
-							   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
-		if (rc & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-			return false;
-	}
-	return true;
-}
 
 /*
  * ds_drain
@@ -97,7 +51,7 @@ ds_drain(DsConn *entry, TimestampTz deadline)
 		PGresult   *res;
 		ExecStatusType st;
 
-		if (!ds_wait_input(conn, deadline))
+		if (!ds_conn_wait(conn, deadline, false))
 			return false;
 		res = PQgetResult(conn);
 		if (res == NULL)
@@ -138,7 +92,7 @@ ds_exec_cleanup(DsConn *entry, const char *sql, TimestampTz deadline)
 
 	for (;;)
 	{
-		if (!ds_wait_input(entry->conn, deadline))
+		if (!ds_conn_wait(entry->conn, deadline, false))
 		{
 			PQclear(last);
 			return false;
@@ -193,8 +147,12 @@ ds_abort_cleanup(DsConn *entry, bool toplevel)
 		/* a setting may or may not have landed */
 		entry->path_known = false;
 		entry->ro_session = false;
-		/* unconfirmed: nothing is known to end what runs, so do not wait */
-		ok = ds_cancel(entry) && ds_drain(entry, deadline);
+		/*
+		 * A statement only partly sent, or a cancel not confirmed: nothing
+		 * is known to end what runs, so do not wait.
+		 */
+		ok = PQflush(entry->conn) == 0 && ds_cancel(entry) &&
+			ds_drain(entry, deadline);
 		entry->busy = false;
 	}
 	if (ok && toplevel)

@@ -186,26 +186,8 @@ ds_commit_run(DsConn *entry, const char *sql, int timeout_ms)
 			PGresult   *res;
 			ExecStatusType st;
 
-			while (PQisBusy(conn))
-			{
-				long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																   deadline);
-				int			rc;
-
-				if (left <= 0)
-					break;
-				rc = WaitLatchOrSocket(MyLatch,
-									   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET |
-									   WL_SOCKET_READABLE | WL_TIMEOUT,
-									   PQsocket(conn), left, PG_WAIT_EXTENSION);
-				if (rc & WL_LATCH_SET)
-				{
-					ResetLatch(MyLatch);
-					CHECK_FOR_INTERRUPTS();
-				}
-				if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-					break;
-			}
+			/* serves interrupts; a failed connection gives its error next */
+			(void) ds_conn_wait(conn, deadline, true);
 			if (PQisBusy(conn))
 			{
 				PQclear(last);

@@ -231,6 +231,8 @@ ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 	}
 	PG_END_TRY();
 
+	/* sends never block: remoteio.c's waits send what is left */
+	(void) PQsetnonblocking(conn, 1);
 	return conn;
 }
 

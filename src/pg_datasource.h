@@ -667,6 +667,7 @@ extern char *ds_pooler_command(bool with_path, bool read_only);
 
 /* in remoteio.c: waiting on a remote connection */
 extern bool ds_conn_consume(DsConn *entry);
+extern bool ds_conn_wait(PGconn *conn, TimestampTz deadline, bool serve);
 extern PGresult *ds_next_result(DsConn *entry);
 extern bool ds_cancel(DsConn *entry);
 extern void ds_exec_or_error(DsConn *entry, const char *sql);

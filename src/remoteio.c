@@ -57,6 +57,7 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "port/atomics.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
@@ -196,6 +197,59 @@ ds_conn_consume(DsConn *entry)
 }
 
 /*
+ * ds_conn_wait
+ *		Waits until a result can be taken from conn without blocking.  The
+ *		connection is non-blocking (connection.c), so what libpq could not
+ *		send at once of the commands queued - a statement larger than the
+ *		socket's buffers - is sent here, while what arrives meanwhile is
+ *		taken in: neither side waits for the other, and a remote that stops
+ *		reading cannot hold the backend in a send.  deadline: 0 for none.
+ *		serve: interrupts are served (an error may be raised, so the caller
+ *		has marked the entry busy for the abort callbacks); otherwise, as
+ *		in abort processing, a pending interrupt or an exiting backend ends
+ *		the wait at once.  Returns false at the deadline, on an interrupt
+ *		not served, and when the connection failed.
+ */
+bool
+ds_conn_wait(PGconn *conn, TimestampTz deadline, bool serve)
+{
+	for (;;)
+	{
+		int			pending = PQflush(conn);
+		int			events = WL_EXIT_ON_PM_DEATH | WL_LATCH_SET | WL_SOCKET_READABLE;
+		long		timeout = -1;
+		int			rc;
+
+		if (pending < 0)
+			return false;
+		if (pending == 0 && !PQisBusy(conn))
+			return true;
+		if (!serve && (ProcDiePending || QueryCancelPending || proc_exit_inprogress))
+			return false;
+		if (deadline != 0)
+		{
+			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+													  deadline);
+			if (timeout <= 0)
+				return false;
+			events |= WL_TIMEOUT;
+		}
+		if (pending == 1)
+			events |= WL_SOCKET_WRITEABLE;
+		rc = WaitLatchOrSocket(MyLatch, events, PQsocket(conn), timeout,
+							   PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			if (serve)
+				CHECK_FOR_INTERRUPTS();
+		}
+		if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+			return false;
+	}
+}
+
+/*
  * ds_next_result
  *		The next result of what was sent on the entry's connection, waiting
  *		for it as ds_conn_consume does; NULL at the end of a command's
@@ -205,6 +259,10 @@ ds_conn_consume(DsConn *entry)
 PGresult *
 ds_next_result(DsConn *entry)
 {
+	/* a statement libpq could not send at once goes first */
+	if (PQflush(entry->conn) != 0 && !ds_conn_wait(entry->conn, 0, true) &&
+		PQisBusy(entry->conn))
+		return PQmakeEmptyPGresult(entry->conn, PGRES_FATAL_ERROR);
 	while (PQisBusy(entry->conn))
 		if (!ds_conn_consume(entry))
 			return PQmakeEmptyPGresult(entry->conn, PGRES_FATAL_ERROR);

@@ -10,7 +10,9 @@
 # cancel case runs inside a remote write transaction, and with the backend
 # stopped a statement_timeout caught by a PL/pgSQL exception block inside
 # one cleans up the subtransaction in time and leaves a COMMIT that refuses;
-# a second cancel ends the cleanup's wait at once.
+# a second cancel ends the cleanup's wait at once; and a statement larger
+# than the sockets' buffers, sent to a stopped backend, serves
+# statement_timeout while it is being sent.
 # Also a first call that connects to a stopped postmaster, with no connect
 # deadline, stops on a cancel.  Meanwhile another
 # session routes to a local logical database.  After SIGCONT the remote
@@ -60,7 +62,7 @@ freeze() {
 cleanup() {
 	local p
 	resume
-	[ -n "$W" ] && touch "$W"/go.{1,2,3,4,5,6,7,8,9} 2>/dev/null
+	[ -n "$W" ] && touch "$W"/go.{1,2,3,4,5,6,7,8,9,10} "$W"/frozen.10 2>/dev/null
 	for p in $SESSIONS; do
 		kill "$p" 2>/dev/null
 	done
@@ -293,5 +295,53 @@ touch "$W/go.8"
 wait_for 30 gone "$spid" && wait "$spid" 2>/dev/null
 is "$(cat "$W/out.8")" "$(printf 'ERROR:  57014\nalive\n7')" \
 	"postmaster stopped, connecting, cancel: 57014, and the session connects once the remote answers"
+
+# a statement larger than the sockets' buffers, sent to a remote whose
+# backend is stopped: the send itself must serve statement_timeout
+rq "UPDATE h.t SET v = 0" >/dev/null
+"${LPSQL[@]}" -d "$DB" -v VERBOSITY=sqlstate >"$W/out.10" 2>&1 <<SQL &
+BEGIN;
+SELECT datasource.exec('h_db', 'UPDATE t SET v = v + 1 /* big_send */');
+\! while [ ! -f $W/frozen.10 ]; do sleep 0.1; done
+SET LOCAL statement_timeout = '3s';
+\! date +%s%3N >$W/start.10
+SELECT x FROM datasource.query('h_db', 'SELECT length(\$1)', ARRAY[repeat('x', 48000000)]) AS t(x int);
+ROLLBACK;
+SELECT 'alive';
+\! date +%s%3N >$W/alive.10
+\! while [ ! -f $W/go.10 ]; do sleep 0.1; done
+SELECT x FROM datasource.query('h_db', 'SELECT 7') AS t(x int);
+SQL
+spid=$!
+SESSIONS="$SESSIONS $spid"
+# remote_idle_in_xact : the session's remote transaction waits for its next statement
+remote_idle_in_xact() {
+	[ -n "$(rq "SELECT pid FROM pg_stat_activity WHERE query LIKE '%big_send%' AND state = 'idle in transaction'")" ]
+}
+if wait_for 15 remote_idle_in_xact; then
+	rpid=$(rq "SELECT pid FROM pg_stat_activity WHERE query LIKE '%big_send%' AND state = 'idle in transaction'")
+	freeze "$rpid"
+	touch "$W/frozen.10"
+	wait_for "$LIMIT" have_file "$W/alive.10"
+	if have_file "$W/alive.10"; then
+		t0=$(($(cat "$W/start.10") + 3000))
+		t1=$(cat "$W/alive.10")
+		note "backend stopped, a 48 MB statement, timeout: the control-plane backend returned after $((t1 - t0)) ms"
+		[ $((t1 - t0)) -lt $BOUND ]
+		ok $? "backend stopped, a 48 MB statement, timeout: the backend returns within 10 s ($((t1 - t0)) ms)"
+	else
+		fail "backend stopped, a 48 MB statement, timeout: the backend returns within 10 s (still sending after ${LIMIT} s)"
+	fi
+else
+	fail "backend stopped, a 48 MB statement: the remote transaction is open"
+	touch "$W/frozen.10"
+fi
+resume
+wait_for 20 gone "$rpid"
+is "$(rq "SELECT v FROM h.t")" "0" "backend stopped, a 48 MB statement, timeout: the remote write was rolled back"
+touch "$W/go.10"
+wait_for 30 gone "$spid" && wait "$spid" 2>/dev/null
+is "$(cat "$W/out.10")" "$(printf 'UPDATE 1\nERROR:  57014\nalive\n7')" \
+	"backend stopped, a 48 MB statement, timeout: 57014, and the session routes again once the remote answers"
 
 done_testing
