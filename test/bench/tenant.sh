@@ -23,7 +23,8 @@
 # 2 clients, ROUNDS interleaved rounds, the peer that starts a round
 # rotating (median TPS; ratio to direct and transaction to none).
 # All clients connect over TCP to 127.0.0.1 with a password (scram).
-# Nothing is asserted.
+# Then test/bench/commit.sh runs (two-phase commit on vs off), so one run
+# prints both tables.  Nothing is asserted.
 # Usage: test/bench/tenant.sh [seconds per pgbench run, default 10]
 # (ROUNDS=n interleaved rounds, default 3; PGBIN and PG_CONFIG choose the
 # installation, default Debian's.)  Needs the extension installed there.
@@ -145,3 +146,9 @@ printf 'transaction / unprepared (what the settings cost): %.3f\n' \
 echo
 echo "per round:"
 awk '{ printf "  %-12s %s\n", $1, $2 }' "$base/tps"
+
+# and the cost of committing across datasources: writes on two remotes committed
+# with and without two-phase commit, in the same run (its own servers)
+echo
+echo "Writes on two remotes and one local row per transaction (test/bench/commit.sh)"
+"$here/commit.sh" "$secs"
