@@ -171,59 +171,14 @@ static PGresult *
 ds_commit_run(DsConn *entry, const char *sql, int timeout_ms)
 {
 	PGconn	   *conn = entry->conn;
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   timeout_ms);
-	PGresult   *volatile last = NULL;
 
 	if (conn == NULL || entry->busy || PQstatus(conn) != CONNECTION_OK ||
 		!PQsendQuery(conn, sql))
 		return NULL;
 	entry->busy = true;
-	PG_TRY();
-	{
-		for (;;)
-		{
-			PGresult   *res;
-			ExecStatusType st;
-
-			/* serves interrupts; a failed connection gives its error next */
-			(void) ds_conn_wait(conn, deadline, true);
-			if (PQisBusy(conn))
-			{
-				PQclear(last);
-				last = NULL;
-				break;
-			}
-			res = PQgetResult(conn);
-			if (res == NULL)
-			{
-				entry->busy = false;
-				break;
-			}
-			st = PQresultStatus(res);
-			PQclear(last);
-			last = res;
-			if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
-				st == PGRES_COPY_BOTH || PQstatus(conn) == CONNECTION_BAD)
-			{
-				/* a COPY would come back for ever: give the connection up */
-				if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
-					st == PGRES_COPY_BOTH)
-				{
-					PQclear(last);
-					last = NULL;
-				}
-				break;
-			}
-		}
-	}
-	PG_CATCH();
-	{
-		PQclear(last);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return last;
+	return ds_read_last(entry,
+						TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													timeout_ms));
 }
 
 /*

@@ -670,6 +670,7 @@ extern bool ds_conn_consume(DsConn *entry);
 extern bool ds_conn_wait(PGconn *conn, TimestampTz deadline, bool serve);
 extern PGresult *ds_next_result(DsConn *entry);
 extern bool ds_cancel(DsConn *entry);
+extern PGresult *ds_read_last(DsConn *entry, TimestampTz deadline);
 extern void ds_exec_or_error(DsConn *entry, const char *sql);
 extern void ds_exec_commit(DsConn *entry, const char *sql);
 extern void ds_report_remote_error(int elevel, PGresult *res, PGconn *conn,

@@ -435,6 +435,69 @@ ds_cancel(DsConn *entry)
 }
 
 /*
+ * ds_read_last
+ *		Reads the results of the one command sent on a busy entry, up to a
+ *		deadline (0: none), serving interrupts, and returns the last one
+ *		(the caller clears it; an error result when the connection failed
+ *		midway).  NULL when the deadline passed, the entry then staying
+ *		busy for its caller to close, or when the remote answered with a
+ *		COPY, which libpq would return for ever: a COPY FROM is failed, and
+ *		the connection is the caller's to give up.  The entry is idle again
+ *		(not busy) once the command's results are all read.  No result
+ *		outlives an interrupt.
+ */
+PGresult *
+ds_read_last(DsConn *entry, TimestampTz deadline)
+{
+	PGconn	   *conn = entry->conn;
+	PGresult   *volatile last = NULL;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			PGresult   *res;
+			ExecStatusType st;
+
+			/* a failed connection gives its error as the next result */
+			if (!ds_conn_wait(conn, deadline, true) && PQisBusy(conn))
+			{
+				PQclear(last);
+				last = NULL;
+				break;
+			}
+			res = PQgetResult(conn);
+			if (res == NULL)
+			{
+				entry->busy = false;
+				break;
+			}
+			st = PQresultStatus(res);
+			PQclear(last);
+			last = res;
+			if (PQstatus(conn) == CONNECTION_BAD)
+				break;
+			if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN ||
+				st == PGRES_COPY_BOTH)
+			{
+				if (st != PGRES_COPY_OUT)
+					(void) PQputCopyEnd(conn, "unexpected COPY");
+				PQclear(last);
+				last = NULL;
+				break;
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		PQclear(last);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return last;
+}
+
+/*
  * ds_exec_command
  *		Runs a transaction-control command on an idle entry; an error marks
  *		the entry broken and is raised.  A remote that answers with a COPY
@@ -448,42 +511,13 @@ ds_cancel(DsConn *entry)
 static void
 ds_exec_command(DsConn *entry, const char *sql, bool ending)
 {
-	PGresult   *volatile last = NULL;
+	PGresult   *last;
 
 	entry->broken = true;		/* until we know the command went through */
 	if (!PQsendQuery(entry->conn, sql))
 		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
 	entry->busy = true;
-	PG_TRY();
-	{
-		PGresult   *res;
-
-		while ((res = ds_next_result(entry)) != NULL)
-		{
-			ExecStatusType st = PQresultStatus(res);
-
-			PQclear(last);
-			last = res;
-			if (PQstatus(entry->conn) == CONNECTION_BAD)
-				break;
-			if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN ||
-				st == PGRES_COPY_BOTH)
-			{
-				/* libpq would return it for ever: the entry stays broken */
-				if (st != PGRES_COPY_OUT)
-					(void) PQputCopyEnd(entry->conn, "unexpected COPY");
-				PQclear(last);
-				last = NULL;
-				break;
-			}
-		}
-	}
-	PG_CATCH();
-	{
-		PQclear(last);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	last = ds_read_last(entry, 0);
 	entry->busy = false;
 	if (ending && PQstatus(entry->conn) == CONNECTION_BAD &&
 		(last == NULL || PQresultStatus(last) != PGRES_COMMAND_OK))
