@@ -19,9 +19,13 @@
  * drops a schema or a foreign server, and the local datasource is never
  * dropped.
  *
- * The document is checked completely before anything runs; any error in
- * executing the plan aborts the transaction, so a failed apply changes
- * nothing.
+ * The document is checked completely before anything runs, in a dry run
+ * as in a real one: its shape, every name, every server's options (the
+ * wrapper's validator) and, for logical databases created or moved on a
+ * remote datasource, a user mapping on its server (the error names every
+ * server lacking one, and the steps).  An entry with "renamed_from" is a
+ * rename, so the journal goes along.  Any error in executing the plan
+ * aborts the transaction, so a failed apply changes nothing.
  *
  * Memory: the plan lives in the function's call context.
  *
@@ -32,13 +36,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "funcapi.h"
-#include "catalog/pg_foreign_server.h"
-#include "catalog/pg_user_mapping.h"
 #include "foreign/foreign.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"

@@ -16,6 +16,11 @@
  * migrate_all collects its journal rows in a batch and writes them in one
  * INSERT at its end.
  *
+ * The journal is history: its rows outlive their logical database (no
+ * foreign key to the registry); ds_journal_history tells registry.c
+ * whether a name has rows, and ds_journal_rename carries them on a rename.
+ * A failed attempt keeps its error's SQLSTATE, DETAIL and HINT.
+ *
  * A version's state is the latest of its rows with status applied,
  * baseline, adopted or checksum_accepted: applied if there is one, with
  * that row's checksum (NULL for a baseline: any script matches).
