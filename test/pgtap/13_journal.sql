@@ -194,7 +194,7 @@ SELECT is((SELECT count(*)::int FROM pg_foreign_server WHERE srvname LIKE 'tap13
     'nothing was created by the refused apply');
 SELECT is((SELECT array_agg(action || ' ' || object ORDER BY object) FROM datasource.apply_config(
     '{"servers": [{"name": "tap13_s1", "options": {"host": "127.0.0.1", "port": "1"}}],
-      "sources": [{"name": "local"}, {"name": "tap13_r1", "server": "tap13_s1"}]}')),
+      "sources": [{"name": "tap13_r1", "server": "tap13_s1"}]}')),
     ARRAY['create datasource tap13_r1', 'create server tap13_s1'],
     'the documented first step (servers and sources) needs no user mapping');
 
