@@ -64,9 +64,9 @@ like "$(lerr "SELECT datasource.create_database('tenant_x', 'regional', schema_n
 	"42710" "the schema still belongs to one logical database"
 
 # --- defect 7: health_check says why, without the password
-lq -c "CREATE SERVER refused FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '1', connect_timeout '5')" \
-	-c "CREATE USER MAPPING FOR postgres SERVER refused OPTIONS (user 'journal_owner', password 'jr-Secret-77')" \
-	-c "SELECT datasource.create_source('refused', 'refused')" \
+lq -c "CREATE SERVER closedport FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '1', connect_timeout '5')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER closedport OPTIONS (user 'journal_owner', password 'jr-Secret-77')" \
+	-c "SELECT datasource.create_source('closedport', 'closedport')" \
 	-c "CREATE SERVER nohost FOREIGN DATA WRAPPER pg_datasource OPTIONS (host 'no-such-host.invalid', connect_timeout '5')" \
 	-c "CREATE USER MAPPING FOR postgres SERVER nohost OPTIONS (user 'journal_owner', password 'jr-Secret-77')" \
 	-c "SELECT datasource.create_source('nohost', 'nohost')" \
@@ -74,7 +74,7 @@ lq -c "CREATE SERVER refused FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '1
 	      OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'journal_bank')" \
 	-c "CREATE USER MAPPING FOR postgres SERVER badpw OPTIONS (user 'journal_owner', password 'Wrong-Pw-Secret-99')" \
 	-c "SELECT datasource.create_source('badpw', 'badpw')" >/dev/null
-like "$(lq -c "SELECT healthy || ' ' || error FROM datasource.health_check('refused')")" \
+like "$(lq -c "SELECT healthy || ' ' || error FROM datasource.health_check('closedport')")" \
 	"^false could not connect.*refused" "health_check: a refused connection says so"
 like "$(lq -c "SELECT healthy || ' ' || error FROM datasource.health_check('nohost')")" \
 	"^false could not connect.*(translate host name|resolve)" "health_check: an unknown host says so"
