@@ -413,7 +413,8 @@ ds_lost_remote(void)
 
 /*
  * ds_result_tuple
- *		The migration_result row of m.
+ *		The migration_result row of m; a failure's SQLSTATE, DETAIL and HINT
+ *		come from m->edata (kept only when m->status is "failed").
  */
 static HeapTuple
 ds_result_tuple(TupleDesc desc, const char *database, const char *version,
