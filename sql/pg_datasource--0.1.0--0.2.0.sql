@@ -577,3 +577,19 @@ REVOKE ALL ON datasource.sandboxes, datasource.sandbox_info FROM PUBLIC;
 REVOKE ALL ON FUNCTION datasource.set_sandbox(regrole, text[], boolean, text),
 	datasource.drop_sandbox(regrole), datasource.session_sandbox() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.session_sandbox() TO PUBLIC;
+
+/*
+ * The journal is history: dropping a logical database no longer deletes its
+ * journal rows (rename_database carries them itself), and a failed
+ * migration keeps its error's DETAIL and HINT, in the journal and in
+ * migration_result (whose SQLSTATE the result did not have).
+ */
+ALTER TABLE datasource.migrations DROP CONSTRAINT migrations_database_fkey;
+ALTER TABLE datasource.migrations ADD COLUMN error_detail text,
+	ADD COLUMN error_hint text;
+COMMENT ON COLUMN datasource.migrations.error_detail IS
+	'the DETAIL of the error that failed the migration';
+COMMENT ON COLUMN datasource.migrations.error_hint IS
+	'the HINT of the error that failed the migration';
+ALTER TYPE datasource.migration_result ADD ATTRIBUTE sqlstate text,
+	ADD ATTRIBUTE error_detail text, ADD ATTRIBUTE error_hint text;

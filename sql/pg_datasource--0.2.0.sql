@@ -451,13 +451,15 @@ COMMENT ON FUNCTION datasource.resolve_transactions(text) IS
  * schema (applied or failed), per baseline, per adoption of a drizzle-kit
  * journal entry and per accepted checksum.  Rows are written by the C
  * functions as the extension's owner; a role granted EXECUTE on migrate()
- * needs no privilege on this table.  Dropping a logical database drops its
- * journal; renaming it carries the journal along.
+ * needs no privilege on this table.  The journal is history: dropping a
+ * logical database keeps its rows (no foreign key to the registry), and
+ * rename_database carries them to the new name.  A logical database created
+ * again under a name with history continues it only on the same datasource
+ * and existing schema (create_database refuses otherwise).
  */
 CREATE TABLE datasource.migrations (
 	id			bigserial PRIMARY KEY,
-	database	text NOT NULL REFERENCES datasource.databases (name)
-				ON UPDATE CASCADE ON DELETE CASCADE,
+	database	text NOT NULL,
 	datasource	text NOT NULL,
 	server		text,
 	server_address text,
@@ -481,7 +483,9 @@ CREATE TABLE datasource.migrations (
 	error		text,
 	sqlstate	text,
 	failed_statement int,
-	schema_fingerprint text
+	schema_fingerprint text,
+	error_detail text,
+	error_hint	text
 );
 
 /* a version is applied at most once per logical database */
@@ -495,6 +499,10 @@ COMMENT ON TABLE datasource.migrations IS
 	'the migration journal: one row per migration attempt, baseline, adoption or accepted checksum';
 COMMENT ON COLUMN datasource.migrations.schema_fingerprint IS
 	'the fingerprint of the schema the migration left (a key of datasource.schema_snapshots)';
+COMMENT ON COLUMN datasource.migrations.error_detail IS
+	'the DETAIL of the error that failed the migration';
+COMMENT ON COLUMN datasource.migrations.error_hint IS
+	'the HINT of the error that failed the migration';
 
 /*
  * DDL on the schemas of local logical databases, from an event trigger.
@@ -547,7 +555,10 @@ CREATE TYPE datasource.migration_result AS (
 	status text,
 	checksum text,
 	execution_time_ms float8,
-	error text
+	error text,
+	sqlstate text,
+	error_detail text,
+	error_hint text
 );
 
 COMMENT ON TYPE datasource.migration_result IS

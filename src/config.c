@@ -19,9 +19,13 @@
  * drops a schema or a foreign server, and the local datasource is never
  * dropped.
  *
- * The document is checked completely before anything runs; any error in
- * executing the plan aborts the transaction, so a failed apply changes
- * nothing.
+ * The document is checked completely before anything runs, in a dry run
+ * as in a real one: its shape, every name, every server's options (the
+ * wrapper's validator) and, for logical databases created or moved on a
+ * remote datasource, a user mapping on its server (the error names every
+ * server lacking one, and the steps).  An entry with "renamed_from" is a
+ * rename, so the journal goes along.  Any error in executing the plan
+ * aborts the transaction, so a failed apply changes nothing.
  *
  * Memory: the plan lives in the function's call context.
  *
@@ -32,13 +36,18 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/syscache.h"
 
 #include "pg_datasource.h"
 
@@ -52,6 +61,7 @@ typedef enum DsStep
 	STEP_CREATE_SOURCE,
 	STEP_ALTER_SOURCE,
 	STEP_DROP_DATABASE,
+	STEP_RENAME_DATABASE,
 	STEP_ALTER_DATABASE,
 	STEP_CREATE_DATABASE,
 	STEP_DROP_SOURCE,
@@ -67,6 +77,10 @@ typedef struct DsAction
 	char	   *ddl;			/* for STEP_SERVER */
 	DsSource   *source;			/* desired state */
 	DsDatabase *database;		/* desired state */
+	char	   *old_name;		/* STEP_RENAME_DATABASE: the current name */
+	bool		connects;		/* needs a connection to the datasource
+								 * (a logical database's schema is looked
+								 * at or created) */
 } DsAction;
 
 /*
@@ -79,8 +93,10 @@ static const char *const check_sql =
 "  ('servers', ARRAY['name','options'], ARRAY['name'], ARRAY[]::text[]), "
 "  ('sources', ARRAY['name','server','enabled','read_only','description'], "
 "     ARRAY['name','server','description'], ARRAY['enabled','read_only']), "
-"  ('databases', ARRAY['name','source','schema_name','read_only','description'], "
-"     ARRAY['name','source','schema_name','description'], ARRAY['read_only'])), "
+"  ('databases', ARRAY['name','source','schema_name','read_only','description', "
+"     'renamed_from'], "
+"     ARRAY['name','source','schema_name','description','renamed_from'], "
+"     ARRAY['read_only'])), "
 "elems AS (SELECT sec, allowed, strings, bools, e.v, e.i FROM doc, sections, "
 "  jsonb_array_elements(CASE WHEN jsonb_typeof(d->sec) = 'array' THEN d->sec "
 "                        ELSE '[]' END) WITH ORDINALITY e(v, i)), "
@@ -132,7 +148,8 @@ static const char *const servers_sql =
 "    FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw) "
 "SELECT w.name, h.fdw, "
 "  CASE WHEN h.name IS NULL THEN 'create' ELSE 'alter' END, "
-"  (SELECT string_agg(format('%s=%s', k, w.opts->>k), ', ' ORDER BY k) "
+"  (SELECT string_agg(format('%s=%s', k, CASE WHEN k IN ('password', 'sslpassword') "
+"                              THEN '********' ELSE w.opts->>k END), ', ' ORDER BY k) "
 "     FROM jsonb_object_keys(w.opts) k), "
 "  CASE WHEN h.name IS NULL THEN "
 "    format('CREATE SERVER %I FOREIGN DATA WRAPPER pg_datasource', w.name) || "
@@ -145,7 +162,8 @@ static const char *const servers_sql =
 "       UNION ALL SELECT format('ADD %I %L', k, w.opts->>k) FROM jsonb_object_keys(w.opts) k "
 "        WHERE NOT h.opts ? k "
 "       UNION ALL SELECT format('DROP %I', k) FROM jsonb_object_keys(h.opts) k "
-"        WHERE NOT w.opts ? k) c) || ')' END "
+"        WHERE NOT w.opts ? k) c) || ')' END, "
+"  (SELECT array_agg(k || '=' || (w.opts->>k) ORDER BY k) FROM jsonb_object_keys(w.opts) k) "
 "FROM want w LEFT JOIN have h ON h.name = w.name "
 "WHERE h.name IS NULL OR h.opts <> w.opts OR h.fdw <> 'pg_datasource' "
 "ORDER BY w.name";
@@ -408,6 +426,44 @@ ds_config_check(Jsonb *config)
 }
 
 /*
+ * ds_server_option_context
+ *		Error context of ds_validate_server_options: the server's name.
+ */
+static void
+ds_server_option_context(void *arg)
+{
+	errcontext("server \"%s\" of the config document", (const char *) arg);
+}
+
+/*
+ * ds_validate_server_options
+ *		Runs the wrapper's option validator on the options the document
+ *		gives server name (column 6 of servers_sql's row tup: the complete
+ *		list, as CREATE SERVER or ALTER SERVER would leave it) while
+ *		planning, so a dry run refuses what the real run refuses ("hots",
+ *		a password on a server ...).  The validator's errors name options,
+ *		not secret values.
+ */
+static void
+ds_validate_server_options(const char *name, HeapTuple tup, TupleDesc desc)
+{
+	ForeignDataWrapper *fdw = GetForeignDataWrapperByName(DS_WRAPPER, false);
+	ErrorContextCallback errcb;
+	bool		isnull;
+	Datum		options = SPI_getbinval(tup, desc, 6, &isnull);
+
+	if (isnull || !OidIsValid(fdw->fdwvalidator))
+		return;
+	errcb.callback = ds_server_option_context;
+	errcb.arg = (void *) name;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	OidFunctionCall2(fdw->fdwvalidator, options,
+					 ObjectIdGetDatum(ForeignServerRelationId));
+	error_context_stack = errcb.previous;
+}
+
+/*
  * ds_plan_servers
  *		Plans the server part (servers_sql, one query): a create or alter
  *		action with its DDL for each server of the document that differs.
@@ -443,6 +499,7 @@ ds_plan_servers(List *plan, Jsonb *config)
 					errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
 						   name, DS_WRAPPER),
 					errdetail("It uses \"%s\"; the config cannot change that.", fdw));
+		ds_validate_server_options(name, tup, desc);
 		plan = ds_add_action(plan, STEP_SERVER,
 							 strcmp(action, "create") == 0 ? "create" : "alter",
 							 psprintf("server %s", name),
@@ -565,15 +622,47 @@ ds_want_database(JsonbContainer *obj, List *known)
 }
 
 /*
+ * ds_find_database
+ *		The logical database of that name in dbs, or NULL.
+ */
+static DsDatabase *
+ds_find_database(List *dbs, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, dbs)
+		if (strcmp(((DsDatabase *) lfirst(lc))->name, name) == 0)
+			return lfirst(lc);
+	return NULL;
+}
+
+/*
+ * ds_name_listed
+ *		Whether a List of C strings has name.
+ */
+static bool
+ds_name_listed(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/*
  * ds_plan_databases
  *		Plans the logical databases, each on a datasource that exists once
  *		the datasource steps have run: create what is new, alter what
  *		differs, and, when the section is present, drop what it leaves out
  *		(registry rows only: schemas are kept).  have_sources is the
- *		registry's datasources before the plan.
+ *		registry's datasources before the plan; the old names of the
+ *		logical databases renamed are added to *renamed (C strings).
  */
 static List *
-ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
+ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
+				  List **renamed)
 {
 	List	   *dbs = ds_list_databases();
 	List	   *known = list_make1(DS_LOCAL_SOURCE);
@@ -593,13 +682,27 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
 	foreach(lc, ds_config_rows(config, "databases"))
 	{
 		DsDatabase *want = ds_want_database(lfirst(lc), known);
-		DsDatabase *cur = NULL;
-		ListCell   *lc2;
+		DsDatabase *cur = ds_find_database(dbs, want->name);
+		char	   *from = ds_field(lfirst(lc), "renamed_from");
 		char	   *detail = NULL;
 
-		foreach(lc2, dbs)
-			if (strcmp(((DsDatabase *) lfirst(lc2))->name, want->name) == 0)
-				cur = lfirst(lc2);
+		/*
+		 * "renamed_from": a rename (the journal goes along) when the old
+		 * name is registered, the new one is not, and the document does
+		 * not keep the old name too; once done, the entry is an ordinary
+		 * one, so applying the document again does nothing.
+		 */
+		if (cur == NULL && from != NULL &&
+			!ds_config_names(config, "databases", from) &&
+			(cur = ds_find_database(dbs, from)) != NULL)
+		{
+			plan = ds_add_action(plan, STEP_RENAME_DATABASE, "rename",
+								 psprintf("logical database %s", from),
+								 psprintf("new name: %s", want->name));
+			((DsAction *) llast(plan))->database = want;
+			((DsAction *) llast(plan))->old_name = from;
+			*renamed = lappend(*renamed, from);
+		}
 		if (cur == NULL)
 		{
 			plan = ds_add_action(plan, STEP_CREATE_DATABASE, "create",
@@ -608,6 +711,7 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
 										  want->source, want->schema_name,
 										  BOOLSTR(want->read_only)));
 			((DsAction *) llast(plan))->database = want;
+			((DsAction *) llast(plan))->connects = true;
 			continue;
 		}
 		if (strcmp(cur->source, want->source) != 0)
@@ -627,6 +731,9 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
 								 psprintf("logical database %s", want->name),
 								 detail);
 			((DsAction *) llast(plan))->database = want;
+			((DsAction *) llast(plan))->connects =
+				strcmp(cur->source, want->source) != 0 ||
+				strcmp(cur->schema_name, want->schema_name) != 0;
 		}
 	}
 
@@ -636,7 +743,8 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
 	{
 		DsDatabase *cur = lfirst(lc);
 
-		if (ds_config_names(config, "databases", cur->name))
+		if (ds_config_names(config, "databases", cur->name) ||
+			ds_name_listed(*renamed, cur->name))
 			continue;
 		plan = ds_add_action(plan, STEP_DROP_DATABASE, "drop",
 							 psprintf("logical database %s", cur->name),
@@ -644,6 +752,95 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources)
 		((DsAction *) llast(plan))->database = cur;
 	}
 	return plan;
+}
+
+/*
+ * ds_has_mapping
+ *		Whether the current user can connect to foreign server name: it
+ *		exists and has a user mapping for the user or for PUBLIC (what
+ *		GetUserMapping looks for).
+ */
+static bool
+ds_has_mapping(const char *name)
+{
+	Oid			server = get_foreign_server_oid(name, true);
+	HeapTuple	tp;
+
+	if (!OidIsValid(server))
+		return false;
+	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+						 ObjectIdGetDatum(server));
+	if (!HeapTupleIsValid(tp))
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							 ObjectIdGetDatum(server));
+	if (!HeapTupleIsValid(tp))
+		return false;
+	ReleaseSysCache(tp);
+	return true;
+}
+
+/*
+ * ds_check_mappings
+ *		Before anything runs (dry run or not): the logical databases the
+ *		plan creates or moves on a remote datasource need a connection, so
+ *		the current user needs a user mapping on its server.  A document
+ *		applied to a fresh database names servers that do not exist yet,
+ *		so none can have a mapping: raise one error naming every such
+ *		server and the steps (servers and datasources first, then the
+ *		mappings, then the whole document).  have is the registry's
+ *		datasources before the plan.
+ */
+static void
+ds_check_mappings(List *plan, List *have)
+{
+	StringInfoData missing;
+	StringInfoData steps;
+	List	   *named = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	initStringInfo(&missing);
+	initStringInfo(&steps);
+	foreach(lc, plan)
+	{
+		DsAction   *a = lfirst(lc);
+		const char *server = NULL;
+		ListCell   *lc2;
+
+		if (!a->connects || strcmp(a->database->source, DS_LOCAL_SOURCE) == 0)
+			continue;
+		/* the datasource's server once the plan has run */
+		foreach(lc2, have)
+			if (strcmp(((DsSource *) lfirst(lc2))->name, a->database->source) == 0)
+				server = ((DsSource *) lfirst(lc2))->server;
+		foreach(lc2, plan)
+		{
+			DsAction   *s = lfirst(lc2);
+
+			if ((s->step == STEP_CREATE_SOURCE || s->step == STEP_ALTER_SOURCE) &&
+				strcmp(s->source->name, a->database->source) == 0)
+				server = s->source->server;
+		}
+		if (server == NULL || ds_name_listed(named, server) ||
+			ds_has_mapping(server))
+			continue;
+		named = lappend(named, (char *) server);
+		appendStringInfo(&missing, "%s%s", n > 0 ? ", " : "",
+						 quote_identifier(server));
+		appendStringInfo(&steps, " CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (user '...', password '...');",
+						 quote_identifier(server));
+		n++;
+	}
+	if (n > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no user mapping for \"%s\" on server%s %s",
+					   GetUserNameFromId(GetUserId(), false),
+					   n > 1 ? "s" : "", missing.data),
+				errdetail("The config's logical databases on %s need a connection to look at or create their schemas; nothing was changed.",
+						  n > 1 ? "these servers" : "this server"),
+				errhint("Apply the document in steps: first only its \"servers\" and \"sources\" sections, then%s then the whole document.",
+						steps.data));
 }
 
 /*
@@ -675,6 +872,9 @@ ds_run_action(DsAction *a)
 			break;
 		case STEP_DROP_DATABASE:
 			ds_do_drop_database(a->database->name, false);
+			break;
+		case STEP_RENAME_DATABASE:
+			ds_do_rename_database(a->old_name, a->database->name);
 			break;
 		case STEP_ALTER_DATABASE:
 			ds_do_alter_database(a->database->name,
@@ -742,6 +942,7 @@ pgds_apply_config(PG_FUNCTION_ARGS)
 	bool		dry_run;
 	List	   *plan = NIL;
 	List	   *have;
+	List	   *renamed = NIL;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -761,7 +962,8 @@ pgds_apply_config(PG_FUNCTION_ARGS)
 	have = ds_list_sources();
 	plan = ds_plan_servers(plan, config);
 	plan = ds_plan_sources(plan, config, have);
-	plan = ds_plan_databases(plan, config, have);
+	plan = ds_plan_databases(plan, config, have, &renamed);
+	ds_check_mappings(plan, have);
 	ds_config_run(plan, dry_run, rsinfo);
 	return (Datum) 0;
 }

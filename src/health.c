@@ -6,7 +6,8 @@
  *
  * health_check never raises for a datasource that cannot be reached: the
  * probe runs in a subtransaction and the error is reported in the row, so
- * a monitoring query sees every datasource.  Unknown names and bad
+ * a monitoring query sees every datasource, with the reason (libpq's, for
+ * a connection) and never a secret.  Unknown names and bad
  * arguments are still errors.  Whether a datasource is usable at all
  * (enabled) is policy.c's answer; a disabled one is reported, not probed.
  *
@@ -21,13 +22,19 @@
  */
 #include "postgres.h"
 
+#include "access/reloptions.h"
 #include "access/xlog.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "pg_datasource.h"
 
@@ -53,6 +60,88 @@ ds_probe_call(void *arg)
 	DsProbe    *probe = arg;
 
 	ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
+}
+
+/*
+ * ds_hide_secret
+ *		text with every occurrence of secret (when not NULL or empty)
+ *		written as ********.
+ */
+static char *
+ds_hide_secret(const char *text, const char *secret)
+{
+	StringInfoData buf;
+	const char *p = text;
+	const char *hit;
+	size_t		len;
+
+	if (secret == NULL || secret[0] == '\0')
+		return pstrdup(text);
+	len = strlen(secret);
+	initStringInfo(&buf);
+	while ((hit = strstr(p, secret)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, "********");
+		p = hit + len;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+/*
+ * ds_health_error
+ *		The error column of a probe that failed: the message, the reason
+ *		below it (for a connection, libpq's: refused, unknown host,
+ *		authentication failed, ...) and the SQLSTATE.  libpq's messages do
+ *		not contain the password; the user mapping's password is still
+ *		written as ******** wherever it would appear, so the column never
+ *		shows a secret.
+ */
+static char *
+ds_health_error(DsSource *src, ErrorData *edata)
+{
+	char	   *error;
+	const char *password = NULL;
+	ForeignServer *server = GetForeignServerByName(src->server, true);
+
+	if (edata->detail != NULL)
+		error = psprintf("%s: %s (SQLSTATE %s)", edata->message, edata->detail,
+						 unpack_sql_state(edata->sqlerrcode));
+	else
+		error = psprintf("%s (SQLSTATE %s)", edata->message,
+						 unpack_sql_state(edata->sqlerrcode));
+	if (server != NULL)
+	{
+		/* the caller's mapping, else PUBLIC's, as GetUserMapping looks */
+		HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+										 ObjectIdGetDatum(GetUserId()),
+										 ObjectIdGetDatum(server->serverid));
+
+		if (!HeapTupleIsValid(tp))
+			tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+								 ObjectIdGetDatum(InvalidOid),
+								 ObjectIdGetDatum(server->serverid));
+		if (HeapTupleIsValid(tp))
+		{
+			bool		isnull;
+			Datum		options = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
+												  Anum_pg_user_mapping_umoptions,
+												  &isnull);
+			ListCell   *lc;
+
+			if (!isnull)
+				foreach(lc, untransformRelOptions(options))
+				{
+					DefElem    *opt = (DefElem *) lfirst(lc);
+
+					if (strcmp(opt->defname, "password") == 0)
+						password = defGetString(opt);
+				}
+			ReleaseSysCache(tp);
+		}
+	}
+	return ds_hide_secret(error, password);
 }
 
 /*
@@ -94,8 +183,7 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 			in_recovery = probe.in_recovery;
 		}
 		else
-			error = psprintf("%s (SQLSTATE %s)", edata->message,
-							 unpack_sql_state(edata->sqlerrcode));
+			error = ds_health_error(src, edata);
 	}
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);

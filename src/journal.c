@@ -16,6 +16,11 @@
  * migrate_all collects its journal rows in a batch and writes them in one
  * INSERT at its end.
  *
+ * The journal is history: its rows outlive their logical database (no
+ * foreign key to the registry); ds_journal_history tells registry.c
+ * whether a name has rows, and ds_journal_rename carries them on a rename.
+ * A failed attempt keeps its error's SQLSTATE, DETAIL and HINT.
+ *
  * A version's state is the latest of its rows with status applied,
  * baseline, adopted or checksum_accepted: applied if there is one, with
  * that row's checksum (NULL for a baseline: any script matches).
@@ -79,12 +84,16 @@ struct DsJournalBatch
 	Datum	   *sqlstate;
 	Datum	   *failed_statement;
 	Datum	   *fingerprint;
+	Datum	   *error_detail;
+	Datum	   *error_hint;
 	bool	   *server_null;
 	bool	   *server_address_null;
 	bool	   *error_null;
 	bool	   *sqlstate_null;
 	bool	   *failed_statement_null;
 	bool	   *fingerprint_null;
+	bool	   *error_detail_null;
+	bool	   *error_hint_null;
 };
 
 /* which rows ds_journal_find stops at */
@@ -633,6 +642,58 @@ ds_journal_adopted(const char *database, const char *hash)
 }
 
 /*
+ * ds_journal_history
+ *		Whether logical database name has journal rows (a dropped mapping
+ *		leaves them: the journal is history); if so, *datasource and
+ *		*schema_name are those of its latest row, allocated in the caller's
+ *		context.  Connects to SPI itself; the caller holds the registry lock
+ *		(create_database, rename_database), so no row of the name comes or
+ *		goes meanwhile.
+ */
+bool
+ds_journal_history(const char *name, char **datasource, char **schema_name)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	const char *args[1] = {name};
+	bool		found;
+	int			level;
+
+	level = ds_spi_connect();
+	ds_journal_sql("SELECT datasource, schema_name FROM datasource.migrations "
+				   "WHERE database = $1 ORDER BY id DESC LIMIT 1", 1, args);
+	found = SPI_processed > 0;
+	if (found)
+	{
+		*datasource = MemoryContextStrdup(callercxt,
+										  SPI_getvalue(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1));
+		*schema_name = MemoryContextStrdup(callercxt,
+										   SPI_getvalue(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 2));
+	}
+	ds_spi_finish(level);
+	return found;
+}
+
+/*
+ * ds_journal_rename
+ *		Carries the journal rows of logical database name over to new_name
+ *		(rename_database).  The caller has checked that new_name has no
+ *		history of its own, and holds the registry lock.
+ */
+void
+ds_journal_rename(const char *name, const char *new_name)
+{
+	const char *args[2] = {name, new_name};
+	int			level;
+
+	level = ds_spi_connect();
+	ds_journal_sql("UPDATE datasource.migrations SET database = $2 "
+				   "WHERE database = $1", 2, args);
+	ds_spi_finish(level);
+}
+
+/*
  * ds_journal_insert
  *		Writes one journal row for m with the given status, or, when m has
  *		a batch (migrate_all), adds it to the batch.
@@ -642,7 +703,7 @@ ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 				  const char *previous_checksum, const char *sqlstate,
 				  int failed_statement)
 {
-	const char *args[23];
+	const char *args[24];
 	DsScript   *s = m->script;
 	TimestampTz finished = GetCurrentTimestamp();
 	char		count[16];
@@ -682,14 +743,17 @@ ds_journal_insert(DsMigration *m, const char *status, TimestampTz started,
 	args[19] = sqlstate;
 	args[20] = failed_statement > 0 ? failed : NULL;
 	args[21] = m->schema_fingerprint;
+	args[22] = m->edata ? m->edata->detail : NULL;
+	args[23] = m->edata ? m->edata->hint : NULL;
 	ds_journal_sql("INSERT INTO datasource.migrations (database, datasource, server, "
 				   "server_address, schema_name, version, description, status, checksum, "
 				   "raw_checksum, previous_checksum, script, script_schema, statement_count, "
 				   "role, started_at, finished_at, execution_time_ms, error, sqlstate, "
-				   "failed_statement, schema_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, "
+				   "failed_statement, schema_fingerprint, error_detail, error_hint) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, "
 				   "$7, $8, $9, $10, $11, $12, $13, $14::int, $15, $16::timestamptz, "
-				   "$17::timestamptz, $18::float8, $19, $20, $21::int, $22)",
-				   22, args);
+				   "$17::timestamptz, $18::float8, $19, $20, $21::int, $22, $23, $24)",
+				   24, args);
 }
 
 /*
@@ -717,6 +781,8 @@ ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
 {
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 	char	   *address = ds_server_address(m->src);
+	const char *detail;
+	const char *hint;
 	int			i = b->n;
 
 	if (b->n == b->size)
@@ -739,12 +805,16 @@ ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
 		DS_GROW(sqlstate, Datum);
 		DS_GROW(failed_statement, Datum);
 		DS_GROW(fingerprint, Datum);
+		DS_GROW(error_detail, Datum);
+		DS_GROW(error_hint, Datum);
 		DS_GROW(server_null, bool);
 		DS_GROW(server_address_null, bool);
 		DS_GROW(error_null, bool);
 		DS_GROW(sqlstate_null, bool);
 		DS_GROW(failed_statement_null, bool);
 		DS_GROW(fingerprint_null, bool);
+		DS_GROW(error_detail_null, bool);
+		DS_GROW(error_hint_null, bool);
 #undef DS_GROW
 		b->size = size;
 	}
@@ -767,6 +837,12 @@ ds_batch_add(DsJournalBatch *b, DsMigration *m, const char *status,
 	b->failed_statement[i] = Int32GetDatum(failed_statement);
 	b->fingerprint_null[i] = m->schema_fingerprint == NULL;
 	b->fingerprint[i] = m->schema_fingerprint ? CStringGetTextDatum(m->schema_fingerprint) : (Datum) 0;
+	detail = m->edata ? m->edata->detail : NULL;
+	hint = m->edata ? m->edata->hint : NULL;
+	b->error_detail_null[i] = detail == NULL;
+	b->error_detail[i] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	b->error_hint_null[i] = hint == NULL;
+	b->error_hint[i] = hint ? CStringGetTextDatum(hint) : (Datum) 0;
 	b->n++;
 	MemoryContextSwitchTo(old);
 }
@@ -795,20 +871,20 @@ ds_batch_array(Datum *values, bool *nulls, int n, Oid type)
  *		order they were added (so their ids follow the targets' order).
  *		What all rows share comes from m (version, description, script and
  *		checksums, role).  The rows' logical databases are locked by the
- *		caller's transaction (see migrate_all), so their foreign keys hold.
+ *		caller's transaction (see migrate_all), so none went away meanwhile.
  */
 void
 ds_journal_flush(DsJournalBatch *b, DsMigration *m)
 {
 	DsScript   *s = m->script;
-	Datum		values[21];
-	char		nulls[21];
-	Oid			types[21] = {
+	Datum		values[23];
+	char		nulls[23];
+	Oid			types[23] = {
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
 		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
-		TEXTARRAYOID
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
 	};
 	int			i;
 
@@ -843,28 +919,36 @@ ds_journal_flush(DsJournalBatch *b, DsMigration *m)
 	nulls[12] = nulls[14] = nulls[15] = nulls[16] = nulls[18] = nulls[19] = ' ';
 	values[20] = ds_batch_array(b->fingerprint, b->fingerprint_null, b->n, TEXTOID);
 	nulls[20] = ' ';
+	values[21] = ds_batch_array(b->error_detail, b->error_detail_null, b->n,
+								TEXTOID);
+	values[22] = ds_batch_array(b->error_hint, b->error_hint_null, b->n,
+								TEXTOID);
+	nulls[21] = nulls[22] = ' ';
 	if (ds_journal_exec("INSERT INTO datasource.migrations (database, datasource, "
 						"server, server_address, schema_name, version, description, "
 						"status, checksum, raw_checksum, script, script_schema, "
 						"statement_count, role, started_at, finished_at, "
 						"execution_time_ms, error, sqlstate, failed_statement, "
-						"schema_fingerprint) "
+						"schema_fingerprint, error_detail, error_hint) "
 						"SELECT r.database, r.datasource, r.server, r.server_address, "
 						"r.schema_name, $13, $14, r.status, $15, $16, $17, $18, $19, "
 						"$20, r.started_at, r.finished_at, r.execution_time_ms, "
-						"r.error, r.sqlstate, r.failed_statement, r.schema_fingerprint "
+						"r.error, r.sqlstate, r.failed_statement, r.schema_fingerprint, "
+						"r.error_detail, r.error_hint "
 						"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
 						"pg_catalog.unnest($3), pg_catalog.unnest($4), "
 						"pg_catalog.unnest($5), pg_catalog.unnest($6), "
 						"pg_catalog.unnest($7), pg_catalog.unnest($8), "
 						"pg_catalog.unnest($9), pg_catalog.unnest($10), "
 						"pg_catalog.unnest($11), pg_catalog.unnest($12), "
-						"pg_catalog.unnest($21)) "
+						"pg_catalog.unnest($21), pg_catalog.unnest($22), "
+						"pg_catalog.unnest($23)) "
 						"WITH ORDINALITY AS r (database, datasource, "
 						"server, server_address, schema_name, status, started_at, "
 						"finished_at, execution_time_ms, error, sqlstate, "
-						"failed_statement, schema_fingerprint, n) ORDER BY r.n",
-						21, types, values, nulls) != SPI_OK_INSERT ||
+						"failed_statement, schema_fingerprint, error_detail, "
+						"error_hint, n) ORDER BY r.n",
+						23, types, values, nulls) != SPI_OK_INSERT ||
 		SPI_processed != (uint64) b->n)
 		elog(ERROR, "could not journal the migrations");
 }

@@ -306,6 +306,9 @@ ds_migrate_database(DsMigration *m)
 		return;
 	}
 
+	/* a statement the script cannot run: refused now that it would run */
+	if (m->script->refused != NULL)
+		ReThrowError(m->script->refused);
 	m->started = started;
 	m->t0 = t0;
 	m->script_started = true;
@@ -371,6 +374,7 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	/* the script failed: nothing of it remains; journal the attempt */
 	m->status = "failed";
 	m->error = edata->message;
+	m->edata = edata;
 	ds_journal_insert(m, "failed", m->started, NULL,
 					  unpack_sql_state(edata->sqlerrcode), m->current);
 	ereport(WARNING,
@@ -378,8 +382,11 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 			errmsg("migration \"%s\" of logical database \"%s\" failed: %s",
 				   m->version, m->db->name, edata->message),
 			m->current > 0 ?
-			errdetail("Statement %d of the script failed; nothing of the script was kept.",
-					  m->current) : 0);
+			errdetail("%s%sStatement %d of the script failed; nothing of the script was kept.",
+					  edata->detail ? edata->detail : "",
+					  edata->detail ? "\n" : "", m->current) :
+			edata->detail ? errdetail("%s", edata->detail) : 0,
+			edata->hint ? errhint("%s", edata->hint) : 0);
 	m->current = 0;
 }
 
@@ -406,15 +413,18 @@ ds_lost_remote(void)
 
 /*
  * ds_result_tuple
- *		The migration_result row of m.
+ *		The migration_result row of m; a failure's SQLSTATE, DETAIL and HINT
+ *		come from m->edata (kept only when m->status is "failed").
  */
 static HeapTuple
 ds_result_tuple(TupleDesc desc, const char *database, const char *version,
 				const char *status, const char *checksum, double elapsed,
-				const char *error)
+				const char *error, const DsMigration *m)
 {
-	Datum		values[6];
-	bool		nulls[6] = {false};
+	Datum		values[9];
+	bool		nulls[9] = {false};
+	ErrorData  *edata = m->status != NULL &&
+		strcmp(m->status, "failed") == 0 ? m->edata : NULL;
 
 	values[0] = CStringGetTextDatum(database);
 	values[1] = CStringGetTextDatum(version);
@@ -428,6 +438,19 @@ ds_result_tuple(TupleDesc desc, const char *database, const char *version,
 		values[5] = CStringGetTextDatum(error);
 	else
 		nulls[5] = true;
+	/* a failure's SQLSTATE, DETAIL and HINT */
+	nulls[6] = nulls[7] = nulls[8] = true;
+	if (edata != NULL)
+	{
+		values[6] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+		nulls[6] = false;
+		if (edata->detail)
+			values[7] = CStringGetTextDatum(edata->detail);
+		nulls[7] = edata->detail == NULL;
+		if (edata->hint)
+			values[8] = CStringGetTextDatum(edata->hint);
+		nulls[8] = edata->hint == NULL;
+	}
 	return heap_form_tuple(desc, values, nulls);
 }
 
@@ -473,7 +496,7 @@ pgds_migrate(PG_FUNCTION_ARGS)
 	ds_migrate_database(&m);
 	MemoryContextSwitchTo(callercxt);
 	tup = ds_result_tuple(BlessTupleDesc(desc), m.db->name, m.version,
-						  m.status, m.checksum, m.elapsed_ms, m.error);
+						  m.status, m.checksum, m.elapsed_ms, m.error, &m);
 	ds_spi_finish(level);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tup));
 }
@@ -630,6 +653,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		{
 			m.status = "failed";
 			m.error = edata->message;
+			m.edata = edata;
 			m.checksum = script->checksum;
 			ereport(WARNING,
 					errcode(edata->sqlerrcode),
@@ -667,7 +691,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 			last_notice = now;
 		}
 		tup = ds_result_tuple(rsinfo->setDesc, m.database, version, m.status,
-							  m.checksum, m.elapsed_ms, m.error);
+							  m.checksum, m.elapsed_ms, m.error, &m);
 		tuplestore_puttuple(rsinfo->setResult, tup);
 		MemoryContextSwitchTo(spicxt);
 		MemoryContextReset(percxt);
@@ -726,7 +750,7 @@ pgds_baseline(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(callercxt);
 	tup = ds_result_tuple(BlessTupleDesc(desc), m.db->name, m.version,
-						  m.status, m.checksum, 0, NULL);
+						  m.status, m.checksum, 0, NULL, &m);
 	ds_spi_finish(level);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tup));
 }
@@ -780,7 +804,7 @@ pgds_accept_checksum(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(callercxt);
 	tup = ds_result_tuple(BlessTupleDesc(desc), m.db->name, m.version,
-						  m.status, m.checksum, 0, NULL);
+						  m.status, m.checksum, 0, NULL, &m);
 	ds_spi_finish(level);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tup));
 }

@@ -183,6 +183,7 @@ extern void ds_do_alter_database(const char *name, const char *source,
 								 const char *schema_name, int read_only,
 								 const char *description);
 extern void ds_do_drop_database(const char *name, bool drop_schema);
+extern void ds_do_rename_database(const char *name, const char *new_name);
 
 /* in scan.c: one token of a text, where it starts and what it is */
 typedef struct DsToken
@@ -418,6 +419,8 @@ typedef struct DsScript
 	char		checksum[DS_CHECKSUM_LEN + 1];
 	char		raw_checksum[DS_CHECKSUM_LEN + 1];
 	char		raw_nl_checksum[DS_CHECKSUM_LEN + 1];	/* of text || '\n' */
+	ErrorData  *refused;		/* the first statement's refusal, raised
+								 * when the version is to run; or NULL */
 } DsScript;
 
 extern DsScript *ds_script_arg(const char *script, const char *script_schema);
@@ -443,6 +446,8 @@ typedef struct DsMigration
 	const char *checksum;
 	double		elapsed_ms;
 	char	   *error;
+	ErrorData  *edata;			/* the error that failed it (its SQLSTATE,
+								 * DETAIL and HINT), or NULL */
 	char	   *schema_fingerprint;	/* the schema left (ds_snapshot) */
 	/* for the statements' run */
 	int			current;		/* statement running, 1-based */
@@ -485,6 +490,9 @@ extern bool ds_applied_state(DsMigration *m, const char *version,
 							 char **checksum);
 extern bool ds_find_adopted(DsMigration *m, DsJournalRow *found);
 extern bool ds_journal_adopted(const char *database, const char *hash);
+extern bool ds_journal_history(const char *name, char **datasource,
+							   char **schema_name);
+extern void ds_journal_rename(const char *name, const char *new_name);
 extern void ds_journal_insert(DsMigration *m, const char *status,
 							  TimestampTz started,
 							  const char *previous_checksum,

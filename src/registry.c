@@ -49,6 +49,8 @@ static bool ds_schema_exists(DsSource *source, const char *schema);
 static void ds_create_schema(DsSource *source, const char *schema);
 static void ds_check_server_free(const char *server, const char *source);
 static const char *ds_nonempty(const char *s);
+static void ds_check_history(const char *name, const char *source,
+							 const char *schema_name, bool exists);
 
 /*
  * ds_nonempty
@@ -268,6 +270,49 @@ ds_do_drop_source(const char *name, bool cascade)
 }
 
 /*
+ * ds_check_history
+ *		The rule for a name that was mapped before: dropping a logical
+ *		database keeps its journal rows, and mapping the name again
+ *		continues that history, so migrate() takes its versions as applied.
+ *		That is right only when the new mapping is the schema the history
+ *		describes (the latest row's datasource and schema) and that schema
+ *		still exists (exists: it does before this call); otherwise the
+ *		versions would be taken as applied to a schema they never ran on,
+ *		so the mapping is refused (55000) and the old rows stay.  The caller
+ *		holds the registry lock.
+ */
+static void
+ds_check_history(const char *name, const char *source,
+				 const char *schema_name, bool exists)
+{
+	char	   *hsource;
+	char	   *hschema;
+
+	if (!ds_journal_history(name, &hsource, &hschema))
+		return;
+	if (strcmp(hsource, source) != 0 || strcmp(hschema, schema_name) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("logical database \"%s\" has a migration history on another schema",
+					   name),
+				errdetail("Its journal describes schema \"%s\" on datasource \"%s\"; migrate() would take those versions as applied to schema \"%s\" on datasource \"%s\".",
+						  hschema, hsource, schema_name, source),
+				errhint("Choose another name, or map the schema the history describes; the old rows stay in datasource.migrations."));
+	if (!exists)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("logical database \"%s\" has a migration history for a schema that no longer exists",
+					   name),
+				errdetail("Its journal describes schema \"%s\" on datasource \"%s\"; migrate() would take those versions as applied to a new, empty schema.",
+						  hschema, hsource),
+				errhint("Choose another name, or restore the schema first; the old rows stay in datasource.migrations."));
+	ereport(NOTICE,
+			errmsg("logical database \"%s\" continues its migration history", name),
+			errdetail("The journal's versions of \"%s\" count as applied to schema \"%s\" on datasource \"%s\".",
+					  name, schema_name, source));
+}
+
+/*
  * ds_do_create_database
  *		Maps a logical database to a schema.  With create_schema the schema is
  *		created when it does not exist yet (an existing empty or populated
@@ -283,6 +328,7 @@ ds_do_create_database(const char *name, const char *source,
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	DsSource   *src;
 	DsDatabase *other;
+	bool		exists;
 
 	ds_check_name(DS_NAME_DATABASE, name);
 	ds_check_name(DS_NAME_SOURCE, source);
@@ -304,7 +350,9 @@ ds_do_create_database(const char *name, const char *source,
 					   schema_name, source, other->name),
 				errdetail("A schema belongs to at most one logical database."));
 
-	if (!ds_schema_exists(src, schema_name))
+	exists = ds_schema_exists(src, schema_name);
+	ds_check_history(name, source, schema_name, exists);
+	if (!exists)
 	{
 		if (!create_schema)
 			ereport(ERROR,
@@ -402,9 +450,48 @@ ds_do_alter_database(const char *name, const char *source,
 }
 
 /*
+ * ds_do_rename_database
+ *		Renames a logical database and carries its journal rows to the new
+ *		name.  A new name with a history of its own (a dropped logical
+ *		database's) is refused: the two histories would mix.
+ */
+void
+ds_do_rename_database(const char *name, const char *new_name)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char	   *hsource;
+	char	   *hschema;
+
+	ds_check_name(DS_NAME_DATABASE, name);
+	ds_check_name(DS_NAME_DATABASE, new_name);
+	ds_lock_registry();
+	(void) ds_get_database(name, false);
+	if (ds_get_database(new_name, true) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("logical database \"%s\" already exists", new_name));
+	if (ds_journal_history(new_name, &hsource, &hschema))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("logical database name \"%s\" has a migration history", new_name),
+				errdetail("A dropped logical database of that name left journal rows for schema \"%s\" on datasource \"%s\"; renaming \"%s\" to it would mix the two histories.",
+						  hschema, hsource, name),
+				errhint("Choose another name; the old rows stay in datasource.migrations."));
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(new_name);
+	ds_catalog_write("UPDATE datasource.databases SET name = $2 WHERE name = $1",
+					 2, argtypes, values, NULL);
+	ds_journal_rename(name, new_name);
+}
+
+/*
  * ds_do_drop_database
  *		Unregisters a logical database; with drop_schema its schema and
- *		everything in it is dropped too (DROP SCHEMA ... CASCADE).
+ *		everything in it is dropped too (DROP SCHEMA ... CASCADE).  Its
+ *		journal rows stay: the journal is history (ds_check_history says
+ *		when the name can be mapped again).
  */
 void
 ds_do_drop_database(const char *name, bool drop_schema)
@@ -520,22 +607,8 @@ pgds_rename_database(PG_FUNCTION_ARGS)
 {
 	char	   *name = ds_text_arg(fcinfo, 0, NULL, true);
 	char	   *new_name = ds_text_arg(fcinfo, 1, NULL, true);
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
 
-	ds_check_name(DS_NAME_DATABASE, name);
-	ds_check_name(DS_NAME_DATABASE, new_name);
-	ds_lock_registry();
-	(void) ds_get_database(name, false);
-	if (ds_get_database(new_name, true) != NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_DUPLICATE_OBJECT),
-				errmsg("logical database \"%s\" already exists", new_name));
-
-	values[0] = CStringGetTextDatum(name);
-	values[1] = CStringGetTextDatum(new_name);
-	ds_catalog_write("UPDATE datasource.databases SET name = $2 WHERE name = $1",
-					 2, argtypes, values, NULL);
+	ds_do_rename_database(name, new_name);
 	PG_RETURN_DATUM(ds_registry_row("databases", new_name));
 }
 

@@ -10,7 +10,10 @@
  * whatever would change the session it runs in (sessionstate.c's rule,
  * the one routing follows: session settings, settings that would move the
  * script out of its schema or role, cursors, LISTEN, temporary tables,
- * session advisory locks ...) are refused, naming the statement's number.
+ * session advisory locks ...) are refused, naming the statement's number;
+ * the refusal is kept with the script and raised when the journal says the
+ * version is to run, so an applied or baselined version is already_applied
+ * whatever its script.
  * Each statement is kept as its own text, without the white space around
  * it, so that it runs (and
  * fails, and is reported) one by one.  When the caller names the schema
@@ -174,6 +177,39 @@ ds_check_statement(Node *stmt, int n)
 }
 
 /*
+ * ds_statement_refusal
+ *		The refusal ds_check_statement raises for statement n, caught, or
+ *		NULL when the statement can run.  A refusal is raised only once the
+ *		journal says the version is to run (migrate.c): a version that is
+ *		applied or baselined is already_applied whatever its script.
+ *		ds_check_statement changes no state before it raises, so its error
+ *		is caught without a subtransaction; an error that is not one of its
+ *		refusals (no memory, for one) is raised at once.
+ */
+static ErrorData *
+ds_statement_refusal(Node *stmt, int n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile edata = NULL;
+
+	PG_TRY();
+	{
+		ds_check_statement(stmt, n);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_ACTIVE_SQL_TRANSACTION &&
+			edata->sqlerrcode != ERRCODE_FEATURE_NOT_SUPPORTED)
+			PG_RE_THROW();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/*
  * ds_script_parse_context
  *		A syntax error's position is in the script, not in the query that
  *		called migrate: report it as such.
@@ -225,7 +261,8 @@ ds_parse_script(const char *text, const char *script_schema)
 		int			len = rs->stmt_len > 0 ? rs->stmt_len :
 			(int) strlen(text + start);
 
-		ds_check_statement(rs->stmt, n + 1);
+		if (s->refused == NULL)
+			s->refused = ds_statement_refusal(rs->stmt, n + 1);
 		/* the statement without the white space around it */
 		while (len > 0 && scanner_isspace(text[start]))
 			start++, len--;

@@ -28,10 +28,11 @@ SELECT columns_are('datasource', 'migrations',
     ARRAY['id', 'database', 'datasource', 'server', 'server_address', 'schema_name', 'version',
           'description', 'status', 'checksum', 'raw_checksum', 'previous_checksum', 'script',
           'script_schema', 'statement_count', 'role', 'started_at', 'finished_at',
-          'execution_time_ms', 'error', 'sqlstate', 'failed_statement', 'schema_fingerprint'],
+          'execution_time_ms', 'error', 'sqlstate', 'failed_statement', 'schema_fingerprint',
+          'error_detail', 'error_hint'],
     'datasource.migrations has the journal''s columns');
-SELECT fk_ok('datasource', 'migrations', 'database', 'datasource', 'databases', 'name',
-    'a journal row belongs to a logical database');
+SELECT hasnt_fk('datasource', 'migrations',
+    'the journal is history: no foreign key, dropping a logical database keeps its rows');
 SELECT index_is_unique('datasource', 'migrations', 'migrations_applied_once',
     'a version is applied at most once per logical database');
 SELECT columns_are('datasource', 'ddl_log',
@@ -43,7 +44,7 @@ SELECT is(
     (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
        FROM pg_attribute WHERE attrelid = (SELECT typrelid FROM pg_type WHERE oid = 'datasource.migration_result'::regtype)
         AND attnum > 0),
-    'database text, version text, status text, checksum text, execution_time_ms double precision, error text',
+    'database text, version text, status text, checksum text, execution_time_ms double precision, error text, sqlstate text, error_detail text, error_hint text',
     'migration_result has the contract''s columns');
 SELECT is(pg_get_function_arguments('datasource.migrate(text,text,text,text,text)'::regprocedure),
     'database text, version text, script text, description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text',
