@@ -46,7 +46,7 @@ lq -c "CREATE EXTENSION pg_datasource" \
 	      OPTIONS (user 'fleet_owner', password 'fleet-secret-29')" \
 	-c "SELECT datasource.create_source('far', 'fleet_srv')" \
 	-c "SELECT datasource.create_database(format('f%s', lpad(i::text, 2, '0')),
-	                                      CASE WHEN i > 15 THEN 'far' END) FROM generate_series(1, 30) i" \
+	                                      CASE WHEN i > 15 THEN 'far' ELSE 'local' END) FROM generate_series(1, 30) i" \
 	-c "CREATE SCHEMA fleet_counter" -c "CREATE SEQUENCE fleet_counter.attempts" >/dev/null ||
 	bail_out "extension setup failed"
 lq -c "ALTER DATABASE $DB SET datasource.connect_timeout = 3" >/dev/null
