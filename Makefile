@@ -43,6 +43,7 @@ OBJS = \
 	src/script.o \
 	src/journal.o \
 	src/migrate.o \
+	src/order.o \
 	src/pending.o \
 	src/ddl_log.o \
 	src/parse.o \

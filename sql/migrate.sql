@@ -37,7 +37,8 @@ CREATE TABLE "public"."orders" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"item" integer REFERENCES "public"."items"("id"),
 	"state" "public"."state" DEFAULT 'open' NOT NULL
-);$s$, script_schema => 'public', databases => ARRAY['shop', 'shop_b']);
+);$s$, script_schema => 'public', databases => ARRAY['shop', 'shop_b'],
+   out_of_order => true);  -- 0002_bad failed on shop
 \d shop.orders
 -- the journal and the pending view of a deploy
 SELECT database, version, status, statement_count, error, sqlstate, failed_statement

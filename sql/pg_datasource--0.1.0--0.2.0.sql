@@ -207,15 +207,29 @@ RETURNS datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-CREATE OR REPLACE FUNCTION datasource.migrate_all(
+/*
+ * migrate_all has four new parameters (dry_run, max_failures,
+ * raise_on_failure, out_of_order): a new function, which gets the
+ * privileges of the install script (not PUBLIC's); an administrator's
+ * grants on the old one must be made again (README, "Upgrading").
+ */
+DROP FUNCTION datasource.migrate_all(text, text, text[], text, text);
+
+CREATE FUNCTION datasource.migrate_all(
 	version text,
 	script text,
 	databases text[] DEFAULT NULL,
 	description text DEFAULT NULL,
-	script_schema text DEFAULT NULL)
+	script_schema text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	max_failures int DEFAULT NULL,
+	raise_on_failure boolean DEFAULT false,
+	out_of_order boolean DEFAULT false)
 RETURNS SETOF datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+REVOKE ALL ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION datasource.baseline(
 	database text,
@@ -348,13 +362,13 @@ COMMENT ON FUNCTION datasource.disconnect(text) IS
 	'closes this backend''s idle connections to a datasource (all when NULL); returns how many';
 
 COMMENT ON TYPE datasource.migration_result IS
-	'the outcome of one migration of one logical database: applied, already_applied or failed';
+	'the outcome of one migration of one logical database: applied, already_applied or failed (migrate_all also: not_attempted; in a dry run: would_apply, already_applied, refused)';
 
 COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
 	'applies a migration script to a logical database once, in a subtransaction, and journals the attempt';
 
-COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
-	'applies one migration to every writable logical database (or those listed), each in its own subtransaction';
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean) IS
+	'applies one migration to every writable logical database (or those listed), each in its own subtransaction; dry_run, max_failures, raise_on_failure, out_of_order';
 
 COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
 	'records a version as applied without running anything (its schema exists already)';

@@ -562,7 +562,7 @@ CREATE TYPE datasource.migration_result AS (
 );
 
 COMMENT ON TYPE datasource.migration_result IS
-	'the outcome of one migration of one logical database: applied, already_applied or failed';
+	'the outcome of one migration of one logical database: applied, already_applied or failed (migrate_all also: not_attempted; in a dry run: would_apply, already_applied, refused)';
 
 CREATE FUNCTION datasource.migrate(
 	database text,
@@ -582,13 +582,17 @@ CREATE FUNCTION datasource.migrate_all(
 	script text,
 	databases text[] DEFAULT NULL,
 	description text DEFAULT NULL,
-	script_schema text DEFAULT NULL)
+	script_schema text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	max_failures int DEFAULT NULL,
+	raise_on_failure boolean DEFAULT false,
+	out_of_order boolean DEFAULT false)
 RETURNS SETOF datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text) IS
-	'applies one migration to every writable logical database (or those listed), each in its own subtransaction';
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean) IS
+	'applies one migration to every writable logical database (or those listed), each in its own subtransaction; dry_run, max_failures, raise_on_failure, out_of_order';
 
 CREATE FUNCTION datasource.baseline(
 	database text,

@@ -26,6 +26,17 @@
  * with every remote one, so the call raises 08006 rather than report as
  * applied work that cannot commit, and attempts none of the rest.
  *
+ * A cancel or statement_timeout (57014) caught in a logical database's
+ * subtransaction is not that database's failure: it is raised again, so
+ * the whole call ends, none after it is attempted and nothing of it is
+ * kept (migrate() raises it too, journaling nothing).  Before a script
+ * runs, the order rule (order.c) refuses a version where an earlier one
+ * failed.  migrate_all's options: dry_run judges each database as a real
+ * run would before its script (would_apply, already_applied, refused) and
+ * runs and journals nothing; max_failures reports the databases after the
+ * n-th failure as not_attempted; raise_on_failure ends a call that had a
+ * failure with an ERROR, so that a client's script stops.
+ *
  * Memory: everything is palloc'd in the calling function's context; the
  * per-database work of migrate_all runs in a context reset per database.
  *
@@ -289,6 +300,9 @@ ds_migrate_database(DsMigration *m)
 	/* an entry adopted from drizzle-kit whose file this is */
 	if (ds_find_adopted(m, &adopted))
 	{
+		m->status = "already_applied";
+		if (m->dry_run)
+			return;
 		args[0] = psprintf("(%u,%u)",
 						   ItemPointerGetBlockNumber(&adopted.tid),
 						   ItemPointerGetOffsetNumber(&adopted.tid));
@@ -302,13 +316,19 @@ ds_migrate_database(DsMigration *m)
 		if (SPI_processed != 1)
 			elog(ERROR, "could not take over the adopted journal row at %s",
 				 args[0]);
-		m->status = "already_applied";
 		return;
 	}
 
+	/* not where an earlier version failed (order.c) */
+	ds_check_order(m);
 	/* a statement the script cannot run: refused now that it would run */
 	if (m->script->refused != NULL)
 		ReThrowError(m->script->refused);
+	if (m->dry_run)
+	{
+		m->status = "would_apply";
+		return;
+	}
 	m->started = started;
 	m->t0 = t0;
 	m->script_started = true;
@@ -337,6 +357,18 @@ ds_is_connection_error(ErrorData *edata)
 }
 
 /*
+ * ds_is_interrupt
+ *		A cancel or statement_timeout (57014): it ends the whole call, not
+ *		one logical database's attempt.  (pg_terminate_backend is FATAL and
+ *		never caught.)
+ */
+static bool
+ds_is_interrupt(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
+}
+
+/*
  * ds_script_done
  *		Journals how m's script ended (edata NULL: it succeeded).  The
  *		subtransaction it ran in has ended, so nothing of a failed script
@@ -355,9 +387,11 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	/*
 	 * A remote that cannot be reached (or went away) is not a failure of the
 	 * script: nothing ran, and a broken remote transaction cannot commit
-	 * with the journal row anyway.  Raise it as a refusal.
+	 * with the journal row anyway.  Raise it as a refusal.  A cancel or
+	 * statement_timeout stops the call: raised, nothing is journaled.
 	 */
-	if (edata != NULL && ds_is_connection_error(edata))
+	if (edata != NULL &&
+		(ds_is_connection_error(edata) || ds_is_interrupt(edata)))
 		ReThrowError(edata);
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, m->t0);
@@ -414,7 +448,8 @@ ds_lost_remote(void)
 /*
  * ds_result_tuple
  *		The migration_result row of m; a failure's SQLSTATE, DETAIL and HINT
- *		come from m->edata (kept only when m->status is "failed").
+ *		come from m->edata (kept only when m->status is "failed", or
+ *		"refused" in a dry run).
  */
 static HeapTuple
 ds_result_tuple(TupleDesc desc, const char *database, const char *version,
@@ -424,7 +459,8 @@ ds_result_tuple(TupleDesc desc, const char *database, const char *version,
 	Datum		values[9];
 	bool		nulls[9] = {false};
 	ErrorData  *edata = m->status != NULL &&
-		strcmp(m->status, "failed") == 0 ? m->edata : NULL;
+		(strcmp(m->status, "failed") == 0 || strcmp(m->status, "refused") == 0)
+		? m->edata : NULL;
 
 	values[0] = CStringGetTextDatum(database);
 	values[1] = CStringGetTextDatum(version);
@@ -566,15 +602,175 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
 	return names;
 }
 
+/* what a migrate_all call was asked and what it has done so far */
+typedef struct DsFleetRun
+{
+	/* the options */
+	bool		dry_run;
+	int			max_failures;	/* 0: no limit */
+	bool		raise_on_failure;
+	bool		out_of_order;
+	/* the progress */
+	int			ntargets;
+	int			done;			/* databases looked at, this one included */
+	int			applied;
+	int			failures;		/* failed, or refused in a dry run */
+	/* the first failure, for raise_on_failure */
+	int			first_code;
+	char	   *first_database;
+	char	   *first_error;
+	StringInfoData failed_names;	/* the first ten */
+	MemoryContext cxt;			/* where the above live: the call's */
+} DsFleetRun;
+
+/*
+ * ds_fleet_stop
+ *		Raises the interrupt edata (a cancel or statement_timeout) caught
+ *		while migrating m: the call ends there, and with it everything it
+ *		did, so what it reports (an error) is what is kept (nothing).
+ */
+static void
+ds_fleet_stop(DsFleetRun *run, DsMigration *m, ErrorData *edata)
+{
+	ereport(ERROR,
+			errcode(edata->sqlerrcode),
+			errmsg("%s", edata->message),
+			errdetail("migrate_all stopped at logical database \"%s\" (%d of %d): nothing of this call is kept, and the %d after it were not attempted.",
+					  m->database, run->done, run->ntargets,
+					  run->ntargets - run->done));
+}
+
+/*
+ * ds_fleet_one
+ *		Migrates (or, in a dry run, judges) m's logical database in its own
+ *		subtransaction and fills m's status: applied, already_applied or
+ *		failed; would_apply, already_applied or refused in a dry run.  An
+ *		interrupt is raised (ds_fleet_stop).  Runs in the per-database
+ *		context; the caller holds the SPI connection.
+ */
+static void
+ds_fleet_one(DsFleetRun *run, DsMigration *m)
+{
+	ErrorData  *edata;
+	int			code = 0;
+
+	edata = ds_in_subxact(ds_migrate_database_call, m);
+	if (edata != NULL && ds_is_interrupt(edata))
+		ds_fleet_stop(run, m, edata);
+	if (edata != NULL)
+		code = edata->sqlerrcode;
+	if (edata != NULL && m->script_started && !ds_is_connection_error(edata))
+	{
+		LOCKTAG		tag;
+
+		/*
+		 * The script failed, and the subtransaction took its work and the
+		 * locks with it: take the migration lock and the registry row's lock
+		 * again, then journal the attempt.  A drop_database that committed in
+		 * between took the logical database and its journal away: the
+		 * attempt is reported, not journaled.
+		 */
+		ds_migration_lock_tag(&tag, m->database);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		m->no_journal = ds_lock_registry_row(m->database) == NULL;
+		ds_script_done(m, edata);
+		edata = NULL;
+	}
+	if (edata != NULL)
+	{
+		/* refused before anything ran: reported, not journaled */
+		m->status = run->dry_run ? "refused" : "failed";
+		m->error = edata->message;
+		m->edata = edata;
+		m->checksum = m->script->checksum;
+		if (!run->dry_run)
+			ereport(WARNING,
+					errcode(edata->sqlerrcode),
+					errmsg("migration \"%s\" of logical database \"%s\" was not applied: %s",
+						   m->version, m->database, edata->message),
+					edata->detail ? errdetail("%s", edata->detail) : 0,
+					edata->hint ? errhint("%s", edata->hint) : 0);
+	}
+	if (strcmp(m->status, "applied") == 0)
+		run->applied++;
+	if (strcmp(m->status, "failed") == 0 || strcmp(m->status, "refused") == 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+
+		if (run->failures == 0)
+		{
+			run->first_code = code != 0 ? code : ERRCODE_INTERNAL_ERROR;
+			run->first_database = pstrdup(m->database);
+			run->first_error = pstrdup(m->error ? m->error : "");
+		}
+		if (run->failures < 10)
+			appendStringInfo(&run->failed_names, "%s%s",
+							 run->failures > 0 ? ", " : "", m->database);
+		else if (run->failures == 10)
+			appendStringInfoString(&run->failed_names, " ...");
+		run->failures++;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * ds_fleet_raise
+ *		raise_on_failure: after the loop, an ERROR when any logical database
+ *		failed (or was refused in a dry run), with the first failure's
+ *		SQLSTATE.  The whole call rolls back with it, journal rows included:
+ *		what psql -v ON_ERROR_STOP=1 or a CI job sees is the failure.
+ */
+static void
+ds_fleet_raise(DsFleetRun *run, const char *version)
+{
+	if (!run->raise_on_failure || run->failures == 0)
+		return;
+	ereport(ERROR,
+			errcode(run->first_code),
+			errmsg("migrate_all of \"%s\": %d of %d logical databases %s",
+				   version, run->failures, run->ntargets,
+				   run->dry_run ? "would be refused" : "failed"),
+			errdetail("The first, \"%s\": %s.  Failed: %s.  Nothing of this call is kept (raise_on_failure).",
+					  run->first_database, run->first_error,
+					  run->failed_names.data));
+}
+
+/*
+ * ds_fleet_options
+ *		migrate_all's options (arguments 5 to 8) into run.
+ */
+static void
+ds_fleet_options(FunctionCallInfo fcinfo, DsFleetRun *run)
+{
+	MemSet(run, 0, sizeof(*run));
+	run->dry_run = ds_bool_arg(fcinfo, 5, "dry_run", true) == 1;
+	if (!PG_ARGISNULL(6))
+	{
+		run->max_failures = PG_GETARG_INT32(6);
+		if (run->max_failures < 1)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("max_failures must be at least 1 (or null for no limit)"));
+	}
+	run->raise_on_failure = ds_bool_arg(fcinfo, 7, "raise_on_failure", true) == 1;
+	run->out_of_order = ds_bool_arg(fcinfo, 8, "out_of_order", true) == 1;
+	run->cxt = CurrentMemoryContext;
+	initStringInfo(&run->failed_names);
+}
+
 /*
  * migrate_all(version text, script text, databases text[], description
- *			   text, script_schema text) returns setof migration_result
+ *			   text, script_schema text, dry_run boolean, max_failures int,
+ *			   raise_on_failure boolean, out_of_order boolean)
+ *		returns setof migration_result
  *
  * Each logical database in its own subtransaction: whatever fails for one
- * (a refusal or the script) is reported in its row and the others go on.
- * The journal rows are collected and written in one INSERT at the end; the
- * registry row of each journaled database stays locked until then (by the
- * subtransaction that committed, or locked again after a failed script).
+ * (a refusal or the script) is reported in its row and the others go on,
+ * until max_failures have failed (the rest are not_attempted).  A cancel or
+ * statement_timeout ends the call.  The journal rows are collected and
+ * written in one INSERT at the end; the registry row of each journaled
+ * database stays locked until then (by the subtransaction that committed,
+ * or locked again after a failed script).
  */
 Datum
 pgds_migrate_all(PG_FUNCTION_ARGS)
@@ -590,12 +786,10 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	DsJournalBatch *batch;
 	DsMigration shared;			/* what the batch's rows share */
+	DsFleetRun	run;
 	TimestampTz last_notice = 0;
 	TimestampTz now;
-	int			ntargets;
 	int			level;
-	int			i = 0;
-	int			applied = 0;
 	const char *lost;
 
 	version = ds_text_arg(fcinfo, 0, "version", true);
@@ -604,8 +798,9 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 						   ds_text_arg(fcinfo, 4, "script_schema", false));
 	description = ds_text_arg(fcinfo, 3, "description", false);
 	role = ds_current_role();
+	ds_fleet_options(fcinfo, &run);
 	targets = ds_target_list(fcinfo, 2);
-	ntargets = list_length(targets);
+	run.ntargets = list_length(targets);
 	ds_check_writable_xact();
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -617,11 +812,12 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	foreach(lc, targets)
 	{
 		DsMigration m;
-		ErrorData  *edata;
 		HeapTuple	tup;
 		MemoryContext spicxt;
 
-		i++;
+		/* a cancel between two databases stops here */
+		CHECK_FOR_INTERRUPTS();
+		run.done++;
 		spicxt = MemoryContextSwitchTo(percxt);
 		MemSet(&m, 0, sizeof(m));
 		m.database = (char *) lfirst(lc);
@@ -631,37 +827,18 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		m.role = role;
 		m.inline_script = true;
 		m.batch = batch;
-		edata = ds_in_subxact(ds_migrate_database_call, &m);
-		if (edata != NULL && m.script_started && !ds_is_connection_error(edata))
+		m.dry_run = run.dry_run;
+		m.out_of_order = run.out_of_order;
+		if (run.max_failures > 0 && run.failures >= run.max_failures)
 		{
-			LOCKTAG		tag;
-
-			/*
-			 * The script failed, and the subtransaction took its work and
-			 * the locks with it: take the migration lock and the registry
-			 * row's lock again, then journal the attempt.  A drop_database
-			 * that committed in between took the logical database and its
-			 * journal away: the attempt is reported, not journaled.
-			 */
-			ds_migration_lock_tag(&tag, m.database);
-			(void) LockAcquire(&tag, ExclusiveLock, false, false);
-			m.no_journal = ds_lock_registry_row(m.database) == NULL;
-			ds_script_done(&m, edata);
-			edata = NULL;
-		}
-		if (edata != NULL)
-		{
-			m.status = "failed";
-			m.error = edata->message;
-			m.edata = edata;
+			/* nothing is tried any more: reported, not journaled */
+			m.status = "not_attempted";
 			m.checksum = script->checksum;
-			ereport(WARNING,
-					errcode(edata->sqlerrcode),
-					errmsg("migration \"%s\" of logical database \"%s\" was not applied: %s",
-						   version, m.database, edata->message));
+			m.error = psprintf("not attempted: max_failures (%d) reached",
+							   run.max_failures);
 		}
-		if (strcmp(m.status, "applied") == 0)
-			applied++;
+		else
+			ds_fleet_one(&run, &m);
 
 		/*
 		 * A remote transaction of this one lost (this database's, or one
@@ -673,8 +850,9 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 					errmsg("migrate_all stopped: the remote transaction on datasource \"%s\" was lost",
 						   lost),
 					errdetail("Nothing of this call is kept: the %d logical databases migrated so far roll back with the transaction, and the %d after \"%s\" were not attempted.",
-							  applied, ntargets - i, m.database),
+							  run.applied, run.ntargets - run.done, m.database),
 					errhint("Run migrate_all again in a new transaction; the journal tells what was applied."));
+
 		/*
 		 * Progress: the first and the last database, every failure, and in
 		 * between at most one NOTICE a second: each NOTICE is flushed to
@@ -682,11 +860,12 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		 * database.
 		 */
 		now = GetCurrentTimestamp();
-		if (i == 1 || i == ntargets || strcmp(m.status, "failed") == 0 ||
+		if (run.done == 1 || run.done == run.ntargets ||
+			strcmp(m.status, "failed") == 0 ||
 			TimestampDifferenceExceeds(last_notice, now, 1000))
 		{
 			ereport(NOTICE,
-					errmsg("migrate_all %d/%d: %s %s", i, ntargets,
+					errmsg("migrate_all %d/%d: %s %s", run.done, run.ntargets,
 						   m.database, m.status));
 			last_notice = now;
 		}
@@ -696,6 +875,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(spicxt);
 		MemoryContextReset(percxt);
 	}
+	ds_fleet_raise(&run, version);
 	/* the batch's rows, if any, in one INSERT */
 	MemSet(&shared, 0, sizeof(shared));
 	shared.version = version;

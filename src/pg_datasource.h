@@ -460,6 +460,8 @@ typedef struct DsMigration
 								 * NULL: inserted at once */
 	bool		no_journal;		/* the logical database went away: write
 								 * no row */
+	bool		dry_run;		/* judge only: run and journal nothing */
+	bool		out_of_order;	/* skip the order rule (order.c) */
 } DsMigration;
 
 /* the migration running locally, for ddl_log.c */
@@ -469,6 +471,10 @@ extern const char *ds_migration_statement;
 extern void ds_check_version(const char *version);
 extern void ds_check_writable_xact(void);
 extern void ds_lock_database(DsMigration *m);
+
+/* in order.c */
+extern const char *ds_earlier_failure(DsMigration *m);
+extern void ds_check_order(DsMigration *m);
 
 /* in journal.c */
 

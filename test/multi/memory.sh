@@ -92,12 +92,13 @@ BEGIN
 		PERFORM datasource.migrate('mem_db', 'm0', 'ALTER TABLE t ADD COLUMN note text');
 		PERFORM datasource.migrate('rmem_db', 'm0', 'ALTER TABLE t ADD COLUMN note text');
 	END LOOP;
+	-- (the failing version is retried, the same each time: the order rule
+	-- refuses a higher one while it failed; migrate_all passes it by)
 	FOR i IN 1..500 LOOP
 		PERFORM datasource.migrate_all(format('m_%s_%s', clock_timestamp(), i),
 			format('ALTER TABLE "public".t ALTER COLUMN note SET DEFAULT %L', i),
-			ARRAY['mem_db', 'rmem_db'], script_schema => 'public');
-		PERFORM datasource.migrate('mem_db', format('f_%s_%s', clock_timestamp(), i),
-			'UPDATE t SET id = id; SELECT 1 / 0');
+			ARRAY['mem_db', 'rmem_db'], script_schema => 'public', out_of_order => true);
+		PERFORM datasource.migrate('mem_db', 'f_0', 'UPDATE t SET id = id; SELECT 1 / 0');
 	END LOOP;
 END
 $$;

@@ -137,11 +137,12 @@ is "$(rexists shop_db.fa1)|$(rexists shop_db.fa2)" "f|f" "nothing of the script 
 is "$(journal "version = '004_atomic'")" "shop_db 004_atomic failed 42P01" "one failed journal row with the SQLSTATE"
 is "$(lq -c "SELECT error IS NOT NULL AND checksum IS NOT NULL FROM datasource.migrations WHERE version = '004_atomic'")" "t" \
 	"the failed row has the error text and the checksum"
+# (versions below 004_atomic: the order rule refuses later ones while it failed)
 out=$(session <<'SQL'
 BEGIN;
-SELECT status FROM datasource.migrate('shop_db', '005_before', 'CREATE TABLE before_fail (id int)');
+SELECT status FROM datasource.migrate('shop_db', '003b_before', 'CREATE TABLE before_fail (id int)');
 SELECT status FROM datasource.migrate('shop_db', '004_atomic', 'CREATE TABLE fa1 (id int); SELECT 1/0;');
-SELECT status FROM datasource.migrate('shop_db', '006_after', 'CREATE TABLE after_fail (id int)');
+SELECT status FROM datasource.migrate('shop_db', '003c_after', 'CREATE TABLE after_fail (id int)');
 COMMIT;
 SQL
 )
@@ -343,7 +344,8 @@ like "$out" '^(WARNING:  [0-9A-Z]{5}
 is "$(journal "version = '040_down' AND id > $mark")" "home_db 040_down applied -" \
 	"only the local database has a journal row (an unreachable server is a refusal)"
 cluster_start "$PGDS_REMOTE_DIR" >/dev/null
-is "$(lq -c "SELECT string_agg(database || ':' || status, ' ') FROM datasource.migrate_all('040_down', 'CREATE TABLE down (id int)')")" \
+# crm_db's 011_audit2 failed above: out_of_order lets 040_down past the order rule
+is "$(lq -c "SELECT string_agg(database || ':' || status, ' ') FROM datasource.migrate_all('040_down', 'CREATE TABLE down (id int)', out_of_order => true)")" \
 	"ads_db:applied crm_db:applied home_db:already_applied shop_db:applied" \
 	"after a restart the same migrate_all completes the rest"
 

@@ -298,8 +298,12 @@ is "$("${RPSQL[@]}" -d upgrade_far -c "SELECT string_agg(id || ':' || body, ',')
 	"the remote logical database's rows are unchanged"
 
 # --- functions work after the update
-is "$(q -c "SELECT status FROM datasource.migrate('shop', '4', 'ALTER TABLE items ADD COLUMN stock int;')")" "applied" \
-	"migrate applies a new version"
+# version 3 failed under 0.1.0: the order rule keeps 4 out until told
+q -c "SELECT status FROM datasource.migrate('shop', '4', 'ALTER TABLE items ADD COLUMN stock int;')" >/dev/null 2>&1
+is "$(q -c "SELECT count(*) FROM datasource.migrations WHERE database = 'shop' AND version = '4'")" "0" \
+	"migrate refuses version 4 where 3 failed under 0.1.0 (the order rule reads the old journal)"
+is "$(q -c "SELECT status FROM datasource.migrate_all('4', 'ALTER TABLE items ADD COLUMN stock int;', ARRAY['shop'], out_of_order => true)")" "applied" \
+	"migrate_all (out_of_order) applies a new version"
 is "$(q -c "SELECT status FROM datasource.migrate('shop', '2', 'ALTER TABLE items ADD COLUMN price numeric(10,2);', 'prices')")" \
 	"already_applied" "migrate knows a version that 0.1.0 applied"
 is "$(q -c "SELECT id > (SELECT max(id) FROM datasource.migrations WHERE version <> '4')

@@ -49,8 +49,9 @@ SELECT is(
 SELECT is(pg_get_function_arguments('datasource.migrate(text,text,text,text,text)'::regprocedure),
     'database text, version text, script text, description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text',
     'migrate argument names and defaults');
-SELECT is(pg_get_function_arguments('datasource.migrate_all(text,text,text[],text,text)'::regprocedure),
-    'version text, script text, databases text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text',
+SELECT is(pg_get_function_arguments('datasource.migrate_all(text,text,text[],text,text,boolean,integer,boolean,boolean)'::regprocedure),
+    'version text, script text, databases text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, script_schema text DEFAULT NULL::text, '
+    'dry_run boolean DEFAULT false, max_failures integer DEFAULT NULL::integer, raise_on_failure boolean DEFAULT false, out_of_order boolean DEFAULT false',
     'migrate_all argument names and defaults');
 SELECT is(pg_get_function_result('datasource.pending(text,jsonb)'::regprocedure),
     'TABLE(version text, state text)', 'pending result columns');
@@ -419,7 +420,7 @@ SELECT results_eq(
              ('datasource.json_schema(text,text)', 'volatile', 'unsafe'),
              ('datasource.log_ddl()', 'volatile', 'unsafe'),
              ('datasource.migrate(text,text,text,text,text)', 'volatile', 'unsafe'),
-             ('datasource.migrate_all(text,text,text[],text,text)', 'volatile', 'unsafe'),
+             ('datasource.migrate_all(text,text,text[],text,text,boolean,integer,boolean,boolean)', 'volatile', 'unsafe'),
              ('datasource.pending(text,jsonb)', 'stable', 'safe'),
              ('datasource.pg_datasource_validator(text[],oid)', 'volatile', 'safe'),
              ('datasource.query(text,text,text[])', 'volatile', 'unsafe'),

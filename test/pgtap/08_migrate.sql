@@ -93,7 +93,7 @@ CREATE FUNCTION pg_temp.since(k text) RETURNS SETOF datasource.ddl_log LANGUAGE 
 -- ------------------------------------------------------------ privileges
 SELECT function_privs_are('datasource', 'migrate', ARRAY['text', 'text', 'text', 'text', 'text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute migrate');
-SELECT function_privs_are('datasource', 'migrate_all', ARRAY['text', 'text', 'text[]', 'text', 'text'],
+SELECT function_privs_are('datasource', 'migrate_all', ARRAY['text', 'text', 'text[]', 'text', 'text', 'boolean', 'integer', 'boolean', 'boolean'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute migrate_all');
 SELECT function_privs_are('datasource', 'baseline', ARRAY['text', 'text', 'text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute baseline');
@@ -678,8 +678,11 @@ SELECT pg_temp.run('p', $$datasource.migrate('mig_pend', 'p2', pg_temp.s('p2'))$
 SELECT pg_temp.run('p', $$datasource.migrate('mig_pend', 'p3', 'CREATE TABLE p3 (id int REFERENCES mig_nowhere (id))')$$,
     'pending fixture: p3 failed');
 SELECT pg_temp.run('p', $$datasource.baseline('mig_pend', 'p0')$$, 'pending fixture: p0 baselined');
-SELECT pg_temp.run('p', $$datasource.migrate('mig_pend', 'p6', 'CREATE TABLE p6 (id int)')$$, 'pending fixture: p6 applied');
-SELECT pg_temp.run('p', $$datasource.migrate('mig_pend', 'p5', 'CREATE TABLE p5 (id int)')$$, 'pending fixture: p5 applied');
+-- p3 failed: p6 and p5 are applied out of order
+SELECT pg_temp.run('p', $$datasource.migrate_all('p6', 'CREATE TABLE p6 (id int)', ARRAY['mig_pend'], out_of_order => true)$$,
+    'pending fixture: p6 applied');
+SELECT pg_temp.run('p', $$datasource.migrate_all('p5', 'CREATE TABLE p5 (id int)', ARRAY['mig_pend'], out_of_order => true)$$,
+    'pending fixture: p5 applied');
 SELECT results_eq($$SELECT status FROM res WHERE label = 'p' ORDER BY n$$,
     $$VALUES ('applied'::text), ('applied'), ('failed'), ('baseline'), ('applied'), ('applied')$$,
     'pending fixture: the six results');
@@ -931,7 +934,7 @@ SELECT pg_temp.mark('off');
 SET datasource.ddl_log = off;
 CREATE TABLE mig_ddl.t_off (id int);
 DROP TABLE mig_ddl.t_off;
-SELECT pg_temp.run('ddl_off', $$datasource.migrate('mig_ddl', 'd_off', 'CREATE TABLE t_off2 (id int)')$$,
+SELECT pg_temp.run('ddl_off', $$datasource.migrate('mig_ddl', 'd_before_fail_off', 'CREATE TABLE t_off2 (id int)')$$,
     'migrate with datasource.ddl_log off runs');
 RESET datasource.ddl_log;
 SELECT is((SELECT count(*)::int FROM pg_temp.since('off')), 0,
