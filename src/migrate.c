@@ -319,11 +319,14 @@ ds_migrate_database(DsMigration *m)
 		return;
 	}
 
-	/* not where an earlier version failed (order.c) */
-	ds_check_order(m);
-	/* a statement the script cannot run: refused now that it would run */
+	/*
+	 * A statement the script cannot run: refused now that it would run (a
+	 * version already applied or baselined was answered above, whatever
+	 * its script); then, not where an earlier version failed (order.c).
+	 */
 	if (m->script->refused != NULL)
 		ReThrowError(m->script->refused);
+	ds_check_order(m);
 	if (m->dry_run)
 	{
 		m->status = "would_apply";

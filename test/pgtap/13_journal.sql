@@ -134,14 +134,15 @@ SELECT is((SELECT sqlstate FROM datasource.migrations WHERE database = 'tap13_d'
 CREATE TEMP TABLE r7h AS
 SELECT * FROM datasource.migrate_all('v2', $s$
     DO $d$ BEGIN RAISE EXCEPTION 'no' USING DETAIL = 'the detail', HINT = 'the hint', ERRCODE = '22023'; END $d$;
-$s$, ARRAY['tap13_d']);
+$s$, ARRAY['tap13_d'], out_of_order => true);  -- v1 failed there (the order rule)
 SELECT is((SELECT ARRAY[status, sqlstate, error_detail, error_hint] FROM r7h),
     ARRAY['failed', '22023', 'the detail', 'the hint'], 'migrate_all''s result has SQLSTATE, DETAIL and HINT');
 SELECT is((SELECT ARRAY[sqlstate, error_detail, error_hint] FROM datasource.migrations
             WHERE database = 'tap13_d' AND version = 'v2'),
     ARRAY['22023', 'the detail', 'the hint'], 'so has migrate_all''s journal row');
 SELECT is((SELECT ARRAY[sqlstate, error_detail, error_hint]
-             FROM datasource.migrate('tap13_d', 'v3', 'CREATE TABLE ok (id int)')),
+             FROM datasource.migrate_all('v3', 'CREATE TABLE ok (id int)', ARRAY['tap13_d'],
+                                         out_of_order => true)),
     ARRAY[NULL, NULL, NULL]::text[], 'an applied migration has no error fields');
 
 -- ------------------------------------------------------------ defect 10: baseline whatever the script
