@@ -250,7 +250,8 @@ ds_scan_names(const char *text, List *names, const char *skip)
 /*
  * ds_schema_names
  *		The schemas that statements about schemas name without a dot
- *		(CREATE SCHEMA, SET SCHEMA, GRANT ... IN SCHEMA ...), added to
+ *		(CREATE SCHEMA, SET SCHEMA, GRANT ... IN SCHEMA, ALTER DEFAULT
+ *		PRIVILEGES IN SCHEMA, CREATE EXTENSION ... SCHEMA ...), added to
  *		names.
  */
 static List *
@@ -299,6 +300,24 @@ ds_schema_names(Node *stmt, List *names, const char *skip)
 				names = ds_add_name(names,
 									strVal(((CommentStmt *) stmt)->object),
 									skip);
+			break;
+		case T_CreateExtensionStmt:
+			foreach(lc, ((CreateExtensionStmt *) stmt)->options)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "schema") == 0)
+					names = ds_add_name(names,
+										defGetString((DefElem *) lfirst(lc)),
+										skip);
+			break;
+		case T_AlterDefaultPrivilegesStmt:
+			foreach(lc, ((AlterDefaultPrivilegesStmt *) stmt)->options)
+			{
+				DefElem    *opt = (DefElem *) lfirst(lc);
+				ListCell   *lc2;
+
+				if (strcmp(opt->defname, "schemas") == 0)
+					foreach(lc2, (List *) opt->arg)
+						names = ds_add_name(names, strVal(lfirst(lc2)), skip);
+			}
 			break;
 		default:
 			break;

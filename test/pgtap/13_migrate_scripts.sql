@@ -10,7 +10,7 @@
 -- past a logical database that was never migrated.  Everything here is
 -- rolled back.
 BEGIN;
-SELECT plan(39);
+SELECT plan(41);
 SET LOCAL client_min_messages = warning;
 
 -- the last journal row of a logical database and version
@@ -49,6 +49,10 @@ SELECT is((datasource.migrate('scr_notes_a', '0006', 'DROP SCHEMA scr_loans CASC
 SELECT has_table('scr_loans', 'loans', 'scr_loans is still there');
 SELECT is((datasource.migrate('scr_notes_a', '0007', 'GRANT USAGE ON SCHEMA scr_other_schema TO PUBLIC')).status,
     'failed', 'GRANT on the schema of another logical database is refused');
+SELECT is((datasource.migrate('scr_notes_a', '0008', 'ALTER DEFAULT PRIVILEGES IN SCHEMA scr_loans GRANT SELECT ON TABLES TO PUBLIC')).status,
+    'failed', 'ALTER DEFAULT PRIVILEGES in the schema of another logical database is refused');
+SELECT is((SELECT count(*)::int FROM pg_default_acl WHERE defaclnamespace = 'scr_loans'::regnamespace), 0,
+    'no default privileges were set in scr_loans');
 
 -- what stays allowed
 SELECT is((datasource.migrate('scr_notes_a', '0010',
