@@ -406,6 +406,61 @@ COMMENT ON FUNCTION datasource.diff(jsonb, jsonb) IS
 COMMENT ON FUNCTION datasource.diff(text, text) IS
 	'the DDL that turns logical database from_database''s schema into to_database''s, in order';
 
+/* 0.2.0: a logical database never migrated is a row of drift(), not an error */
+CREATE OR REPLACE FUNCTION datasource.drift(
+	database text)
+RETURNS TABLE (source text, object_type text, object_name text, change text,
+			   detail text, logged_at timestamptz)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last record;
+	live jsonb;
+	recorded jsonb;
+BEGIN
+	IF database IS NULL THEN
+		RAISE EXCEPTION 'argument "database" must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM datasource.databases d WHERE d.name = drift.database) THEN
+		RAISE EXCEPTION 'logical database "%" does not exist', database USING ERRCODE = '42704';
+	END IF;
+	SELECT m.id, m.version, m.finished_at, m.schema_fingerprint INTO last
+	FROM datasource.migrations m
+	WHERE m.database = drift.database AND m.status IN ('applied', 'baseline')
+	ORDER BY m.id DESC LIMIT 1;
+	IF NOT FOUND THEN
+		/* said in a row, so that drift() over every logical database goes on */
+		RETURN QUERY SELECT 'journal'::text, 'logical database'::text, database, 'never migrated'::text,
+		                    'no applied migration or baseline: drift() has no schema to compare with; datasource.baseline() records one'::text,
+		                    NULL::timestamptz;
+		RETURN;
+	END IF;
+
+	IF last.schema_fingerprint IS NULL THEN
+		RAISE WARNING 'no schema was recorded after migration "%" of logical database "%"', last.version, database
+			USING HINT = 'It ran with datasource.migration_snapshot off; only the DDL journal is compared.';
+	ELSE
+		SELECT s.description INTO recorded FROM datasource.schema_snapshots s
+		WHERE s.fingerprint = last.schema_fingerprint;
+		live := datasource.describe(database);
+		IF recorded IS NULL THEN
+			RAISE WARNING 'the schema recorded after migration "%" of logical database "%" is missing from datasource.schema_snapshots',
+				last.version, database;
+		ELSIF datasource.fingerprint(live) <> last.schema_fingerprint THEN
+			RETURN QUERY SELECT 'schema'::text, d.object_type, d.object_name, d.change, d.ddl, NULL::timestamptz
+			             FROM datasource.diff(recorded, live) d;
+		END IF;
+	END IF;
+
+	RETURN QUERY SELECT 'ddl_log'::text, l.object_type, l.object_identity, l.command_tag, l.statement, l.logged_at
+	             FROM datasource.ddl_log l
+	             WHERE l.database = drift.database AND l.migration_version IS NULL
+	               AND l.logged_at > last.finished_at
+	             ORDER BY l.id;
+END
+$$;
+
 COMMENT ON FUNCTION datasource.drift(text) IS
 	'what changed in a logical database since its last migration: schema differences and out-of-band DDL';
 

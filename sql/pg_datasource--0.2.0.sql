@@ -1668,9 +1668,11 @@ BEGIN
 	WHERE m.database = drift.database AND m.status IN ('applied', 'baseline')
 	ORDER BY m.id DESC LIMIT 1;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'logical database "%" has no applied migration', database
-			USING ERRCODE = '55000',
-			      HINT = 'drift() compares with the schema recorded after the last migration; datasource.baseline() records one.';
+		/* said in a row, so that drift() over every logical database goes on */
+		RETURN QUERY SELECT 'journal'::text, 'logical database'::text, database, 'never migrated'::text,
+		                    'no applied migration or baseline: drift() has no schema to compare with; datasource.baseline() records one'::text,
+		                    NULL::timestamptz;
+		RETURN;
 	END IF;
 
 	IF last.schema_fingerprint IS NULL THEN

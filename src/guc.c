@@ -40,6 +40,9 @@ int			ds_remote_prepared_max = 100;
 int			ds_migration_lock_timeout = 0;
 bool		ds_ddl_log = true;
 
+/* a migration may name other logical databases than its target (script.c) */
+bool		ds_migration_cross_database = false;
+
 /* the schema recorded after each migration, for drift() (introspect.c) */
 bool		ds_migration_snapshot = true;
 
@@ -171,6 +174,16 @@ ds_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.migration_cross_database",
+							 "Lets a migration script name other logical databases than the one it migrates.",
+							 "Off (the default) refuses, before anything runs, a script that qualifies a "
+							 "name with another logical database or its schema on the target's datasource.",
+							 &ds_migration_cross_database,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("datasource.ddl_log",
 							 "Journals DDL on the schemas of local logical databases in datasource.ddl_log.",

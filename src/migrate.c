@@ -188,6 +188,9 @@ ds_run_script(void *arg)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
+	/* before anything runs: no statement may reach another logical database */
+	ds_script_check_target(s, m->db, &m->current);
+
 	if (m->src->server == NULL)
 	{
 		int			level = NewGUCNestLevel();

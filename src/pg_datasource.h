@@ -68,6 +68,7 @@ extern int	ds_enforce;
 extern char *ds_allowed_databases;
 extern bool ds_enforce_read_only;
 extern int	ds_migration_lock_timeout;
+extern bool ds_migration_cross_database;
 extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
 extern bool ds_two_phase_commit;
@@ -267,6 +268,8 @@ typedef struct DsWalk
 	char	   *not_ro;			/* first reason it is not read-only */
 	bool		runs_sql;		/* a function that runs SQL given as text */
 	List	   *rewrites;		/* DsRewrite *: qualifiers routing rewrites */
+	List	   *qualifiers;		/* char *: every qualifier resolved, as
+								 * written (script.c's target check) */
 	bool		mixed_sources;	/* error: dbs are on several datasources */
 	char	   *session;		/* first way it would change the session */
 	DsSessionRule session_rule;	/* and the rule (sessionstate.c) */
@@ -407,6 +410,13 @@ typedef struct DsScriptStmt
 {
 	char	   *sql;			/* its text */
 	List	   *qualifiers;		/* offsets of script_schema qualifiers */
+	List	   *names;			/* char *: the schema names it qualifies
+								 * with or names, script_schema left out */
+	/* a DO body that names script_schema, rewritten with the rest */
+	int			body_start;		/* where its string starts in sql, or -1 */
+	int			body_end;		/* just past the string */
+	char	   *body;			/* the body's text */
+	List	   *body_qualifiers;	/* offsets of script_schema in body */
 } DsScriptStmt;
 
 /* a parsed, checked script */
@@ -425,6 +435,8 @@ typedef struct DsScript
 
 extern DsScript *ds_script_arg(const char *script, const char *script_schema);
 extern char *ds_statement_for(DsScript *s, int i, const char *schema);
+extern void ds_script_check_target(DsScript *s, const DsDatabase *target,
+								   int *current);
 
 /* in migrate.c */
 

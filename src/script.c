@@ -20,8 +20,18 @@
  * the script was written for (script_schema, drizzle-kit's "public" for
  * one), the scanner finds once, at parse time, the tokens that use that
  * schema as a qualifier; ds_statement_for writes the target's schema there
- * (through rewrite.c) for each logical database the script runs in.  The
- * script's checksums (checksum.c) are taken here as well.
+ * (through rewrite.c) for each logical database the script runs in; a DO
+ * body is code in a string, so its own qualifiers are found in the body's
+ * text and the rewritten body is quoted again with a dollar tag it does
+ * not contain.  The script's checksums (checksum.c) are taken here as well.
+ *
+ * A migration changes one logical database: every schema name a statement
+ * qualifies with or names (read from the parse tree by walk.c where it can
+ * read the statement, else from the tokens, DO bodies included) is kept,
+ * and before the script runs in a target ds_script_check_target refuses
+ * (42501) a name that is another logical database, or the schema of one on
+ * the target's datasource, unless datasource.migration_cross_database is
+ * on.  Names inside strings (function bodies, EXECUTE) are not seen.
  *
  * Memory: a parsed script and its statements are palloc'd in the caller's
  * context and must live as long as the migration that runs them.
@@ -40,6 +50,7 @@
 #include "parser/scanner.h"
 #include "parser/scansup.h"
 #include "tcop/utility.h"
+#include "utils/builtins.h"
 
 #include "pg_datasource.h"
 
@@ -210,6 +221,273 @@ ds_statement_refusal(Node *stmt, int n)
 }
 
 /*
+ * ds_add_name
+ *		Appends name to names unless it is there already or is skip (the
+ *		script_schema, which becomes the target's schema).
+ */
+static List *
+ds_add_name(List *names, const char *name, const char *skip)
+{
+	ListCell   *lc;
+
+	if (skip != NULL && strcmp(name, skip) == 0)
+		return names;
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return names;
+	return lappend(names, pstrdup(name));
+}
+
+/*
+ * ds_scan_names
+ *		The names text uses as the first part of a qualified name, by its
+ *		tokens (a name followed by a dot and not preceded by one), added to
+ *		names: for what walk.c cannot read.  Literals, comments and
+ *		dollar-quoted strings are single tokens, so nothing inside them is
+ *		seen.  The caller guarantees text lexes (it was parsed).
+ */
+static List *
+ds_scan_names(const char *text, List *names, const char *skip)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			prev = 0;
+	const char *cand = NULL;	/* the name just seen */
+
+	scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+		const char *name = NULL;
+
+		if (tok == 0)
+			break;
+		if (tok == '.' && cand != NULL)
+			names = ds_add_name(names, cand, skip);
+		if (prev != '.')
+		{
+			if (tok == IDENT)
+				name = yylval.str;
+			else if (tok != SCONST && tok != BCONST && tok != XCONST &&
+					 tok != USCONST && tok != UIDENT &&
+					 (isalpha((unsigned char) text[yylloc]) ||
+					  text[yylloc] == '_'))
+				name = yylval.keyword;	/* an unreserved keyword */
+		}
+		cand = name;
+		prev = tok;
+	}
+	scanner_finish(scanner);
+	return names;
+}
+
+/*
+ * ds_schema_names
+ *		The schemas that statements about schemas name without a dot
+ *		(CREATE SCHEMA, SET SCHEMA, GRANT ... IN SCHEMA, ALTER DEFAULT
+ *		PRIVILEGES IN SCHEMA, CREATE EXTENSION ... SCHEMA ...), added to
+ *		names.
+ */
+static List *
+ds_schema_names(Node *stmt, List *names, const char *skip)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_CreateSchemaStmt:
+			if (((CreateSchemaStmt *) stmt)->schemaname != NULL)
+				names = ds_add_name(names,
+									((CreateSchemaStmt *) stmt)->schemaname,
+									skip);
+			break;
+		case T_AlterObjectSchemaStmt:
+			names = ds_add_name(names,
+								((AlterObjectSchemaStmt *) stmt)->newschema,
+								skip);
+			if (((AlterObjectSchemaStmt *) stmt)->objectType == OBJECT_SCHEMA)
+				names = ds_add_name(names,
+									strVal(((AlterObjectSchemaStmt *) stmt)->object),
+									skip);
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) stmt)->renameType == OBJECT_SCHEMA)
+			{
+				names = ds_add_name(names, ((RenameStmt *) stmt)->subname, skip);
+				names = ds_add_name(names, ((RenameStmt *) stmt)->newname, skip);
+			}
+			break;
+		case T_AlterOwnerStmt:
+			if (((AlterOwnerStmt *) stmt)->objectType == OBJECT_SCHEMA)
+				names = ds_add_name(names,
+									strVal(((AlterOwnerStmt *) stmt)->object),
+									skip);
+			break;
+		case T_GrantStmt:
+			if (((GrantStmt *) stmt)->objtype == OBJECT_SCHEMA ||
+				((GrantStmt *) stmt)->targtype == ACL_TARGET_ALL_IN_SCHEMA)
+				foreach(lc, ((GrantStmt *) stmt)->objects)
+					names = ds_add_name(names, strVal(lfirst(lc)), skip);
+			break;
+		case T_CommentStmt:
+			if (((CommentStmt *) stmt)->objtype == OBJECT_SCHEMA)
+				names = ds_add_name(names,
+									strVal(((CommentStmt *) stmt)->object),
+									skip);
+			break;
+		case T_CreateExtensionStmt:
+			foreach(lc, ((CreateExtensionStmt *) stmt)->options)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "schema") == 0)
+					names = ds_add_name(names,
+										defGetString((DefElem *) lfirst(lc)),
+										skip);
+			break;
+		case T_AlterDefaultPrivilegesStmt:
+			foreach(lc, ((AlterDefaultPrivilegesStmt *) stmt)->options)
+			{
+				DefElem    *opt = (DefElem *) lfirst(lc);
+				ListCell   *lc2;
+
+				if (strcmp(opt->defname, "schemas") == 0)
+					foreach(lc2, (List *) opt->arg)
+						names = ds_add_name(names, strVal(lfirst(lc2)), skip);
+			}
+			break;
+		default:
+			break;
+	}
+	return names;
+}
+
+/*
+ * ds_statement_names
+ *		The schema names statement stmt (its text sql) qualifies with or
+ *		names, script_schema left out: through walk.c for what it reads,
+ *		else by the tokens; a DO body by its tokens.  Runs once per script.
+ */
+static List *
+ds_statement_names(Node *stmt, const char *sql, const char *script_schema)
+{
+	DsWalk		w;
+	DsDatabase	none;
+	List	   *names = NIL;
+	bool		read = true;
+	ListCell   *lc;
+
+	MemSet(&w, 0, sizeof(w));
+	MemSet(&none, 0, sizeof(none));
+	/* unqualified names are the target's, whichever it is */
+	none.name = "";
+	none.schema_name = "";
+	w.target = &none;
+	(void) ds_cache_ensure();
+	switch (nodeTag(stmt))
+	{
+		case T_SelectStmt:
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+		case T_MergeStmt:
+			ds_walk_stmt(stmt, &w);
+			break;
+		case T_DoStmt:
+			foreach(lc, ((DoStmt *) stmt)->args)
+			{
+				DefElem    *opt = (DefElem *) lfirst(lc);
+
+				if (strcmp(opt->defname, "as") == 0)
+					names = ds_scan_names(strVal(opt->arg), names, script_schema);
+			}
+			return names;
+		default:
+			read = ds_walk_utility(stmt, &w);
+			break;
+	}
+	foreach(lc, w.qualifiers)
+		names = ds_add_name(names, (char *) lfirst(lc), script_schema);
+	if (!read)
+		names = ds_scan_names(sql, names, script_schema);
+	return ds_schema_names(stmt, names, script_schema);
+}
+
+/*
+ * ds_other_database
+ *		The logical database other than target that a statement naming
+ *		schema name reaches, or NULL: the logical database of that name,
+ *		or the one mapped to that schema on the target's datasource.  The
+ *		target's own schema is the target, whatever else has that name.
+ *		*by_name says which.  The registry cache must be current.
+ */
+static DsDatabase *
+ds_other_database(const char *name, const DsDatabase *target, bool *by_name)
+{
+	DsDatabase *db;
+	DsSource   *src;
+
+	if (strcmp(name, target->schema_name) == 0)
+		return NULL;
+	db = ds_cache_database(name, &src);
+	if (db != NULL && strcmp(db->name, target->name) != 0)
+	{
+		*by_name = true;
+		return db;
+	}
+	if (ds_cache_schema(name, target->source, &db, &src) > 0 &&
+		strcmp(db->source, target->source) == 0 &&
+		strcmp(db->name, target->name) != 0)
+	{
+		*by_name = false;
+		return db;
+	}
+	return NULL;
+}
+
+/*
+ * ds_script_check_target
+ *		Refuses (42501), before anything of the script runs in logical
+ *		database target, a statement that names another logical database
+ *		or the schema of one on target's datasource; *current gets the
+ *		statement's number (the caller's error context and journal report
+ *		it).  datasource.migration_cross_database = on allows it.
+ */
+void
+ds_script_check_target(DsScript *s, const DsDatabase *target, int *current)
+{
+	int			i;
+	ListCell   *lc;
+
+	if (ds_migration_cross_database)
+		return;
+	(void) ds_cache_ensure();
+	for (i = 0; i < s->nstmts; i++)
+	{
+		foreach(lc, s->stmts[i].names)
+		{
+			const char *name = (const char *) lfirst(lc);
+			bool		by_name = false;
+			DsDatabase *other = ds_other_database(name, target, &by_name);
+
+			if (other == NULL)
+				continue;
+			*current = i + 1;
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("a migration of logical database \"%s\" cannot touch logical database \"%s\"",
+						   target->name, other->name),
+					by_name ?
+					errdetail("Statement %d of the script names \"%s\", the logical database; nothing of the script ran.",
+							  i + 1, name) :
+					errdetail("Statement %d of the script names schema \"%s\", which logical database \"%s\" is mapped to; nothing of the script ran.",
+							  i + 1, name, other->name),
+					errhint("Migrate \"%s\" with its own migration, or allow this one with SET LOCAL datasource.migration_cross_database = on.",
+							other->name));
+		}
+	}
+}
+
+/*
  * ds_script_parse_context
  *		A syntax error's position is in the script, not in the query that
  *		called migrate: report it as such.
@@ -226,6 +504,61 @@ ds_script_parse_context(void *arg)
 		internalerrquery((const char *) arg);
 	}
 	errcontext("parsing the migration script");
+}
+
+/*
+ * ds_script_do_body
+ *		For a DO statement (the n-th, at offset start of the script) whose
+ *		PL/pgSQL body names script_schema as a qualifier: where the body's
+ *		string is in the statement's text, and the qualifiers in the body,
+ *		so that ds_statement_for rewrites them too.  Only a dollar-quoted
+ *		body can be written back as it was given (0A000 otherwise).
+ */
+static void
+ds_script_do_body(DsScriptStmt *st, DoStmt *stmt, int start, int n,
+				  const char *script_schema)
+{
+	DefElem    *as = NULL;
+	const char *language = "plpgsql";
+	ListCell   *lc;
+	List	   *quals;
+	const char *close;
+	char	   *tag;
+	int			pos;
+	int			taglen;
+
+	foreach(lc, stmt->args)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "as") == 0)
+			as = opt;
+		else if (strcmp(opt->defname, "language") == 0)
+			language = strVal(opt->arg);
+	}
+	if (as == NULL || strcmp(language, "plpgsql") != 0)
+		return;
+	quals = ds_scan_qualifiers(strVal(as->arg), script_schema);
+	if (quals == NIL)
+		return;
+	pos = as->location - start;
+	if (pos < 0 || pos >= (int) strlen(st->sql) || st->sql[pos] != '$' ||
+		(close = strchr(st->sql + pos + 1, '$')) == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot rewrite script_schema in the DO body of statement %d",
+					   n),
+				errdetail("Only a dollar-quoted body is rewritten."),
+				errhint("Quote the body with $$, or write its names unqualified."));
+	taglen = close - (st->sql + pos) + 1;
+	tag = pnstrdup(st->sql + pos, taglen);
+	close = strstr(st->sql + pos + taglen, tag);
+	if (close == NULL)
+		elog(ERROR, "no end of the dollar-quoted DO body of statement %d", n);
+	st->body_start = pos;
+	st->body_end = (close - st->sql) + taglen;
+	st->body = strVal(as->arg);
+	st->body_qualifiers = quals;
 }
 
 /*
@@ -269,9 +602,17 @@ ds_parse_script(const char *text, const char *script_schema)
 		while (len > 0 && scanner_isspace(text[start + len - 1]))
 			len--;
 		s->stmts[n].sql = pnstrdup(text + start, len);
+		s->stmts[n].body_start = -1;
 		if (script_schema != NULL)
+		{
 			s->stmts[n].qualifiers = ds_scan_qualifiers(s->stmts[n].sql,
 														script_schema);
+			if (IsA(rs->stmt, DoStmt))
+				ds_script_do_body(&s->stmts[n], (DoStmt *) rs->stmt, start,
+								  n + 1, script_schema);
+		}
+		s->stmts[n].names = ds_statement_names(rs->stmt, s->stmts[n].sql,
+											   script_schema);
 		n++;
 	}
 	s->nstmts = n;
@@ -279,21 +620,16 @@ ds_parse_script(const char *text, const char *script_schema)
 }
 
 /*
- * ds_statement_for
- *		Statement i of the script as it runs in schema: script_schema's
- *		qualifiers written as schema.  i must be below s->nstmts; the
- *		result may be the script's own copy, which the caller must not
- *		change.
+ * ds_schema_rewrites
+ *		The rewrites that write schema at each of the offsets.
  */
-char *
-ds_statement_for(DsScript *s, int i, const char *schema)
+static List *
+ds_schema_rewrites(List *offsets, const char *schema)
 {
 	List	   *rewrites = NIL;
 	ListCell   *lc;
 
-	if (s->stmts[i].qualifiers == NIL)
-		return s->stmts[i].sql;
-	foreach(lc, s->stmts[i].qualifiers)
+	foreach(lc, offsets)
 	{
 		DsRewrite  *rw = palloc0(sizeof(DsRewrite));
 
@@ -302,7 +638,55 @@ ds_statement_for(DsScript *s, int i, const char *schema)
 		rw->schema = (char *) schema;
 		rewrites = lappend(rewrites, rw);
 	}
-	return ds_rewrite(s->stmts[i].sql, rewrites);
+	return rewrites;
+}
+
+/*
+ * ds_dollar_quote
+ *		body as a dollar-quoted string, with a tag that does not occur in it
+ *		(nor ends it: "$" at the end of the body and "$$" would).
+ */
+static char *
+ds_dollar_quote(const char *body)
+{
+	int			k;
+
+	for (k = 0;; k++)
+	{
+		char	   *tag = k == 0 ? pstrdup("$$") : psprintf("$pgds%d$", k);
+		char	   *both = psprintf("%s%s", body, tag);
+
+		if (strstr(both, tag) == both + strlen(body))
+			return psprintf("%s%s", tag, both);
+	}
+}
+
+/*
+ * ds_statement_for
+ *		Statement i of the script as it runs in schema: script_schema's
+ *		qualifiers written as schema, in a DO body too.  i must be below
+ *		s->nstmts; the result may be the script's own copy, which the
+ *		caller must not change.
+ */
+char *
+ds_statement_for(DsScript *s, int i, const char *schema)
+{
+	DsScriptStmt *st = &s->stmts[i];
+	char	   *body;
+
+	if (st->body_start < 0)
+	{
+		if (st->qualifiers == NIL)
+			return st->sql;
+		return ds_rewrite(st->sql, ds_schema_rewrites(st->qualifiers, schema));
+	}
+
+	/* DO: the body is one token, so every qualifier is inside it */
+	if (st->qualifiers != NIL)
+		elog(ERROR, "a qualifier outside the DO body of statement %d", i + 1);
+	body = ds_rewrite(st->body, ds_schema_rewrites(st->body_qualifiers, schema));
+	return psprintf("%.*s%s%s", st->body_start, st->sql, ds_dollar_quote(body),
+					st->sql + st->body_end);
 }
 
 /*

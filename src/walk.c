@@ -156,6 +156,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 	DsSource   *src;
 	int			n;
 
+	w->qualifiers = lappend(w->qualifiers, (char *) schema);
 	if (catalog != NULL)
 	{
 		char	   *current = get_database_name(MyDatabaseId);

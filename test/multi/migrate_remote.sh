@@ -6,7 +6,8 @@
 # migrate_all over local and remote databases in one call (one failing
 # remote database does not stop the rest, nor undo a sibling on the same
 # remote connection; the applied ones record the schema they left, which
-# drift() compares with), script_schema rewriting on the remote,
+# drift() compares with), script_schema rewriting on the remote (in DO
+# bodies too), a script naming another logical database refused,
 # datasource.migration_lock_timeout against a table locked by another
 # session (remote and local), adopt_drizzle of a drizzle-kit table on the
 # remote, the remote stopped (migrate raises, migrate_all reports and goes
@@ -242,6 +243,25 @@ is "$(rq "SELECT prosrc FROM pg_proc WHERE proname = 'ss_count' AND pronamespace
 	"BEGIN RETURN (SELECT count(*) FROM public.ss); END" "a dollar-quoted body was left alone"
 is "$(lq -c "SELECT script_schema || '|' || (script LIKE 'CREATE TABLE public.ss%') FROM datasource.migrations WHERE version = '020_schema'")" \
 	"public|true" "the journal keeps script_schema and the script as given"
+
+# --- a script that names another logical database is refused on a remote too
+is "$(result "'shop_db', '021_cross', 'CREATE TABLE t21 (id int); CREATE TABLE ads.z21 (id int)'" | cut -d'|' -f1)" "failed" \
+	"a migration of shop_db that names schema ads (ads_db's, on the same remote) fails"
+is "$(rexists shop_db.t21)|$(rexists ads.z21)" "f|f" "nothing of it ran on the remote"
+is "$(journal "version = '021_cross'")" "shop_db 021_cross failed 42501" "it is journaled as failed, 42501"
+
+# --- script_schema inside a DO body on the remote (drizzle-kit before 0.30)
+out=$(result "'ads_db', '022_do', \$m\$CREATE TABLE \"public\".\"users\" (id int PRIMARY KEY);
+CREATE TABLE \"public\".\"posts\" (id int, author_id int);
+DO \$\$ BEGIN
+ ALTER TABLE \"public\".\"posts\" ADD CONSTRAINT \"posts_author_fk\" FOREIGN KEY (\"author_id\") REFERENCES \"public\".\"users\"(\"id\");
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END \$\$;\$m\$, script_schema => 'public'")
+is "$out" "applied|" "a DO-wrapped foreign key with script_schema => 'public' applies on the remote"
+is "$(rq "SELECT confrelid::regclass FROM pg_constraint WHERE conname = 'posts_author_fk'")|$(rexists public.posts)" \
+	"ads.users|f" "the foreign key references the tenant's users; nothing went into public"
+rqo "DROP TABLE ads.posts, ads.users" >/dev/null
 
 # --- datasource.migration_lock_timeout
 # lock_wait WHERE-PSQL... NAME : wait until the session named NAME holds its lock

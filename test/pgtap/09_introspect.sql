@@ -382,8 +382,9 @@ SELECT pg_temp.empty_db('i09_drift');
 SELECT pg_temp.empty_db('i09_drift2');
 SELECT throws_ok($$SELECT * FROM datasource.drift(NULL)$$, '22004', NULL, 'drift(NULL) is 22004');
 SELECT throws_ok($$SELECT * FROM datasource.drift('i09_nope')$$, '42704', NULL, 'drift of an unknown logical database is 42704');
-SELECT throws_ok($$SELECT * FROM datasource.drift('i09_drift')$$, '55000',
-    'logical database "i09_drift" has no applied migration', 'drift before any migration is 55000');
+SELECT results_eq($$SELECT source, object_type, object_name, change, logged_at FROM datasource.drift('i09_drift')$$,
+    $$VALUES ('journal'::text, 'logical database'::text, 'i09_drift'::text, 'never migrated'::text, NULL::timestamptz)$$,
+    'drift before any migration is one row saying so (not an error)');
 SELECT is((datasource.migrate('i09_drift', 'v1', 'CREATE TABLE t (id int PRIMARY KEY, v text)')).status, 'applied', 'a migration applies');
 SELECT is((SELECT schema_fingerprint FROM datasource.migrations WHERE database = 'i09_drift' AND version = 'v1'),
     datasource.fingerprint('i09_drift'), 'its journal row holds the fingerprint of the schema it left');
