@@ -27,29 +27,32 @@ CREATE TABLE scr_other_schema.accounts (id int);
 CREATE TABLE scr_loans.loans (id int);
 
 -- ============================================================ another logical database (defect 5)
-SELECT is((datasource.migrate('scr_notes_a', '0001', 'CREATE TABLE t1 (id int); CREATE TABLE scr_loans.z (id int);')).status,
+-- (each refused version sorts before the one refused before it and after
+-- those applied later: a failed version blocks only higher ones, the order
+-- rule of order.c)
+SELECT is((datasource.migrate('scr_notes_a', '9008', 'CREATE TABLE t1 (id int); CREATE TABLE scr_loans.z (id int);')).status,
     'failed', 'a migration of scr_notes_a that creates a table in scr_loans fails');
 SELECT ok(to_regclass('scr_loans.z') IS NULL, 'nothing was created in scr_loans');
 SELECT ok(to_regclass('scr_notes_a.t1') IS NULL, 'nothing of the script ran in scr_notes_a (statement 1 neither)');
-SELECT results_eq($$SELECT status, sqlstate, failed_statement FROM pg_temp.last('scr_notes_a', '0001')$$,
+SELECT results_eq($$SELECT status, sqlstate, failed_statement FROM pg_temp.last('scr_notes_a', '9008')$$,
     $$VALUES ('failed'::text, '42501'::text, 2)$$, 'the journal says failed, 42501, at statement 2');
-SELECT is((datasource.migrate('scr_notes_a', '0002', 'INSERT INTO scr_other_schema.accounts VALUES (1)')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9007', 'INSERT INTO scr_other_schema.accounts VALUES (1)')).status,
     'failed', 'a qualifier that is the schema of another logical database is refused');
 SELECT is((SELECT count(*)::int FROM scr_other_schema.accounts), 0, 'no row was inserted into scr_other');
-SELECT is((datasource.migrate('scr_notes_a', '0003', 'CREATE TABLE t3 (id int); ALTER TABLE t3 SET SCHEMA scr_loans')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9006', 'CREATE TABLE t3 (id int); ALTER TABLE t3 SET SCHEMA scr_loans')).status,
     'failed', 'SET SCHEMA into another logical database is refused');
 SELECT ok(to_regclass('scr_loans.t3') IS NULL AND to_regclass('scr_notes_a.t3') IS NULL, 'no t3 anywhere');
-SELECT is((datasource.migrate('scr_notes_a', '0004', 'CREATE VIEW v AS SELECT l.id FROM scr_loans.loans l')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9005', 'CREATE VIEW v AS SELECT l.id FROM scr_loans.loans l')).status,
     'failed', 'reading another logical database in a view is refused');
-SELECT is((datasource.migrate('scr_notes_a', '0005', $s$DO $$ BEGIN CREATE TABLE scr_loans.w (id int); END $$;$s$)).status,
+SELECT is((datasource.migrate('scr_notes_a', '9004', $s$DO $$ BEGIN CREATE TABLE scr_loans.w (id int); END $$;$s$)).status,
     'failed', 'a DO body that names another logical database is refused');
 SELECT ok(to_regclass('scr_loans.w') IS NULL, 'the DO body did not run');
-SELECT is((datasource.migrate('scr_notes_a', '0006', 'DROP SCHEMA scr_loans CASCADE')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9003', 'DROP SCHEMA scr_loans CASCADE')).status,
     'failed', 'dropping the schema of another logical database is refused');
 SELECT has_table('scr_loans', 'loans', 'scr_loans is still there');
-SELECT is((datasource.migrate('scr_notes_a', '0007', 'GRANT USAGE ON SCHEMA scr_other_schema TO PUBLIC')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9002', 'GRANT USAGE ON SCHEMA scr_other_schema TO PUBLIC')).status,
     'failed', 'GRANT on the schema of another logical database is refused');
-SELECT is((datasource.migrate('scr_notes_a', '0008', 'ALTER DEFAULT PRIVILEGES IN SCHEMA scr_loans GRANT SELECT ON TABLES TO PUBLIC')).status,
+SELECT is((datasource.migrate('scr_notes_a', '9001', 'ALTER DEFAULT PRIVILEGES IN SCHEMA scr_loans GRANT SELECT ON TABLES TO PUBLIC')).status,
     'failed', 'ALTER DEFAULT PRIVILEGES in the schema of another logical database is refused');
 SELECT is((SELECT count(*)::int FROM pg_default_acl WHERE defaclnamespace = 'scr_loans'::regnamespace), 0,
     'no default privileges were set in scr_loans');
@@ -79,11 +82,11 @@ SELECT results_eq($$SELECT database, status, sqlstate FROM datasource.migrations
 
 -- the opt-out
 SET LOCAL datasource.migration_cross_database = on;
-SELECT is((datasource.migrate('scr_notes_a', '0030', 'CREATE TABLE scr_loans.z (id int)')).status,
+SELECT is((datasource.migrate('scr_notes_a', '0015', 'CREATE TABLE scr_loans.z (id int)')).status,
     'applied', 'with datasource.migration_cross_database on, the script may name another logical database');
 SELECT has_table('scr_loans', 'z', 'and it ran');
 RESET datasource.migration_cross_database;
-SELECT is((datasource.migrate('scr_notes_b', '0030', 'CREATE TABLE scr_loans.z2 (id int)')).status,
+SELECT is((datasource.migrate('scr_notes_b', '0015', 'CREATE TABLE scr_loans.z2 (id int)')).status,
     'failed', 'after RESET it is refused again');
 
 -- ============================================================ DO bodies and script_schema (defect 8)
