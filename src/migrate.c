@@ -363,18 +363,6 @@ ds_is_connection_error(ErrorData *edata)
 }
 
 /*
- * ds_is_interrupt
- *		A cancel or statement_timeout (57014): it ends the whole call, not
- *		one logical database's attempt.  (pg_terminate_backend is FATAL and
- *		never caught.)
- */
-static bool
-ds_is_interrupt(ErrorData *edata)
-{
-	return edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
-}
-
-/*
  * ds_script_done
  *		Journals how m's script ended (edata NULL: it succeeded).  The
  *		subtransaction it ran in has ended, so nothing of a failed script
@@ -393,11 +381,10 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	/*
 	 * A remote that cannot be reached (or went away) is not a failure of the
 	 * script: nothing ran, and a broken remote transaction cannot commit
-	 * with the journal row anyway.  Raise it as a refusal.  A cancel or
-	 * statement_timeout stops the call: raised, nothing is journaled.
+	 * with the journal row anyway.  Raise it as a refusal.  (A cancel or
+	 * statement_timeout never gets here: ds_in_subxact raises it.)
 	 */
-	if (edata != NULL &&
-		(ds_is_connection_error(edata) || ds_is_interrupt(edata)))
+	if (edata != NULL && ds_is_connection_error(edata))
 		ReThrowError(edata);
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, m->t0);
@@ -630,20 +617,38 @@ typedef struct DsFleetRun
 } DsFleetRun;
 
 /*
- * ds_fleet_stop
- *		Raises the interrupt edata (a cancel or statement_timeout) caught
- *		while migrating m: the call ends there, and with it everything it
- *		did, so what it reports (an error) is what is kept (nothing).
+ * ds_fleet_attempt
+ *		Migrates m in a subtransaction of its own; returns NULL or the error
+ *		that failed it.  A cancel or statement_timeout, which ds_in_subxact
+ *		raises, ends the call there, and with it everything it did, so what
+ *		it reports (an error) is what is kept (nothing).
  */
-static void
-ds_fleet_stop(DsFleetRun *run, DsMigration *m, ErrorData *edata)
+static ErrorData *
+ds_fleet_attempt(DsFleetRun *run, DsMigration *m)
 {
-	ereport(ERROR,
-			errcode(edata->sqlerrcode),
-			errmsg("%s", edata->message),
-			errdetail("migrate_all stopped at logical database \"%s\" (%d of %d): nothing of this call is kept, and the %d after it were not attempted.",
-					  m->database, run->done, run->ntargets,
-					  run->ntargets - run->done));
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile edata = NULL;
+
+	PG_TRY();
+	{
+		edata = ds_in_subxact(ds_migrate_database_call, m);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		ereport(ERROR,
+				errcode(edata->sqlerrcode),
+				errmsg("%s", edata->message),
+				errdetail("migrate_all stopped at logical database \"%s\" (%d of %d): nothing of this call is kept, and the %d after it were not attempted.",
+						  m->database, run->done, run->ntargets,
+						  run->ntargets - run->done));
+	}
+	PG_END_TRY();
+	return edata;
 }
 
 /*
@@ -651,7 +656,7 @@ ds_fleet_stop(DsFleetRun *run, DsMigration *m, ErrorData *edata)
  *		Migrates (or, in a dry run, judges) m's logical database in its own
  *		subtransaction and fills m's status: applied, already_applied or
  *		failed; would_apply, already_applied or refused in a dry run.  An
- *		interrupt is raised (ds_fleet_stop).  Runs in the per-database
+ *		interrupt is raised (ds_fleet_attempt).  Runs in the per-database
  *		context; the caller holds the SPI connection.
  */
 static void
@@ -660,9 +665,7 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 	ErrorData  *edata;
 	int			code = 0;
 
-	edata = ds_in_subxact(ds_migrate_database_call, m);
-	if (edata != NULL && ds_is_interrupt(edata))
-		ds_fleet_stop(run, m, edata);
+	edata = ds_fleet_attempt(run, m);
 	if (edata != NULL)
 		code = edata->sqlerrcode;
 	if (edata != NULL && m->script_started && !ds_is_connection_error(edata))

@@ -335,7 +335,10 @@ pgds_exec(PG_FUNCTION_ARGS)
  *		Runs fn(arg) in a subtransaction.  Returns NULL when it succeeded, or
  *		the error it raised, copied into the caller's memory context, after
  *		rolling the subtransaction back.  The caller's memory context and
- *		resource owner are current again either way.
+ *		resource owner are current again either way.  A cancel or
+ *		statement_timeout (57014) is never returned: it ends the statement
+ *		that called, so it is raised again once the subtransaction is gone,
+ *		whoever the caller (execute(), health_check, the migrations).
  */
 ErrorData *
 ds_in_subxact(void (*fn) (void *), void *arg)
@@ -361,6 +364,8 @@ ds_in_subxact(void (*fn) (void *), void *arg)
 	PG_END_TRY();
 	MemoryContextSwitchTo(callercxt);
 	CurrentResourceOwner = owner;
+	if (edata != NULL && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
 	return edata;
 }
 

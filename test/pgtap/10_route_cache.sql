@@ -9,7 +9,7 @@
 -- datasource.statement_cache() shows what the cache served: a routing
 -- checked through pg_temp.routed() below says whether it was a hit.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 -- ------------------------------------------------------------ fixture
 SET LOCAL client_min_messages = warning;
@@ -168,6 +168,22 @@ SELECT is(pg_temp.routed($r$SELECT v FROM datasource.query('cache_map', $q$SELEC
           $v$a' AS v -- (validated)$v$, 'standard_conforming_strings off: the same text is one literal, planned anew');
 SET LOCAL standard_conforming_strings = on;
 RESET client_min_messages;
+
+-- a statement_timeout during execute() ends the calling statement: it is not
+-- reported as a result row (execute() reports the statement's own errors)
+CREATE FUNCTION pg_temp.timed_execute() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE r datasource.query_result;
+BEGIN
+	SELECT * INTO r FROM datasource.execute('cache_ro', 'SELECT count(*) FROM generate_series(1, 500000000)');
+	RETURN 'reported: ' || coalesce(r.sqlstate, 'none');
+EXCEPTION WHEN query_canceled THEN
+	RETURN 'raised';
+END
+$$;
+SET LOCAL statement_timeout = '200ms';
+SELECT is(pg_temp.timed_execute(), 'raised', 'execute(): a statement_timeout is raised, not reported as a row');
+SET LOCAL statement_timeout = 0;
 
 SELECT * FROM finish();
 ROLLBACK;
