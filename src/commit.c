@@ -14,6 +14,7 @@
  * transaction, and nothing was committed anywhere.
  *
  * Without two-phase commit the remotes then COMMIT one after the other
+ * (in the order of their foreign servers' names, connection.c)
  * before the local commit; one that fails aborts the local transaction,
  * but those before it have committed (a split only two-phase commit
  * avoids; the error names them).  A COMMIT whose connection is lost once

@@ -587,11 +587,30 @@ ds_remote_forget_path(const char *server)
 }
 
 /*
+ * ds_conn_cmp
+ *		qsort order of two entries: by foreign server name, then local role.
+ */
+static int
+ds_conn_cmp(const void *a, const void *b)
+{
+	const DsConn *x = *(DsConn *const *) a;
+	const DsConn *y = *(DsConn *const *) b;
+	int			c = strcmp(x->server, y->server);
+
+	if (c != 0)
+		return c;
+	return (x->key.userid > y->key.userid) - (x->key.userid < y->key.userid);
+}
+
+/*
  * ds_conn_participants
  *		The entries that take part in the commit of the local transaction:
  *		with a remote transaction open (prepared == false) or prepared
  *		under a gid (prepared == true); an array in the current context,
- *		its length in *n.  The entries stay valid until they are closed.
+ *		its length in *n, in the order of their foreign servers' names, so
+ *		that the remotes commit in the same order whatever the hash table's
+ *		(which depends on the servers' OIDs).  The entries stay valid until
+ *		they are closed.
  */
 DsConn	  **
 ds_conn_participants(bool prepared, int *n)
@@ -605,6 +624,8 @@ ds_conn_participants(bool prepared, int *n)
 	while ((entry = hash_seq_search(&scan)) != NULL)
 		if (prepared ? entry->gid[0] != '\0' : entry->xact_depth > 0)
 			parts[(*n)++] = entry;
+	if (*n > 1)
+		qsort(parts, *n, sizeof(DsConn *), ds_conn_cmp);
 	return parts;
 }
 
