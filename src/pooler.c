@@ -103,26 +103,13 @@ static bool
 ds_pooler_behind(DsConn *entry)
 {
 	static const char sql[] = "SELECT pg_catalog.pg_backend_pid()";
-	PGresult   *volatile res = NULL;
-	PGresult   *next;
+	PGresult   *res;
 	bool		behind;
 
 	if (!PQsendQueryParams(entry->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
 		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
 	entry->busy = true;
-	PG_TRY();
-	{
-		res = ds_next_result(entry);
-		while (PQstatus(entry->conn) != CONNECTION_BAD &&
-			   (next = ds_next_result(entry)) != NULL)
-			PQclear(next);
-	}
-	PG_CATCH();
-	{
-		PQclear(res);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	res = ds_read_last(entry, 0);
 	entry->busy = false;
 
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
