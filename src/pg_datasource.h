@@ -21,6 +21,7 @@
 #include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "storage/itemptr.h"
+#include "storage/lock.h"
 #include "tcop/cmdtag.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
@@ -483,6 +484,15 @@ extern const char *ds_migration_statement;
 extern void ds_check_version(const char *version);
 extern void ds_check_writable_xact(void);
 extern void ds_lock_database(DsMigration *m);
+extern void ds_migration_lock_tag(LOCKTAG *tag, const char *database);
+extern void ds_migrate_database(DsMigration *m);
+extern bool ds_is_connection_error(ErrorData *edata);
+extern void ds_script_done(DsMigration *m, ErrorData *edata);
+extern const char *ds_lost_remote(void);
+extern HeapTuple ds_result_tuple(TupleDesc desc, const char *database,
+								 const char *version, const char *status,
+								 const char *checksum, double elapsed,
+								 const char *error, const DsMigration *m);
 
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);
