@@ -13,11 +13,12 @@
  * backend reads them all.  Each slot has its own spinlock, held only to
  * copy a few dozen bytes in or out.
  *
- * A slot is cleared when migrate_all returns, when the transaction or the
- * subtransaction it ran in aborts (a cancel, an error, raise_on_failure:
- * the xact and subxact callbacks), and when the backend exits
- * (pg_terminate_backend: a before_shmem_exit callback), so a call that was
- * stopped leaves no row behind.  A reader also skips a slot whose pid is no
+ * A slot is cleared when migrate_all returns (ds_progress_end), when the
+ * transaction or the subtransaction it ran in aborts (a cancel, an error,
+ * raise_on_failure: the xact and subxact callbacks), and when the backend
+ * exits (pg_terminate_backend: a before_shmem_exit callback), so a call
+ * that was stopped leaves no row behind.  A commit leaves it: a procedure
+ * that commits as it goes keeps one slot from start to end.  A reader also skips a slot whose pid is no
  * longer a backend, in case a backend died without its callbacks.
  *
  * Without shared_preload_libraries nothing is allocated: the calls from
@@ -160,14 +161,17 @@ ds_progress_clear(void)
 	SpinLockRelease(&slot->mutex);
 }
 
-/* the transaction ended, whichever way: no migrate_all runs any more */
+/*
+ * The transaction aborted: the call is over.  A commit does not end it: a
+ * procedure that commits between logical databases (SPI_commit) keeps its
+ * slot until it calls ds_progress_end, and migrate_all, which cannot
+ * commit, always calls it before it returns.
+ */
 static void
 ds_progress_xact_callback(XactEvent event, void *arg)
 {
 	if (ds_my_slot != NULL &&
-		(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		 event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		 event == XACT_EVENT_PREPARE))
+		(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT))
 		ds_progress_clear();
 }
 
