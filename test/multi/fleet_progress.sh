@@ -9,7 +9,8 @@
 # database until it gets pg_read_all_stats.  After the call: no row.  After
 # a cancel (the session stays, its transaction aborted), after a cancel
 # caught in a PL/pgSQL exception block (the transaction goes on) and after
-# pg_terminate_backend: no row, the slot is freed.  Then, on the harness's
+# pg_terminate_backend: no row, the slot is freed.  A version over 63
+# bytes shows cut at a character boundary.  Then, on the harness's
 # local server (no preload): migration_progress raises 55000, fleet's
 # migrating is NULL, and migrate_all works as before.
 #
@@ -148,6 +149,16 @@ is "$(q "SELECT count(*) FROM datasource.migrations WHERE version IN ('0002', '0
 runner "SELECT count(*) FROM datasource.migrate_all('0005', \$s\$SELECT pg_sleep(0.05)\$s\$, ARRAY['p01', 'p02', 'p03'])"
 wait "$client"
 is "$?|$(cat "$PGDS_BASE/fp_run.out")|$(rows)" "0|3|0" "a later call runs and leaves no row"
+
+# --- a long version is cut to 63 bytes, at a character boundary
+long=$(printf 'é%.0s' $(seq 40))
+runner "SELECT count(*) FROM datasource.migrate_all('$long', \$s\$SELECT pg_sleep(0.3)\$s\$, ARRAY['p01', 'p02', 'p03', 'p04'])"
+wait_for "SELECT count(*) FROM datasource.migration_progress WHERE done >= 1" 1 || diag "the long version never ran"
+is "$(q "SELECT octet_length(version), version = repeat('é', 31) FROM datasource.migration_progress")" "62|t" \
+	"a version of 80 bytes shows as its first 31 characters (62 bytes, no character cut)"
+wait "$client"
+is "$?|$(q "SELECT count(*) FROM datasource.migrations WHERE version = '$long'")" "0|4" \
+	"the journal has the whole version"
 
 # --- without shared_preload_libraries (the harness's local server)
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
