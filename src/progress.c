@@ -56,6 +56,9 @@
 
 PG_FUNCTION_INFO_V1(pgds_migration_progress);
 
+/* the columns of migration_progress_rows() */
+#define DS_PROGRESS_COLS		10
+
 /* how much of a version the slot keeps (longer ones are truncated) */
 #define DS_PROGRESS_VERSION_LEN	64
 
@@ -220,7 +223,9 @@ ds_progress_init(void)
 /*
  * ds_progress_start
  *		migrate_all of version over total logical databases begins: fills
- *		this backend's slot.  Does nothing without the shared memory.
+ *		this backend's slot.  Does nothing without the shared memory.  The
+ *		caller is in a transaction and calls ds_progress_end when it returns
+ *		(an abort or the backend's exit clear the slot by themselves).
  */
 void
 ds_progress_start(const char *version, int total)
@@ -259,8 +264,10 @@ ds_progress_start(const char *version, int total)
 
 /*
  * ds_progress_at
- *		migrate_all is at logical database current (NULL: none), having
- *		finished done of them, applied and failed so far.
+ *		migrate_all is at logical database current (NULL: none, e.g. while
+ *		it writes the journal), having finished done of them, applied and
+ *		failed so far.  current is a logical database name (names.c: ASCII,
+ *		below NAMEDATALEN bytes).  Does nothing when no call has a slot.
  */
 void
 ds_progress_at(const char *current, int done, int applied, int failed)
@@ -289,8 +296,10 @@ ds_progress_end(void)
 
 /*
  * ds_progress_row
- *		The values of one slot's row; version and current_database only for
- *		members of pg_read_all_stats or of the role that runs it.
+ *		The values of one slot's row (a copy, taken under its spinlock);
+ *		version and current_database only for members of pg_read_all_stats
+ *		or of the role that runs it.  values and nulls have
+ *		DS_PROGRESS_COLS entries; runs in a transaction (it reads catalogs).
  */
 static void
 ds_progress_row(const DsProgressSlot *s, Datum *values, bool *nulls)
@@ -301,7 +310,7 @@ ds_progress_row(const DsProgressSlot *s, Datum *values, bool *nulls)
 
 	visible = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ||
 		has_privs_of_role(GetUserId(), s->roleid);
-	memset(nulls, 0, sizeof(bool) * 10);
+	memset(nulls, 0, sizeof(bool) * DS_PROGRESS_COLS);
 	values[0] = Int32GetDatum(s->pid);
 	values[1] = datname ? CStringGetTextDatum(datname) : (Datum) 0;
 	nulls[1] = datname == NULL;
@@ -344,8 +353,8 @@ pgds_migration_progress(PG_FUNCTION_ARGS)
 	{
 		DsProgressSlot *slot = &ds_progress->slots[i];
 		DsProgressSlot copy;
-		Datum		values[10];
-		bool		nulls[10];
+		Datum		values[DS_PROGRESS_COLS];
+		bool		nulls[DS_PROGRESS_COLS];
 
 		SpinLockAcquire(&slot->mutex);
 		memcpy(&copy, slot, sizeof(copy));
