@@ -43,6 +43,7 @@ OBJS = \
 	src/script.o \
 	src/journal.o \
 	src/fleet.o \
+	src/progress.o \
 	src/migrate.o \
 	src/order.o \
 	src/pending.o \

@@ -1702,6 +1702,134 @@ $$;
 COMMENT ON FUNCTION datasource.drift(text) IS
 	'what changed in a logical database since its last migration: schema differences and out-of-band DDL';
 
+/* ---------------------------------------------------------------- the fleet */
+
+/*
+ * The progress of the migrate_all calls running in the cluster, from the
+ * shared memory progress.c keeps when the library is in
+ * shared_preload_libraries (55000 otherwise).  Like pg_stat_activity, every
+ * role sees every row; version and current_database only of its own roles'
+ * calls, or of all with pg_read_all_stats.
+ */
+CREATE FUNCTION datasource.migration_progress_rows()
+RETURNS TABLE (pid int, datname text, role text, version text,
+			   started_at timestamptz, total int, done int, applied int,
+			   failed int, current_database text)
+AS 'MODULE_PATHNAME', 'pgds_migration_progress'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.migration_progress_rows() IS
+	'the slots of the running migrate_all calls (what datasource.migration_progress shows)';
+
+CREATE VIEW datasource.migration_progress AS
+	SELECT p.pid, p.datname, p.role, p.version, p.started_at, p.total, p.done,
+		   p.applied, p.failed, p.current_database,
+		   pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) p.started_at AS elapsed
+	FROM datasource.migration_progress_rows() p;
+
+COMMENT ON VIEW datasource.migration_progress IS
+	'one row per running migrate_all of the cluster: how many logical databases of how many, and which one now (needs shared_preload_libraries)';
+
+/*
+ * The fleet, one row per mapped logical database, from the journal: the
+ * highest applied version (C order of names), counts of applied and
+ * failed versions, what a manifest still lacks, drift, and whether a
+ * migrate_all is at it now.  A dropped logical database is not in it (its
+ * journal rows stay in datasource.migrations).
+ */
+CREATE FUNCTION datasource.fleet_status(
+	manifest jsonb DEFAULT NULL,
+	with_drift boolean DEFAULT false)
+RETURNS TABLE (database text, source text, schema_name text,
+			   last_version text, last_applied_at timestamptz, applied int,
+			   failed int, last_error text, pending int, drift text,
+			   migrating boolean)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	busy text[];
+	r record;
+BEGIN
+	/* where the migrate_all calls of this database are now; NULL: unknown */
+	BEGIN
+		SELECT coalesce(array_agg(p.current_database), '{}') INTO busy
+		FROM datasource.migration_progress p
+		WHERE p.datname = pg_catalog.current_database()
+		  AND p.current_database IS NOT NULL;
+	EXCEPTION WHEN object_not_in_prerequisite_state THEN
+		busy := NULL;
+	END;
+
+	FOR r IN
+		WITH v AS (
+			/* per version: applied?  and its last attempt */
+			SELECT m.database, m.version,
+				   bool_or(m.status IN ('applied', 'baseline', 'adopted')) AS ok,
+				   max(m.finished_at) FILTER (WHERE m.status IN ('applied', 'baseline', 'adopted')) AS applied_at,
+				   (array_agg(m.status ORDER BY m.id DESC))[1] AS last_status,
+				   (array_agg(m.error ORDER BY m.id DESC))[1] AS last_error,
+				   max(m.id) AS last_id
+			FROM datasource.migrations m
+			GROUP BY m.database, m.version),
+		j AS (
+			SELECT v.database,
+				   max(v.version COLLATE "C") FILTER (WHERE v.ok) AS last_version,
+				   max(v.applied_at) AS last_applied_at,
+				   count(*) FILTER (WHERE v.ok) AS applied,
+				   count(*) FILTER (WHERE NOT v.ok AND v.last_status = 'failed') AS failed,
+				   (array_agg(v.last_error ORDER BY v.last_id DESC)
+					  FILTER (WHERE NOT v.ok AND v.last_status = 'failed'))[1] AS last_error
+			FROM v GROUP BY v.database)
+		SELECT d.name, d.source, d.schema_name, j.last_version, j.last_applied_at,
+			   coalesce(j.applied, 0)::int AS applied, coalesce(j.failed, 0)::int AS failed,
+			   j.last_error
+		FROM datasource.databases d LEFT JOIN j ON j.database = d.name
+		ORDER BY d.name COLLATE "C"
+	LOOP
+		database := r.name;
+		source := r.source;
+		schema_name := r.schema_name;
+		last_version := r.last_version;
+		last_applied_at := r.last_applied_at;
+		applied := r.applied;
+		failed := r.failed;
+		last_error := r.last_error;
+		pending := NULL;
+		IF manifest IS NOT NULL THEN
+			SELECT count(*) INTO pending FROM datasource.pending(r.name, manifest) p
+			WHERE p.state = 'missing';
+		END IF;
+		drift := NULL;
+		IF with_drift THEN
+			BEGIN
+				SELECT CASE WHEN count(*) = 0 THEN 'none'
+							WHEN bool_or(x.source = 'journal' AND x.change = 'never migrated') THEN 'never migrated'
+							ELSE 'changed' END
+				INTO drift FROM datasource.drift(r.name) x;
+			EXCEPTION WHEN OTHERS THEN
+				/* an unreachable datasource: said in the row, the others go on */
+				drift := 'error: ' || SQLERRM;
+			END;
+		END IF;
+		migrating := r.name = ANY (busy);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION datasource.fleet_status(jsonb, boolean) IS
+	'one row per logical database: last applied version, applied and failed counts, last error, pending versions of a manifest, drift, whether a migrate_all is at it';
+
+CREATE VIEW datasource.fleet AS
+	SELECT f.database, f.source, f.schema_name, f.last_version, f.last_applied_at,
+		   f.applied, f.failed, f.last_error, f.pending, f.drift, f.migrating
+	FROM datasource.fleet_status() f;
+
+COMMENT ON VIEW datasource.fleet IS
+	'fleet_status() without a manifest or drift: per logical database, the last applied version, failures, whether a migrate_all is at it';
+
 /* ---------------------------------------------------------------- sandboxes */
 
 /*
@@ -1903,3 +2031,12 @@ GRANT EXECUTE ON FUNCTION
 	datasource.diff_steps(jsonb, jsonb),
 	datasource.diff_depths(jsonb, text),
 	datasource.diff_column(jsonb) TO PUBLIC;
+
+/*
+ * the progress of running migrations, as pg_stat_activity shows sessions:
+ * every row to everyone, the version and the logical database only to the
+ * same role or pg_read_all_stats (the fleet view reads the journal and is
+ * not PUBLIC's)
+ */
+GRANT SELECT ON datasource.migration_progress TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.migration_progress_rows() TO PUBLIC;

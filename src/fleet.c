@@ -20,7 +20,8 @@
  * journals nothing; max_failures reports the databases after the n-th
  * failure as not_attempted; raise_on_failure ends a call that had a
  * failure with an ERROR, so that a client's script stops; out_of_order
- * skips the order rule (order.c).
+ * skips the order rule (order.c).  While it runs, progress.c shows how
+ * far it is to other sessions (datasource.migration_progress).
  *
  * Memory: the result rows and the journal batch live in the calling
  * function's context; the per-database work runs in a context reset per
@@ -335,6 +336,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	batch = ds_batch_create(callercxt);
 	level = ds_spi_connect();
+	ds_progress_start(version, run.ntargets);
 	foreach(lc, targets)
 	{
 		DsMigration m;
@@ -343,6 +345,8 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 
 		/* a cancel between two databases stops here */
 		CHECK_FOR_INTERRUPTS();
+		ds_progress_at((char *) lfirst(lc), run.done, run.applied,
+					   run.failures);
 		run.done++;
 		spicxt = MemoryContextSwitchTo(percxt);
 		MemSet(&m, 0, sizeof(m));
@@ -401,6 +405,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(spicxt);
 		MemoryContextReset(percxt);
 	}
+	ds_progress_at(NULL, run.done, run.applied, run.failures);
 	ds_fleet_raise(&run, version);
 	/* the batch's rows, if any, in one INSERT */
 	MemSet(&shared, 0, sizeof(shared));
@@ -409,6 +414,7 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	shared.script = script;
 	shared.role = role;
 	ds_journal_flush(batch, &shared);
+	ds_progress_end();
 	ds_spi_finish(level);
 	MemoryContextSwitchTo(callercxt);
 	MemoryContextDelete(percxt);

@@ -25,8 +25,10 @@ void		_PG_init(void);
 
 /*
  * _PG_init
- *		Runs once per backend when the library is loaded: settings first, then
- *		the transaction callbacks of the remote connection layer.
+ *		Runs once per backend when the library is loaded (and once in the
+ *		postmaster when it is preloaded): settings first, then the
+ *		transaction callbacks of the remote connection layer, then the
+ *		shared memory of migration progress (only when preloaded).
  */
 void
 _PG_init(void)
@@ -39,4 +41,5 @@ _PG_init(void)
 	ds_sandbox_init();
 	ds_hooks_init();
 	ds_enforce_init();
+	ds_progress_init();
 }

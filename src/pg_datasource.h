@@ -494,6 +494,13 @@ extern HeapTuple ds_result_tuple(TupleDesc desc, const char *database,
 								 const char *checksum, double elapsed,
 								 const char *error, const DsMigration *m);
 
+/* in progress.c */
+extern void ds_progress_init(void);
+extern void ds_progress_start(const char *version, int total);
+extern void ds_progress_at(const char *current, int done, int applied,
+						   int failed);
+extern void ds_progress_end(void);
+
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);
 extern void ds_check_order(DsMigration *m);

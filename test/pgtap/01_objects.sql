@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(146);
+SELECT plan(152);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -69,6 +69,23 @@ SELECT set_eq(
     'the extension''s event triggers');
 SELECT has_view('datasource', 'source_info', 'view datasource.source_info exists');
 SELECT has_view('datasource', 'database_info', 'view datasource.database_info exists');
+SELECT has_view('datasource', 'migration_progress', 'view datasource.migration_progress exists');
+SELECT columns_are('datasource', 'migration_progress',
+    ARRAY['pid', 'datname', 'role', 'version', 'started_at', 'total', 'done', 'applied', 'failed',
+          'current_database', 'elapsed'],
+    'datasource.migration_progress has exactly the contract''s columns');
+SELECT has_view('datasource', 'fleet', 'view datasource.fleet exists');
+SELECT columns_are('datasource', 'fleet',
+    ARRAY['database', 'source', 'schema_name', 'last_version', 'last_applied_at', 'applied', 'failed',
+          'last_error', 'pending', 'drift', 'migrating'],
+    'datasource.fleet has exactly the contract''s columns');
+SELECT is(pg_get_function_arguments('datasource.fleet_status(jsonb,boolean)'::regprocedure),
+    'manifest jsonb DEFAULT NULL::jsonb, with_drift boolean DEFAULT false',
+    'fleet_status argument names and defaults');
+SELECT is(pg_get_function_result('datasource.fleet_status(jsonb,boolean)'::regprocedure),
+    'TABLE(database text, source text, schema_name text, last_version text, last_applied_at timestamp with time zone, '
+    'applied integer, failed integer, last_error text, pending integer, drift text, migrating boolean)',
+    'fleet_status result columns');
 
 SELECT columns_are('datasource', 'sources',
     ARRAY['name', 'server', 'enabled', 'read_only', 'description', 'created_at', 'created_by'],
@@ -217,8 +234,8 @@ SELECT is(
     (SELECT array_agg(p.proname::text || ' ' || l.lanname::text ORDER BY p.proname, l.lanname)
        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
       WHERE p.pronamespace = 'datasource'::regnamespace AND l.lanname <> 'c'),
-    ARRAY['diff plpgsql', 'diff sql', 'diff_column sql', 'diff_depths sql', 'diff_steps plpgsql', 'drift plpgsql', 'drop_sandbox plpgsql', 'guard_server_drop plpgsql', 'set_sandbox plpgsql'],
-    'every function in schema datasource is written in C except the event trigger function, the diff of descriptions and the sandbox keepers');
+    ARRAY['diff plpgsql', 'diff sql', 'diff_column sql', 'diff_depths sql', 'diff_steps plpgsql', 'drift plpgsql', 'drop_sandbox plpgsql', 'fleet_status plpgsql', 'guard_server_drop plpgsql', 'set_sandbox plpgsql'],
+    'every function in schema datasource is written in C except the event trigger function, the diff of descriptions, the sandbox keepers and the fleet view');
 
 -- the argument names and defaults of the public contract
 SELECT is(pg_get_function_arguments('datasource.create_source(text,text,boolean,text)'::regprocedure),
@@ -415,12 +432,14 @@ SELECT results_eq(
              ('datasource.export_config()', 'stable', 'safe'),
              ('datasource.fingerprint(jsonb)', 'immutable', 'safe'),
              ('datasource.fingerprint(text)', 'volatile', 'unsafe'),
+             ('datasource.fleet_status(jsonb,boolean)', 'volatile', 'unsafe'),
              ('datasource.guard_server_drop()', 'volatile', 'unsafe'),
              ('datasource.health_check(text)', 'volatile', 'unsafe'),
              ('datasource.json_schema(text,text)', 'volatile', 'unsafe'),
              ('datasource.log_ddl()', 'volatile', 'unsafe'),
              ('datasource.migrate(text,text,text,text,text)', 'volatile', 'unsafe'),
              ('datasource.migrate_all(text,text,text[],text,text,boolean,integer,boolean,boolean)', 'volatile', 'unsafe'),
+             ('datasource.migration_progress_rows()', 'volatile', 'restricted'),
              ('datasource.pending(text,jsonb)', 'stable', 'safe'),
              ('datasource.pg_datasource_validator(text[],oid)', 'volatile', 'safe'),
              ('datasource.query(text,text,text[])', 'volatile', 'unsafe'),

@@ -10,7 +10,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(86);
+SELECT plan(90);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -52,10 +52,11 @@ SELECT is(
           'datasource.disconnect(text)',
           'datasource.exec(text,text)', 'datasource.execute(text,text,integer,boolean)',
           'datasource.fingerprint(jsonb)', 'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
+          'datasource.migration_progress_rows()',
           'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
           'datasource.session_sandbox()',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
-    'validation, routing and introspection (which run as the caller) and the connection functions (this backend''s own) are the only functions in schema datasource that PUBLIC may execute');
+    'validation, routing and introspection (which run as the caller), the connection functions (this backend''s own) and the progress of migrations (as pg_stat_activity) are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');
@@ -75,6 +76,14 @@ SELECT table_privs_are('datasource', 'sandboxes', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the sandboxes');
 SELECT table_privs_are('datasource', 'sandbox_info', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on sandbox_info');
+SELECT table_privs_are('datasource', 'fleet', 'public', ARRAY[]::text[],
+    'PUBLIC has no privilege on the fleet view (it reads the journal)');
+SELECT function_privs_are('datasource', 'fleet_status', ARRAY['jsonb', 'boolean'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute fleet_status');
+SELECT table_privs_are('datasource', 'migration_progress', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.migration_progress');
+SELECT function_privs_are('datasource', 'migration_progress_rows', ARRAY[]::text[],
+    'public', ARRAY['EXECUTE'], 'PUBLIC can execute migration_progress_rows');
 SELECT sequence_privs_are('datasource', 'migrations_id_seq', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the migration journal''s sequence');
 SELECT sequence_privs_are('datasource', 'ddl_log_id_seq', 'public', ARRAY[]::text[],
@@ -87,8 +96,9 @@ SELECT is(
                                                      c.relowner))) a
       WHERE c.relnamespace = 'datasource'::regnamespace AND a.grantee = 0),
     ARRAY['datasource.database_info SELECT', 'datasource.databases SELECT',
+          'datasource.migration_progress SELECT',
           'datasource.source_info SELECT', 'datasource.sources SELECT'],
-    'reading the registry tables and views is all PUBLIC may do with the relations and sequences of schema datasource');
+    'reading the registry tables and views and the progress of migrations is all PUBLIC may do with the relations and sequences of schema datasource');
 SELECT schema_privs_are('datasource', 'public', ARRAY['USAGE'],
     'PUBLIC has USAGE but not CREATE on schema datasource');
 SELECT is(
