@@ -18,8 +18,9 @@
  * raise_on_failure: the xact and subxact callbacks), and when the backend
  * exits (pg_terminate_backend: a before_shmem_exit callback), so a call
  * that was stopped leaves no row behind.  A commit leaves it: a procedure
- * that commits as it goes keeps one slot from start to end.  A reader also skips a slot whose pid is no
- * longer a backend, in case a backend died without its callbacks.
+ * that commits as it goes keeps one slot from start to end.  A reader also
+ * skips a slot whose pid is no longer a backend, in case a backend died
+ * without its callbacks.
  *
  * Without shared_preload_libraries nothing is allocated: the calls from
  * fleet.c do nothing and cost nothing, and reading the progress raises
