@@ -60,6 +60,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
@@ -766,8 +767,16 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(wavecxt);
 		run.batch = ds_batch_create(wavecxt);
 		level = ds_spi_pin_path();
+
+		/*
+		 * A snapshot for the wave, as a statement has one: after a commit
+		 * there is none, and the migrations' work (the schema snapshots,
+		 * for one) runs in the active snapshot as in migrate_all.
+		 */
+		PushActiveSnapshot(GetTransactionSnapshot());
 		ds_fleet_loop(&run, from, count);
 		ds_fleet_flush(&run);
+		PopActiveSnapshot();
 		AtEOXact_GUC(true, level);
 		MemoryContextSwitchTo(cxt);
 		MemoryContextReset(wavecxt);
