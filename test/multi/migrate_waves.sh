@@ -10,7 +10,8 @@
 #     57014, wave 1 stays committed and journaled, nothing of wave 2 is
 #     kept (neither tables nor journal rows), wave 3 is untouched (a
 #     sequence, which no rollback resets, counts the attempts);
-#   - CALL inside BEGIN is refused (25001) before anything runs;
+#   - CALL inside BEGIN, or from a function, is refused (25001) before
+#     anything runs; from a DO block it commits each wave;
 #   - canaries are wave 0: a failed canary stops the call, nothing else is
 #     attempted;
 #   - the fixed tenant and the rest, remote wave included, apply in a later
@@ -135,6 +136,26 @@ like "$out" "ERROR:  25001" "CALL inside BEGIN -> 25001"
 is "$(attempts)|$(journal v3)|$(kept t3 1 30)" "0||0" "and nothing ran, nothing is journaled"
 out=$(lq -v VERBOSITY=sqlstate -c "CALL datasource.migrate_waves('v3', $(script t3), wave_size => 0)" 2>&1)
 like "$out" "ERROR:  22023" "wave_size 0 -> 22023"
+
+# --- from a DO block (non-atomic: it commits; the INOUT parameters are
+# variables there) and from a function (atomic: 25001)
+out=$(lq -c "SET client_min_messages = warning" -c "DO \$\$DECLARE w int; a int; aa int; f int; n int;
+BEGIN
+    CALL datasource.migrate_waves('v4', 'CREATE TABLE t4 (id int)', databases => ARRAY['w01', 'w02', 'w21'],
+        wave_size => 2, waves => w, applied => a, already_applied => aa, failed => f, not_attempted => n);
+    RAISE WARNING 'result %|%|%|%|%', w, a, aa, f, n;
+END\$\$" 2>&1)
+like "$out" "result 2|3|0|0|0" "from a DO block: two waves, three applied"
+is "$(lq -c "SELECT count(DISTINCT xmin::text) FROM datasource.migrations WHERE version = 'v4'")" "2" \
+	"each of its waves committed on its own"
+lq -c "CREATE FUNCTION waves_in_function() RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE w int; a int; aa int; f int; n int;
+BEGIN
+    CALL datasource.migrate_waves('v5', 'CREATE TABLE t5 (id int)', databases => ARRAY['w01'],
+        waves => w, applied => a, already_applied => aa, failed => f, not_attempted => n);
+END\$\$" >/dev/null
+out=$(lq -v VERBOSITY=sqlstate -c "SELECT waves_in_function()" 2>&1)
+is "$out|$(journal v5)|$(kept t5 1 1)" "ERROR:  25001||0" "from a function: 25001, nothing ran"
 
 # --- canaries are wave 0: a failed canary stops everything
 reset
