@@ -118,6 +118,7 @@ typedef struct DsFleetRun
 	int			committed;		/* waves committed */
 	int			done;			/* databases looked at, this one included */
 	int			applied;
+	int			applied_committed;	/* of them, in committed waves */
 	int			already;
 	int			failures;		/* failed, or refused in a dry run */
 	int			not_attempted;
@@ -360,6 +361,7 @@ ds_fleet_kept(DsFleetRun *run)
 	return psprintf("nothing of wave %d is kept, the %d wave(s) before it stay committed",
 					run->wave, run->committed);
 }
+
 /*
  * ds_fleet_attempt
  *		Migrates m in a subtransaction of its own; returns NULL or the error
@@ -533,9 +535,10 @@ ds_fleet_database(DsFleetRun *run, char *name)
 				errcode(ERRCODE_CONNECTION_FAILURE),
 				errmsg("%s stopped: the remote transaction on datasource \"%s\" was lost",
 					   run->what, lost),
-				errdetail("%s: the %d logical databases migrated in this transaction roll back with it, and the %d after \"%s\" were not attempted.",
-						  ds_fleet_kept(run), run->applied, run->ntargets - run->done,
-						  m.database),
+				errdetail("The %d logical databases migrated in this transaction roll back with it (%s), and the %d after \"%s\" were not attempted.",
+						  run->applied - run->applied_committed,
+						  ds_fleet_kept(run),
+						  run->ntargets - run->done, m.database),
 				errhint("Run %s again in a new transaction; the journal tells what was applied.",
 						run->what));
 
@@ -683,11 +686,11 @@ ds_waves_stop_notice(DsFleetRun *run, int failed, int count, int rest)
 
 /*
  * ds_waves_result
- *		migrate_waves' INOUT parameters: waves, applied, already_applied,
- *		failed, not_attempted.
+ *		migrate_waves' INOUT parameters: waves (committed), applied,
+ *		already_applied, failed, not_attempted.
  */
 static Datum
-ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run, int waves)
+ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run)
 {
 	TupleDesc	desc;
 	Datum		values[5];
@@ -696,7 +699,7 @@ ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run, int waves)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	desc = BlessTupleDesc(desc);
-	values[0] = Int32GetDatum(waves);
+	values[0] = Int32GetDatum(run->committed);
 	values[1] = Int32GetDatum(run->applied);
 	values[2] = Int32GetDatum(run->already);
 	values[3] = Int32GetDatum(run->failures);
@@ -729,7 +732,6 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 	DsFleetRun	run;
 	int			wave_size;
 	int			from;
-	int			waves = 0;
 
 	if (call == NULL || !IsA(call, CallContext) || call->atomic)
 		ereport(ERROR,
@@ -763,7 +765,7 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 
 		count = run.ncanary > 0 && from == 0 ? run.ncanary :
 			Min(wave_size, run.ntargets - from);
-		run.wave = run.ncanary > 0 ? waves : waves + 1;
+		run.wave = run.ncanary > 0 ? run.committed : run.committed + 1;
 		MemoryContextSwitchTo(wavecxt);
 		run.batch = ds_batch_create(wavecxt);
 		level = ds_spi_pin_path();
@@ -781,9 +783,12 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(cxt);
 		MemoryContextReset(wavecxt);
 		SPI_commit();
-		waves++;
 		run.committed++;
+		run.applied_committed = run.applied;
 		from += count;
+		ereport(NOTICE,
+				errmsg("migrate_waves: wave %d committed (%d of %d logical databases done)",
+					   run.wave, from, run.ntargets));
 		if (run.failures > failures && from < run.ntargets)
 		{
 			ds_waves_stop_notice(&run, run.failures - failures, count,
@@ -793,5 +798,5 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 		}
 	}
 	SPI_finish();
-	return ds_waves_result(fcinfo, &run, waves);
+	return ds_waves_result(fcinfo, &run);
 }
