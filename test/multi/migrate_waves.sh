@@ -12,6 +12,7 @@
 #     sequence, which no rollback resets, counts the attempts);
 #   - CALL inside BEGIN, or from a function, is refused (25001) before
 #     anything runs; from a DO block it commits each wave;
+#   - a wave holds only its own tenants' locks (migrate_all holds them all);
 #   - canaries are wave 0: a failed canary stops the call, nothing else is
 #     attempted;
 #   - the fixed tenant and the rest, remote wave included, apply in a later
@@ -156,6 +157,25 @@ BEGIN
 END\$\$" >/dev/null
 out=$(lq -v VERBOSITY=sqlstate -c "SELECT waves_in_function()" 2>&1)
 is "$out|$(journal v5)|$(kept t5 1 1)" "ERROR:  25001||0" "from a function: 25001, nothing ran"
+
+# --- the locks: one transaction holds every tenant's until its end, a wave
+# only its own.  Each tenant's script records how many relation locks its
+# backend holds; w11 is the first of wave 2.
+lq -c "CREATE TABLE public.lockcount (version text, tenant text, locks int)" >/dev/null
+lockscript() {
+	echo "\$s\$CREATE TABLE $1 (id int); CREATE INDEX ON $1 (id);
+INSERT INTO public.lockcount SELECT '$1', current_schema(), count(*) FROM pg_locks
+ WHERE pid = pg_backend_pid() AND locktype = 'relation';\$s\$"
+}
+WLIST="ARRAY[$(for i in $(seq -w 1 20); do printf "'w%s'," "$i"; done | sed 's/,$//')]"
+lq -c "CALL datasource.migrate_waves('v6', $(lockscript t6), $WLIST, wave_size => 10, out_of_order => true)" >/dev/null
+lq -c "SELECT count(*) FROM datasource.migrate_all('v7', $(lockscript t7), $WLIST, out_of_order => true)" >/dev/null
+locks() { lq -c "SELECT locks FROM public.lockcount WHERE version = '$1' AND tenant = '$2'"; }
+w1=$(locks t6 w01) w11=$(locks t6 w11) a1=$(locks t7 w01) a11=$(locks t7 w11)
+[ -n "$w1" ] && [ -n "$w11" ] && [ "$w11" -le $((w1 + 2)) ]
+ok $? "waves: the first tenant of wave 2 holds about the locks of the first of wave 1 ($w11 vs $w1)"
+[ -n "$a1" ] && [ -n "$a11" ] && [ "$a11" -ge $((a1 + 20)) ]
+ok $? "migrate_all: the eleventh tenant holds the locks of the ten before it too ($a11 vs $a1)"
 
 # --- canaries are wave 0: a failed canary stops everything
 reset
