@@ -12,6 +12,7 @@
 #     sequence, which no rollback resets, counts the attempts);
 #   - CALL inside BEGIN, or from a function, is refused (25001) before
 #     anything runs; from a DO block it commits each wave;
+#   - a manifest's order refuses in waves as in migrate_all;
 #   - a wave holds only its own tenants' locks (migrate_all holds them all);
 #   - canaries are wave 0: a failed canary stops the call, nothing else is
 #     attempted;
@@ -176,6 +177,15 @@ w1=$(locks t6 w01) w11=$(locks t6 w11) a1=$(locks t7 w01) a11=$(locks t7 w11)
 ok $? "waves: the first tenant of wave 2 holds about the locks of the first of wave 1 ($w11 vs $w1)"
 [ -n "$a1" ] && [ -n "$a11" ] && [ "$a11" -ge $((a1 + 20)) ]
 ok $? "migrate_all: the eleventh tenant holds the locks of the ten before it too ($a11 vs $a1)"
+
+# --- the manifest's order holds in waves as in migrate_all
+out=$(lq -c "CALL datasource.migrate_waves('v9', 'CREATE TABLE t9 (id int)', ARRAY['w01', 'w02', 'w03'], wave_size => 1,
+                                             manifest => '[\"v8\", \"v9\"]')" 2>&1)
+is "$out|$(journal v9)|$(kept t9 1 3)" "1|0|0|1|2||0" \
+	"manifest: v8, before v9 in it, is missing: w01 refused in wave 1, the rest not attempted, nothing journaled"
+out=$(lq -v VERBOSITY=sqlstate -c "CALL datasource.migrate_waves('v9', 'CREATE TABLE t9 (id int)', ARRAY['w01'],
+                                             manifest => '[\"v8\"]')" 2>&1)
+like "$out" "ERROR:  22023" "a version not in the manifest -> 22023"
 
 # --- canaries are wave 0: a failed canary stops everything
 reset
