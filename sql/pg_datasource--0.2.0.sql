@@ -586,13 +586,37 @@ CREATE FUNCTION datasource.migrate_all(
 	dry_run boolean DEFAULT false,
 	max_failures int DEFAULT NULL,
 	raise_on_failure boolean DEFAULT false,
-	out_of_order boolean DEFAULT false)
+	out_of_order boolean DEFAULT false,
+	canary text[] DEFAULT NULL,
+	manifest jsonb DEFAULT NULL)
 RETURNS SETOF datasource.migration_result
 AS 'MODULE_PATHNAME', 'pgds_migrate_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean) IS
-	'applies one migration to every writable logical database (or those listed), each in its own subtransaction; dry_run, max_failures, raise_on_failure, out_of_order';
+COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean, text[], jsonb) IS
+	'applies one migration to every writable logical database (or those listed), each in its own subtransaction; dry_run, max_failures, raise_on_failure, out_of_order, canary, manifest';
+
+CREATE PROCEDURE datasource.migrate_waves(
+	version text,
+	script text,
+	databases text[] DEFAULT NULL,
+	wave_size int DEFAULT 100,
+	canary text[] DEFAULT NULL,
+	description text DEFAULT NULL,
+	script_schema text DEFAULT NULL,
+	max_failures int DEFAULT NULL,
+	out_of_order boolean DEFAULT false,
+	manifest jsonb DEFAULT NULL,
+	INOUT waves int DEFAULT NULL,
+	INOUT applied int DEFAULT NULL,
+	INOUT already_applied int DEFAULT NULL,
+	INOUT failed int DEFAULT NULL,
+	INOUT not_attempted int DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'pgds_migrate_waves'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int) IS
+	'migrate_all in waves, each committed: the canaries first, then wave_size logical databases at a time in name order; stops after a wave with a failure';
 
 CREATE FUNCTION datasource.baseline(
 	database text,

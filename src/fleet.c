@@ -1,31 +1,46 @@
 /*-------------------------------------------------------------------------
  *
  * fleet.c
- *		  migrate_all: one migration applied to many logical databases.
+ *		  migrate_all and migrate_waves: one migration applied to many
+ *		  logical databases.
  *
  * Each logical database is migrated (migrate.c's ds_migrate_database) in
  * its own subtransaction, so whatever fails for one (a refusal or its
  * script) is reported in its row and the others go on.  The journal rows
- * are collected and written in one INSERT at the end (journal.c's batch).
- * The call stops at the first remote transaction it finds lost (checked
- * after every logical database): the local transaction can then only roll
- * back, with every remote one, so the call raises 08006 rather than report
- * as applied work that cannot commit, and attempts none of the rest.
+ * are collected and written in one INSERT per transaction (journal.c's
+ * batch).  The call stops at the first remote transaction it finds lost
+ * (checked after every logical database): the local transaction can then
+ * only roll back, with every remote one, so the call raises 08006 rather
+ * than report as applied work that cannot commit, and attempts none of
+ * the rest.
  *
  * A cancel or statement_timeout (57014) caught in a logical database's
  * subtransaction is not that database's failure: it is raised again, so
- * the whole call ends, none after it is attempted and nothing of it is
- * kept.  The options: dry_run judges each database as a real run would
- * before its script (would_apply, already_applied, refused) and runs and
- * journals nothing; max_failures reports the databases after the n-th
- * failure as not_attempted; raise_on_failure ends a call that had a
- * failure with an ERROR, so that a client's script stops; out_of_order
- * skips the order rule (order.c).  While it runs, progress.c shows how
- * far it is to other sessions (datasource.migration_progress).
+ * the whole call ends, none after it is attempted and nothing of its
+ * transaction is kept.  The options: dry_run judges each database as a
+ * real run would before its script (would_apply, already_applied,
+ * refused) and runs and journals nothing; max_failures reports the
+ * databases after the n-th failure as not_attempted; raise_on_failure
+ * ends a call that had a failure with an ERROR, so that a client's script
+ * stops; out_of_order skips the order rule (order.c); canary names
+ * targets that run first, and when one of them fails every other target
+ * is not_attempted; manifest (pending()'s format) gives the order of the
+ * series to the order rule instead of the versions' names.  While it
+ * runs, progress.c shows how far it is to other sessions
+ * (datasource.migration_progress).
  *
- * Memory: the result rows and the journal batch live in the calling
- * function's context; the per-database work runs in a context reset per
- * database.
+ * migrate_waves is a procedure that runs the same loop (ds_fleet_loop)
+ * over waves: the canaries as wave 0, then wave_size targets at a time in
+ * name order, each wave committed (a non-atomic SPI connection and
+ * SPI_commit) before the next.  After a wave with a failure it stops.  One
+ * transaction over thousands of tenants holds a lock on each of their
+ * tables at once and loses everything on a cancel; waves bound both.
+ *
+ * Memory: migrate_all's result rows and journal batch live in the calling
+ * function's context.  migrate_waves' run lives in a context made under
+ * the procedure call's (the portal's), which its commits leave alone; the
+ * batch of each wave lives in a context reset per wave.  The per-database
+ * work runs in a context reset per database.
  *
  * IDENTIFICATION
  *		  src/fleet.c
@@ -34,19 +49,95 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "pg_datasource.h"
 
 PG_FUNCTION_INFO_V1(pgds_migrate_all);
+PG_FUNCTION_INFO_V1(pgds_migrate_waves);
+
+/* where a fleet function's arguments are (-1: it has no such argument) */
+typedef struct DsFleetArgs
+{
+	int			version;
+	int			script;
+	int			databases;
+	int			description;
+	int			script_schema;
+	int			dry_run;
+	int			max_failures;
+	int			raise_on_failure;
+	int			out_of_order;
+	int			canary;
+	int			manifest;
+} DsFleetArgs;
+
+/* migrate_all(version, script, databases, description, script_schema,
+ * dry_run, max_failures, raise_on_failure, out_of_order, canary, manifest) */
+static const DsFleetArgs ds_migrate_all_args = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+/* migrate_waves(version, script, databases, wave_size, canary, description,
+ * script_schema, max_failures, out_of_order, manifest, INOUT results) */
+static const DsFleetArgs ds_migrate_waves_args = {0, 1, 2, 5, 6, -1, 7, -1, 8, 4, 9};
+
+/* what a fleet call was asked and what it has done so far */
+typedef struct DsFleetRun
+{
+	const char *what;			/* "migrate_all" or "migrate_waves" */
+	/* what is applied */
+	char	   *version;
+	DsScript   *script;
+	char	   *description;
+	const char *role;
+	bool		manifest;		/* a manifest gives the order */
+	char	  **earlier;		/* the versions before this one in it */
+	int			nearlier;
+	/* the options */
+	bool		dry_run;
+	int			max_failures;	/* 0: no limit */
+	bool		raise_on_failure;
+	bool		out_of_order;
+	/* the targets, the canaries first */
+	List	   *targets;
+	int			ntargets;
+	int			ncanary;
+	/* the progress */
+	int			wave;			/* the wave running; -1 in migrate_all */
+	int			committed;		/* waves committed */
+	int			done;			/* databases looked at, this one included */
+	int			applied;
+	int			applied_committed;	/* of them, in committed waves */
+	int			already;
+	int			failures;		/* failed, or refused in a dry run */
+	int			not_attempted;
+	char	   *canary_failed;	/* the first canary that failed, or NULL */
+	/* the first failure, for raise_on_failure and the NOTICEs */
+	int			first_code;
+	char	   *first_database;
+	char	   *first_error;
+	StringInfoData failed_names;	/* the first ten */
+	TimestampTz last_notice;
+	/* where the results go */
+	DsJournalBatch *batch;		/* the journal rows of this transaction */
+	Tuplestorestate *store;		/* migrate_all's rows; NULL in waves */
+	TupleDesc	desc;
+	MemoryContext cxt;			/* where the above live */
+	MemoryContext percxt;		/* reset after each database */
+} DsFleetRun;
 
 /* what migrate_all runs per database in a subtransaction */
 static void
@@ -55,9 +146,67 @@ ds_migrate_database_call(void *arg)
 	ds_migrate_database((DsMigration *) arg);
 }
 
+/* whether name is one of the strings of list */
+static bool
+ds_name_in(List *list, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* list_sort comparison of names, byte by byte */
+static int
+ds_name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp((char *) lfirst(a), (char *) lfirst(b));
+}
+
+/*
+ * ds_name_array
+ *		The names of a text[] argument (argument what): one-dimensional,
+ *		no null, none twice; each must be a logical database.
+ */
+static List *
+ds_name_array(ArrayType *arr, const char *what)
+{
+	List	   *names = NIL;
+	Datum	   *elems;
+	bool	   *isnull;
+	int			n;
+	int			i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("%s must be a one-dimensional array", what));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems,
+					  &isnull, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *name;
+
+		if (isnull[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("%s must not contain null", what));
+		name = TextDatumGetCString(elems[i]);
+		if (ds_name_in(names, name))
+			ereport(ERROR,
+					errcode(ERRCODE_DUPLICATE_OBJECT),
+					errmsg("logical database \"%s\" is listed twice", name));
+		(void) ds_get_database(name, false);
+		names = lappend(names, name);
+	}
+	return names;
+}
+
 /*
  * ds_target_list
- *		The logical databases migrate_all works on: the listed ones (each
+ *		The logical databases a fleet call works on: the listed ones (each
  *		must exist, once) or every one that is not read-only, by name.
  */
 static List *
@@ -66,73 +215,154 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
 	List	   *names = NIL;
 	ListCell   *lc;
 
-	if (PG_ARGISNULL(argno))
+	if (!PG_ARGISNULL(argno))
+		return ds_name_array(PG_GETARG_ARRAYTYPE_P(argno), "databases");
+	foreach(lc, ds_list_databases())
 	{
-		foreach(lc, ds_list_databases())
-		{
-			DsDatabase *db = (DsDatabase *) lfirst(lc);
-			DsSource   *src = ds_cache_source(db->source);
+		DsDatabase *db = (DsDatabase *) lfirst(lc);
+		DsSource   *src = ds_cache_source(db->source);
 
-			if (!db->read_only && !src->read_only)
-				names = lappend(names, db->name);
-		}
-		return names;
-	}
-	else
-	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
-		Datum	   *elems;
-		bool	   *isnull;
-		int			n;
-		int			i;
-
-		if (ARR_NDIM(arr) > 1)
-			ereport(ERROR,
-					errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					errmsg("databases must be a one-dimensional array"));
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems,
-						  &isnull, &n);
-		for (i = 0; i < n; i++)
-		{
-			char	   *name;
-
-			if (isnull[i])
-				ereport(ERROR,
-						errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("databases must not contain null"));
-			name = TextDatumGetCString(elems[i]);
-			foreach(lc, names)
-				if (strcmp((char *) lfirst(lc), name) == 0)
-					ereport(ERROR,
-							errcode(ERRCODE_DUPLICATE_OBJECT),
-							errmsg("logical database \"%s\" is listed twice", name));
-			(void) ds_get_database(name, false);
-			names = lappend(names, name);
-		}
+		if (!db->read_only && !src->read_only)
+			names = lappend(names, db->name);
 	}
 	return names;
 }
 
-/* what a migrate_all call was asked and what it has done so far */
-typedef struct DsFleetRun
+/*
+ * ds_fleet_canary
+ *		Puts the canaries (argument argno, if given) first in run's
+ *		targets, in their order; each must be a target (22023).
+ */
+static void
+ds_fleet_canary(DsFleetRun *run, FunctionCallInfo fcinfo, int argno)
 {
-	/* the options */
-	bool		dry_run;
-	int			max_failures;	/* 0: no limit */
-	bool		raise_on_failure;
-	bool		out_of_order;
-	/* the progress */
-	int			ntargets;
-	int			done;			/* databases looked at, this one included */
-	int			applied;
-	int			failures;		/* failed, or refused in a dry run */
-	/* the first failure, for raise_on_failure */
-	int			first_code;
-	char	   *first_database;
-	char	   *first_error;
-	StringInfoData failed_names;	/* the first ten */
-	MemoryContext cxt;			/* where the above live: the call's */
-} DsFleetRun;
+	List	   *canary;
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	canary = ds_name_array(PG_GETARG_ARRAYTYPE_P(argno), "canary");
+	foreach(lc, canary)
+		if (!ds_name_in(run->targets, (char *) lfirst(lc)))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("canary \"%s\" is not a target of this %s",
+						   (char *) lfirst(lc), run->what),
+					errhint("A canary is one of the logical databases migrated: listed in databases, or writable when databases is null."));
+	foreach(lc, run->targets)
+		if (!ds_name_in(canary, (char *) lfirst(lc)))
+			rest = lappend(rest, lfirst(lc));
+	run->ncanary = list_length(canary);
+	run->targets = list_concat(canary, rest);
+}
+
+/*
+ * ds_fleet_manifest
+ *		With a manifest (argument argno): the versions before run's version
+ *		in it, for the order rule (order.c).  The version must be in the
+ *		manifest, and its script the manifest's when the manifest gives a
+ *		checksum or a script (22023): both are the same for every target,
+ *		so they end the call before anything runs.
+ */
+static void
+ds_fleet_manifest(DsFleetRun *run, FunctionCallInfo fcinfo, int argno)
+{
+	DsManifestEntry *entries;
+	char	   *checksum = NULL;
+	int			n;
+	int			i;
+	int			j;
+	int			level;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	/* the entries are in SPI's memory: what is kept is copied */
+	level = ds_spi_connect();
+	entries = ds_read_manifest(PG_GETARG_JSONB_P(argno), &n);
+	MemoryContextSwitchTo(run->cxt);
+	for (i = 0; i < n; i++)
+		if (strcmp(entries[i].version, run->version) == 0)
+			break;
+	run->nearlier = i;
+	run->earlier = palloc(sizeof(char *) * Max(i, 1));
+	for (j = 0; j < i; j++)
+		run->earlier[j] = pstrdup(entries[j].version);
+	if (i < n && entries[i].checksum != NULL)
+		checksum = pstrdup(entries[i].checksum);
+	ds_spi_finish(level);
+	if (i == n)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("version \"%s\" is not in the manifest", run->version),
+				errhint("With a manifest, the manifest is the series: add the version in its place, or call %s without a manifest.",
+						run->what));
+	if (checksum != NULL && strcmp(checksum, run->script->checksum) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("the script of version \"%s\" is not the manifest's", run->version),
+				errdetail("The manifest has checksum %s; this script has %s.",
+						  checksum, run->script->checksum));
+	run->manifest = true;
+}
+
+/*
+ * ds_fleet_prepare
+ *		Reads a fleet call's arguments (at the places a says) into run, in
+ *		the current memory context, which must outlive the call's work.
+ *		sort: the targets other than the canaries in name order (waves).
+ */
+static void
+ds_fleet_prepare(FunctionCallInfo fcinfo, const DsFleetArgs *a,
+				 DsFleetRun *run, const char *what, bool sort)
+{
+	MemSet(run, 0, sizeof(*run));
+	run->what = what;
+	run->cxt = CurrentMemoryContext;
+	run->wave = -1;
+	run->version = ds_text_arg(fcinfo, a->version, "version", true);
+	ds_check_version(run->version);
+	run->script = ds_script_arg(ds_text_arg(fcinfo, a->script, "script", true),
+								ds_text_arg(fcinfo, a->script_schema,
+											"script_schema", false));
+	run->description = ds_text_arg(fcinfo, a->description, "description",
+								   false);
+	run->role = ds_current_role();
+	run->dry_run = a->dry_run >= 0 &&
+		ds_bool_arg(fcinfo, a->dry_run, "dry_run", true) == 1;
+	if (!PG_ARGISNULL(a->max_failures))
+	{
+		run->max_failures = PG_GETARG_INT32(a->max_failures);
+		if (run->max_failures < 1)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("max_failures must be at least 1 (or null for no limit)"));
+	}
+	run->raise_on_failure = a->raise_on_failure >= 0 &&
+		ds_bool_arg(fcinfo, a->raise_on_failure, "raise_on_failure", true) == 1;
+	run->out_of_order = ds_bool_arg(fcinfo, a->out_of_order, "out_of_order",
+									true) == 1;
+	run->targets = ds_target_list(fcinfo, a->databases);
+	if (sort)
+		list_sort(run->targets, ds_name_cmp);
+	ds_fleet_canary(run, fcinfo, a->canary);
+	run->ntargets = list_length(run->targets);
+	ds_fleet_manifest(run, fcinfo, a->manifest);
+	initStringInfo(&run->failed_names);
+}
+
+/*
+ * ds_fleet_kept
+ *		What a call that ends now keeps, for its messages.
+ */
+static char *
+ds_fleet_kept(DsFleetRun *run)
+{
+	if (run->wave < 0)
+		return pstrdup("nothing of this call is kept");
+	return psprintf("nothing of wave %d is kept, the %d wave(s) before it stay committed",
+					run->wave, run->committed);
+}
 
 /*
  * ds_fleet_attempt
@@ -161,9 +391,9 @@ ds_fleet_attempt(DsFleetRun *run, DsMigration *m)
 		ereport(ERROR,
 				errcode(edata->sqlerrcode),
 				errmsg("%s", edata->message),
-				errdetail("migrate_all stopped at logical database \"%s\" (%d of %d): nothing of this call is kept, and the %d after it were not attempted.",
-						  m->database, run->done, run->ntargets,
-						  run->ntargets - run->done));
+				errdetail("%s stopped at logical database \"%s\" (%d of %d): %s, and the %d after it were not attempted.",
+						  run->what, m->database, run->done, run->ntargets,
+						  ds_fleet_kept(run), run->ntargets - run->done));
 	}
 	PG_END_TRY();
 	return edata;
@@ -175,7 +405,8 @@ ds_fleet_attempt(DsFleetRun *run, DsMigration *m)
  *		subtransaction and fills m's status: applied, already_applied or
  *		failed; would_apply, already_applied or refused in a dry run.  An
  *		interrupt is raised (ds_fleet_attempt).  Runs in the per-database
- *		context; the caller holds the SPI connection.
+ *		context; the caller holds the SPI connection.  Counts the outcome
+ *		in run, and remembers a failed canary.
  */
 static void
 ds_fleet_one(DsFleetRun *run, DsMigration *m)
@@ -220,6 +451,8 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 	}
 	if (strcmp(m->status, "applied") == 0)
 		run->applied++;
+	else if (strcmp(m->status, "already_applied") == 0)
+		run->already++;
 	if (strcmp(m->status, "failed") == 0 || strcmp(m->status, "refused") == 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
@@ -230,6 +463,8 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 			run->first_database = pstrdup(m->database);
 			run->first_error = pstrdup(m->error ? m->error : "");
 		}
+		if (run->done <= run->ncanary && run->canary_failed == NULL)
+			run->canary_failed = pstrdup(m->database);
 		if (run->failures < 10)
 			appendStringInfo(&run->failed_names, "%s%s",
 							 run->failures > 0 ? ", " : "", m->database);
@@ -241,6 +476,137 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 }
 
 /*
+ * ds_fleet_skip
+ *		Reports m as not attempted, for the reason given: nothing is tried,
+ *		nothing journaled.
+ */
+static void
+ds_fleet_skip(DsFleetRun *run, DsMigration *m, char *reason)
+{
+	m->status = "not_attempted";
+	m->checksum = m->script->checksum;
+	m->error = reason;
+	run->not_attempted++;
+}
+
+/*
+ * ds_fleet_database
+ *		One target of the loop: migrated (ds_fleet_one) or, past
+ *		max_failures or after a failed canary, not attempted; then the
+ *		checks and the report (a NOTICE now and then, migrate_all's row).
+ *		Runs in the per-database context, inside the SPI connection.
+ */
+static void
+ds_fleet_database(DsFleetRun *run, char *name)
+{
+	DsMigration m;
+	const char *lost;
+	TimestampTz now;
+
+	/* a cancel between two databases stops here */
+	CHECK_FOR_INTERRUPTS();
+	ds_progress_at(name, run->done, run->applied, run->failures);
+	run->done++;
+	MemSet(&m, 0, sizeof(m));
+	m.database = name;
+	m.version = run->version;
+	m.description = run->description;
+	m.script = run->script;
+	m.role = run->role;
+	m.inline_script = true;
+	m.batch = run->batch;
+	m.dry_run = run->dry_run;
+	m.out_of_order = run->out_of_order;
+	m.manifest = run->manifest;
+	m.earlier = run->earlier;
+	m.nearlier = run->nearlier;
+	if (run->canary_failed != NULL && run->done > run->ncanary)
+		ds_fleet_skip(run, &m, psprintf("not attempted: a canary failed (\"%s\")",
+										run->canary_failed));
+	else if (run->max_failures > 0 && run->failures >= run->max_failures)
+		ds_fleet_skip(run, &m, psprintf("not attempted: max_failures (%d) reached",
+										run->max_failures));
+	else
+		ds_fleet_one(run, &m);
+
+	/*
+	 * A remote transaction of this one lost (this database's, or one that
+	 * died since): nothing can commit any more.
+	 */
+	if ((lost = ds_lost_remote()) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_CONNECTION_FAILURE),
+				errmsg("%s stopped: the remote transaction on datasource \"%s\" was lost",
+					   run->what, lost),
+				errdetail("The %d logical databases migrated in this transaction roll back with it (%s), and the %d after \"%s\" were not attempted.",
+						  run->applied - run->applied_committed,
+						  ds_fleet_kept(run),
+						  run->ntargets - run->done, m.database),
+				errhint("Run %s again in a new transaction; the journal tells what was applied.",
+						run->what));
+
+	/*
+	 * Progress: the first and the last database, every failure, and in
+	 * between at most one NOTICE a second: each NOTICE is flushed to the
+	 * client at once, and the rows say what became of every database.
+	 */
+	now = GetCurrentTimestamp();
+	if (run->done == 1 || run->done == run->ntargets ||
+		strcmp(m.status, "failed") == 0 ||
+		TimestampDifferenceExceeds(run->last_notice, now, 1000))
+	{
+		ereport(NOTICE,
+				errmsg("%s %d/%d: %s %s", run->what, run->done, run->ntargets,
+					   m.database, m.status));
+		run->last_notice = now;
+	}
+	if (run->store != NULL)
+		tuplestore_puttuple(run->store,
+							ds_result_tuple(run->desc, m.database, run->version,
+											m.status, m.checksum, m.elapsed_ms,
+											m.error, &m));
+}
+
+/*
+ * ds_fleet_loop
+ *		The loop over run's targets from (0-based), count of them, each in
+ *		the per-database context, reset after each.  The caller holds the
+ *		SPI connection and has set run->batch.
+ */
+static void
+ds_fleet_loop(DsFleetRun *run, int from, int count)
+{
+	int			i;
+
+	for (i = from; i < from + count; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(run->percxt);
+
+		ds_fleet_database(run, (char *) list_nth(run->targets, i));
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(run->percxt);
+	}
+}
+
+/*
+ * ds_fleet_flush
+ *		Writes the rows of run's batch, if any, in one INSERT, in the
+ *		transaction that did the work.  Inside the SPI connection.
+ */
+static void
+ds_fleet_flush(DsFleetRun *run)
+{
+	DsMigration shared;			/* what the batch's rows share */
+
+	MemSet(&shared, 0, sizeof(shared));
+	shared.version = run->version;
+	shared.description = run->description;
+	shared.script = run->script;
+	shared.role = run->role;
+	ds_journal_flush(run->batch, &shared);
+}
+
+/*
  * ds_fleet_raise
  *		raise_on_failure: after the loop, an ERROR when any logical database
  *		failed (or was refused in a dry run), with the first failure's
@@ -248,14 +614,14 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
  *		what psql -v ON_ERROR_STOP=1 or a CI job sees is the failure.
  */
 static void
-ds_fleet_raise(DsFleetRun *run, const char *version)
+ds_fleet_raise(DsFleetRun *run)
 {
 	if (!run->raise_on_failure || run->failures == 0)
 		return;
 	ereport(ERROR,
 			errcode(run->first_code),
-			errmsg("migrate_all of \"%s\": %d of %d logical databases %s",
-				   version, run->failures, run->ntargets,
+			errmsg("%s of \"%s\": %d of %d logical databases %s",
+				   run->what, run->version, run->failures, run->ntargets,
 				   run->dry_run ? "would be refused" : "failed"),
 			errdetail("The first, \"%s\": %s.  Failed: %s.  Nothing of this call is kept (raise_on_failure).",
 					  run->first_database, run->first_error,
@@ -263,160 +629,183 @@ ds_fleet_raise(DsFleetRun *run, const char *version)
 }
 
 /*
- * ds_fleet_options
- *		migrate_all's options (arguments 5 to 8) into run.
- */
-static void
-ds_fleet_options(FunctionCallInfo fcinfo, DsFleetRun *run)
-{
-	MemSet(run, 0, sizeof(*run));
-	run->dry_run = ds_bool_arg(fcinfo, 5, "dry_run", true) == 1;
-	if (!PG_ARGISNULL(6))
-	{
-		run->max_failures = PG_GETARG_INT32(6);
-		if (run->max_failures < 1)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("max_failures must be at least 1 (or null for no limit)"));
-	}
-	run->raise_on_failure = ds_bool_arg(fcinfo, 7, "raise_on_failure", true) == 1;
-	run->out_of_order = ds_bool_arg(fcinfo, 8, "out_of_order", true) == 1;
-	run->cxt = CurrentMemoryContext;
-	initStringInfo(&run->failed_names);
-}
-
-/*
  * migrate_all(version text, script text, databases text[], description
  *			   text, script_schema text, dry_run boolean, max_failures int,
- *			   raise_on_failure boolean, out_of_order boolean)
+ *			   raise_on_failure boolean, out_of_order boolean, canary text[],
+ *			   manifest jsonb)
  *		returns setof migration_result
  *
  * Each logical database in its own subtransaction: whatever fails for one
  * (a refusal or the script) is reported in its row and the others go on,
- * until max_failures have failed (the rest are not_attempted).  A cancel or
- * statement_timeout ends the call.  The journal rows are collected and
- * written in one INSERT at the end; the registry row of each journaled
- * database stays locked until then (by the subtransaction that committed,
- * or locked again after a failed script).
+ * until max_failures have failed or a canary failed (the rest are
+ * not_attempted).  A cancel or statement_timeout ends the call.  The
+ * journal rows are collected and written in one INSERT at the end; the
+ * registry row of each journaled database stays locked until then (by the
+ * subtransaction that committed, or locked again after a failed script).
  */
 Datum
 pgds_migrate_all(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callercxt;
-	MemoryContext percxt;
-	char	   *version;
-	DsScript   *script;
-	char	   *description;
-	const char *role;
-	List	   *targets;
-	ListCell   *lc;
-	DsJournalBatch *batch;
-	DsMigration shared;			/* what the batch's rows share */
 	DsFleetRun	run;
-	TimestampTz last_notice = 0;
-	TimestampTz now;
 	int			level;
-	const char *lost;
 
-	version = ds_text_arg(fcinfo, 0, "version", true);
-	ds_check_version(version);
-	script = ds_script_arg(ds_text_arg(fcinfo, 1, "script", true),
-						   ds_text_arg(fcinfo, 4, "script_schema", false));
-	description = ds_text_arg(fcinfo, 3, "description", false);
-	role = ds_current_role();
-	ds_fleet_options(fcinfo, &run);
-	targets = ds_target_list(fcinfo, 2);
-	run.ntargets = list_length(targets);
+	ds_fleet_prepare(fcinfo, &ds_migrate_all_args, &run, "migrate_all", false);
 	ds_check_writable_xact();
 
 	InitMaterializedSRF(fcinfo, 0);
 	callercxt = CurrentMemoryContext;
-	percxt = AllocSetContextCreate(callercxt, "pg_datasource migrate_all",
-								   ALLOCSET_DEFAULT_SIZES);
-	batch = ds_batch_create(callercxt);
+	run.store = rsinfo->setResult;
+	run.desc = rsinfo->setDesc;
+	run.percxt = AllocSetContextCreate(callercxt, "pg_datasource migrate_all",
+									   ALLOCSET_DEFAULT_SIZES);
+	run.batch = ds_batch_create(callercxt);
 	level = ds_spi_connect();
-	ds_progress_start(version, run.ntargets);
-	foreach(lc, targets)
-	{
-		DsMigration m;
-		HeapTuple	tup;
-		MemoryContext spicxt;
-
-		/* a cancel between two databases stops here */
-		CHECK_FOR_INTERRUPTS();
-		ds_progress_at((char *) lfirst(lc), run.done, run.applied,
-					   run.failures);
-		run.done++;
-		spicxt = MemoryContextSwitchTo(percxt);
-		MemSet(&m, 0, sizeof(m));
-		m.database = (char *) lfirst(lc);
-		m.version = version;
-		m.description = description;
-		m.script = script;
-		m.role = role;
-		m.inline_script = true;
-		m.batch = batch;
-		m.dry_run = run.dry_run;
-		m.out_of_order = run.out_of_order;
-		if (run.max_failures > 0 && run.failures >= run.max_failures)
-		{
-			/* nothing is tried any more: reported, not journaled */
-			m.status = "not_attempted";
-			m.checksum = script->checksum;
-			m.error = psprintf("not attempted: max_failures (%d) reached",
-							   run.max_failures);
-		}
-		else
-			ds_fleet_one(&run, &m);
-
-		/*
-		 * A remote transaction of this one lost (this database's, or one
-		 * that died since): nothing can commit any more.
-		 */
-		if ((lost = ds_lost_remote()) != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_CONNECTION_FAILURE),
-					errmsg("migrate_all stopped: the remote transaction on datasource \"%s\" was lost",
-						   lost),
-					errdetail("Nothing of this call is kept: the %d logical databases migrated so far roll back with the transaction, and the %d after \"%s\" were not attempted.",
-							  run.applied, run.ntargets - run.done, m.database),
-					errhint("Run migrate_all again in a new transaction; the journal tells what was applied."));
-
-		/*
-		 * Progress: the first and the last database, every failure, and in
-		 * between at most one NOTICE a second: each NOTICE is flushed to
-		 * the client at once, and the rows say what became of every
-		 * database.
-		 */
-		now = GetCurrentTimestamp();
-		if (run.done == 1 || run.done == run.ntargets ||
-			strcmp(m.status, "failed") == 0 ||
-			TimestampDifferenceExceeds(last_notice, now, 1000))
-		{
-			ereport(NOTICE,
-					errmsg("migrate_all %d/%d: %s %s", run.done, run.ntargets,
-						   m.database, m.status));
-			last_notice = now;
-		}
-		tup = ds_result_tuple(rsinfo->setDesc, m.database, version, m.status,
-							  m.checksum, m.elapsed_ms, m.error, &m);
-		tuplestore_puttuple(rsinfo->setResult, tup);
-		MemoryContextSwitchTo(spicxt);
-		MemoryContextReset(percxt);
-	}
+	ds_progress_start(run.version, run.ntargets);
+	ds_fleet_loop(&run, 0, run.ntargets);
 	ds_progress_at(NULL, run.done, run.applied, run.failures);
-	ds_fleet_raise(&run, version);
-	/* the batch's rows, if any, in one INSERT */
-	MemSet(&shared, 0, sizeof(shared));
-	shared.version = version;
-	shared.description = description;
-	shared.script = script;
-	shared.role = role;
-	ds_journal_flush(batch, &shared);
+	ds_fleet_raise(&run);
+	ds_fleet_flush(&run);
 	ds_progress_end();
 	ds_spi_finish(level);
 	MemoryContextSwitchTo(callercxt);
-	MemoryContextDelete(percxt);
+	MemoryContextDelete(run.percxt);
 	return (Datum) 0;
+}
+
+/*
+ * ds_waves_stop_notice
+ *		The NOTICE of migrate_waves stopping after wave, which had failures
+ *		(failed of its count); rest targets are not attempted.
+ */
+static void
+ds_waves_stop_notice(DsFleetRun *run, int failed, int count, int rest)
+{
+	ereport(NOTICE,
+			errmsg("migrate_waves stopped after wave %d: %d of its %d logical databases failed%s",
+				   run->wave, failed, count,
+				   run->wave == 0 && run->ncanary > 0 ? " (the canaries)" : ""),
+			errdetail("Wave %d is committed with its failures journaled; the %d logical databases after it were not attempted.  The first failure, \"%s\": %s",
+					  run->wave, rest, run->first_database, run->first_error));
+}
+
+/*
+ * ds_waves_result
+ *		migrate_waves' INOUT parameters: waves (committed), applied,
+ *		already_applied, failed, not_attempted.
+ */
+static Datum
+ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run)
+{
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	values[0] = Int32GetDatum(run->committed);
+	values[1] = Int32GetDatum(run->applied);
+	values[2] = Int32GetDatum(run->already);
+	values[3] = Int32GetDatum(run->failures);
+	values[4] = Int32GetDatum(run->not_attempted);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * CALL migrate_waves(version text, script text, databases text[],
+ *					  wave_size int, canary text[], description text,
+ *					  script_schema text, max_failures int, out_of_order
+ *					  boolean, manifest jsonb, INOUT waves int, INOUT
+ *					  applied int, INOUT already_applied int, INOUT failed
+ *					  int, INOUT not_attempted int)
+ *
+ * migrate_all's loop over waves, each committed: the canaries as wave 0,
+ * then wave_size targets at a time in name order.  A wave with a failure
+ * is committed (its good tenants applied, its failures journaled) and is
+ * the last: the targets after it are not attempted (counted, with a
+ * NOTICE).  A cancel or an error ends the wave running (rolled back) and
+ * the procedure; the waves before it stay committed.  Only in a
+ * non-atomic context (a CALL outside a transaction block): 25001.
+ */
+Datum
+pgds_migrate_waves(PG_FUNCTION_ARGS)
+{
+	CallContext *call = (CallContext *) fcinfo->context;
+	MemoryContext cxt;
+	MemoryContext wavecxt;
+	DsFleetRun	run;
+	int			wave_size;
+	int			from;
+
+	if (call == NULL || !IsA(call, CallContext) || call->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("migrate_waves cannot run inside a transaction block"),
+				errdetail("It commits after each wave."),
+				errhint("CALL it on its own, not between BEGIN and COMMIT nor from a function; migrate_all runs in one transaction."));
+	if (PG_ARGISNULL(3) || PG_GETARG_INT32(3) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("wave_size must be at least 1"));
+	wave_size = PG_GETARG_INT32(3);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext,
+								"pg_datasource migrate_waves",
+								ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	ds_fleet_prepare(fcinfo, &ds_migrate_waves_args, &run, "migrate_waves",
+					 true);
+	ds_check_writable_xact();
+	run.percxt = AllocSetContextCreate(cxt, "per database",
+									   ALLOCSET_DEFAULT_SIZES);
+	wavecxt = AllocSetContextCreate(cxt, "per wave", ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	/* one progress row from the first wave to the last (commits keep it) */
+	ds_progress_start(run.version, run.ntargets);
+	for (from = 0; from < run.ntargets;)
+	{
+		int			count;
+		int			failures = run.failures;
+		int			level;
+
+		count = run.ncanary > 0 && from == 0 ? run.ncanary :
+			Min(wave_size, run.ntargets - from);
+		run.wave = run.ncanary > 0 ? run.committed : run.committed + 1;
+		MemoryContextSwitchTo(wavecxt);
+		run.batch = ds_batch_create(wavecxt);
+		level = ds_spi_pin_path();
+
+		/*
+		 * A snapshot for the wave, as a statement has one: after a commit
+		 * there is none, and the migrations' work (the schema snapshots,
+		 * for one) runs in the active snapshot as in migrate_all.
+		 */
+		PushActiveSnapshot(GetTransactionSnapshot());
+		ds_fleet_loop(&run, from, count);
+		ds_fleet_flush(&run);
+		PopActiveSnapshot();
+		AtEOXact_GUC(true, level);
+		MemoryContextSwitchTo(cxt);
+		MemoryContextReset(wavecxt);
+		SPI_commit();
+		run.committed++;
+		run.applied_committed = run.applied;
+		from += count;
+		ereport(NOTICE,
+				errmsg("migrate_waves: wave %d committed (%d of %d logical databases done)",
+					   run.wave, from, run.ntargets));
+		if (run.failures > failures && from < run.ntargets)
+		{
+			ds_waves_stop_notice(&run, run.failures - failures, count,
+								 run.ntargets - from);
+			run.not_attempted += run.ntargets - from;
+			break;
+		}
+	}
+	ds_progress_end();
+	SPI_finish();
+	return ds_waves_result(fcinfo, &run);
 }

@@ -47,20 +47,14 @@ ds_spi_value(int row, int col)
 	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 }
 
-/* one version of a pending() manifest */
-typedef struct DsManifestEntry
-{
-	char	   *version;
-	char	   *checksum;		/* NULL when the manifest gives none */
-} DsManifestEntry;
-
 /*
  * ds_read_manifest
  *		The entries of a manifest: a JSON array whose elements are version
  *		strings or objects with "version" and at most one of "checksum"
- *		and "script".  Must be called inside SPI.
+ *		and "script".  Must be called inside SPI; the entries are palloc'd
+ *		in the current context (pending() and fleet.c's migrate_all).
  */
-static DsManifestEntry *
+DsManifestEntry *
 ds_read_manifest(Jsonb *manifest, int *n)
 {
 	Oid			type = JSONBOID;

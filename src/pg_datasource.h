@@ -107,6 +107,7 @@ extern char *ds_current_role(void);
 
 /* in spi.c */
 extern int	ds_spi_connect(void);
+extern int	ds_spi_pin_path(void);
 extern void ds_spi_finish(int guc_level);
 extern Oid	ds_extension_relid(const char *relname);
 extern Oid	ds_table_owner(const char *relname, bool missing_ok);
@@ -475,6 +476,10 @@ typedef struct DsMigration
 								 * no row */
 	bool		dry_run;		/* judge only: run and journal nothing */
 	bool		out_of_order;	/* skip the order rule (order.c) */
+	bool		manifest;		/* a manifest gives the order (order.c) */
+	char	  **earlier;		/* with a manifest: the versions before this
+								 * one in it, nearlier of them */
+	int			nearlier;
 } DsMigration;
 
 /* the migration running locally, for ddl_log.c */
@@ -504,6 +509,15 @@ extern void ds_progress_end(void);
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);
 extern void ds_check_order(DsMigration *m);
+
+/* in pending.c: one version of a manifest (pending()'s, migrate_all's) */
+typedef struct DsManifestEntry
+{
+	char	   *version;
+	char	   *checksum;		/* NULL when the manifest gives none */
+} DsManifestEntry;
+
+extern DsManifestEntry *ds_read_manifest(Jsonb *manifest, int *n);
 
 /* in journal.c */
 

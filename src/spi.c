@@ -49,10 +49,23 @@
 int
 ds_spi_connect(void)
 {
-	int			level;
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	return ds_spi_pin_path();
+}
+
+/*
+ * ds_spi_pin_path
+ *		Pins search_path to pg_catalog in a new GUC nest level, which it
+ *		returns (AtEOXact_GUC(true, level) undoes it).  A transaction's end
+ *		undoes it too: a procedure that commits (fleet.c's migrate_waves)
+ *		pins it again in each transaction.
+ */
+int
+ds_spi_pin_path(void)
+{
+	int			level;
+
 	level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,

@@ -10,7 +10,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(90);
+SELECT plan(91);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -39,6 +39,10 @@ SELECT function_privs_are('datasource', 'guard_server_drop', ARRAY[]::text[],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute guard_server_drop');
 SELECT function_privs_are('datasource', 'resolve_transactions', ARRAY['text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute resolve_transactions (it finishes other sessions'' prepared transactions)');
+SELECT function_privs_are('datasource', 'migrate_waves',
+    ARRAY['text', 'text', 'text[]', 'integer', 'text[]', 'text', 'text', 'integer', 'boolean', 'jsonb',
+          'integer', 'integer', 'integer', 'integer', 'integer'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot call migrate_waves (a procedure, like migrate_all it writes every tenant)');
 -- a function added to the install script after its REVOKE ALL would keep
 -- PUBLIC's default EXECUTE: catch any such function
 SELECT is(

@@ -93,7 +93,7 @@ CREATE FUNCTION pg_temp.since(k text) RETURNS SETOF datasource.ddl_log LANGUAGE 
 -- ------------------------------------------------------------ privileges
 SELECT function_privs_are('datasource', 'migrate', ARRAY['text', 'text', 'text', 'text', 'text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute migrate');
-SELECT function_privs_are('datasource', 'migrate_all', ARRAY['text', 'text', 'text[]', 'text', 'text', 'boolean', 'integer', 'boolean', 'boolean'],
+SELECT function_privs_are('datasource', 'migrate_all', ARRAY['text', 'text', 'text[]', 'text', 'text', 'boolean', 'integer', 'boolean', 'boolean', 'text[]', 'jsonb'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute migrate_all');
 SELECT function_privs_are('datasource', 'baseline', ARRAY['text', 'text', 'text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute baseline');
