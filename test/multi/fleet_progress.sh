@@ -10,7 +10,8 @@
 # a cancel (the session stays, its transaction aborted), after a cancel
 # caught in a PL/pgSQL exception block (the transaction goes on) and after
 # pg_terminate_backend: no row, the slot is freed.  A version over 63
-# bytes shows cut at a character boundary.  Then, on the harness's
+# bytes shows cut at a character boundary.  migrate_waves keeps one row
+# across the commits of its waves.  Then, on the harness's
 # local server (no preload): migration_progress raises 55000, fleet's
 # migrating is NULL, and migrate_all works as before.
 #
@@ -159,6 +160,17 @@ is "$(q "SELECT octet_length(version), version = repeat('é', 31) FROM datasourc
 wait "$client"
 is "$?|$(q "SELECT count(*) FROM datasource.migrations WHERE version = '$long'")" "0|4" \
 	"the journal has the whole version"
+
+# --- migrate_waves: one row from its first wave to its last, across its commits
+runner "CALL datasource.migrate_waves('0006', \$s\$SELECT pg_sleep(0.1)\$s\$, wave_size => 10)"
+wait_for "SELECT count(*) FROM datasource.migration_progress WHERE done >= 12" 1 ||
+	diag "migrate_waves never got into its second wave"
+pid=$(backend)
+is "$(q "SELECT pid = $pid, version, total FROM datasource.migration_progress")|$(q "SELECT count(*) IN (10, 20) FROM datasource.migrations WHERE version = '0006'")" \
+	"t|0006|30|t" "migrate_waves past its first wave: the same row (total 30) while the journal has the committed waves' rows"
+wait "$client"
+is "$?|$(rows)|$(q "SELECT count(*) FROM datasource.migrations WHERE version = '0006' AND status = 'applied'")" "0|0|30" \
+	"after migrate_waves: no row, 30 applied"
 
 # --- without shared_preload_libraries (the harness's local server)
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
