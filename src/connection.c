@@ -37,7 +37,10 @@
  * remote rollback.
  * Whether a new connection is a session of our own or one behind a
  * pooler in transaction mode, whose statements carry their settings, is
- * decided as it is made (pooler.c, from the server's option pooler).
+ * decided as it is made (pooler.c, from the server's option pooler), in
+ * the one round trip that also asks which database it reaches
+ * (identity.c): a connection is not used while another one to the same
+ * database has a remote transaction open in the local transaction.
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide
@@ -315,6 +318,8 @@ ds_conn_close(DsConn *entry)
 	entry->path_known = false;
 	entry->ro_session = false;
 	entry->per_statement = false;
+	entry->sysid = 0;
+	entry->dbname[0] = '\0';
 	entry->calls = 0;
 	if (entry->gid[0] != '\0')
 	{
@@ -343,7 +348,9 @@ ds_conn_abandon(DsConn *entry)
  *		The cached connection of the current role to a remote datasource,
  *		opened if need be.  USAGE on the foreign server is checked on every
  *		call.  A closed, invalidated or dead connection is replaced when no
- *		remote transaction is open on it.
+ *		remote transaction is open on it.  Raises 55000 when another
+ *		connection to the same database has a remote transaction open
+ *		(identity.c); nothing has been sent then.
  */
 DsConn *
 ds_conn_get(DsSource *source)
@@ -415,6 +422,7 @@ ds_conn_get(DsSource *source)
 		strlcpy(entry->source, source->name, NAMEDATALEN);
 		PG_TRY();
 		{
+			ds_identity_fetch(entry);
 			ds_pooler_decide(entry, server->options);
 		}
 		PG_CATCH();
@@ -445,6 +453,9 @@ ds_conn_get(DsSource *source)
 					errdetail("It failed or stopped answering while the prepared transactions two-phase commit left there were resolved."));
 		}
 	}
+	/* one database, two connections: never in one transaction */
+	if (ds_conn_xact_used)
+		ds_identity_check(source->name, entry);
 	return entry;
 }
 
