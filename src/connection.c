@@ -113,6 +113,7 @@ static PGconn *ds_connect(const char *source, ForeignServer *server,
 						  UserMapping *mapping);
 static void ds_connect_poll(PGconn *conn, const char *source);
 static void ds_conn_abandon(DsConn *entry);
+static void ds_conn_refuse_twin(const char *source, DsConn *entry);
 static void ds_xact_callback(XactEvent event, void *arg);
 static void ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -453,10 +454,32 @@ ds_conn_get(DsSource *source)
 					errdetail("It failed or stopped answering while the prepared transactions two-phase commit left there were resolved."));
 		}
 	}
-	/* one database, two connections: never in one transaction */
-	if (ds_conn_xact_used)
-		ds_identity_check(source->name, entry);
+	if (ds_conn_xact_used && entry->xact_depth == 0)
+		ds_conn_refuse_twin(source->name, entry);
 	return entry;
+}
+
+/*
+ * ds_conn_refuse_twin
+ *		One database, two connections, never in one transaction: raises
+ *		55000 (identity.c) when another connection to entry's database has a
+ *		remote transaction open.  entry, the connection of datasource source,
+ *		has none and nothing has been sent on it.
+ */
+static void
+ds_conn_refuse_twin(const char *source, DsConn *entry)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *other;
+
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((other = hash_seq_search(&scan)) != NULL)
+		if (other != entry && other->conn != NULL && other->xact_depth > 0 &&
+			ds_identity_same(entry, other))
+		{
+			hash_seq_term(&scan);
+			ds_identity_refuse(source, entry, other);
+		}
 }
 
 /*

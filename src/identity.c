@@ -21,10 +21,11 @@
  * identifier but holds no write transaction of ours: its identity is left
  * unknown and never compared.
  *
- * The rule (ds_identity_check, on every use of a connection in a local
- * transaction that has opened a remote one): a connection may not be used
- * while another connection to the same database has a remote transaction
- * open in this local transaction.  The refusal (55000) comes before
+ * The rule (connection.c checks it with ds_identity_same on every use of
+ * a connection in a local transaction that has opened a remote one, and
+ * raises ds_identity_refuse): a connection may not be used while another
+ * connection to the same database has a remote transaction open in this
+ * local transaction.  The refusal (55000) comes before
  * anything is sent, names both datasources, and, inside migrate_all's
  * per-database subtransaction, fails that logical database only.  It also
  * covers one foreign server used by two local roles in one transaction
@@ -90,21 +91,39 @@ ds_identity_fetch(DsConn *entry)
 }
 
 /*
- * ds_identity_refuse
- *		Raises the refusal for a connection (to datasource source) whose
- *		database is that of other, which has a remote transaction open.
+ * ds_identity_same
+ *		Whether two open connections reach the same database.  A connection
+ *		of unknown identity (a standby's) is the same as none.
  */
-static void
-ds_identity_refuse(const char *source, DsConn *entry, DsConn *other)
+bool
+ds_identity_same(const DsConn *a, const DsConn *b)
+{
+	return a->sysid != 0 && a->sysid == b->sysid &&
+		strcmp(a->dbname, b->dbname) == 0;
+}
+
+/*
+ * ds_identity_refuse
+ *		Raises the refusal (55000; see the file header) to use entry, the
+ *		connection of datasource source, because other, a connection to the
+ *		same database (ds_identity_same), has a remote transaction open.
+ *		The caller has sent nothing on entry yet.
+ */
+void
+ds_identity_refuse(const char *source, const DsConn *entry, const DsConn *other)
 {
 	if (entry->key.serverid == other->key.serverid)
+	{
+		const char *open_role = GetUserNameFromId(other->key.userid, true);
+
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("datasource \"%s\" has a remote transaction open as another role",
 					   source),
-				errdetail("A second connection to the same database (as role \"%s\") would wait for the locks of the first.",
-						  GetUserNameFromId(entry->key.userid, true)),
+				errdetail("This transaction has a remote transaction open there as role \"%s\", whose locks a second connection would wait for.",
+						  open_role ? open_role : "?"),
 				errhint("One transaction can use a datasource as one role only: end the transaction before SET ROLE."));
+	}
 	ereport(ERROR,
 			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			errmsg("datasources \"%s\" and \"%s\" are the same database",
@@ -113,34 +132,4 @@ ds_identity_refuse(const char *source, DsConn *entry, DsConn *other)
 					  other->server, entry->server, entry->dbname,
 					  entry->sysid, other->source),
 			errhint("One transaction can use only one of them: end the transaction first, or map the logical databases of that database to one datasource."));
-}
-
-/*
- * ds_identity_check
- *		Refuses (55000) to use entry, the connection of datasource source,
- *		when another connection to the same database has a remote
- *		transaction open (see the file header).  An entry with a remote
- *		transaction of its own passed this check when it opened it.  The
- *		caller has not sent anything yet.
- */
-void
-ds_identity_check(const char *source, DsConn *entry)
-{
-	DsConn	  **parts;
-	int			n;
-	int			i;
-
-	if (entry->sysid == 0 || entry->xact_depth > 0)
-		return;
-	parts = ds_conn_participants(false, &n);
-	for (i = 0; i < n; i++)
-	{
-		DsConn	   *other = parts[i];
-
-		if (other != entry && other->conn != NULL &&
-			other->sysid == entry->sysid &&
-			strcmp(other->dbname, entry->dbname) == 0)
-			ds_identity_refuse(source, entry, other);
-	}
-	pfree(parts);
 }

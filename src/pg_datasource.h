@@ -695,7 +695,9 @@ extern bool ds_commit_resolving;
 
 /* in identity.c: which database a connection reaches */
 extern void ds_identity_fetch(DsConn *entry);
-extern void ds_identity_check(const char *source, DsConn *entry);
+extern bool ds_identity_same(const DsConn *a, const DsConn *b);
+extern void ds_identity_refuse(const char *source, const DsConn *entry,
+							   const DsConn *other);
 
 /* in pooler.c: connections behind a pooler in transaction mode */
 typedef enum DsPooler

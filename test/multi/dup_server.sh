@@ -12,8 +12,10 @@
 # says so); routed writes touching both in one transaction, and a read of
 # one while the other's transaction holds a lock, are refused (55000) and
 # leave nothing; each alone works; two different databases of the same
-# server still work together (routed and migrate_all); a non-superuser
-# mapping can read the remote's identity (pg_control_system).  A loopback
+# server still work together (routed and migrate_all); a PgBouncer alias
+# of the same database (when pgbouncer is installed) is recognised too; a
+# non-superuser mapping can read the remote's identity (pg_control_system:
+# the mapped role is no superuser).  A loopback
 # (a remote that is the control plane's own database) is not refused: a
 # local lock and a remote write on it wait on each other, which
 # statement_timeout ends, leaving nothing.
@@ -153,6 +155,27 @@ SQL
 is "$(echo "$out" | grep -c ERROR)|$(rows rdup)" "0|4,5,6" \
 	"each datasource alone in its transaction works; a read of one before the other opens a remote transaction too"
 
+# one server used by two local roles in one transaction: two connections
+lq -c "DROP ROLE IF EXISTS dup_local" -c "CREATE ROLE dup_local" \
+	-c "GRANT USAGE ON FOREIGN SERVER dup_tcp TO dup_local" \
+	-c "CREATE USER MAPPING FOR dup_local SERVER dup_tcp OPTIONS (user 'dup_owner', password 'dup-secret-18')" \
+	>/dev/null || bail_out "role setup failed"
+out=$(session <<'SQL'
+SET statement_timeout = '10s';
+BEGIN;
+SELECT datasource.exec('ta', 'INSERT INTO t VALUES (10)');
+SET LOCAL ROLE dup_local;
+SELECT datasource.exec('ta', 'INSERT INTO t VALUES (10)');
+COMMIT;
+SET ROLE dup_local;
+SELECT datasource.exec('ta', 'INSERT INTO t VALUES (11)');
+SQL
+)
+is "$(echo "$out" | grep -c 'ERROR:  55000')|$(echo "$out" | grep -c 57014)|$(echo "$out" | grep -c 'INSERT 0 1')|$(rows rdup)" \
+	"1|0|2|4,5,6,11" \
+	"one datasource used as a second role in the same transaction is refused (55000), nothing of it kept; that role alone works"
+rq rdup "DELETE FROM shared.t WHERE id = 11" >/dev/null
+
 # --- two different databases of one server work together
 out=$(session <<'SQL'
 SET statement_timeout = '10s';
@@ -171,6 +194,69 @@ ta applied
 tc applied" "two databases of one server in one transaction and in one migrate_all: no refusal"
 is "$(rows rdup)|$(rows rdup2)|$(rq rdup "SELECT to_regclass('shared.v') IS NOT NULL")|$(rq rdup2 "SELECT to_regclass('shared.v') IS NOT NULL")" \
 	"4,5,6,7|7|t|t" "both committed"
+
+# --- a PgBouncer (transaction mode) in front of the same database
+PGBOUNCER=${PGDS_PGBOUNCER:-/usr/sbin/pgbouncer}
+BDIR=$PGDS_BASE/dup_bouncer
+BPID=""
+stop_bouncer() {
+	if [ -n "$BPID" ] && kill -0 "$BPID" 2>/dev/null; then
+		kill -INT "$BPID" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$BPID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$BPID" 2>/dev/null
+	fi
+	BPID=""
+}
+trap stop_bouncer EXIT
+# start_bouncer : PgBouncer as the postgres OS user in front of rdup, its
+# port in BPORT; false when it cannot run
+start_bouncer() {
+	[ -x "$PGBOUNCER" ] || return 1
+	mkdir -p "$BDIR" && chown "$PG_OS_USER:" "$BDIR" || return 1
+	BPORT=$(free_port 56532) || return 1
+	printf '"dup_owner" "dup-secret-18"\n' >"$BDIR/userlist.txt"
+	printf '%s\n' "[databases]" \
+		"rdup_pooled = host=127.0.0.1 port=$PGDS_REMOTE_PORT dbname=rdup" \
+		"[pgbouncer]" "listen_addr = 127.0.0.1" "listen_port = $BPORT" \
+		"unix_socket_dir =" "auth_type = scram-sha-256" "auth_file = $BDIR/userlist.txt" \
+		"pool_mode = transaction" "default_pool_size = 3" "logfile = $BDIR/pgbouncer.log" \
+		"pidfile = $BDIR/pgbouncer.pid" "ignore_startup_parameters = extra_float_digits" \
+		>"$BDIR/pgbouncer.ini"
+	chown "$PG_OS_USER:" "$BDIR/userlist.txt" "$BDIR/pgbouncer.ini" &&
+		chmod 600 "$BDIR/userlist.txt" || return 1
+	(cd / && runuser -u "$PG_OS_USER" -- "$PGBOUNCER" -d -q "$BDIR/pgbouncer.ini") || return 1
+	for _ in $(seq 50); do
+		[ -s "$BDIR/pgbouncer.pid" ] && break
+		sleep 0.1
+	done
+	BPID=$(cat "$BDIR/pgbouncer.pid" 2>/dev/null)
+	[ -n "$BPID" ]
+}
+if start_bouncer; then
+	lq -c "CREATE SERVER dup_pooled FOREIGN DATA WRAPPER pg_datasource
+	         OPTIONS (host '127.0.0.1', port '$BPORT', dbname 'rdup_pooled')" \
+		-c "CREATE USER MAPPING FOR postgres SERVER dup_pooled OPTIONS (user 'dup_owner', password 'dup-secret-18')" \
+		-c "SELECT datasource.create_source('pooled_src', 'dup_pooled')" \
+		-c "SELECT datasource.create_database('td', 'pooled_src', schema_name => 'shared', create_schema => false)" \
+		>/dev/null || bail_out "pgbouncer datasource setup failed"
+	out=$(session <<'SQL'
+SET statement_timeout = '10s';
+BEGIN;
+SELECT datasource.exec('td', 'INSERT INTO t VALUES (8)');
+SELECT datasource.exec('ta', 'INSERT INTO t VALUES (8)');
+COMMIT;
+SELECT datasource.exec('td', 'INSERT INTO t VALUES (9)');
+SQL
+)
+	is "$(echo "$out" | grep -c 'ERROR:  55000')|$(echo "$out" | grep -c 57014)|$(rows rdup)" "1|0|4,5,6,7,9" \
+		"behind a PgBouncer alias too: the direct server after the pooled one is refused (55000), nothing of that transaction kept; the pooled one alone works"
+	stop_bouncer
+else
+	skip 1 "pgbouncer does not run here (test/deps.sh installs it)"
+fi
 
 # --- a loopback: a remote that is the control plane's own database
 lq -c "CREATE SCHEMA loopy" -c "CREATE TABLE loopy.t (id int)" \
@@ -193,7 +279,7 @@ is "$(echo "$out" | grep -c 'ERROR:  57014')|$(echo "$out" | grep -c 'INSERT 0 1
 	"1|1|2" \
 	"a loopback: a local lock and a remote write on it wait on each other until statement_timeout, which leaves nothing; alone it works"
 
-"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP ROLE IF EXISTS dup_local" >/dev/null
 "${RPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE rdup WITH (FORCE)" -c "DROP DATABASE rdup2 WITH (FORCE)" \
 	-c "DROP ROLE dup_owner" >/dev/null
 done_testing
