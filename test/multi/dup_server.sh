@@ -79,6 +79,11 @@ rows() { rq "$1" "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '-') FR
 # waiting : remote backends of the mapped role waiting on a lock
 waiting() { rq postgres "SELECT count(*) FROM pg_stat_activity WHERE usename = 'dup_owner' AND wait_event_type = 'Lock'"; }
 
+# the mapped role reads the identity as PUBLIC may (PostgreSQL 15 grants
+# pg_control_system() to PUBLIC), and both connections are made with it
+is "$(rq rdup "SELECT rolsuper FROM pg_roles WHERE rolname = 'dup_owner'")|$(lq -c "SELECT count(*) FROM datasource.query('ta', 'SELECT 1') AS a(x int), datasource.query('tb', 'SELECT 1') AS b(x int)")" \
+	"f|1" "a mapped role that is no superuser connects to both (the identity query needs no privilege)"
+
 # --- migrate_all over the two logical databases of one physical database
 out=$(session <<'SQL'
 SET statement_timeout = '10s';
