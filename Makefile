@@ -26,6 +26,7 @@ OBJS = \
 	src/fdw.o \
 	src/remoteio.o \
 	src/pooler.o \
+	src/identity.o \
 	src/connection.o \
 	src/abort.o \
 	src/commit.o \

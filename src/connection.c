@@ -37,7 +37,10 @@
  * remote rollback.
  * Whether a new connection is a session of our own or one behind a
  * pooler in transaction mode, whose statements carry their settings, is
- * decided as it is made (pooler.c, from the server's option pooler).
+ * decided as it is made (pooler.c, from the server's option pooler), in
+ * the one round trip that also asks which database it reaches
+ * (identity.c): a connection is not used while another one to the same
+ * database has a remote transaction open in the local transaction.
  *
  * One lexer: a statement must be lexed on the remote exactly as validation
  * lexed it here, or a literal could end at another place there and hide
@@ -110,6 +113,7 @@ static PGconn *ds_connect(const char *source, ForeignServer *server,
 						  UserMapping *mapping);
 static void ds_connect_poll(PGconn *conn, const char *source);
 static void ds_conn_abandon(DsConn *entry);
+static void ds_conn_refuse_twin(const char *source, DsConn *entry);
 static void ds_xact_callback(XactEvent event, void *arg);
 static void ds_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -315,6 +319,8 @@ ds_conn_close(DsConn *entry)
 	entry->path_known = false;
 	entry->ro_session = false;
 	entry->per_statement = false;
+	entry->sysid = 0;
+	entry->dbname[0] = '\0';
 	entry->calls = 0;
 	if (entry->gid[0] != '\0')
 	{
@@ -343,7 +349,9 @@ ds_conn_abandon(DsConn *entry)
  *		The cached connection of the current role to a remote datasource,
  *		opened if need be.  USAGE on the foreign server is checked on every
  *		call.  A closed, invalidated or dead connection is replaced when no
- *		remote transaction is open on it.
+ *		remote transaction is open on it.  Raises 55000 when another
+ *		connection to the same database has a remote transaction open
+ *		(identity.c); nothing has been sent then.
  */
 DsConn *
 ds_conn_get(DsSource *source)
@@ -415,6 +423,7 @@ ds_conn_get(DsSource *source)
 		strlcpy(entry->source, source->name, NAMEDATALEN);
 		PG_TRY();
 		{
+			ds_identity_fetch(entry);
 			ds_pooler_decide(entry, server->options);
 		}
 		PG_CATCH();
@@ -445,7 +454,32 @@ ds_conn_get(DsSource *source)
 					errdetail("It failed or stopped answering while the prepared transactions two-phase commit left there were resolved."));
 		}
 	}
+	if (ds_conn_xact_used && entry->xact_depth == 0)
+		ds_conn_refuse_twin(source->name, entry);
 	return entry;
+}
+
+/*
+ * ds_conn_refuse_twin
+ *		One database, two connections, never in one transaction: raises
+ *		55000 (identity.c) when another connection to entry's database has a
+ *		remote transaction open.  entry, the connection of datasource source,
+ *		has none and nothing has been sent on it.
+ */
+static void
+ds_conn_refuse_twin(const char *source, DsConn *entry)
+{
+	HASH_SEQ_STATUS scan;
+	DsConn	   *other;
+
+	hash_seq_init(&scan, ds_conn_hash);
+	while ((other = hash_seq_search(&scan)) != NULL)
+		if (other != entry && other->conn != NULL && other->xact_depth > 0 &&
+			ds_identity_same(entry, other))
+		{
+			hash_seq_term(&scan);
+			ds_identity_refuse(source, entry, other);
+		}
 }
 
 /*

@@ -669,6 +669,11 @@ typedef struct DsConn
 	bool		ro_session;		/* default_transaction_read_only is on */
 	bool		per_statement;	/* behind a pooler: every statement carries
 								 * its settings (pooler.c) */
+	int			remote_pid;		/* pid of the session that answered at
+								 * connect (identity.c) */
+	uint64		sysid;			/* the remote's system identifier; 0:
+								 * unknown, or a standby (identity.c) */
+	char		dbname[NAMEDATALEN];	/* the remote's current_database() */
 	char		path[2 * NAMEDATALEN + 3];
 	uint32		server_hash;
 	uint32		mapping_hash;
@@ -708,6 +713,12 @@ extern void ds_commit_connected(DsConn *entry);
 extern void ds_commit_resolve(DsConn *entry, Tuplestorestate *store,
 							  TupleDesc desc);
 extern bool ds_commit_resolving;
+
+/* in identity.c: which database a connection reaches */
+extern void ds_identity_fetch(DsConn *entry);
+extern bool ds_identity_same(const DsConn *a, const DsConn *b);
+extern void ds_identity_refuse(const char *source, const DsConn *entry,
+							   const DsConn *other);
 
 /* in pooler.c: connections behind a pooler in transaction mode */
 typedef enum DsPooler

@@ -13,9 +13,10 @@
  * exclusively ours (session settings are sent only when they change, and
  * statements may be kept prepared: remote.c and remoteprep.c), and
  * 'transaction' makes every statement carry its settings.  'auto' (the
- * default) asks at connect: one round trip compares the pid of the server
- * session that answers with the backend pid the connection announced in
- * its startup (PQbackendPID); a pooler announces its own key, so the two
+ * default) decides at connect: the pid of the server session that answers
+ * (asked in the one round trip identity.c makes on every new connection)
+ * is compared with the backend pid the connection announced in its
+ * startup (PQbackendPID); a pooler announces its own key, so the two
  * differ behind one, and the connection is then taken as pooled.
  *
  * A pooled connection's statement runs in a transaction of its own with
@@ -91,40 +92,10 @@ ds_pooler_option(List *options)
 }
 
 /*
- * ds_pooler_behind
- *		Asks the server session that answers on a new connection for its
- *		pid: true when it is not the backend pid the connection announced
- *		(a pooler is in between).  The wait serves interrupts (remoteio.c);
- *		a remote error is raised as the remote reports it, and the caller
- *		closes the connection.  The entry must hold a freshly made, idle
- *		connection.
- */
-static bool
-ds_pooler_behind(DsConn *entry)
-{
-	static const char sql[] = "SELECT pg_catalog.pg_backend_pid()";
-	PGresult   *res;
-	bool		behind;
-
-	if (!PQsendQueryParams(entry->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
-		ds_report_remote_error(ERROR, NULL, entry->conn, entry->source, sql);
-	entry->busy = true;
-	res = ds_read_last(entry, 0);
-	entry->busy = false;
-
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-		PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0))
-		ds_report_remote_error(ERROR, res, entry->conn, entry->source, sql);
-	behind = atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(entry->conn);
-	PQclear(res);
-	return behind;
-}
-
-/*
  * ds_pooler_decide
  *		Sets entry->per_statement for a connection just made to server, as
- *		its option pooler says (see the file header).  The caller closes the
- *		connection if this raises.
+ *		its option pooler says (see the file header).  For 'auto' the entry's
+ *		remote_pid must be what the remote answered (ds_identity_fetch).
  */
 void
 ds_pooler_decide(DsConn *entry, List *server_options)
@@ -138,7 +109,8 @@ ds_pooler_decide(DsConn *entry, List *server_options)
 			entry->per_statement = true;
 			break;
 		case DS_POOLER_AUTO:
-			entry->per_statement = ds_pooler_behind(entry);
+			entry->per_statement =
+				entry->remote_pid != PQbackendPID(entry->conn);
 			break;
 	}
 }

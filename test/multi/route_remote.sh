@@ -88,6 +88,8 @@ is "$(lq -c "SET work_mem = '64kB'" -c "SELECT count(*) || ' ' || sum(id) FROM d
 	"200000 20000100000" "a result much larger than work_mem streams through complete"
 
 # --- what goes over the wire
+# the one query at connect: who answers (a pooler?) and which database it is
+IDQ='SELECT pg_catalog.pg_backend_pid(), s.system_identifier, pg_catalog.current_database(), pg_catalog.pg_is_in_recovery() FROM pg_catalog.pg_control_system() s'
 mark=$(remote_log_mark)
 out=$(session <<'SQL'
 SELECT count(*) FROM datasource.query('orders_db', 'SELECT 1') AS t(x int);
@@ -101,10 +103,10 @@ SQL
 )
 is "$out" "$(printf '1\n1\n1\n1\nt\n1')" "one cached connection serves statements in separate transactions"
 is "$(remote_log_since "$mark")" \
-	"$(printf '%s\n' 'SELECT pg_catalog.pg_backend_pid()' \
+	"$(printf '%s\n' "$IDQ" \
 		"SELECT pg_catalog.set_config('search_path', \$1, false), pg_catalog.set_config('default_transaction_read_only', 'on', false)" \
 		'SELECT 1' 'SELECT 2' 'SELECT 3' 'SELECT 4')" \
-	"reads: at connect, whether a pooler answers (pooler 'auto'); the session settings once, then one statement each, no BEGIN/COMMIT"
+	"reads: at connect, whether a pooler answers (pooler 'auto') and which database it is; the session settings once, then one statement each, no BEGIN/COMMIT"
 
 mark=$(remote_log_mark)
 session >/dev/null <<'SQL'
@@ -116,7 +118,7 @@ SELECT success FROM datasource.execute('orders_db', 'UPDATE items SET name = nam
 COMMIT;
 SQL
 is "$(remote_log_since "$mark")" \
-	"$(printf '%s\n' 'SELECT pg_catalog.pg_backend_pid()' 'START TRANSACTION READ WRITE' "SELECT pg_catalog.set_config('search_path', \$1, false)" \
+	"$(printf '%s\n' "$IDQ" 'START TRANSACTION READ WRITE' "SELECT pg_catalog.set_config('search_path', \$1, false)" \
 		'UPDATE items SET name = name WHERE id = 1' 'SELECT 5' \
 		'SAVEPOINT s2' 'UPDATE items SET name = name WHERE id = 2' 'RELEASE SAVEPOINT s2' 'SAVEPOINT s2' \
 		'UPDATE items SET name = name WHERE id = 3' 'COMMIT')" \
