@@ -42,6 +42,7 @@ OBJS = \
 	src/checksum.o \
 	src/script.o \
 	src/journal.o \
+	src/journal_batch.o \
 	src/fleet.o \
 	src/migrate.o \
 	src/order.o \
