@@ -43,7 +43,6 @@ OBJS = \
 	src/script.o \
 	src/journal.o \
 	src/journal_batch.o \
-	src/prefetch.o \
 	src/fleet.o \
 	src/migrate.o \
 	src/order.o \

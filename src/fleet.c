@@ -311,7 +311,6 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	List	   *targets;
 	ListCell   *lc;
 	DsJournalBatch *batch;
-	DsJournalState *known;		/* the targets' journal states, read ahead */
 	DsMigration shared;			/* what the batch's rows share */
 	DsFleetRun	run;
 	TimestampTz last_notice = 0;
@@ -336,7 +335,6 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	batch = ds_batch_create(callercxt);
 	level = ds_spi_connect();
-	known = ds_prefetch_states(targets, version);
 	foreach(lc, targets)
 	{
 		DsMigration m;
@@ -357,7 +355,6 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 		m.batch = batch;
 		m.dry_run = run.dry_run;
 		m.out_of_order = run.out_of_order;
-		m.known = known ? &known[foreach_current_index(lc)] : NULL;
 		if (run.max_failures > 0 && run.failures >= run.max_failures)
 		{
 			/* nothing is tried any more: reported, not journaled */

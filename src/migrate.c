@@ -254,7 +254,6 @@ void
 ds_migrate_database(DsMigration *m)
 {
 	char	   *recorded = NULL;
-	bool		applied;
 	const char *args[4];
 	DsJournalRow adopted = {0};
 	ErrorData  *edata;
@@ -268,15 +267,7 @@ ds_migrate_database(DsMigration *m)
 	m->checksum = m->script->checksum;
 
 	ds_lock_database(m);
-	if (m->known != NULL && m->known->known)
-	{
-		/* read by migrate_all at its start, under the same locks */
-		applied = m->known->applied;
-		recorded = m->known->checksum;
-	}
-	else
-		applied = ds_applied_state(m, m->version, &recorded);
-	if (applied)
+	if (ds_applied_state(m, m->version, &recorded))
 	{
 		if (recorded != NULL && strcmp(recorded, m->script->checksum) != 0)
 			ereport(ERROR,

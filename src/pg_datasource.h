@@ -444,15 +444,6 @@ extern void ds_script_check_target(DsScript *s, const DsDatabase *target,
 /* the rows of a migrate_all call, journaled at its end (journal.c) */
 typedef struct DsJournalBatch DsJournalBatch;
 
-/* a logical database's journal state for a version, read ahead (prefetch.c) */
-typedef struct DsJournalState
-{
-	bool		known;			/* read with the locks that keep it: the
-								 * fields below hold */
-	bool		applied;		/* the version is applied */
-	char	   *checksum;		/* the checksum that counts (NULL: any) */
-} DsJournalState;
-
 /* one migration of one logical database, and what became of it */
 typedef struct DsMigration
 {
@@ -484,7 +475,6 @@ typedef struct DsMigration
 								 * no row */
 	bool		dry_run;		/* judge only: run and journal nothing */
 	bool		out_of_order;	/* skip the order rule (order.c) */
-	const DsJournalState *known;	/* the state read ahead, or NULL */
 } DsMigration;
 
 /* the migration running locally, for ddl_log.c */
@@ -534,9 +524,6 @@ extern void ds_journal_rename(const char *name, const char *new_name);
 extern int	ds_journal_exec(const char *sql, int nargs, Oid *types,
 							Datum *values, const char *nulls);
 extern char *ds_server_address(DsSource *src);
-
-/* in prefetch.c */
-extern DsJournalState *ds_prefetch_states(List *targets, const char *version);
 
 /* in journal_batch.c */
 extern void ds_journal_insert(DsMigration *m, const char *status,
