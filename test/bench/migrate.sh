@@ -7,7 +7,8 @@
 #      t0001.., each with items(id int primary key, v text) and ROWS rows):
 #        migrate_all      SELECT ... FROM datasource.migrate_all(...)
 #        migrate_all, migration_snapshot = off   the same without recording
-#                         each tenant's schema for drift() (one describe each)
+#                         each tenant's schema for drift() (described
+#                         together at the end, 100 schemas a query)
 #        DO loop          the reference: a DO block running the same two
 #                         statements in each schema (EXECUTE format('%I'))
 #        DO + EXCEPTION   the DO loop with a BEGIN ... EXCEPTION block per
