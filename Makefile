@@ -43,6 +43,7 @@ OBJS = \
 	src/checksum.o \
 	src/script.o \
 	src/journal.o \
+	src/journal_batch.o \
 	src/fleet.o \
 	src/progress.o \
 	src/migrate.o \

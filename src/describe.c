@@ -465,6 +465,77 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 }
 
 /*
+ * ds_describe_many
+ *		Describes n schemas of one datasource from one run of the catalog
+ *		query (migrate_all's snapshots): sets described[i] and canonical[i]
+ *		(as ds_describe_db, those of the two arrays that are not NULL) for
+ *		schemas[i], NULL for a schema that does not exist, in the caller's
+ *		memory context.  The caller has checked that the datasource is
+ *		usable.  For a local datasource it connects SPI and finishes it.
+ */
+void
+ds_describe_many(DsSource *src, const char *const *schemas, int n,
+				 Jsonb **described, Jsonb **canonical)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext workcxt;
+	DsDescRows	all;
+	DsDescRows	one;
+	int		   *count;
+	int		   *first;
+	DsDescRow  *sorted;
+	bool		local = src->server == NULL;
+	int			i;
+
+	if (ds_describe_cxt == NULL)
+		ds_describe_cxt = GenerationContextCreate(TopMemoryContext, "datasource describe",
+												  ALLOCSET_DEFAULT_SIZES);
+	workcxt = ds_describe_cxt;
+	MemoryContextReset(workcxt);	/* after an error in the last call */
+	if (local && SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ds_describe_many_rows(src, schemas, n, &all);
+
+	/* the rows of each schema together, in the order they came */
+	count = palloc0(sizeof(int) * n);
+	first = palloc0(sizeof(int) * (n + 1));
+	for (i = 0; i < all.n; i++)
+	{
+		if (all.rows[i].schema < 0 || all.rows[i].schema >= n)
+			elog(ERROR, "the catalog query of describe returned a row of no schema");
+		count[all.rows[i].schema]++;
+	}
+	for (i = 0; i < n; i++)
+		first[i + 1] = first[i] + count[i];
+	sorted = palloc(sizeof(DsDescRow) * Max(all.n, 1));
+	memset(count, 0, sizeof(int) * n);
+	for (i = 0; i < all.n; i++)
+	{
+		int			k = all.rows[i].schema;
+
+		sorted[first[k] + count[k]++] = all.rows[i];
+	}
+
+	one.desc = all.desc;
+	for (i = 0; i < n; i++)
+	{
+		one.rows = sorted + first[i];
+		one.n = first[i + 1] - first[i];
+		MemoryContextSwitchTo(workcxt);
+		if (described != NULL)
+			described[i] = one.n == 0 ? NULL : ds_describe_build(&one, false, callercxt);
+		if (canonical != NULL)
+			canonical[i] = one.n == 0 ? NULL : ds_describe_build(&one, true, callercxt);
+		MemoryContextSwitchTo(callercxt);
+		MemoryContextReset(workcxt);
+	}
+	MemoryContextSwitchTo(callercxt);
+	if (local)
+		SPI_finish();
+	MemoryContextReset(workcxt);
+}
+
+/*
  * ds_describe
  *		The description of a logical database as a jsonb Datum in the
  *		caller's context.  Raises 42704 for an unknown logical database and

@@ -23,6 +23,10 @@
  * description.  Locally the rows are SPI's tuples, remotely the objects of
  * a jsonb array; ds_desc_row_value() reads a column of either kind alike.
  *
+ * migrate_all describes the logical databases it migrated together at its
+ * end: one run of the query for many schemas of one datasource, each row
+ * tagged with its schema (DS_DESCRIBE_MANY_SQL).
+ *
  * The functions run in the caller's memory context: the local rows point
  * into SPI's tuple table (the caller has connected SPI), the remote ones
  * into a jsonb allocated in the caller's context.
@@ -36,7 +40,9 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 
@@ -115,16 +121,49 @@
  * grows with the square of the schema (measured: a join with the comments
  * ran once per column).
  */
-#define DS_DESCRIBE_SQL \
-	"SELECT dr.*\n" \
-	"FROM (SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
+#define DS_DESCRIBE_SETTINGS \
+	"SELECT pg_catalog.set_config('TimeZone', 'UTC', true)\n" \
 	"             || pg_catalog.set_config('DateStyle', 'ISO', true)\n" \
 	"             || pg_catalog.set_config('IntervalStyle', 'postgres', true)\n" \
 	"             || pg_catalog.set_config('extra_float_digits', '3', true)\n" \
-	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n" \
-	"             || pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_temp', true) AS settings) z,\n" \
+	"             || pg_catalog.set_config('quote_all_identifiers', 'off', true)\n"
+
+/* the search_path of a schema, for the deparsers */
+#define DS_DESCRIBE_PATH(schema) \
+	"pg_catalog.set_config('search_path', pg_catalog.quote_ident(" schema ") || ', pg_temp', true)"
+
+#define DS_DESCRIBE_SQL \
+	"SELECT dr.*\n" \
+	"FROM (" DS_DESCRIBE_SETTINGS \
+	"             || " DS_DESCRIBE_PATH("$1") " AS settings) z,\n" \
 	"     LATERAL (SELECT s.oid FROM pg_catalog.pg_namespace s\n" \
 	"              WHERE s.nspname = $1 AND z.settings IS NOT NULL) n,\n" \
+	DS_DESCRIBE_BODY
+
+/*
+ * The same query for many schemas at once ($1, a text[]), with the
+ * schema's position in $1 as a last column, i: one run instead of one per
+ * schema (migrate_all's snapshots; starting the executor on this plan is
+ * most of a one-schema run).  The deparsers print names relative to
+ * search_path, so each schema's rows must be made while search_path is
+ * that schema: n sets it in a qual of a subquery that is not pulled up
+ * (OFFSET 0) and that depends on the schema (LATERAL), so it is run once
+ * per element of $1, and dr, which depends on n, is run to its end for one
+ * row of n before the next row of n is read (a nested loop: nothing else
+ * can join a LATERAL reference).  A schema that does not exist has no
+ * rows.
+ */
+#define DS_DESCRIBE_MANY_SQL \
+	"SELECT dr.*, n.i\n" \
+	"FROM (" DS_DESCRIBE_SETTINGS " AS settings) z,\n" \
+	"     pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS q (name, i),\n" \
+	"     LATERAL (SELECT s.oid, q.i FROM pg_catalog.pg_namespace s\n" \
+	"              WHERE s.nspname = q.name AND z.settings IS NOT NULL\n" \
+	"                AND " DS_DESCRIBE_PATH("q.name") " IS NOT NULL OFFSET 0) n,\n" \
+	DS_DESCRIBE_BODY
+
+/* the rows of schema n.oid: the part common to both queries */
+#define DS_DESCRIBE_BODY \
 	"     LATERAL (\n" \
 	"WITH dt AS MATERIALIZED (SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound,\n" \
 	"         c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relacl, c.relowner\n" \
@@ -363,9 +402,11 @@ static const char *const ds_col_names[DS_COL_COUNT] = {
 };
 
 static const char *ds_describe_sql = DS_DESCRIBE_SQL;
+static const char *ds_describe_many_sql = DS_DESCRIBE_MANY_SQL;
 
-/* the kept local plan of the describe query */
+/* the kept local plans of the describe query, of one and of many schemas */
 static SPIPlanPtr ds_describe_plan = NULL;
+static SPIPlanPtr ds_describe_many_plan = NULL;
 
 /*
  * ds_json_get
@@ -450,19 +491,20 @@ ds_desc_row_value(DsDescRows *set, DsDescRow *row, DsDescCol col, JsonbValue *v)
 }
 
 /*
- * ds_describe_local_rows
- *		Runs the describe query on this database through SPI, read-only and
+ * ds_describe_run_local
+ *		Runs a describe query (of one schema, or of many: many) on this
+ *		database through SPI with the one parameter value, read-only and
  *		with JIT off (the plan is big and cheap to run), with one kept
- *		generic plan: the query names only pg_catalog objects and sets its
- *		own search_path, so one plan serves every schema.  The rows point
- *		into SPI's tuple table, which lives until SPI_finish(): the caller
- *		has connected SPI and finishes it once it is done with the rows.
+ *		generic plan in *plan: the query names only pg_catalog objects and
+ *		sets its own search_path, so one plan serves every schema.  The
+ *		rows point into SPI's tuple table, which lives until SPI_finish():
+ *		the caller has connected SPI and finishes it once it is done with
+ *		the rows.
  */
-void
-ds_describe_local_rows(const char *schema, DsDescRows *set)
+static void
+ds_describe_run_local(SPIPlanPtr *plan, const char *sql, Oid type,
+					  Datum value, bool many, DsDescRows *set)
 {
-	Oid			type = TEXTOID;
-	Datum		value = CStringGetTextDatum(schema);
 	SPITupleTable *tt;
 	int			level;
 	uint64		i;
@@ -471,24 +513,24 @@ ds_describe_local_rows(const char *schema, DsDescRows *set)
 	level = NewGUCNestLevel();
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	if (ds_describe_plan == NULL)
+	if (*plan == NULL)
 	{
 		/* generic: a custom plan would be planned again on every call */
-		SPIPlanPtr	p = SPI_prepare_cursor(ds_describe_sql, 1, &type,
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, 1, &type,
 										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "could not prepare the describe query: %s",
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
-		ds_describe_plan = p;
+		*plan = p;
 	}
-	if (SPI_execute_plan(ds_describe_plan, &value, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(*plan, &value, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "the catalog query of describe failed");
 	AtEOXact_GUC(false, level);
 
 	tt = SPI_tuptable;
-	if (tt->tupdesc->natts != DS_COL_COUNT)
+	if (tt->tupdesc->natts != DS_COL_COUNT + (many ? 1 : 0))
 		elog(ERROR, "the catalog query of describe returned %d columns", tt->tupdesc->natts);
 	set->desc = tt->tupdesc;
 	set->n = (int) SPI_processed;
@@ -512,17 +554,50 @@ ds_describe_local_rows(const char *schema, DsDescRows *set)
 			row->name = VARDATA_ANY(name);
 			row->namelen = VARSIZE_ANY_EXHDR(name);
 		}
+		if (many)
+			row->schema = (int) DatumGetInt64(SPI_getbinval(row->tuple, tt->tupdesc,
+															DS_COL_COUNT + 1,
+															&isnull)) - 1;
 	}
 }
 
 /*
- * ds_describe_remote_rows
- *		Runs the describe query on a remote datasource through its cached
- *		connection; the rows point into the jsonb array of the result,
- *		allocated in the caller's memory context.
+ * ds_describe_local_rows
+ *		The rows of the describe query of one schema on this database (see
+ *		ds_describe_run_local; the caller has connected SPI).
  */
 void
-ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
+ds_describe_local_rows(const char *schema, DsDescRows *set)
+{
+	ds_describe_run_local(&ds_describe_plan, ds_describe_sql, TEXTOID,
+						  CStringGetTextDatum(schema), false, set);
+}
+
+/*
+ * ds_describe_schemas_array
+ *		The n schema names as a text[].
+ */
+static ArrayType *
+ds_describe_schemas_array(const char *const *schemas, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(schemas[i]);
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * ds_describe_remote_run
+ *		Runs a describe query with its one parameter (text) on a remote
+ *		datasource through its cached connection; the rows point into the
+ *		jsonb array of the result, allocated in the caller's memory context.
+ *		schema is the search_path the route sets (the query sets its own).
+ */
+static void
+ds_describe_remote_run(DsSource *src, const char *sql, const char *schema,
+					   char *param, bool many, DsDescRows *set)
 {
 	DsSink		r;
 	char	   *params[1];
@@ -531,13 +606,13 @@ ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
 	int			i;
 
 	ds_sink_init(&r, DS_SINK_ARRAY);
-	params[0] = (char *) schema;
+	params[0] = param;
 
 	/* the settings the query fixes must not outlive it */
 	level = NewGUCNestLevel();
 	PG_TRY();
 	{
-		(void) ds_remote_run(src, ds_describe_sql, schema, 1, params, true, &r);
+		(void) ds_remote_run(src, sql, schema, 1, params, true, &r);
 	}
 	PG_FINALLY();
 	{
@@ -571,5 +646,44 @@ ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
 			row->name = v->val.string.val;
 			row->namelen = v->val.string.len;
 		}
+		if (many)
+			row->schema = (int) ds_json_int(row->object, "i") - 1;
 	}
+}
+
+/*
+ * ds_describe_remote_rows
+ *		The rows of the describe query of one schema on a remote datasource
+ *		(see ds_describe_remote_run).
+ */
+void
+ds_describe_remote_rows(DsSource *src, const char *schema, DsDescRows *set)
+{
+	ds_describe_remote_run(src, ds_describe_sql, schema, (char *) schema,
+						   false, set);
+}
+
+/*
+ * ds_describe_many_rows
+ *		The rows of the describe query of n schemas of one datasource in one
+ *		run, locally or remotely; each row's schema is its schema's index in
+ *		schemas.  A schema that does not exist has no rows (not even the
+ *		row of section DS_SEC_SCHEMA).  Locally the caller has connected
+ *		SPI, as for ds_describe_local_rows; remotely the rows live in the
+ *		caller's memory context.
+ */
+void
+ds_describe_many_rows(DsSource *src, const char *const *schemas, int n,
+					  DsDescRows *set)
+{
+	ArrayType  *arr = ds_describe_schemas_array(schemas, n);
+
+	if (src->server == NULL)
+		ds_describe_run_local(&ds_describe_many_plan, ds_describe_many_sql,
+							  TEXTARRAYOID, PointerGetDatum(arr), true, set);
+	else
+		ds_describe_remote_run(src, ds_describe_many_sql, schemas[0],
+							   OidOutputFunctionCall(F_ARRAY_OUT,
+													 PointerGetDatum(arr)),
+							   true, set);
 }

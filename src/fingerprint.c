@@ -178,3 +178,44 @@ ds_snapshot(DsDatabase *db, DsSource *src, Datum *description)
 	pfree(canonical);
 	return text_to_cstring(hash);
 }
+
+/*
+ * ds_snapshot_many
+ *		ds_snapshot for n schemas of one datasource, from one run of the
+ *		catalog query (migrate_all, at its end): sets fingerprints[i] and
+ *		descriptions[i] for schemas[i], fingerprints[i] NULL for a schema
+ *		that does not exist (or for all of them when
+ *		datasource.migration_snapshot is off).  The fingerprints are those
+ *		ds_snapshot gives: the same query, the same texts hashed.  The
+ *		caller has checked that the datasource is usable.
+ */
+void
+ds_snapshot_many(DsSource *src, const char *const *schemas, int n,
+				 char **fingerprints, Datum *descriptions)
+{
+	Jsonb	  **described;
+	Jsonb	  **canonical;
+	int			i;
+
+	memset(fingerprints, 0, sizeof(char *) * n);
+	if (!ds_migration_snapshot || n == 0)
+		return;
+	described = palloc(sizeof(Jsonb *) * n);
+	canonical = palloc(sizeof(Jsonb *) * n);
+	/* a snapshot that sees what the scripts did, as ds_snapshot's */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetActiveSnapshot());
+	UpdateActiveSnapshotCommandId();
+	ds_describe_many(src, schemas, n, described, canonical);
+	PopActiveSnapshot();
+	for (i = 0; i < n; i++)
+	{
+		if (canonical[i] == NULL)
+			continue;
+		descriptions[i] = JsonbPGetDatum(described[i]);
+		fingerprints[i] = text_to_cstring(ds_hash_jsonb(canonical[i]));
+		pfree(canonical[i]);
+	}
+	pfree(described);
+	pfree(canonical);
+}

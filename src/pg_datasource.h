@@ -542,6 +542,11 @@ extern bool ds_journal_adopted(const char *database, const char *hash);
 extern bool ds_journal_history(const char *name, char **datasource,
 							   char **schema_name);
 extern void ds_journal_rename(const char *name, const char *new_name);
+extern int	ds_journal_exec(const char *sql, int nargs, Oid *types,
+							Datum *values, const char *nulls);
+extern char *ds_server_address(DsSource *src);
+
+/* in journal_batch.c */
 extern void ds_journal_insert(DsMigration *m, const char *status,
 							  TimestampTz started,
 							  const char *previous_checksum,
@@ -607,6 +612,7 @@ typedef struct DsDescRow
 	int			namelen;
 	HeapTuple	tuple;			/* local: the row */
 	JsonbContainer *object;		/* remote: the row as a jsonb object */
+	int			schema;			/* of many schemas: the index of its own */
 } DsDescRow;
 
 /* the rows of one run of the query */
@@ -620,6 +626,8 @@ typedef struct DsDescRows
 extern void ds_describe_local_rows(const char *schema, DsDescRows *set);
 extern void ds_describe_remote_rows(DsSource *src, const char *schema,
 									DsDescRows *set);
+extern void ds_describe_many_rows(DsSource *src, const char *const *schemas,
+								  int n, DsDescRows *set);
 extern void ds_desc_row_value(DsDescRows *set, DsDescRow *row, DsDescCol col,
 							  JsonbValue *v);
 extern JsonbValue *ds_json_get(JsonbContainer *obj, const char *key);
@@ -627,10 +635,14 @@ extern JsonbValue *ds_json_get(JsonbContainer *obj, const char *key);
 /* in describe.c */
 extern void ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described,
 						   Jsonb **canonical);
+extern void ds_describe_many(DsSource *src, const char *const *schemas, int n,
+							 Jsonb **described, Jsonb **canonical);
 extern Datum ds_describe(const char *database);
 
 /* in fingerprint.c */
 extern char *ds_snapshot(DsDatabase *db, DsSource *src, Datum *description);
+extern void ds_snapshot_many(DsSource *src, const char *const *schemas, int n,
+							 char **fingerprints, Datum *descriptions);
 
 /* in hooks.c */
 extern void ds_hooks_init(void);

@@ -7,7 +7,8 @@
 #      t0001.., each with items(id int primary key, v text) and ROWS rows):
 #        migrate_all      SELECT ... FROM datasource.migrate_all(...)
 #        migrate_all, migration_snapshot = off   the same without recording
-#                         each tenant's schema for drift() (one describe each)
+#                         each tenant's schema for drift() (described
+#                         together at the end, 100 schemas a query)
 #        DO loop          the reference: a DO block running the same two
 #                         statements in each schema (EXECUTE format('%I'))
 #        DO + EXCEPTION   the DO loop with a BEGIN ... EXCEPTION block per
@@ -32,6 +33,17 @@
 #      the CALLS-migrate session): sum(total_bytes) of
 #      pg_backend_memory_contexts, RssAnon and VmHWM of /proc/PID/status,
 #      before (after the warm-up) and after the measured statement.
+#   d. a no-op run: migrate_all of a version already applied to every one of
+#      NOOP_TENANTS logical databases (default 10000, schemas n00001..; the
+#      version applied beforehand in waves of 1,000), every row
+#      already_applied, nothing run or journaled; what fleet tools report
+#      as their worst pain.  Peers: a DO loop asking the journal per
+#      logical database whether the version is applied (what a hand-made
+#      fleet script does, one query each), and one set-based query counting
+#      the logical databases without it (the floor).  One database for all
+#      rounds (a no-op changes nothing), after one unmeasured run of each;
+#      median ms, microseconds per logical database, backend CPU time and
+#      memory, as in a.
 # The bench server runs with max_locks_per_transaction = 256 (printed): the
 # default 64 cannot hold the locks of DDL on 1,000 tables in one transaction
 # (each tenant's table, its new index, ...; the lock table has room for
@@ -41,7 +53,8 @@
 # next to the ratios.
 # Usage: test/bench/migrate.sh
 # (ROUNDS=n rounds, default 5; TENANTS=n, default 1000; ROWS=n rows per
-# tenant, default 100; CALLS=n, default 500; BENCH_BASE=DIR and BENCH_PORT=n
+# tenant, default 100; CALLS=n, default 500; NOOP_TENANTS=n, default 10000;
+# PARTS="a b d", default all of them; BENCH_BASE=DIR and BENCH_PORT=n
 # put the cluster in DIR/bench on that port instead of a temp dir and a free
 # port; DIR is removed at exit.)  Needs the extension installed.
 set -euo pipefail
@@ -52,6 +65,9 @@ rounds=${ROUNDS:-5}
 tenants=${TENANTS:-1000}
 rows=${ROWS:-100}
 calls=${CALLS:-500}
+noop_tenants=${NOOP_TENANTS:-10000}
+parts=" ${PARTS:-a b d} "
+part() { [[ $parts == *" $1 "* ]]; }
 max_locks=256
 
 if [ -n "${BENCH_BASE:-}" ]; then
@@ -70,6 +86,7 @@ P=("$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$base/bench" -p "$port" -U pos
 
 # the template of part a: TENANTS logical databases with their items
 "${P[@]}" -d postgres -c "CREATE DATABASE tpl_tenants" -c "CREATE DATABASE tpl_app"
+part a || tenants=0
 "${P[@]}" -d tpl_tenants -v tenants="$tenants" -v rows="$rows" >/dev/null <<'SQL'
 CREATE EXTENSION pg_datasource;
 SET datasource.ddl_log = off;
@@ -160,7 +177,7 @@ check_a="SELECT 'check ' || count(*) FROM pg_attribute a JOIN pg_class c ON c.oi
 : >"$base/a.mem"
 clk_tck=$(getconf CLK_TCK)
 : >"$base/a.rounds"
-for round in $(seq 1 "$rounds"); do
+for round in $(part a && seq 1 "$rounds"); do
 	for p in "${peers_a[@]}"; do
 		fresh run_a tpl_tenants
 		{
@@ -231,7 +248,7 @@ label[migrate]="$calls x migrate()"
 label[plain]="psql -f, $calls CREATE TABLE"
 : >"$base/b.times"
 : >"$base/b.mem"
-for _ in $(seq 1 "$rounds"); do
+for _ in $(part b && seq 1 "$rounds"); do
 	for p in "${peers_b[@]}"; do
 		fresh run_b tpl_app
 		t0=$(date +%s%N)
@@ -257,6 +274,101 @@ for _ in $(seq 1 "$rounds"); do
 done
 median_table "$base/b.times" >"$base/b.med"
 
+# --- d. a no-op run over NOOP_TENANTS logical databases
+noop_script='CREATE TABLE noop (id int)'
+peers_d=(noop_migrate_all noop_do_loop noop_set)
+label[noop_migrate_all]='migrate_all(), every one already_applied'
+label[noop_do_loop]='DO loop: one journal query per logical database'
+label[noop_set]='one query: the logical databases without the version'
+declare -A stmt_d
+stmt_d[noop_migrate_all]="SELECT 'result ' || count(*) FILTER (WHERE status = 'already_applied') FROM datasource.migrate_all('0001_noop', '$noop_script');"
+stmt_d[noop_do_loop]="DO \$\$
+DECLARE
+	s text;
+	n int := 0;
+BEGIN
+	FOR s IN SELECT name FROM datasource.databases ORDER BY name LOOP
+		PERFORM 1 FROM datasource.migrations
+		  WHERE database = s AND version = '0001_noop' AND status = 'applied';
+		IF FOUND THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	PERFORM set_config('bench.result', n::text, false);
+END
+\$\$;"
+declare -A post_d=([noop_do_loop]="SELECT 'result ' || current_setting('bench.result');")
+stmt_d[noop_set]="SELECT 'result ' || (SELECT count(*) FROM datasource.databases)
+	- count(*) FROM datasource.databases d WHERE NOT EXISTS (SELECT 1 FROM datasource.migrations m
+	  WHERE m.database = d.name AND m.version = '0001_noop' AND m.status = 'applied');"
+: >"$base/d.rounds"
+: >"$base/d.mem"
+if part d; then
+	"${P[@]}" -d postgres -c "CREATE DATABASE run_d"
+	"${P[@]}" -d run_d -v tenants="$noop_tenants" >/dev/null <<'SQL'
+CREATE EXTENSION pg_datasource;
+SET datasource.ddl_log = off;
+SELECT set_config('bench.tenants', :'tenants', false);
+DO $$
+BEGIN
+	FOR i IN 1..current_setting('bench.tenants')::int LOOP
+		PERFORM datasource.create_database(format('n%s', lpad(i::text, 5, '0')));
+	END LOOP;
+END
+$$;
+SQL
+	# the version applied everywhere, in waves of 1,000 (one transaction each)
+	for first in $(seq 1 1000 "$noop_tenants"); do
+		"${P[@]}" -d run_d -c "SET datasource.ddl_log = off" -c "SET client_min_messages = warning" \
+			-c "SELECT count(*) FROM datasource.migrate_all('0001_noop', '$noop_script',
+			      (SELECT array_agg(format('n%s', lpad(g::text, 5, '0')))
+			         FROM generate_series($first, least($first + 999, $noop_tenants)) g))" >/dev/null
+	done
+	"${P[@]}" -d run_d -c "VACUUM ANALYZE" >/dev/null
+	got=$("${P[@]}" -d run_d -c "SELECT count(*) FROM datasource.migrations WHERE version = '0001_noop' AND status = 'applied'")
+	if [ "$got" != "$noop_tenants" ]; then
+		echo "part d setup: expected $noop_tenants applied rows, got $got" >&2
+		exit 1
+	fi
+	for round in $(seq 0 "$rounds"); do
+		for p in "${peers_d[@]}"; do
+			{
+				echo "SET client_min_messages = warning;"
+				echo "SELECT datasource.validate_databases(ARRAY['n00001']) IS NOT NULL AS warm \\gset"
+				echo 'SELECT pg_backend_pid() AS pid \gset'
+				echo '\setenv P :pid'
+				probe
+				echo '\timing on'
+				echo "${stmt_d[$p]}"
+				echo '\timing off'
+				probe
+				echo "${post_d[$p]:-}"
+			} >"$base/d.sql"
+			if ! out=$("${P[@]}" -d run_d -f "$base/d.sql" 2>"$base/d.err"); then
+				echo "part d, $p failed:" >&2
+				tail -n 5 "$base/d.err" >&2
+				exit 1
+			fi
+			if [ "$(sed -n 's/^result //p' <<<"$out")" != "$noop_tenants" ]; then
+				echo "part d, $p: expected $noop_tenants logical databases with the version, got:" >&2
+				echo "$out" | tail -n 5 >&2
+				exit 1
+			fi
+			# round 0 warms up (hint bits, caches): not counted
+			[ "$round" = 0 ] && continue
+			awk -v p="$p" -v r="$round" -v hz="$clk_tck" '/^Time: / { t = $2 } $1 == "cpu" { c[++n] = $2 }
+				END { printf "%s %d %s %.0f\n", p, r, t, (c[2] - c[1]) * 1000 / hz }' <<<"$out" >>"$base/d.rounds"
+			awk -v p="$p" '$1 == "mem" { v[$2, ++n[$2]] = $3 }
+				END { printf "%s %s %s %s %s %s %s\n", p, v["ctx", 1], v["ctx", 2],
+					v["RssAnon:", 1], v["RssAnon:", 2], v["VmHWM:", 1], v["VmHWM:", 2] }' <<<"$out" >>"$base/d.mem"
+		done
+	done
+fi
+awk '{ print $1, $3 }' "$base/d.rounds" >"$base/d.times"
+median_table "$base/d.times" >"$base/d.med"
+awk '{ print $1, $4 }' "$base/d.rounds" >"$base/d.cpu"
+median_table "$base/d.cpu" >"$base/d.cpumed"
+
 # --- the report
 echo "server: PostgreSQL $("${P[@]}" -d postgres -c 'SHOW server_version'), max_locks_per_transaction = $("${P[@]}" -d postgres -c 'SHOW max_locks_per_transaction')" \
 	"(raised from 64 for DDL on $tenants tables in one transaction), shared_buffers = $("${P[@]}" -d postgres -c 'SHOW shared_buffers')," \
@@ -264,19 +376,42 @@ echo "server: PostgreSQL $("${P[@]}" -d postgres -c 'SHOW server_version'), max_
 echo
 echo "| benchmark | peer | median ms | min - max ms | ratio | target |"
 echo "|---|---|---:|---:|---:|---|"
-for p in "${peers_a[@]}"; do
+for p in $(part a && echo "${peers_a[@]}"); do
 	awk -v p="$p" -v l="${label[$p]}" -v t="$tenants" -v r="$rows" '
 		$1 == "do_loop" { base = $2 } $1 == p { v = $2; lo = $3; hi = $4 }
 		END { printf "| a. one migration over %d schemas (%d rows each) | %s | %.1f | %.0f - %.0f | %.3f | %s |\n", t, r, l, v, lo, hi,
 			base ? v / base : 0, p == "migrate_all" ? "<= 1.3" : "" }' "$base/a.med"
 done
-for p in "${peers_b[@]}"; do
+for p in $(part b && echo "${peers_b[@]}"); do
 	awk -v p="$p" -v l="${label[$p]}" -v c="$calls" '
 		$1 == "plain" { base = $2 } $1 == p { v = $2; lo = $3; hi = $4 }
 		END { printf "| b. %d sequential migrations, one session | %s | %.1f | %.0f - %.0f | %.3f | %s |\n", c, l, v, lo, hi,
 			base ? v / base : 0, p == "migrate" ? "(reported)" : "" }' "$base/b.med"
 done
+for p in $(part d && echo "${peers_d[@]}"); do
+	awk -v p="$p" -v l="${label[$p]}" -v t="$noop_tenants" '
+		$1 == "noop_do_loop" { base = $2 } $1 == p { v = $2; lo = $3; hi = $4 }
+		END { printf "| d. no-op run over %d logical databases | %s | %.1f | %.0f - %.0f | %.3f | %s |\n", t, l, v, lo, hi,
+			base ? v / base : 0, p == "noop_migrate_all" ? "(reported)" : "" }' "$base/d.med"
+done
 
+if part d; then
+	echo
+	echo "Part d per logical database (median wall and backend CPU time over $noop_tenants):"
+	echo
+	echo "| peer | wall us per database | CPU us per database | CPU ratio to the DO loop |"
+	echo "|---|---:|---:|---:|"
+	for p in "${peers_d[@]}"; do
+		awk -v p="$p" -v l="${label[$p]}" -v t="$noop_tenants" '
+			FILENAME ~ /d.med$/ && $1 == p { w = $2 }
+			FILENAME ~ /cpumed$/ && $1 == "noop_do_loop" { base = $2 }
+			FILENAME ~ /cpumed$/ && $1 == p { c = $2 }
+			END { printf "| %s | %.1f | %.1f | %.3f |\n", l, w * 1000 / t, c * 1000 / t, base ? c / base : 0 }' \
+			"$base/d.med" "$base/d.cpumed"
+	done
+fi
+
+part a && {
 echo
 echo "Part a, the same runs measured two more ways (the machine may be shared: CPU time of the backend"
 echo "does not count waits for a CPU; a ratio within one round compares runs made seconds apart):"
@@ -291,6 +426,7 @@ for p in "${peers_a[@]}"; do
 		END { printf "| %s | %.0f | %.0f - %.0f | %.3f | %.3f | %.3f - %.3f |\n", l, v, lo, hi,
 			base ? v / base : 0, pm, plo, phi }' "$base/a.cpumed" "$base/a.pairmed"
 done
+}
 
 echo
 echo "Backend memory of the measured sessions (median over rounds; before = after the warm-up, after = after the measured work):"
@@ -312,8 +448,9 @@ mem_rows() { # FILE PEER LABEL
 			med(1) / 1048576, med(2) / 1048576, gmed(1, 2) / 1048576,
 			med(3) / 1024, med(4) / 1024, gmed(3, 4) / 1024, gmed(5, 6) / 1024 }'
 }
-for p in "${peers_a[@]}"; do mem_rows "$base/a.mem" "$p" "a. ${label[$p]}"; done
-for p in "${peers_b[@]}"; do mem_rows "$base/b.mem" "$p" "b. ${label[$p]}"; done
+for p in $(part a && echo "${peers_a[@]}"); do mem_rows "$base/a.mem" "$p" "a. ${label[$p]}"; done
+for p in $(part b && echo "${peers_b[@]}"); do mem_rows "$base/b.mem" "$p" "b. ${label[$p]}"; done
+for p in $(part d && echo "${peers_d[@]}"); do mem_rows "$base/d.mem" "$p" "d. ${label[$p]}"; done
 
 echo
 echo "server log: $(grep -cE 'ERROR|FATAL|PANIC|terminated by signal' "$base/bench/server.log" || true) error lines"
