@@ -5,7 +5,8 @@
  *		  datasource.migration_progress.
  *
  * When the library is in shared_preload_libraries, it asks for one slot
- * per backend (MaxBackends of them, indexed by MyBackendId - 1) in the
+ * per backend (MaxBackends of them, indexed by the PGPROC number, which is
+ * below MaxBackends for every backend and background worker) in the
  * shmem_request_hook and sets them up in the shmem_startup_hook.  A slot
  * says what one backend's migrate_all is doing: who runs it where, the
  * version, how many logical databases it has and has done, applied and
@@ -43,9 +44,9 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/backendid.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -234,15 +235,15 @@ ds_progress_start(const char *version, int total)
 	DsProgressSlot *slot;
 	int			len;
 
-	if (ds_progress == NULL || MyBackendId == InvalidBackendId ||
-		MyBackendId > ds_progress->nslots)
+	if (ds_progress == NULL || MyProc == NULL ||
+		MyProc->pgprocno < 0 || MyProc->pgprocno >= ds_progress->nslots)
 		return;
 	if (!ds_exit_registered)
 	{
 		before_shmem_exit(ds_progress_exit, (Datum) 0);
 		ds_exit_registered = true;
 	}
-	slot = &ds_progress->slots[MyBackendId - 1];
+	slot = &ds_progress->slots[MyProc->pgprocno];
 	len = pg_mbcliplen(version, strlen(version), DS_PROGRESS_VERSION_LEN - 1);
 
 	SpinLockAcquire(&slot->mutex);

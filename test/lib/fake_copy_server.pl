@@ -8,8 +8,9 @@
 # would be.  It listens on 127.0.0.1 (a free port, written to PORTFILE),
 # serves each connection in a child process, and exits after SECONDS.
 #
-# Every statement answers with one row ("1") or its command tag, except a
-# statement whose text contains
+# Every statement answers with one row ("1") or its command tag (the
+# identity query a new connection makes gets a pid, a system identifier,
+# "fake" and "f", as a server would), except a statement whose text contains
 #   copy_out   - CopyOutResponse, then CopyData for ever;
 #   copy_in    - CopyInResponse, then waits for the client;
 #   copy_both  - CopyBothResponse, then waits for the client;
@@ -110,17 +111,29 @@ sub error_response
 	send_msg($c, 'E', "SERROR\0VERROR\0C57014\0M$msg\0\0");
 }
 
+# the values of the one row a query returns: what the connect-time identity
+# query asks (pid, system identifier, database, in recovery), else '1'
+sub values_for
+{
+	my ($q) = @_;
+	return ($$, '7000000000000000001', 'fake', 'f') if ($q // '') =~ /pg_control_system/;
+	return ('1');
+}
+
 sub row
 {
-	my ($c) = @_;
-	send_msg($c, 'D', pack('n', 1) . pack('N', 1) . '1');
+	my ($c, $q) = @_;
+	my @v = values_for($q);
+	send_msg($c, 'D', pack('n', scalar @v) . join('', map { pack('N', length $_) . $_ } @v));
 }
 
 sub row_description
 {
-	my ($c) = @_;
-	send_msg($c, 'T', pack('n', 1) . "x\0" . pack('N', 0) . pack('n', 0) .
-			 pack('N', 25) . pack('n', 65535) . pack('N', 0xffffffff) . pack('n', 0));
+	my ($c, $q) = @_;
+	my @v = values_for($q);
+	send_msg($c, 'T', pack('n', scalar @v) . join('', map {
+		"x$_\0" . pack('N', 0) . pack('n', 0) . pack('N', 25) . pack('n', 65535) .
+		pack('N', 0xffffffff) . pack('n', 0) } 0 .. $#v));
 }
 
 sub tag
@@ -207,7 +220,7 @@ sub serve
 			}
 			else
 			{
-				row_description($c);
+				row_description($c, $q);
 			}
 		}
 		elsif ($type eq 'E')
@@ -234,7 +247,7 @@ sub serve
 			}
 			$in_tx = 1 if $q =~ /^\s*(START|BEGIN)/i;
 			$in_tx = 0 if $q =~ /^\s*(COMMIT|ROLLBACK\s*$)/i;
-			row($c) if tag($q) eq 'SELECT 1';
+			row($c, $q) if tag($q) eq 'SELECT 1';
 			send_msg($c, 'C', tag($q) . "\0");
 		}
 		elsif ($type eq 'Q')
