@@ -44,6 +44,7 @@ OBJS = \
 	src/script.o \
 	src/journal.o \
 	src/fleet.o \
+	src/fleetpar.o \
 	src/progress.o \
 	src/migrate.o \
 	src/order.o \

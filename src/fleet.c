@@ -32,7 +32,10 @@
  * migrate_waves is a procedure that runs the same loop (ds_fleet_loop)
  * over waves: the canaries as wave 0, then wave_size targets at a time in
  * name order, each wave committed (a non-atomic SPI connection and
- * SPI_commit) before the next.  After a wave with a failure it stops.  One
+ * SPI_commit) before the next.  After a wave with a failure it stops.
+ * With parallel > 1, background workers share each wave (fleetpar.c): each
+ * runs ds_fleet_database over the targets it takes and commits its share;
+ * the leader counts their results with ds_fleet_tally.  One
  * transaction over thousands of tenants holds a lock on each of their
  * tables at once and loses everything on a cancel; waves bound both.
  *
@@ -91,53 +94,9 @@ typedef struct DsFleetArgs
 static const DsFleetArgs ds_migrate_all_args = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 /* migrate_waves(version, script, databases, wave_size, canary, description,
- * script_schema, max_failures, out_of_order, manifest, INOUT results) */
+ * script_schema, max_failures, out_of_order, manifest, parallel, per_source,
+ * INOUT results) */
 static const DsFleetArgs ds_migrate_waves_args = {0, 1, 2, 5, 6, -1, 7, -1, 8, 4, 9};
-
-/* what a fleet call was asked and what it has done so far */
-typedef struct DsFleetRun
-{
-	const char *what;			/* "migrate_all" or "migrate_waves" */
-	/* what is applied */
-	char	   *version;
-	DsScript   *script;
-	char	   *description;
-	const char *role;
-	bool		manifest;		/* a manifest gives the order */
-	char	  **earlier;		/* the versions before this one in it */
-	int			nearlier;
-	/* the options */
-	bool		dry_run;
-	int			max_failures;	/* 0: no limit */
-	bool		raise_on_failure;
-	bool		out_of_order;
-	/* the targets, the canaries first */
-	List	   *targets;
-	int			ntargets;
-	int			ncanary;
-	/* the progress */
-	int			wave;			/* the wave running; -1 in migrate_all */
-	int			committed;		/* waves committed */
-	int			done;			/* databases looked at, this one included */
-	int			applied;
-	int			applied_committed;	/* of them, in committed waves */
-	int			already;
-	int			failures;		/* failed, or refused in a dry run */
-	int			not_attempted;
-	char	   *canary_failed;	/* the first canary that failed, or NULL */
-	/* the first failure, for raise_on_failure and the NOTICEs */
-	int			first_code;
-	char	   *first_database;
-	char	   *first_error;
-	StringInfoData failed_names;	/* the first ten */
-	TimestampTz last_notice;
-	/* where the results go */
-	DsJournalBatch *batch;		/* the journal rows of this transaction */
-	Tuplestorestate *store;		/* migrate_all's rows; NULL in waves */
-	TupleDesc	desc;
-	MemoryContext cxt;			/* where the above live */
-	MemoryContext percxt;		/* reset after each database */
-} DsFleetRun;
 
 /* what migrate_all runs per database in a subtransaction */
 static void
@@ -406,9 +365,9 @@ ds_fleet_attempt(DsFleetRun *run, DsMigration *m)
  *		failed; would_apply, already_applied or refused in a dry run.  An
  *		interrupt is raised (ds_fleet_attempt).  Runs in the per-database
  *		context; the caller holds the SPI connection.  Counts the outcome
- *		in run, and remembers a failed canary.
+ *		in run (ds_fleet_tally); returns the SQLSTATE of a failure, or 0.
  */
-static void
+static int
 ds_fleet_one(DsFleetRun *run, DsMigration *m)
 {
 	ErrorData  *edata;
@@ -449,30 +408,48 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 					edata->detail ? errdetail("%s", edata->detail) : 0,
 					edata->hint ? errhint("%s", edata->hint) : 0);
 	}
-	if (strcmp(m->status, "applied") == 0)
-		run->applied++;
-	else if (strcmp(m->status, "already_applied") == 0)
-		run->already++;
-	if (strcmp(m->status, "failed") == 0 || strcmp(m->status, "refused") == 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	ds_fleet_tally(run, m->database, m->status, code, m->error);
+	return code;
+}
 
-		if (run->failures == 0)
-		{
-			run->first_code = code != 0 ? code : ERRCODE_INTERNAL_ERROR;
-			run->first_database = pstrdup(m->database);
-			run->first_error = pstrdup(m->error ? m->error : "");
-		}
-		if (run->done <= run->ncanary && run->canary_failed == NULL)
-			run->canary_failed = pstrdup(m->database);
-		if (run->failures < 10)
-			appendStringInfo(&run->failed_names, "%s%s",
-							 run->failures > 0 ? ", " : "", m->database);
-		else if (run->failures == 10)
-			appendStringInfoString(&run->failed_names, " ...");
-		run->failures++;
-		MemoryContextSwitchTo(old);
+/*
+ * ds_fleet_tally
+ *		Counts one logical database's outcome (status, and for a failure
+ *		its SQLSTATE code and error) in run, whose done already counts it;
+ *		remembers the first failure and a failed canary.  Called for the
+ *		databases migrated in this backend (ds_fleet_one, ds_fleet_skip)
+ *		and for those a worker of fleetpar.c migrated.
+ */
+void
+ds_fleet_tally(DsFleetRun *run, const char *database, const char *status,
+			   int code, const char *error)
+{
+	MemoryContext old;
+
+	if (strcmp(status, "applied") == 0)
+		run->applied++;
+	else if (strcmp(status, "already_applied") == 0)
+		run->already++;
+	else if (strcmp(status, "not_attempted") == 0)
+		run->not_attempted++;
+	if (strcmp(status, "failed") != 0 && strcmp(status, "refused") != 0)
+		return;
+	old = MemoryContextSwitchTo(run->cxt);
+	if (run->failures == 0)
+	{
+		run->first_code = code != 0 ? code : ERRCODE_INTERNAL_ERROR;
+		run->first_database = pstrdup(database);
+		run->first_error = pstrdup(error ? error : "");
 	}
+	if (run->done <= run->ncanary && run->canary_failed == NULL)
+		run->canary_failed = pstrdup(database);
+	if (run->failures < 10)
+		appendStringInfo(&run->failed_names, "%s%s",
+						 run->failures > 0 ? ", " : "", database);
+	else if (run->failures == 10)
+		appendStringInfoString(&run->failed_names, " ...");
+	run->failures++;
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -486,22 +463,46 @@ ds_fleet_skip(DsFleetRun *run, DsMigration *m, char *reason)
 	m->status = "not_attempted";
 	m->checksum = m->script->checksum;
 	m->error = reason;
-	run->not_attempted++;
+	ds_fleet_tally(run, m->database, m->status, 0, reason);
+}
+
+/*
+ * ds_fleet_notice
+ *		The progress NOTICE of a fleet call after database (status): the
+ *		first and the last database, every failure, and in between at most
+ *		one a second: each NOTICE is flushed to the client at once, and the
+ *		rows say what became of every database.
+ */
+void
+ds_fleet_notice(DsFleetRun *run, const char *database, const char *status)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (run->done == 1 || run->done == run->ntargets ||
+		strcmp(status, "failed") == 0 ||
+		TimestampDifferenceExceeds(run->last_notice, now, 1000))
+	{
+		ereport(NOTICE,
+				errmsg("%s %d/%d: %s %s", run->what, run->done, run->ntargets,
+					   database, status));
+		run->last_notice = now;
+	}
 }
 
 /*
  * ds_fleet_database
  *		One target of the loop: migrated (ds_fleet_one) or, past
  *		max_failures or after a failed canary, not attempted; then the
- *		checks and the report (a NOTICE now and then, migrate_all's row).
- *		Runs in the per-database context, inside the SPI connection.
+ *		checks and the report (a NOTICE now and then, migrate_all's row;
+ *		in a worker of fleetpar.c, run->report instead).  Runs in the
+ *		per-database context, inside the SPI connection.
  */
-static void
+void
 ds_fleet_database(DsFleetRun *run, char *name)
 {
 	DsMigration m;
 	const char *lost;
-	TimestampTz now;
+	int			code = 0;
 
 	/* a cancel between two databases stops here */
 	CHECK_FOR_INTERRUPTS();
@@ -527,7 +528,7 @@ ds_fleet_database(DsFleetRun *run, char *name)
 		ds_fleet_skip(run, &m, psprintf("not attempted: max_failures (%d) reached",
 										run->max_failures));
 	else
-		ds_fleet_one(run, &m);
+		code = ds_fleet_one(run, &m);
 
 	/*
 	 * A remote transaction of this one lost (this database's, or one that
@@ -545,21 +546,12 @@ ds_fleet_database(DsFleetRun *run, char *name)
 				errhint("Run %s again in a new transaction; the journal tells what was applied.",
 						run->what));
 
-	/*
-	 * Progress: the first and the last database, every failure, and in
-	 * between at most one NOTICE a second: each NOTICE is flushed to the
-	 * client at once, and the rows say what became of every database.
-	 */
-	now = GetCurrentTimestamp();
-	if (run->done == 1 || run->done == run->ntargets ||
-		strcmp(m.status, "failed") == 0 ||
-		TimestampDifferenceExceeds(run->last_notice, now, 1000))
+	if (run->report != NULL)
 	{
-		ereport(NOTICE,
-				errmsg("%s %d/%d: %s %s", run->what, run->done, run->ntargets,
-					   m.database, m.status));
-		run->last_notice = now;
+		run->report(run, &m, code);
+		return;
 	}
+	ds_fleet_notice(run, m.database, m.status);
 	if (run->store != NULL)
 		tuplestore_puttuple(run->store,
 							ds_result_tuple(run->desc, m.database, run->version,
@@ -593,7 +585,7 @@ ds_fleet_loop(DsFleetRun *run, int from, int count)
  *		Writes the rows of run's batch, if any, in one INSERT, in the
  *		transaction that did the work.  Inside the SPI connection.
  */
-static void
+void
 ds_fleet_flush(DsFleetRun *run)
 {
 	DsMigration shared;			/* what the batch's rows share */
@@ -717,7 +709,8 @@ ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run)
  * CALL migrate_waves(version text, script text, databases text[],
  *					  wave_size int, canary text[], description text,
  *					  script_schema text, max_failures int, out_of_order
- *					  boolean, manifest jsonb, INOUT waves int, INOUT
+ *					  boolean, manifest jsonb, parallel int, per_source
+ *					  int, INOUT waves int, INOUT
  *					  applied int, INOUT already_applied int, INOUT failed
  *					  int, INOUT not_attempted int)
  *
@@ -727,7 +720,9 @@ ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run)
  * the last: the targets after it are not attempted (counted, with a
  * NOTICE).  A cancel or an error ends the wave running (rolled back) and
  * the procedure; the waves before it stay committed.  Only in a
- * non-atomic context (a CALL outside a transaction block): 25001.
+ * non-atomic context (a CALL outside a transaction block): 25001.  With
+ * parallel > 1 each wave is shared by that many background workers, at
+ * most per_source of them on one datasource at once (fleetpar.c).
  */
 Datum
 pgds_migrate_waves(PG_FUNCTION_ARGS)
@@ -737,6 +732,8 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 	MemoryContext wavecxt;
 	DsFleetRun	run;
 	int			wave_size;
+	int			parallel = 1;
+	int			per_source = 0;
 	int			from;
 
 	if (call == NULL || !IsA(call, CallContext) || call->atomic)
@@ -750,6 +747,20 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("wave_size must be at least 1"));
 	wave_size = PG_GETARG_INT32(3);
+	if (!PG_ARGISNULL(10))
+		parallel = PG_GETARG_INT32(10);
+	if (parallel < 1 || parallel > DS_FLEETPAR_MAX)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("parallel must be between 1 and %d", DS_FLEETPAR_MAX));
+	if (!PG_ARGISNULL(11))
+	{
+		per_source = PG_GETARG_INT32(11);
+		if (per_source < 1)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("per_source must be at least 1 (or null for no bound)"));
+	}
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"pg_datasource migrate_waves",
@@ -784,7 +795,9 @@ pgds_migrate_waves(PG_FUNCTION_ARGS)
 		 * for one) runs in the active snapshot as in migrate_all.
 		 */
 		PushActiveSnapshot(GetTransactionSnapshot());
-		ds_fleet_loop(&run, from, count);
+		if (parallel == 1 ||
+			!ds_fleetpar_wave(&run, from, count, parallel, per_source))
+			ds_fleet_loop(&run, from, count);
 		ds_fleet_flush(&run);
 		PopActiveSnapshot();
 		AtEOXact_GUC(true, level);
