@@ -14,13 +14,20 @@
  * their datasource, and the results.  Each worker connects to the leader's
  * database as the user that logged in to the leader's session and then acts
  * as the leader's current user, with its security context: it has exactly
- * the caller's privileges.  In one transaction it takes targets one by one
+ * the caller's privileges.  It runs with the leader's settings, those the
+ * session SET included (SerializeGUCState, as parallel query does), so
+ * that lock_timeout, statement_timeout and pg_datasource's settings apply
+ * to the workers as to the leader.  In one transaction it takes targets one by one
  * from a shared cursor (under the segment's spinlock), never more than
- * per_source workers on one datasource at once, runs fleet.c's
- * ds_fleet_database on each (the same code as the leader's own loop:
- * subtransaction, order rule, journal batch), writes the result into the
- * segment, and at the end writes its journal batch and commits.  The
- * failures of all the workers count together for max_failures.
+ * per_source workers on one datasource at once, and migrates each in a
+ * transaction of its own: fleet.c's ds_fleet_database (the same code as
+ * the leader's own loop: subtransaction, order rule, journal row), then
+ * the commit, then the result into the segment.  One transaction per
+ * target, not per share: two workers that write the same schema snapshot
+ * (identical tenants) wait for each other's commit, and a worker that held
+ * its transaction open while it waited for a datasource busy with the
+ * other would wait forever.  The failures of all the workers count
+ * together for max_failures.
  *
  * The leader waits on its latch (woken when a worker stops, and every
  * 100 ms to show the wave's progress in migration_progress), handling its
@@ -30,14 +37,15 @@
  * back.  Then it counts the results in the targets' order (ds_fleet_tally)
  * and runs itself the targets no worker took (when fewer workers could be
  * started than asked, or none: never a hang).  A worker that failed or
- * ended before it committed (an error outside a database's
- * subtransaction, e.g. a lost remote transaction, or a
- * pg_terminate_backend) ends the procedure with an ERROR: its share rolled
- * back, the other workers' shares are committed, the journal says which.
+ * ended before it finished (an error outside a database's subtransaction,
+ * e.g. a lost remote transaction, or a pg_terminate_backend) ends the
+ * procedure with an ERROR: the target it was migrating rolled back, every
+ * target done is committed, the journal says which.
  *
  * Memory: the leader's state lives in the wave's context (fleet.c), the
- * segment is detached before the wave commits.  A worker runs its share
- * in a context under its transaction's, reset per database.
+ * segment is detached before the wave commits.  A worker's run lives in a
+ * context of its own for its life; each target's work in a context reset
+ * after it, its journal row in the target's transaction.
  *
  * IDENTIFICATION
  *		  src/fleetpar.c
@@ -69,8 +77,8 @@
 /* the state of a worker, in the segment */
 #define DS_PAR_IDLE			0	/* registered, not started yet */
 #define DS_PAR_RUNNING		1
-#define DS_PAR_COMMITTED	2	/* its share is committed */
-#define DS_PAR_FAILED		3	/* its share rolled back: error says why */
+#define DS_PAR_COMMITTED	2	/* no target left, each one committed */
+#define DS_PAR_FAILED		3	/* ended by an error: error says which */
 
 /* the state of a target */
 #define DS_PAR_WAITING		0
@@ -92,6 +100,7 @@ typedef struct DsParWorker
 {
 	int			state;
 	int			taken;			/* targets it took */
+	int			code;			/* the SQLSTATE of its error */
 	char		error[DS_PAR_ERROR_LEN];
 } DsParWorker;
 
@@ -128,6 +137,8 @@ typedef struct DsParShared
 	Size		busy_off;		/* int[nsources]: workers on each */
 	Size		targets_off;	/* DsParTarget[ntargets] */
 	Size		strings_off;
+	Size		guc_off;		/* the leader's settings (SerializeGUCState) */
+	Size		guc_len;
 } DsParShared;
 
 #define DS_PAR_BUSY(sh) ((int *) ((char *) (sh) + (sh)->busy_off))
@@ -144,11 +155,14 @@ typedef struct DsParWave
 	int			nhandles;
 } DsParWave;
 
-/* a worker's report argument: the segment and the target it runs */
+/* a worker's report argument: the segment, the target it runs, its outcome */
 typedef struct DsParCurrent
 {
 	DsParShared *sh;
 	int			target;
+	int			code;
+	char		status[DS_PAR_STATUS_LEN];
+	char		error[DS_PAR_ERROR_LEN];
 } DsParCurrent;
 
 /* appends s (NULL: nothing) to buf; its offset in buf, or -1 */
@@ -185,6 +199,7 @@ ds_par_setup(DsParWave *pw, DsFleetRun *run, int from, int count,
 	DsParShared *sh;
 	DsParTarget *t;
 	Size		size;
+	Size		guc_len;
 	int			i;
 
 	initStringInfo(&str);
@@ -221,7 +236,9 @@ ds_par_setup(DsParWave *pw, DsFleetRun *run, int from, int count,
 	size = MAXALIGN(sizeof(DsParShared));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(int), list_length(sources))));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(DsParTarget), count)));
-	size = add_size(size, str.len);
+	size = add_size(size, MAXALIGN(str.len));
+	guc_len = EstimateGUCStateSpace();
+	size = add_size(size, guc_len);
 	pw->seg = dsm_create(size, 0);
 	sh = pw->sh = dsm_segment_address(pw->seg);
 	MemSet(sh, 0, size);
@@ -247,7 +264,10 @@ ds_par_setup(DsParWave *pw, DsFleetRun *run, int from, int count,
 	sh->targets_off = sh->busy_off +
 		MAXALIGN(sizeof(int) * list_length(sources));
 	sh->strings_off = sh->targets_off + MAXALIGN(sizeof(DsParTarget) * count);
+	sh->guc_off = sh->strings_off + MAXALIGN(str.len);
+	sh->guc_len = guc_len;
 	memcpy((char *) sh + sh->strings_off, str.data, str.len);
+	SerializeGUCState(guc_len, (char *) sh + sh->guc_off);
 	t = DS_PAR_TARGETS(sh);
 	for (i = 0; i < count; i++)
 	{
@@ -355,36 +375,42 @@ ds_par_wait(DsParWave *pw, DsFleetRun *run)
 
 /*
  * ds_par_check
- *		After the wave: a worker that failed or stopped before it committed
- *		ends the procedure (its share rolled back, the others' committed).
+ *		After the wave: a worker that failed or stopped before it finished
+ *		ends the procedure.  The target it was migrating rolled back (taken,
+ *		never done); the targets done, its own before included, are
+ *		committed.
  */
 static void
 ds_par_check(DsParWave *pw, DsFleetRun *run)
 {
 	DsParShared *sh = pw->sh;
+	DsParTarget *t = DS_PAR_TARGETS(sh);
+	StringInfoData lost;
 	int			i;
+	int			j;
 
 	for (i = 0; i < pw->nhandles; i++)
 	{
 		DsParWorker *w = &sh->workers[i];
-		int			committed = 0;
-		int			j;
 
 		if (w->state == DS_PAR_COMMITTED ||
 			(w->state == DS_PAR_IDLE && w->taken == 0))
 			continue;
-		for (j = 0; j < pw->nhandles; j++)
-			if (sh->workers[j].state == DS_PAR_COMMITTED)
-				committed += sh->workers[j].taken;
+		initStringInfo(&lost);
+		for (j = 0; j < sh->ntargets; j++)
+			if (t[j].state == DS_PAR_TAKEN)
+				appendStringInfo(&lost, "%s\"%s\"", lost.len ? ", " : "",
+								 DS_PAR_STR(sh, t[j].name));
 		ereport(ERROR,
-				errcode(ERRCODE_INTERNAL_ERROR),
+				errcode(w->state == DS_PAR_FAILED ? w->code :
+						ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("migrate_waves stopped: worker %d of wave %d %s",
 					   i + 1, run->wave,
 					   w->state == DS_PAR_FAILED ? w->error :
-					   "ended before it committed"),
-				errdetail("Its share of %d logical databases rolled back; the other workers of wave %d committed theirs (%d), the %d wave(s) before stay committed, and the logical databases after wave %d were not attempted.",
-						  w->taken, run->wave, committed, run->committed,
-						  run->wave),
+					   "ended before it finished"),
+				errdetail("What it was migrating rolled back (%s); the %d logical databases of wave %d done before are committed, the %d wave(s) before it too, and the rest was not attempted.",
+						  lost.len ? lost.data : "nothing", sh->done,
+						  run->wave, run->committed),
 				errhint("The journal says what was applied; CALL migrate_waves again to go on."));
 	}
 }
@@ -517,27 +543,40 @@ ds_par_next(DsParShared *sh, int me, int *failures)
 
 /*
  * ds_par_report
- *		run->report of a worker: writes the outcome of m (code: the SQLSTATE
- *		of a failure) into its target and frees its datasource.
+ *		run->report of a worker: keeps the outcome of m (code: the SQLSTATE
+ *		of a failure) until its transaction has committed (ds_par_done).
  */
 static void
 ds_par_report(DsFleetRun *run, DsMigration *m, int code)
 {
 	DsParCurrent *cur = (DsParCurrent *) run->report_arg;
+
+	strlcpy(cur->status, m->status, DS_PAR_STATUS_LEN);
+	strlcpy(cur->error, m->error ? m->error : "", DS_PAR_ERROR_LEN);
+	cur->code = code;
+}
+
+/*
+ * ds_par_done
+ *		Writes the outcome of cur's target, committed, into the segment and
+ *		frees its datasource for the other workers.
+ */
+static void
+ds_par_done(DsParCurrent *cur)
+{
 	DsParShared *sh = cur->sh;
 	DsParTarget *t = &DS_PAR_TARGETS(sh)[cur->target];
-	bool		failed = strcmp(m->status, "failed") == 0;
 
 	SpinLockAcquire(&sh->mutex);
-	strlcpy(t->status, m->status, DS_PAR_STATUS_LEN);
-	strlcpy(t->error, m->error ? m->error : "", DS_PAR_ERROR_LEN);
-	t->code = code;
+	strlcpy(t->status, cur->status, DS_PAR_STATUS_LEN);
+	strlcpy(t->error, cur->error, DS_PAR_ERROR_LEN);
+	t->code = cur->code;
 	t->state = DS_PAR_DONE;
 	DS_PAR_BUSY(sh)[t->source]--;
 	sh->done++;
-	if (failed)
+	if (strcmp(cur->status, "failed") == 0)
 		sh->failures++;
-	if (strcmp(m->status, "applied") == 0)
+	if (strcmp(cur->status, "applied") == 0)
 		sh->applied++;
 	SpinLockRelease(&sh->mutex);
 }
@@ -545,17 +584,20 @@ ds_par_report(DsFleetRun *run, DsMigration *m, int code)
 /*
  * ds_par_run
  *		Fills a worker's run from the segment, as ds_fleet_prepare does the
- *		leader's.  In the worker's transaction, in its memory context.
+ *		leader's, in cxt, which lives as long as the worker.  In a
+ *		transaction.
  */
 static void
-ds_par_run(DsFleetRun *run, DsParShared *sh, DsParCurrent *cur)
+ds_par_run(DsFleetRun *run, DsParShared *sh, DsParCurrent *cur,
+		   MemoryContext cxt)
 {
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	char	   *e = DS_PAR_STR(sh, sh->earlier);
 	int			i;
 
 	MemSet(run, 0, sizeof(*run));
 	run->what = "migrate_waves";
-	run->cxt = CurrentMemoryContext;
+	run->cxt = cxt;
 	run->version = pstrdup(DS_PAR_STR(sh, sh->version));
 	run->script = ds_script_arg(pstrdup(DS_PAR_STR(sh, sh->script)),
 								sh->script_schema < 0 ? NULL :
@@ -576,24 +618,27 @@ ds_par_run(DsFleetRun *run, DsParShared *sh, DsParCurrent *cur)
 	run->wave = sh->wave;
 	run->ntargets = sh->ntargets;
 	initStringInfo(&run->failed_names);
-	run->percxt = AllocSetContextCreate(CurrentMemoryContext, "per database",
+	run->percxt = AllocSetContextCreate(cxt, "per database",
 										ALLOCSET_DEFAULT_SIZES);
-	run->batch = ds_batch_create(CurrentMemoryContext);
 	run->report = ds_par_report;
 	run->report_arg = cur;
+	MemoryContextSwitchTo(old);
 }
 
 /*
- * ds_par_share
- *		A worker's share of the wave, in one transaction: the targets it
- *		takes, one by one, then its journal batch, then the commit.
+ * ds_par_one
+ *		Migrates cur's target in a transaction of its own, with its journal
+ *		row, and commits; then reports it (ds_par_done).  The first call
+ *		fills run (ds_par_run).  A transaction per target: a worker never
+ *		waits for a datasource or another worker with uncommitted work (two
+ *		workers inserting the same schema snapshot wait for each other's
+ *		commit), and per_source bounds the open remote transactions too.
  */
 static void
-ds_par_share(DsParShared *sh, int me)
+ds_par_one(DsFleetRun *run, DsParCurrent *cur, MemoryContext cxt,
+		   int failures)
 {
-	DsFleetRun	run;
-	DsParCurrent cur;
-	MemoryContext cxt;
+	MemoryContext old;
 	int			level;
 
 	SetCurrentStatementStartTimestamp();
@@ -602,17 +647,45 @@ ds_par_share(DsParShared *sh, int me)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	level = ds_spi_pin_path();
-	cxt = AllocSetContextCreate(TopTransactionContext, "pg_datasource worker",
+	if (run->version == NULL)
+		ds_par_run(run, cur->sh, cur, cxt);
+	run->failures = failures;
+	run->batch = ds_batch_create(TopTransactionContext);
+	old = MemoryContextSwitchTo(run->percxt);
+	ds_fleet_database(run,
+					  DS_PAR_STR(cur->sh, DS_PAR_TARGETS(cur->sh)[cur->target].name));
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(run->percxt);
+	ds_fleet_flush(run);
+	AtEOXact_GUC(true, level);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	ds_par_done(cur);
+}
+
+/*
+ * ds_par_share
+ *		A worker's share of the wave: the targets it takes, one by one,
+ *		each committed on its own, until none is left.
+ */
+static void
+ds_par_share(DsParShared *sh, int me)
+{
+	DsFleetRun	run;
+	DsParCurrent cur;
+	MemoryContext cxt;
+	int			failures;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "pg_datasource worker",
 								ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
+	MemSet(&run, 0, sizeof(run));
+	MemSet(&cur, 0, sizeof(cur));
 	cur.sh = sh;
-	ds_par_run(&run, sh, &cur);
 	for (;;)
 	{
-		MemoryContext old;
-
 		CHECK_FOR_INTERRUPTS();
-		cur.target = ds_par_next(sh, me, &run.failures);
+		cur.target = ds_par_next(sh, me, &failures);
 		if (cur.target == -1)
 			break;
 		if (cur.target == -2)
@@ -623,16 +696,8 @@ ds_par_share(DsParShared *sh, int me)
 			ResetLatch(MyLatch);
 			continue;
 		}
-		old = MemoryContextSwitchTo(run.percxt);
-		ds_fleet_database(&run, DS_PAR_STR(sh, DS_PAR_TARGETS(sh)[cur.target].name));
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(run.percxt);
+		ds_par_one(&run, &cur, cxt, failures);
 	}
-	ds_fleet_flush(&run);
-	AtEOXact_GUC(true, level);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
 }
 
 /*
@@ -657,6 +722,10 @@ ds_fleetpar_main(Datum arg)
 		proc_exit(0);			/* the leader is gone already */
 	sh = dsm_segment_address(seg);
 	BackgroundWorkerInitializeConnectionByOid(sh->dbid, sh->authid, 0);
+	/* the leader's settings (those it SET too), then its current user */
+	StartTransactionCommand();
+	RestoreGUCState((char *) sh + sh->guc_off);
+	CommitTransactionCommand();
 	SetUserIdAndSecContext(sh->userid, sh->sec_context);
 	SpinLockAcquire(&sh->mutex);
 	sh->workers[me].state = DS_PAR_RUNNING;
@@ -673,6 +742,7 @@ ds_fleetpar_main(Datum arg)
 		edata = CopyErrorData();
 		SpinLockAcquire(&sh->mutex);
 		sh->workers[me].state = DS_PAR_FAILED;
+		sh->workers[me].code = edata->sqlerrcode;
 		strlcpy(sh->workers[me].error, edata->message, DS_PAR_ERROR_LEN);
 		SpinLockRelease(&sh->mutex);
 		PG_RE_THROW();
