@@ -34,8 +34,8 @@
  * name order, each wave committed (a non-atomic SPI connection and
  * SPI_commit) before the next.  After a wave with a failure it stops.
  * With parallel > 1, background workers share each wave (fleetpar.c): each
- * runs ds_fleet_database over the targets it takes and commits its share;
- * the leader counts their results with ds_fleet_tally.  One
+ * runs ds_fleet_database on the targets it takes, committing each; the
+ * leader counts their results with ds_fleet_tally.  One
  * transaction over thousands of tenants holds a lock on each of their
  * tables at once and loses everything on a cancel; waves bound both.
  *

@@ -18,6 +18,7 @@
 # REMOTES=n, 2 to 4, default 2; ROWS=n, default 100; PARALLEL="1 2 4".)
 # Needs the extension installed (or PGBIN of a private install).
 set -euo pipefail
+export PGOPTIONS="-c client_min_messages=warning"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/test/lib/cluster.sh"

@@ -207,7 +207,7 @@ PGAPPNAME=par_run "${LPSQL[@]}" -v VERBOSITY=sqlstate -d "$DB" \
 pid=$!
 wait_sleepers 4 || diag "the workers never slept in wave 2"
 is "$(workers)" "4" "four workers run wave 2"
-lq -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'par_run'" >/dev/null
+lq -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'par_run' AND backend_type = 'client backend'" >/dev/null
 wait "$pid"
 is "$? $(tr '\n' ' ' <"$outf" | sed 's/ *$//')" "1 ERROR:  57014" "a cancel ends the CALL with 57014"
 is "$(workers)" "0" "no worker is left after the cancel"
@@ -221,7 +221,7 @@ PGAPPNAME=par_run "${LPSQL[@]}" -v VERBOSITY=sqlstate -d "$DB" \
 	-c "CALL datasource.migrate_waves('v9', $(script t9 01 20), wave_size => 20, parallel => 4)" >"$outf" 2>&1 &
 pid=$!
 wait_sleepers 4 || diag "the workers never slept in wave 1"
-lq -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'par_run'" >/dev/null
+lq -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'par_run' AND backend_type = 'client backend'" >/dev/null
 wait "$pid"
 like "$(cat "$outf")" "57P01" "the leader is terminated"
 for n in $(seq 50); do [ "$(workers)" = 0 ] && break; sleep 0.1; done
