@@ -45,6 +45,7 @@ OBJS = \
 	src/journal.o \
 	src/fleet.o \
 	src/fleetpar.o \
+	src/waves.o \
 	src/progress.o \
 	src/migrate.o \
 	src/order.o \

@@ -16,9 +16,10 @@
  * as the leader's current user, with its security context: it has exactly
  * the caller's privileges.  It runs with the leader's settings, those the
  * session SET included (SerializeGUCState, as parallel query does), so
- * that lock_timeout, statement_timeout and pg_datasource's settings apply
- * to the workers as to the leader.  In one transaction it takes targets one by one
- * from a shared cursor (under the segment's spinlock), never more than
+ * that lock_timeout and pg_datasource's settings apply to the workers as
+ * to the leader (statement_timeout is the CALL's: it cancels the leader,
+ * which ends the workers).  It takes targets one by one from a
+ * shared cursor (under the segment's spinlock), never more than
  * per_source workers on one datasource at once, and migrates each in a
  * transaction of its own: fleet.c's ds_fleet_database (the same code as
  * the leader's own loop: subtransaction, order rule, journal row), then
@@ -142,7 +143,8 @@ typedef struct DsParShared
 } DsParShared;
 
 #define DS_PAR_BUSY(sh) ((int *) ((char *) (sh) + (sh)->busy_off))
-#define DS_PAR_TARGETS(sh) ((DsParTarget *) ((char *) (sh) + (sh)->targets_off))
+#define DS_PAR_TARGETS(sh) \
+	((DsParTarget *) ((char *) (sh) + (sh)->targets_off))
 #define DS_PAR_STR(sh, off) \
 	((off) < 0 ? NULL : (char *) (sh) + (sh)->strings_off + (off))
 

@@ -500,6 +500,22 @@ extern HeapTuple ds_result_tuple(TupleDesc desc, const char *database,
 								 const char *error, const DsMigration *m);
 
 /* in fleet.c */
+/* where a fleet function's arguments are (-1: it has no such argument) */
+typedef struct DsFleetArgs
+{
+	int			version;
+	int			script;
+	int			databases;
+	int			description;
+	int			script_schema;
+	int			dry_run;
+	int			max_failures;
+	int			raise_on_failure;
+	int			out_of_order;
+	int			canary;
+	int			manifest;
+} DsFleetArgs;
+
 /* what a fleet call was asked and what it has done so far */
 typedef struct DsFleetRun
 {
@@ -548,6 +564,9 @@ typedef struct DsFleetRun
 	void	   *report_arg;
 } DsFleetRun;
 
+extern void ds_fleet_prepare(FunctionCallInfo fcinfo, const DsFleetArgs *a,
+							 DsFleetRun *run, const char *what, bool sort);
+extern void ds_fleet_loop(DsFleetRun *run, int from, int count);
 extern void ds_fleet_database(DsFleetRun *run, char *name);
 extern void ds_fleet_tally(DsFleetRun *run, const char *database,
 						   const char *status, int code, const char *error);

@@ -8,7 +8,8 @@
 #   - a failure in wave 2 stops the call after it, as without workers;
 #   - per_source 1: never two workers in a script on one datasource at once
 #     (the script logs its start and end; without per_source they overlap);
-#   - a cancel and a pg_terminate_backend of the leader: the CALL ends, no
+#   - a cancel, a statement_timeout and a pg_terminate_backend of the
+#     leader: the CALL ends, no
 #     worker is left, nothing of the wave is kept (every tenant has the
 #     table exactly when the journal says applied);
 #   - a worker terminated on its own: the CALL ends with 55000, the tenant it
@@ -214,6 +215,13 @@ is "$(workers)" "0" "no worker is left after the cancel"
 is "$(kept t8 1 20)|$(kept t8 21 48)|$(journal v8)" "20|0|applied 20" \
 	"wave 1 stays committed, nothing of wave 2 (its workers rolled back), wave 3 untouched"
 is "$(agree v8 t8)" "" "every tenant: its table exactly when the journal says applied"
+
+# --- statement_timeout of the CALL: the leader times out, its workers end
+reset
+out=$(timeout 60 "${LPSQL[@]}" -v VERBOSITY=sqlstate -d "$DB" -c "SET statement_timeout = '3s'" \
+	-c "CALL datasource.migrate_waves('v8b', $(script t8b 01 48), wave_size => 48, parallel => 3)" 2>&1)
+is "$out|$(workers)|$(kept t8b 1 48)|$(journal v8b)" "ERROR:  57014|0|0|" \
+	"statement_timeout of the CALL: 57014, no worker left, nothing kept"
 
 # --- pg_terminate_backend of the leader
 reset
