@@ -15,7 +15,8 @@
 # ratio of the medians to parallel 1's.  Nothing is asserted.
 # Usage: test/bench/parallel.sh
 # (ROUNDS=n, default 3; TENANTS=n, default 1000; RTENANTS=n, default 400;
-# REMOTES=n, 2 to 4, default 2; ROWS=n, default 100; PARALLEL="1 2 4".)
+# REMOTES=n, 2 to 4, default 2; ROWS=n, default 100; PARALLEL="1 2 4";
+# CASES="local remote".)
 # Needs the extension installed (or PGBIN of a private install).
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning"
@@ -28,6 +29,7 @@ rtenants=${RTENANTS:-400}
 remotes=${REMOTES:-2}
 rows=${ROWS:-100}
 parallel=${PARALLEL:-1 2 4}
+cases=${CASES:-local remote}
 
 base=$(cluster_base pgds-parallel)
 stop_all() {
@@ -113,7 +115,7 @@ fresh() { # CASE : fresh copies of its databases
 script='ALTER TABLE items ADD COLUMN note text; CREATE INDEX ON items (note);'
 : >"$base/times"
 for round in $(seq 1 "$rounds"); do
-	for c in local remote; do
+	for c in $cases; do
 		n=$tenants
 		[ "$c" = remote ] && n=$rtenants
 		for p in $parallel; do

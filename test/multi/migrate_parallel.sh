@@ -18,6 +18,8 @@
 #     superuser: the tables are theirs, the journal names them, a tenant
 #     the caller cannot create in fails (42501) in the worker too;
 #   - the leader's settings (SET lock_timeout) reach the workers;
+#   - workers that cannot connect (ALLOW_CONNECTIONS false): the leader
+#     runs the wave itself;
 #   - more workers than slots: the wave runs with those it got (NOTICE);
 #     none at all (a server with max_worker_processes = 0): the leader runs
 #     the wave itself;
@@ -271,6 +273,20 @@ out=$("${LPSQL[@]}" -U par_login -d "$DB" \
 is "$out" "1|4|0|1|0" "a login role without superuser: four applied, a05 failed"
 is "$(lq -c "SELECT string_agg(DISTINCT cu || ' ' || su, ',') FROM (SELECT * FROM a01.who2 UNION ALL SELECT * FROM a04.who2) w")|$(lq -c "SELECT relowner::regrole FROM pg_class WHERE oid = 'a02.who2'::regclass")" \
 	"par_login par_login|par_login" "its workers ran as par_login (tables owned by par_login)"
+outf=$(mktemp)
+timeout 60 "${LPSQL[@]}" -d "$DB" -c "SELECT pg_sleep(2)" -c "SET client_min_messages = notice" \
+	-c "CALL datasource.migrate_waves('r3', 'CREATE TABLE r3 (id int)', ARRAY['a01', 'a02', 'a03', 'a04'], wave_size => 4, parallel => 2)" \
+	>"$outf" 2>&1 &
+pid=$!
+sleep 0.5
+"${LPSQL[@]}" -d postgres -c "ALTER DATABASE $DB ALLOW_CONNECTIONS false" >/dev/null
+wait "$pid"
+"${LPSQL[@]}" -d postgres -c "ALTER DATABASE $DB ALLOW_CONNECTIONS true" >/dev/null
+like "$(cat "$outf")" "4 logical databases of wave 1 were taken by no worker, this backend migrates them" \
+	"workers that cannot connect (the database no longer allows connections): the leader migrates the wave itself"
+is "$(grep -v ':' "$outf" | tail -n 1)|$(kept r3 1 4)|$(workers)" "1|4|0|0|0|4|0" \
+	"no hang: all four applied, no worker left"
+rm -f "$outf"
 
 # --- more workers than slots; bad arguments
 out=$("${LPSQL[@]}" -d "$DB" -c "SET client_min_messages = notice" \
