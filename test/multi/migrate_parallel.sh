@@ -23,6 +23,7 @@
 #   - more workers than slots: the wave runs with those it got (NOTICE);
 #     none at all (a server with max_worker_processes = 0): the leader runs
 #     the wave itself;
+#   - max_failures counts the failures of all the workers;
 #   - parallel 0, 33 and per_source 0 are refused (22023).
 #
 # Needs the PGDS_* variables of test/run.sh (two running servers).
@@ -299,6 +300,16 @@ for a in "parallel => 0" "parallel => 33" "per_source => 0"; do
 	out=$(lq -v VERBOSITY=sqlstate -c "CALL datasource.migrate_waves('v12', 'CREATE TABLE t12 (id int)', $a)" 2>&1)
 	is "$out|$(journal v12)" "ERROR:  22023|" "$a -> 22023, nothing run"
 done
+
+# --- max_failures counts the failures of all the workers: a01 fails after
+# 1 s in one worker while a02 runs 2 s in the other; from then on no target
+# is attempted, a02 (started before) is applied
+lq -c "CREATE TABLE a01.t13 (conflict text)" >/dev/null
+s13="\$s\$SELECT pg_sleep(CASE current_schema() WHEN 'a01' THEN 1 WHEN 'a02' THEN 2 ELSE 0 END); CREATE TABLE t13 (id int);\$s\$"
+out=$(lq -c "CALL datasource.migrate_waves('v13', $s13, ARRAY['a01', 'a02', 'a03', 'a04', 'a05', 'a06'],
+                                          wave_size => 6, parallel => 2, max_failures => 1, out_of_order => true)" 2>&1)
+is "$out|$(journal v13)|$(kept t13 2 6)" "1|1|0|1|4|applied 1, failed 1|1" \
+	"max_failures 1: a01 failed in one worker, a02 applied in the other, the four after not attempted"
 
 # --- no slot at all (max_worker_processes = 0): the leader runs the wave
 port=$(free_port $((PGDS_LOCAL_PORT + 45))) || bail_out "no free port"
