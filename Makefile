@@ -45,6 +45,8 @@ OBJS = \
 	src/journal.o \
 	src/journal_batch.o \
 	src/fleet.o \
+	src/fleetpar.o \
+	src/waves.o \
 	src/progress.o \
 	src/migrate.o \
 	src/order.o \

@@ -244,6 +244,8 @@ CREATE PROCEDURE datasource.migrate_waves(
 	max_failures int DEFAULT NULL,
 	out_of_order boolean DEFAULT false,
 	manifest jsonb DEFAULT NULL,
+	parallel int DEFAULT 1,
+	per_source int DEFAULT NULL,
 	INOUT waves int DEFAULT NULL,
 	INOUT applied int DEFAULT NULL,
 	INOUT already_applied int DEFAULT NULL,
@@ -253,7 +255,7 @@ AS 'MODULE_PATHNAME', 'pgds_migrate_waves'
 LANGUAGE C;
 
 /* new in 0.2.0, not for PUBLIC, like migrate_all */
-REVOKE ALL ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int, int, int) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION datasource.baseline(
 	database text,
@@ -394,8 +396,8 @@ COMMENT ON FUNCTION datasource.migrate(text, text, text, text, text) IS
 COMMENT ON FUNCTION datasource.migrate_all(text, text, text[], text, text, boolean, int, boolean, boolean, text[], jsonb) IS
 	'applies one migration to every writable logical database (or those listed), each in its own subtransaction; dry_run, max_failures, raise_on_failure, out_of_order, canary, manifest';
 
-COMMENT ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int) IS
-	'migrate_all in waves, each committed: the canaries first, then wave_size logical databases at a time in name order; stops after a wave with a failure';
+COMMENT ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int, int, int) IS
+	'migrate_all in waves, each committed: the canaries first, then wave_size logical databases at a time in name order, each wave shared by parallel background workers; stops after a wave with a failure';
 
 COMMENT ON FUNCTION datasource.baseline(text, text, text) IS
 	'records a version as applied without running anything (its schema exists already)';

@@ -607,6 +607,8 @@ CREATE PROCEDURE datasource.migrate_waves(
 	max_failures int DEFAULT NULL,
 	out_of_order boolean DEFAULT false,
 	manifest jsonb DEFAULT NULL,
+	parallel int DEFAULT 1,
+	per_source int DEFAULT NULL,
 	INOUT waves int DEFAULT NULL,
 	INOUT applied int DEFAULT NULL,
 	INOUT already_applied int DEFAULT NULL,
@@ -615,8 +617,8 @@ CREATE PROCEDURE datasource.migrate_waves(
 AS 'MODULE_PATHNAME', 'pgds_migrate_waves'
 LANGUAGE C;
 
-COMMENT ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int) IS
-	'migrate_all in waves, each committed: the canaries first, then wave_size logical databases at a time in name order; stops after a wave with a failure';
+COMMENT ON PROCEDURE datasource.migrate_waves(text, text, text[], int, text[], text, text, int, boolean, jsonb, int, int, int, int, int, int, int) IS
+	'migrate_all in waves, each committed: the canaries first, then wave_size logical databases at a time in name order, each wave shared by parallel background workers; stops after a wave with a failure';
 
 CREATE FUNCTION datasource.baseline(
 	database text,

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fleet.c
- *		  migrate_all and migrate_waves: one migration applied to many
- *		  logical databases.
+ *		  migrate_all: one migration applied to many logical databases, and
+ *		  the per-database loop migrate_waves shares.
  *
  * Each logical database is migrated (migrate.c's ds_migrate_database) in
  * its own subtransaction, so whatever fails for one (a refusal or its
@@ -29,17 +29,13 @@
  * runs, progress.c shows how far it is to other sessions
  * (datasource.migration_progress).
  *
- * migrate_waves is a procedure that runs the same loop (ds_fleet_loop)
- * over waves: the canaries as wave 0, then wave_size targets at a time in
- * name order, each wave committed (a non-atomic SPI connection and
- * SPI_commit) before the next.  After a wave with a failure it stops.  One
- * transaction over thousands of tenants holds a lock on each of their
- * tables at once and loses everything on a cancel; waves bound both.
+ * migrate_waves (waves.c) runs the same loop (ds_fleet_loop) over waves,
+ * each committed; its parallel workers (fleetpar.c) run ds_fleet_database
+ * on the targets they take, and the leader counts their results with
+ * ds_fleet_tally, so that both count and journal alike.
  *
  * Memory: migrate_all's result rows and journal batch live in the calling
- * function's context.  migrate_waves' run lives in a context made under
- * the procedure call's (the portal's), which its commits leave alone; the
- * batch of each wave lives in a context reset per wave.  The per-database
+ * function's context (migrate_waves': waves.c).  The per-database
  * work runs in a context reset per database.
  *
  * IDENTIFICATION
@@ -68,76 +64,12 @@
 #include "pg_datasource.h"
 
 PG_FUNCTION_INFO_V1(pgds_migrate_all);
-PG_FUNCTION_INFO_V1(pgds_migrate_waves);
 
-/* where a fleet function's arguments are (-1: it has no such argument) */
-typedef struct DsFleetArgs
-{
-	int			version;
-	int			script;
-	int			databases;
-	int			description;
-	int			script_schema;
-	int			dry_run;
-	int			max_failures;
-	int			raise_on_failure;
-	int			out_of_order;
-	int			canary;
-	int			manifest;
-} DsFleetArgs;
 
 /* migrate_all(version, script, databases, description, script_schema,
  * dry_run, max_failures, raise_on_failure, out_of_order, canary, manifest) */
 static const DsFleetArgs ds_migrate_all_args = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
-/* migrate_waves(version, script, databases, wave_size, canary, description,
- * script_schema, max_failures, out_of_order, manifest, INOUT results) */
-static const DsFleetArgs ds_migrate_waves_args = {0, 1, 2, 5, 6, -1, 7, -1, 8, 4, 9};
-
-/* what a fleet call was asked and what it has done so far */
-typedef struct DsFleetRun
-{
-	const char *what;			/* "migrate_all" or "migrate_waves" */
-	/* what is applied */
-	char	   *version;
-	DsScript   *script;
-	char	   *description;
-	const char *role;
-	bool		manifest;		/* a manifest gives the order */
-	char	  **earlier;		/* the versions before this one in it */
-	int			nearlier;
-	/* the options */
-	bool		dry_run;
-	int			max_failures;	/* 0: no limit */
-	bool		raise_on_failure;
-	bool		out_of_order;
-	/* the targets, the canaries first */
-	List	   *targets;
-	int			ntargets;
-	int			ncanary;
-	/* the progress */
-	int			wave;			/* the wave running; -1 in migrate_all */
-	int			committed;		/* waves committed */
-	int			done;			/* databases looked at, this one included */
-	int			applied;
-	int			applied_committed;	/* of them, in committed waves */
-	int			already;
-	int			failures;		/* failed, or refused in a dry run */
-	int			not_attempted;
-	char	   *canary_failed;	/* the first canary that failed, or NULL */
-	/* the first failure, for raise_on_failure and the NOTICEs */
-	int			first_code;
-	char	   *first_database;
-	char	   *first_error;
-	StringInfoData failed_names;	/* the first ten */
-	TimestampTz last_notice;
-	/* where the results go */
-	DsJournalBatch *batch;		/* the journal rows of this transaction */
-	Tuplestorestate *store;		/* migrate_all's rows; NULL in waves */
-	TupleDesc	desc;
-	MemoryContext cxt;			/* where the above live */
-	MemoryContext percxt;		/* reset after each database */
-} DsFleetRun;
 
 /* what migrate_all runs per database in a subtransaction */
 static void
@@ -312,7 +244,7 @@ ds_fleet_manifest(DsFleetRun *run, FunctionCallInfo fcinfo, int argno)
  *		the current memory context, which must outlive the call's work.
  *		sort: the targets other than the canaries in name order (waves).
  */
-static void
+void
 ds_fleet_prepare(FunctionCallInfo fcinfo, const DsFleetArgs *a,
 				 DsFleetRun *run, const char *what, bool sort)
 {
@@ -406,9 +338,9 @@ ds_fleet_attempt(DsFleetRun *run, DsMigration *m)
  *		failed; would_apply, already_applied or refused in a dry run.  An
  *		interrupt is raised (ds_fleet_attempt).  Runs in the per-database
  *		context; the caller holds the SPI connection.  Counts the outcome
- *		in run, and remembers a failed canary.
+ *		in run (ds_fleet_tally); returns the SQLSTATE of a failure, or 0.
  */
-static void
+static int
 ds_fleet_one(DsFleetRun *run, DsMigration *m)
 {
 	ErrorData  *edata;
@@ -449,30 +381,48 @@ ds_fleet_one(DsFleetRun *run, DsMigration *m)
 					edata->detail ? errdetail("%s", edata->detail) : 0,
 					edata->hint ? errhint("%s", edata->hint) : 0);
 	}
-	if (strcmp(m->status, "applied") == 0)
-		run->applied++;
-	else if (strcmp(m->status, "already_applied") == 0)
-		run->already++;
-	if (strcmp(m->status, "failed") == 0 || strcmp(m->status, "refused") == 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	ds_fleet_tally(run, m->database, m->status, code, m->error);
+	return code;
+}
 
-		if (run->failures == 0)
-		{
-			run->first_code = code != 0 ? code : ERRCODE_INTERNAL_ERROR;
-			run->first_database = pstrdup(m->database);
-			run->first_error = pstrdup(m->error ? m->error : "");
-		}
-		if (run->done <= run->ncanary && run->canary_failed == NULL)
-			run->canary_failed = pstrdup(m->database);
-		if (run->failures < 10)
-			appendStringInfo(&run->failed_names, "%s%s",
-							 run->failures > 0 ? ", " : "", m->database);
-		else if (run->failures == 10)
-			appendStringInfoString(&run->failed_names, " ...");
-		run->failures++;
-		MemoryContextSwitchTo(old);
+/*
+ * ds_fleet_tally
+ *		Counts one logical database's outcome (status, and for a failure
+ *		its SQLSTATE code and error) in run, whose done already counts it;
+ *		remembers the first failure and a failed canary.  Called for the
+ *		databases migrated in this backend (ds_fleet_one, ds_fleet_skip)
+ *		and for those a worker of fleetpar.c migrated.
+ */
+void
+ds_fleet_tally(DsFleetRun *run, const char *database, const char *status,
+			   int code, const char *error)
+{
+	MemoryContext old;
+
+	if (strcmp(status, "applied") == 0)
+		run->applied++;
+	else if (strcmp(status, "already_applied") == 0)
+		run->already++;
+	else if (strcmp(status, "not_attempted") == 0)
+		run->not_attempted++;
+	if (strcmp(status, "failed") != 0 && strcmp(status, "refused") != 0)
+		return;
+	old = MemoryContextSwitchTo(run->cxt);
+	if (run->failures == 0)
+	{
+		run->first_code = code != 0 ? code : ERRCODE_INTERNAL_ERROR;
+		run->first_database = pstrdup(database);
+		run->first_error = pstrdup(error ? error : "");
 	}
+	if (run->done <= run->ncanary && run->canary_failed == NULL)
+		run->canary_failed = pstrdup(database);
+	if (run->failures < 10)
+		appendStringInfo(&run->failed_names, "%s%s",
+						 run->failures > 0 ? ", " : "", database);
+	else if (run->failures == 10)
+		appendStringInfoString(&run->failed_names, " ...");
+	run->failures++;
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -486,22 +436,46 @@ ds_fleet_skip(DsFleetRun *run, DsMigration *m, char *reason)
 	m->status = "not_attempted";
 	m->checksum = m->script->checksum;
 	m->error = reason;
-	run->not_attempted++;
+	ds_fleet_tally(run, m->database, m->status, 0, reason);
+}
+
+/*
+ * ds_fleet_notice
+ *		The progress NOTICE of a fleet call after database (status): the
+ *		first and the last database, every failure, and in between at most
+ *		one a second: each NOTICE is flushed to the client at once, and the
+ *		rows say what became of every database.
+ */
+void
+ds_fleet_notice(DsFleetRun *run, const char *database, const char *status)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (run->done == 1 || run->done == run->ntargets ||
+		strcmp(status, "failed") == 0 ||
+		TimestampDifferenceExceeds(run->last_notice, now, 1000))
+	{
+		ereport(NOTICE,
+				errmsg("%s %d/%d: %s %s", run->what, run->done, run->ntargets,
+					   database, status));
+		run->last_notice = now;
+	}
 }
 
 /*
  * ds_fleet_database
  *		One target of the loop: migrated (ds_fleet_one) or, past
  *		max_failures or after a failed canary, not attempted; then the
- *		checks and the report (a NOTICE now and then, migrate_all's row).
- *		Runs in the per-database context, inside the SPI connection.
+ *		checks and the report (a NOTICE now and then, migrate_all's row;
+ *		in a worker of fleetpar.c, run->report instead).  Runs in the
+ *		per-database context, inside the SPI connection.
  */
-static void
+void
 ds_fleet_database(DsFleetRun *run, char *name)
 {
 	DsMigration m;
 	const char *lost;
-	TimestampTz now;
+	int			code = 0;
 
 	/* a cancel between two databases stops here */
 	CHECK_FOR_INTERRUPTS();
@@ -527,7 +501,7 @@ ds_fleet_database(DsFleetRun *run, char *name)
 		ds_fleet_skip(run, &m, psprintf("not attempted: max_failures (%d) reached",
 										run->max_failures));
 	else
-		ds_fleet_one(run, &m);
+		code = ds_fleet_one(run, &m);
 
 	/*
 	 * A remote transaction of this one lost (this database's, or one that
@@ -545,21 +519,12 @@ ds_fleet_database(DsFleetRun *run, char *name)
 				errhint("Run %s again in a new transaction; the journal tells what was applied.",
 						run->what));
 
-	/*
-	 * Progress: the first and the last database, every failure, and in
-	 * between at most one NOTICE a second: each NOTICE is flushed to the
-	 * client at once, and the rows say what became of every database.
-	 */
-	now = GetCurrentTimestamp();
-	if (run->done == 1 || run->done == run->ntargets ||
-		strcmp(m.status, "failed") == 0 ||
-		TimestampDifferenceExceeds(run->last_notice, now, 1000))
+	if (run->report != NULL)
 	{
-		ereport(NOTICE,
-				errmsg("%s %d/%d: %s %s", run->what, run->done, run->ntargets,
-					   m.database, m.status));
-		run->last_notice = now;
+		run->report(run, &m, code);
+		return;
 	}
+	ds_fleet_notice(run, m.database, m.status);
 	if (run->store != NULL)
 		tuplestore_puttuple(run->store,
 							ds_result_tuple(run->desc, m.database, run->version,
@@ -573,7 +538,7 @@ ds_fleet_database(DsFleetRun *run, char *name)
  *		the per-database context, reset after each.  The caller holds the
  *		SPI connection and has set run->batch.
  */
-static void
+void
 ds_fleet_loop(DsFleetRun *run, int from, int count)
 {
 	int			i;
@@ -593,7 +558,7 @@ ds_fleet_loop(DsFleetRun *run, int from, int count)
  *		Writes the rows of run's batch, if any, in one INSERT, in the
  *		transaction that did the work.  Inside the SPI connection.
  */
-static void
+void
 ds_fleet_flush(DsFleetRun *run)
 {
 	DsMigration shared;			/* what the batch's rows share */
@@ -672,140 +637,4 @@ pgds_migrate_all(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(callercxt);
 	MemoryContextDelete(run.percxt);
 	return (Datum) 0;
-}
-
-/*
- * ds_waves_stop_notice
- *		The NOTICE of migrate_waves stopping after wave, which had failures
- *		(failed of its count); rest targets are not attempted.
- */
-static void
-ds_waves_stop_notice(DsFleetRun *run, int failed, int count, int rest)
-{
-	ereport(NOTICE,
-			errmsg("migrate_waves stopped after wave %d: %d of its %d logical databases failed%s",
-				   run->wave, failed, count,
-				   run->wave == 0 && run->ncanary > 0 ? " (the canaries)" : ""),
-			errdetail("Wave %d is committed with its failures journaled; the %d logical databases after it were not attempted.  The first failure, \"%s\": %s",
-					  run->wave, rest, run->first_database, run->first_error));
-}
-
-/*
- * ds_waves_result
- *		migrate_waves' INOUT parameters: waves (committed), applied,
- *		already_applied, failed, not_attempted.
- */
-static Datum
-ds_waves_result(FunctionCallInfo fcinfo, DsFleetRun *run)
-{
-	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-	values[0] = Int32GetDatum(run->committed);
-	values[1] = Int32GetDatum(run->applied);
-	values[2] = Int32GetDatum(run->already);
-	values[3] = Int32GetDatum(run->failures);
-	values[4] = Int32GetDatum(run->not_attempted);
-	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-}
-
-/*
- * CALL migrate_waves(version text, script text, databases text[],
- *					  wave_size int, canary text[], description text,
- *					  script_schema text, max_failures int, out_of_order
- *					  boolean, manifest jsonb, INOUT waves int, INOUT
- *					  applied int, INOUT already_applied int, INOUT failed
- *					  int, INOUT not_attempted int)
- *
- * migrate_all's loop over waves, each committed: the canaries as wave 0,
- * then wave_size targets at a time in name order.  A wave with a failure
- * is committed (its good tenants applied, its failures journaled) and is
- * the last: the targets after it are not attempted (counted, with a
- * NOTICE).  A cancel or an error ends the wave running (rolled back) and
- * the procedure; the waves before it stay committed.  Only in a
- * non-atomic context (a CALL outside a transaction block): 25001.
- */
-Datum
-pgds_migrate_waves(PG_FUNCTION_ARGS)
-{
-	CallContext *call = (CallContext *) fcinfo->context;
-	MemoryContext cxt;
-	MemoryContext wavecxt;
-	DsFleetRun	run;
-	int			wave_size;
-	int			from;
-
-	if (call == NULL || !IsA(call, CallContext) || call->atomic)
-		ereport(ERROR,
-				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				errmsg("migrate_waves cannot run inside a transaction block"),
-				errdetail("It commits after each wave."),
-				errhint("CALL it on its own, not between BEGIN and COMMIT nor from a function; migrate_all runs in one transaction."));
-	if (PG_ARGISNULL(3) || PG_GETARG_INT32(3) < 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("wave_size must be at least 1"));
-	wave_size = PG_GETARG_INT32(3);
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext,
-								"pg_datasource migrate_waves",
-								ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
-	ds_fleet_prepare(fcinfo, &ds_migrate_waves_args, &run, "migrate_waves",
-					 true);
-	ds_check_writable_xact();
-	run.percxt = AllocSetContextCreate(cxt, "per database",
-									   ALLOCSET_DEFAULT_SIZES);
-	wavecxt = AllocSetContextCreate(cxt, "per wave", ALLOCSET_DEFAULT_SIZES);
-	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect_ext failed");
-	/* one progress row from the first wave to the last (commits keep it) */
-	ds_progress_start(run.version, run.ntargets);
-	for (from = 0; from < run.ntargets;)
-	{
-		int			count;
-		int			failures = run.failures;
-		int			level;
-
-		count = run.ncanary > 0 && from == 0 ? run.ncanary :
-			Min(wave_size, run.ntargets - from);
-		run.wave = run.ncanary > 0 ? run.committed : run.committed + 1;
-		MemoryContextSwitchTo(wavecxt);
-		run.batch = ds_batch_create(wavecxt);
-		level = ds_spi_pin_path();
-
-		/*
-		 * A snapshot for the wave, as a statement has one: after a commit
-		 * there is none, and the migrations' work (the schema snapshots,
-		 * for one) runs in the active snapshot as in migrate_all.
-		 */
-		PushActiveSnapshot(GetTransactionSnapshot());
-		ds_fleet_loop(&run, from, count);
-		ds_fleet_flush(&run);
-		PopActiveSnapshot();
-		AtEOXact_GUC(true, level);
-		MemoryContextSwitchTo(cxt);
-		MemoryContextReset(wavecxt);
-		SPI_commit();
-		run.committed++;
-		run.applied_committed = run.applied;
-		from += count;
-		ereport(NOTICE,
-				errmsg("migrate_waves: wave %d committed (%d of %d logical databases done)",
-					   run.wave, from, run.ntargets));
-		if (run.failures > failures && from < run.ntargets)
-		{
-			ds_waves_stop_notice(&run, run.failures - failures, count,
-								 run.ntargets - from);
-			run.not_attempted += run.ntargets - from;
-			break;
-		}
-	}
-	ds_progress_end();
-	SPI_finish();
-	return ds_waves_result(fcinfo, &run);
 }

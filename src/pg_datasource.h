@@ -499,6 +499,87 @@ extern HeapTuple ds_result_tuple(TupleDesc desc, const char *database,
 								 const char *checksum, double elapsed,
 								 const char *error, const DsMigration *m);
 
+/* in fleet.c */
+/* where a fleet function's arguments are (-1: it has no such argument) */
+typedef struct DsFleetArgs
+{
+	int			version;
+	int			script;
+	int			databases;
+	int			description;
+	int			script_schema;
+	int			dry_run;
+	int			max_failures;
+	int			raise_on_failure;
+	int			out_of_order;
+	int			canary;
+	int			manifest;
+} DsFleetArgs;
+
+/* what a fleet call was asked and what it has done so far */
+typedef struct DsFleetRun
+{
+	const char *what;			/* "migrate_all" or "migrate_waves" */
+	/* what is applied */
+	char	   *version;
+	DsScript   *script;
+	char	   *description;
+	const char *role;
+	bool		manifest;		/* a manifest gives the order */
+	char	  **earlier;		/* the versions before this one in it */
+	int			nearlier;
+	/* the options */
+	bool		dry_run;
+	int			max_failures;	/* 0: no limit */
+	bool		raise_on_failure;
+	bool		out_of_order;
+	/* the targets, the canaries first */
+	List	   *targets;
+	int			ntargets;
+	int			ncanary;
+	/* the progress */
+	int			wave;			/* the wave running; -1 in migrate_all */
+	int			committed;		/* waves committed */
+	int			done;			/* databases looked at, this one included */
+	int			applied;
+	int			applied_committed;	/* of them, in committed waves */
+	int			already;
+	int			failures;		/* failed, or refused in a dry run */
+	int			not_attempted;
+	char	   *canary_failed;	/* the first canary that failed, or NULL */
+	/* the first failure, for raise_on_failure and the NOTICEs */
+	int			first_code;
+	char	   *first_database;
+	char	   *first_error;
+	StringInfoData failed_names;	/* the first ten */
+	TimestampTz last_notice;
+	/* where the results go */
+	DsJournalBatch *batch;		/* the journal rows of this transaction */
+	Tuplestorestate *store;		/* migrate_all's rows; NULL in waves */
+	TupleDesc	desc;
+	MemoryContext cxt;			/* where the above live */
+	MemoryContext percxt;		/* reset after each database */
+	/* in a worker of fleetpar.c: called with each database's outcome */
+	void		(*report) (struct DsFleetRun *run, DsMigration *m, int code);
+	void	   *report_arg;
+} DsFleetRun;
+
+extern void ds_fleet_prepare(FunctionCallInfo fcinfo, const DsFleetArgs *a,
+							 DsFleetRun *run, const char *what, bool sort);
+extern void ds_fleet_loop(DsFleetRun *run, int from, int count);
+extern void ds_fleet_database(DsFleetRun *run, char *name);
+extern void ds_fleet_tally(DsFleetRun *run, const char *database,
+						   const char *status, int code, const char *error);
+extern void ds_fleet_notice(DsFleetRun *run, const char *database,
+							const char *status);
+extern void ds_fleet_flush(DsFleetRun *run);
+
+/* in fleetpar.c: the most workers one wave of migrate_waves asks for */
+#define DS_FLEETPAR_MAX 32
+extern bool ds_fleetpar_wave(DsFleetRun *run, int from, int count,
+							 int parallel, int per_source);
+extern PGDLLEXPORT void ds_fleetpar_main(Datum arg);
+
 /* in progress.c */
 extern void ds_progress_init(void);
 extern void ds_progress_start(const char *version, int total);

@@ -11,7 +11,8 @@
 # caught in a PL/pgSQL exception block (the transaction goes on) and after
 # pg_terminate_backend: no row, the slot is freed.  A version over 63
 # bytes shows cut at a character boundary.  migrate_waves keeps one row
-# across the commits of its waves.  Then, on the harness's
+# across the commits of its waves; with parallel workers, its done counts
+# theirs while a wave runs.  Then, on the harness's
 # local server (no preload): migration_progress raises 55000, fleet's
 # migrating is NULL, and migrate_all works as before.
 #
@@ -171,6 +172,17 @@ is "$(q "SELECT pid = $pid, version, total FROM datasource.migration_progress")|
 wait "$client"
 is "$?|$(rows)|$(q "SELECT count(*) FROM datasource.migrations WHERE version = '0006' AND status = 'applied'")" "0|0|30" \
 	"after migrate_waves: no row, 30 applied"
+
+# --- migrate_waves with parallel workers: the leader's row counts the workers' done
+runner "CALL datasource.migrate_waves('0007', \$s\$SELECT pg_sleep(0.15)\$s\$, wave_size => 30, parallel => 2)"
+wait_for "SELECT count(*) FROM datasource.migration_progress WHERE done >= 4" 1 ||
+	diag "the parallel wave never showed 4 done"
+pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'fp_run' AND backend_type = 'client backend'")
+is "$(q "SELECT pid = $pid, total, done < 30 FROM datasource.migration_progress")" "t|30|t" \
+	"parallel 2, one wave of 30: one row, the leader's, whose done counts the workers' results while the wave runs"
+wait "$client"
+is "$?|$(rows)|$(q "SELECT count(*) FROM datasource.migrations WHERE version = '0007' AND status = 'applied'")" "0|0|30" \
+	"after it: no row, 30 applied"
 
 # --- without shared_preload_libraries (the harness's local server)
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&

@@ -54,10 +54,11 @@ SELECT is(pg_get_function_arguments('datasource.migrate_all(text,text,text[],tex
     'dry_run boolean DEFAULT false, max_failures integer DEFAULT NULL::integer, raise_on_failure boolean DEFAULT false, out_of_order boolean DEFAULT false, '
     'canary text[] DEFAULT NULL::text[], manifest jsonb DEFAULT NULL::jsonb',
     'migrate_all argument names and defaults');
-SELECT is(pg_get_function_arguments('datasource.migrate_waves(text,text,text[],integer,text[],text,text,integer,boolean,jsonb,integer,integer,integer,integer,integer)'::regprocedure),
+SELECT is(pg_get_function_arguments('datasource.migrate_waves(text,text,text[],integer,text[],text,text,integer,boolean,jsonb,integer,integer,integer,integer,integer,integer,integer)'::regprocedure),
     'IN version text, IN script text, IN databases text[] DEFAULT NULL::text[], IN wave_size integer DEFAULT 100, IN canary text[] DEFAULT NULL::text[], '
     'IN description text DEFAULT NULL::text, IN script_schema text DEFAULT NULL::text, IN max_failures integer DEFAULT NULL::integer, '
-    'IN out_of_order boolean DEFAULT false, IN manifest jsonb DEFAULT NULL::jsonb, INOUT waves integer DEFAULT NULL::integer, '
+    'IN out_of_order boolean DEFAULT false, IN manifest jsonb DEFAULT NULL::jsonb, IN parallel integer DEFAULT 1, '
+    'IN per_source integer DEFAULT NULL::integer, INOUT waves integer DEFAULT NULL::integer, '
     'INOUT applied integer DEFAULT NULL::integer, INOUT already_applied integer DEFAULT NULL::integer, '
     'INOUT failed integer DEFAULT NULL::integer, INOUT not_attempted integer DEFAULT NULL::integer',
     'migrate_waves (a procedure) argument names and defaults');
@@ -447,7 +448,7 @@ SELECT results_eq(
              ('datasource.log_ddl()', 'volatile', 'unsafe'),
              ('datasource.migrate(text,text,text,text,text)', 'volatile', 'unsafe'),
              ('datasource.migrate_all(text,text,text[],text,text,boolean,integer,boolean,boolean,text[],jsonb)', 'volatile', 'unsafe'),
-             ('datasource.migrate_waves(text,text,text[],integer,text[],text,text,integer,boolean,jsonb,integer,integer,integer,integer,integer)', 'volatile', 'unsafe'),
+             ('datasource.migrate_waves(text,text,text[],integer,text[],text,text,integer,boolean,jsonb,integer,integer,integer,integer,integer,integer,integer)', 'volatile', 'unsafe'),
              ('datasource.migration_progress_rows()', 'volatile', 'restricted'),
              ('datasource.pending(text,jsonb)', 'stable', 'safe'),
              ('datasource.pg_datasource_validator(text[],oid)', 'volatile', 'safe'),

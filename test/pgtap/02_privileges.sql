@@ -41,7 +41,7 @@ SELECT function_privs_are('datasource', 'resolve_transactions', ARRAY['text'],
     'public', ARRAY[]::text[], 'PUBLIC cannot execute resolve_transactions (it finishes other sessions'' prepared transactions)');
 SELECT function_privs_are('datasource', 'migrate_waves',
     ARRAY['text', 'text', 'text[]', 'integer', 'text[]', 'text', 'text', 'integer', 'boolean', 'jsonb',
-          'integer', 'integer', 'integer', 'integer', 'integer'],
+          'integer', 'integer', 'integer', 'integer', 'integer', 'integer', 'integer'],
     'public', ARRAY[]::text[], 'PUBLIC cannot call migrate_waves (a procedure, like migrate_all it writes every tenant)');
 -- a function added to the install script after its REVOKE ALL would keep
 -- PUBLIC's default EXECUTE: catch any such function
