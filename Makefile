@@ -44,6 +44,8 @@ OBJS = \
 	src/journal.o \
 	src/fleet.o \
 	src/progress.o \
+	src/stats.o \
+	src/stats_views.o \
 	src/migrate.o \
 	src/order.o \
 	src/pending.o \

@@ -691,6 +691,51 @@ CREATE VIEW datasource.migration_progress AS
 COMMENT ON VIEW datasource.migration_progress IS
 	'one row per running migrate_all of the cluster: how many logical databases of how many, and which one now (needs shared_preload_libraries)';
 
+/* ---------------------------------------------------------------- statistics */
+
+/*
+ * Statistics of routed calls per logical database, from the shared memory
+ * stats.c keeps when the library is in shared_preload_libraries (55000
+ * otherwise).  Exact and never evicted; past
+ * datasource.stats_max_databases logical databases, further ones are
+ * counted together in a row whose database is NULL.
+ */
+CREATE FUNCTION datasource.database_stats_rows()
+RETURNS TABLE (database text, calls bigint, errors bigint, rows bigint,
+			   total_time_ms float8, min_time_ms float8, max_time_ms float8,
+			   mean_time_ms float8, stddev_time_ms float8, p50_ms float8,
+			   p95_ms float8, p99_ms float8, validate_time_ms float8,
+			   connect_time_ms float8, remote_time_ms float8,
+			   transfer_time_ms float8, local_time_ms float8,
+			   statement_cache_hits bigint, remote_prepared_hits bigint,
+			   errors_by_class jsonb, histogram bigint[],
+			   stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_database_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.database_stats_rows() IS
+	'the statistics of routed calls per logical database of this database (what datasource.database_stats shows)';
+
+CREATE VIEW datasource.database_stats AS
+	SELECT s.database, s.calls, s.errors, s.rows, s.total_time_ms,
+		   s.min_time_ms, s.max_time_ms, s.mean_time_ms, s.stddev_time_ms,
+		   s.p50_ms, s.p95_ms, s.p99_ms, s.validate_time_ms, s.connect_time_ms,
+		   s.remote_time_ms, s.transfer_time_ms, s.local_time_ms,
+		   s.statement_cache_hits, s.remote_prepared_hits, s.errors_by_class,
+		   s.histogram, s.stats_since
+	FROM datasource.database_stats_rows() s;
+
+COMMENT ON VIEW datasource.database_stats IS
+	'one row per logical database that routed calls went to: calls, errors by SQLSTATE class, rows, times and their split, percentiles, cache hits (needs shared_preload_libraries)';
+
+CREATE FUNCTION datasource.reset_database_stats(database text DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgds_reset_database_stats'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.reset_database_stats(text) IS
+	'removes the statistics of one logical database, or of all (NULL); returns how many rows went';
+
 /*
  * The fleet, one row per mapped logical database, from the journal: the
  * highest applied version (C order of names), counts of applied and
@@ -797,3 +842,8 @@ REVOKE ALL ON FUNCTION datasource.fleet_status(jsonb, boolean),
 	datasource.migration_progress_rows() FROM PUBLIC;
 GRANT SELECT ON datasource.migration_progress TO PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.migration_progress_rows() TO PUBLIC;
+REVOKE ALL ON datasource.database_stats FROM PUBLIC;
+REVOKE ALL ON FUNCTION datasource.database_stats_rows(),
+	datasource.reset_database_stats(text) FROM PUBLIC;
+GRANT SELECT ON datasource.database_stats TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.database_stats_rows() TO PUBLIC;

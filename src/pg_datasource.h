@@ -84,6 +84,10 @@ typedef enum DsCommitPause
 } DsCommitPause;
 
 extern int	ds_debug_commit_pause;
+
+/* statistics (stats.c) */
+extern bool ds_stats;
+extern int	ds_stats_max_databases;
 extern void ds_define_gucs(void);
 
 /* in names.c: what a name is, for the name rules and their messages */
@@ -500,6 +504,84 @@ extern void ds_progress_start(const char *version, int total);
 extern void ds_progress_at(const char *current, int done, int applied,
 						   int failed);
 extern void ds_progress_end(void);
+
+/* in stats.c: statistics of routed calls per logical database */
+#define DS_STATS_BUCKETS		48	/* latency histogram buckets */
+#define DS_STATS_BUCKET_BASE_MS 0.01	/* the first bucket's bound */
+#define DS_STATS_CLASSES		8	/* SQLSTATE classes counted apart */
+
+/* the phases of a routed call, in the order it goes through them */
+typedef enum DsStatsPhase
+{
+	DS_PHASE_VALIDATE,			/* validation and rewriting */
+	DS_PHASE_CONNECT,			/* getting the remote connection */
+	DS_PHASE_REMOTE,			/* remote execution, to its first result */
+	DS_PHASE_TRANSFER,			/* the rest of the remote's results */
+	DS_PHASE_LOCAL,				/* local execution (SPI) */
+	DS_NPHASES
+} DsStatsPhase;
+
+/* a routed call being timed, on its caller's stack */
+typedef struct DsStatsCall
+{
+	struct DsStatsCall *outer;	/* the call it runs in, or NULL */
+	bool		active;			/* statistics are kept */
+	DsStatsPhase phase;
+	instr_time	start;
+	instr_time	last;			/* the last phase mark */
+	double		phase_ms[DS_NPHASES];
+	bool		cache_hit;		/* its verdict came from stmtcache.c */
+	bool		prepared_hit;	/* the remote had it prepared */
+	char		database[NAMEDATALEN];	/* empty until known */
+} DsStatsCall;
+
+/* the key of a logical database's entry */
+typedef struct DsStatsKey
+{
+	Oid			dbid;			/* the control plane database */
+	char		name[NAMEDATALEN];	/* empty: the overflow entry */
+} DsStatsKey;
+
+/* the counters of a logical database */
+typedef struct DsDbCounters
+{
+	int64		calls;
+	int64		rows;
+	int64		errors;
+	double		total_ms;
+	double		min_ms;
+	double		max_ms;
+	double		mean_ms;
+	double		sum_var;		/* for the standard deviation (Welford) */
+	double		phase_ms[DS_NPHASES];
+	int64		cache_hits;
+	int64		prepared_hits;
+	int64		histogram[DS_STATS_BUCKETS];
+	int			error_class[DS_STATS_CLASSES];	/* ERRCODE_TO_CATEGORY */
+	int64		error_count[DS_STATS_CLASSES];
+	int64		errors_other;	/* of further classes */
+	TimestampTz since;			/* created or reset */
+} DsDbCounters;
+
+/* a copy of an entry, for the views */
+typedef struct DsDbStats
+{
+	char		name[NAMEDATALEN];
+	DsDbCounters c;
+} DsDbStats;
+
+extern void ds_stats_init(void);
+extern void ds_stats_available(void);
+extern void ds_stats_begin(DsStatsCall *call);
+extern void ds_stats_target(const char *name);
+extern void ds_stats_phase(DsStatsPhase phase);
+extern void ds_stats_prepared_hit(void);
+extern void ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows);
+extern double ds_stats_bucket_bound(int i);
+extern void ds_stats_apply(const char *name, const char *new_name);
+extern void ds_stats_forget(const char *name, const char *new_name);
+extern int	ds_stats_reset(const char *name);
+extern DsDbStats *ds_stats_snapshot(int *n);
 
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);

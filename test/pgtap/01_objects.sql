@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(152);
+SELECT plan(154);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -74,6 +74,13 @@ SELECT columns_are('datasource', 'migration_progress',
     ARRAY['pid', 'datname', 'role', 'version', 'started_at', 'total', 'done', 'applied', 'failed',
           'current_database', 'elapsed'],
     'datasource.migration_progress has exactly the contract''s columns');
+SELECT has_view('datasource', 'database_stats', 'view datasource.database_stats exists');
+SELECT columns_are('datasource', 'database_stats',
+    ARRAY['database', 'calls', 'errors', 'rows', 'total_time_ms', 'min_time_ms', 'max_time_ms',
+          'mean_time_ms', 'stddev_time_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'validate_time_ms',
+          'connect_time_ms', 'remote_time_ms', 'transfer_time_ms', 'local_time_ms',
+          'statement_cache_hits', 'remote_prepared_hits', 'errors_by_class', 'histogram', 'stats_since'],
+    'datasource.database_stats has exactly the documented columns');
 SELECT has_view('datasource', 'fleet', 'view datasource.fleet exists');
 SELECT columns_are('datasource', 'fleet',
     ARRAY['database', 'source', 'schema_name', 'last_version', 'last_applied_at', 'applied', 'failed',
@@ -416,6 +423,7 @@ SELECT results_eq(
              ('datasource.connections()', 'volatile', 'restricted'),
              ('datasource.create_database(text,text,text,boolean,boolean,text)', 'volatile', 'unsafe'),
              ('datasource.create_source(text,text,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.database_stats_rows()', 'volatile', 'restricted'),
              ('datasource.describe(text)', 'volatile', 'unsafe'),
              ('datasource.diff(jsonb,jsonb)', 'immutable', 'safe'),
              ('datasource.diff(text,text)', 'volatile', 'unsafe'),
@@ -446,6 +454,7 @@ SELECT results_eq(
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.reset_database_stats(text)', 'volatile', 'unsafe'),
              ('datasource.resolve_transactions(text)', 'volatile', 'unsafe'),
              ('datasource.session_sandbox()', 'stable', 'restricted'),
              ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),

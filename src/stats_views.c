@@ -1,0 +1,189 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats_views.c
+ *		  The SQL functions behind the statistics views: database_stats_rows
+ *		  and reset_database_stats.
+ *
+ * stats.c keeps the counters in shared memory; this file turns a snapshot
+ * of them into rows that read well in psql: times in milliseconds, the
+ * standard deviation, rounded to the microsecond, p50/p95/p99 read from the latency histogram (the
+ * upper bound of the bucket the percentile falls in, never more than the
+ * slowest call), the errors per SQLSTATE class as a jsonb object.
+ *
+ * Memory: rows are built in the set-returning function's context.
+ *
+ * IDENTIFICATION
+ *		  src/stats_views.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "pg_datasource.h"
+
+PG_FUNCTION_INFO_V1(pgds_database_stats);
+PG_FUNCTION_INFO_V1(pgds_reset_database_stats);
+
+/* the columns of database_stats_rows() */
+#define DS_DB_STATS_COLS	22
+
+/* milliseconds rounded to the microsecond, for display */
+#define DS_MS(x)	Float8GetDatum(rint((x) * 1000.0) / 1000.0)
+
+/*
+ * ds_stats_percentile
+ *		The upper bound of the histogram bucket where fraction p of the
+ *		calls of c are reached, capped by the slowest call.  c has calls.
+ */
+static double
+ds_stats_percentile(const DsDbCounters *c, double p)
+{
+	int64		want = (int64) ceil(p * c->calls);
+	int64		seen = 0;
+	int			i;
+
+	for (i = 0; i < DS_STATS_BUCKETS; i++)
+	{
+		seen += c->histogram[i];
+		if (seen >= want && seen > 0)
+			return Min(ds_stats_bucket_bound(i), c->max_ms);
+	}
+	return c->max_ms;
+}
+
+/*
+ * ds_stats_error_classes
+ *		The errors of c per SQLSTATE class as a jsonb object
+ *		({"42": 3, "22": 1}; "other" for classes past the ones kept apart).
+ */
+static Datum
+ds_stats_error_classes(const DsDbCounters *c)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (i = 0; i < DS_STATS_CLASSES && c->error_class[i] != 0; i++)
+		appendStringInfo(&s, "%s\"%.2s\": " INT64_FORMAT, i > 0 ? ", " : "",
+						 unpack_sql_state(c->error_class[i]), c->error_count[i]);
+	if (c->errors_other > 0)
+		appendStringInfo(&s, "%s\"other\": " INT64_FORMAT, i > 0 ? ", " : "",
+						 c->errors_other);
+	appendStringInfoChar(&s, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data));
+}
+
+/*
+ * ds_stats_histogram
+ *		The histogram of c as a bigint[] of DS_STATS_BUCKETS counts.
+ */
+static Datum
+ds_stats_histogram(const DsDbCounters *c)
+{
+	Datum		elems[DS_STATS_BUCKETS];
+	int			i;
+
+	for (i = 0; i < DS_STATS_BUCKETS; i++)
+		elems[i] = Int64GetDatum(c->histogram[i]);
+	return PointerGetDatum(construct_array(elems, DS_STATS_BUCKETS, INT8OID,
+										   sizeof(int64), FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+/*
+ * ds_stats_db_row
+ *		The values of one logical database's row; values and nulls have
+ *		DS_DB_STATS_COLS entries.
+ */
+static void
+ds_stats_db_row(const DsDbStats *s, Datum *values, bool *nulls)
+{
+	const DsDbCounters *c = &s->c;
+	bool		any = c->calls > 0;
+	int			i;
+
+	memset(nulls, 0, sizeof(bool) * DS_DB_STATS_COLS);
+	values[0] = s->name[0] ? CStringGetTextDatum(s->name) : (Datum) 0;
+	nulls[0] = s->name[0] == '\0';
+	values[1] = Int64GetDatum(c->calls);
+	values[2] = Int64GetDatum(c->errors);
+	values[3] = Int64GetDatum(c->rows);
+	values[4] = DS_MS(c->total_ms);
+	values[5] = DS_MS(c->min_ms);
+	values[6] = DS_MS(c->max_ms);
+	values[7] = DS_MS(c->mean_ms);
+	values[8] = DS_MS(any ? sqrt(c->sum_var / c->calls) : 0);
+	values[9] = DS_MS(any ? ds_stats_percentile(c, 0.50) : 0);
+	values[10] = DS_MS(any ? ds_stats_percentile(c, 0.95) : 0);
+	values[11] = DS_MS(any ? ds_stats_percentile(c, 0.99) : 0);
+	for (i = 5; i <= 11; i++)
+		nulls[i] = !any;
+	for (i = 0; i < DS_NPHASES; i++)
+		values[12 + i] = DS_MS(c->phase_ms[i]);
+	values[17] = Int64GetDatum(c->cache_hits);
+	values[18] = Int64GetDatum(c->prepared_hits);
+	values[19] = ds_stats_error_classes(c);
+	values[20] = ds_stats_histogram(c);
+	values[21] = TimestampTzGetDatum(c->since);
+}
+
+/*
+ * database_stats_rows() returns setof (database, calls, errors, rows,
+ *		total_time_ms, min_time_ms, max_time_ms, mean_time_ms,
+ *		stddev_time_ms, p50_ms, p95_ms, p99_ms, validate_time_ms,
+ *		connect_time_ms, remote_time_ms, transfer_time_ms, local_time_ms,
+ *		statement_cache_hits, remote_prepared_hits, errors_by_class,
+ *		histogram, stats_since)
+ *
+ * One row per logical database of this database that routed calls were
+ * counted for (what datasource.database_stats shows).  Raises 55000 when
+ * the library was not preloaded.
+ */
+Datum
+pgds_database_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DsDbStats  *stats;
+	int			n;
+	int			i;
+
+	ds_stats_available();
+	InitMaterializedSRF(fcinfo, 0);
+	stats = ds_stats_snapshot(&n);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[DS_DB_STATS_COLS];
+		bool		nulls[DS_DB_STATS_COLS];
+
+		ds_stats_db_row(&stats[i], values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * reset_database_stats(database text DEFAULT NULL) returns int
+ *
+ * Removes the statistics of one logical database of this database, or of
+ * all of them (NULL), and returns how many rows went.  Revoked from PUBLIC.
+ */
+Datum
+pgds_reset_database_stats(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(ds_stats_reset(PG_ARGISNULL(0) ? NULL :
+								   text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Statistics per logical database (datasource.database_stats), on a server
+# of its own with pg_datasource in shared_preload_libraries and
+# datasource.stats_max_databases = 6, routing to local tenants and to
+# tenants on the harness's remote server.  A known workload gives exact
+# counts: calls, rows, errors per SQLSTATE class, statement-cache and
+# remote-prepared hits; the phases add up to the total, the histogram to
+# the calls; 4 pgbench clients lose no increment; datasource.stats = off
+# stops counting (and only a superuser may set it); reset (the
+# superuser's), a rolled back and a committed drop, a rename, a dropped
+# datasource; the seventh logical database goes to the overflow row.
+# Then, on the harness's local server (no preload): the view raises 55000
+# and routing works as before.
+#
+# Needs the PGDS_* variables of test/run.sh.
+set -u
+export PGOPTIONS="-c client_min_messages=warning"
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/tap.sh"
+source "$here/../lib/cluster.sh"
+
+: "${PGDS_BASE:?run me from test/run.sh}"
+PGBIN=${PGDS_BIN:-$PGBIN}
+C=$PGDS_BASE/stats               # a direct child of the base: run.sh stops it too
+DB=multi_stats
+LPSQL=(psql -X -q -At -h "$PGDS_LOCAL_HOST" -p "$PGDS_LOCAL_PORT" -U postgres)
+RPSQL=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_PORT" -U postgres)
+
+cleanup() {
+	cluster_stop "$C" >/dev/null 2>&1
+	"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+	"${RPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS rstats" >/dev/null 2>&1
+	if [ "${PGDS_KEEP:-0}" != 1 ]; then
+		rm -rf "$C" "$C.initdb.log"
+	fi
+}
+trap cleanup EXIT
+
+port=$(free_port $((PGDS_LOCAL_PORT + 50))) || bail_out "no free port"
+cluster_init "$C" "$port" >/dev/null || bail_out "initdb failed"
+cat >>"$C/postgresql.conf" <<EOF
+shared_preload_libraries = 'pg_datasource'
+datasource.stats_max_databases = 6
+EOF
+cluster_start "$C" || bail_out "the server with pg_datasource preloaded did not start"
+
+PSQL=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$C" -p "$port" -U postgres)
+q() { "${PSQL[@]}" -d "$DB" -c "$1"; }
+# qs SQL [ROLE] : runs SQL, errors print as "ERROR:  SQLSTATE"
+qs() { "${PSQL[@]}" -U "${2:-postgres}" -v ON_ERROR_STOP=0 -v VERBOSITY=sqlstate -d "$DB" -c "$1" 2>&1; }
+# st DATABASE COLUMNS : the columns of DATABASE's row of database_stats
+st() { q "SELECT $2 FROM datasource.database_stats WHERE database = '$1'"; }
+
+"${RPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS rstats" -c "DROP ROLE IF EXISTS stats_owner" \
+	-c "CREATE ROLE stats_owner LOGIN PASSWORD 'stats-secret-5'" \
+	-c "CREATE DATABASE rstats OWNER stats_owner" >/dev/null || bail_out "remote setup failed"
+"${RPSQL[@]}" -U stats_owner -d rstats -c "CREATE SCHEMA far" \
+	-c "CREATE TABLE far.items AS SELECT g AS id FROM generate_series(1, 100) g" >/dev/null ||
+	bail_out "remote tables"
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB" -c "CREATE ROLE stats_app LOGIN" >/dev/null ||
+	bail_out "setup failed"
+q "CREATE EXTENSION pg_datasource" >/dev/null || bail_out "CREATE EXTENSION failed"
+"${PSQL[@]}" -d "$DB" \
+	-c "CREATE SERVER regional FOREIGN DATA WRAPPER pg_datasource
+	      OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'rstats')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER regional
+	      OPTIONS (user 'stats_owner', password 'stats-secret-5')" \
+	-c "SELECT datasource.create_source('regional', 'regional')" \
+	-c "SELECT datasource.create_database('far_db', 'regional', schema_name => 'far', create_schema => false)" \
+	-c "SELECT datasource.create_database('home_db')" \
+	-c "CREATE TABLE home_db.items AS SELECT g AS id FROM generate_series(1, 100) g" \
+	-c "GRANT USAGE ON SCHEMA home_db TO stats_app" \
+	-c "GRANT SELECT ON home_db.items TO stats_app" >/dev/null || bail_out "extension setup failed"
+
+# --- a known workload, local and remote
+is "$(q "SELECT count(*) FROM datasource.database_stats")" "0" "no row before any routed call"
+"${PSQL[@]}" -d "$DB" >/dev/null <<'EOF' || bail_out "the workload failed"
+SELECT count(*) FROM generate_series(1, 10) i,
+	LATERAL datasource.query('home_db', 'SELECT id FROM items WHERE id <= 3 AND $1::int > 0',
+	                         ARRAY[i::text]) AS t(id int);
+SELECT datasource.exec('home_db', 'UPDATE items SET id = id WHERE id <= 4');
+SELECT (datasource.execute('home_db', 'SELECT * FROM missing')).sqlstate FROM generate_series(1, 3);
+SELECT (datasource.execute('home_db', 'SELECT 1 / 0')).sqlstate FROM generate_series(1, 2);
+SELECT count(*) FROM generate_series(1, 7) i,
+	LATERAL datasource.query_json('far_db', 'SELECT id FROM items WHERE id <= 5 AND $1::int > 0',
+	                              ARRAY[i::text]) AS j;
+SELECT (datasource.execute('far_db', 'SELECT 1 / 0')).sqlstate FROM generate_series(1, 2);
+SELECT (datasource.execute('far_db', 'SELECT id FROM items WHERE id <= 50', max_rows => 10)).row_count;
+EOF
+is "$(st home_db "calls, errors, rows, errors_by_class")" '16|5|34|{"22": 2, "42": 3}' \
+	"local: 16 calls, 5 errors by class (3 of 42, 2 of 22), 34 rows (10 x 3 returned, 4 updated)"
+is "$(st far_db "calls, errors, rows, errors_by_class")" '10|2|45|{"22": 2}' \
+	"remote: 10 calls, 2 errors of class 22, 45 rows (7 x 5, and 10 kept of 50)"
+is "$(st home_db "statement_cache_hits, remote_prepared_hits")" "12|0" \
+	"local: the repeated statements came from the statement cache (16 calls of 4 statements), none prepared remotely"
+is "$(st far_db "statement_cache_hits, remote_prepared_hits")" "7|5" \
+	"remote: 7 statement-cache hits, 5 remote-prepared hits (the 7 reads: the second prepares, the next 5 reuse)"
+is "$(q "SELECT database, abs(validate_time_ms + connect_time_ms + remote_time_ms + transfer_time_ms
+                               + local_time_ms - total_time_ms) <= 0.003
+         FROM datasource.database_stats ORDER BY database")" "$(printf 'far_db|t\nhome_db|t')" \
+	"the phases add up to the total time (within the rounding to microseconds)"
+is "$(st home_db "connect_time_ms = 0 AND remote_time_ms = 0 AND transfer_time_ms = 0 AND local_time_ms > 0")" "t" \
+	"local calls spend their time validating and executing locally, none remotely"
+is "$(st far_db "local_time_ms = 0 AND remote_time_ms > 0 AND transfer_time_ms > 0")" "t" \
+	"remote calls spend it remotely (to the first row, then in transfer), none locally"
+is "$(q "SELECT database, (SELECT sum(h) FROM unnest(histogram) h) = calls, cardinality(histogram)
+         FROM datasource.database_stats ORDER BY database")" "$(printf 'far_db|t|48\nhome_db|t|48')" \
+	"the histogram counts every call once (48 buckets)"
+is "$(q "SELECT bool_and(min_time_ms <= mean_time_ms AND mean_time_ms <= max_time_ms
+                        AND p50_ms <= p95_ms AND p95_ms <= p99_ms AND p99_ms <= max_time_ms
+                        AND stddev_time_ms >= 0 AND abs(mean_time_ms * calls - total_time_ms) < 0.01)
+         FROM datasource.database_stats")" "t" "min <= mean <= max, p50 <= p95 <= p99 <= max, mean x calls = total"
+
+# --- an unknown logical database counts nowhere
+qs "SELECT * FROM datasource.query('nowhere_db', 'SELECT 1') AS t(x int)" >/dev/null
+is "$(q "SELECT count(*) FROM datasource.database_stats")" "2" "a call to an unknown logical database adds no row"
+
+# --- concurrent clients lose no increment
+printf "SELECT * FROM datasource.query('home_db', 'SELECT 1') AS t(x int);\n" >"$C.pgbench.sql"
+before=$(st home_db calls)
+"$PGBIN/pgbench" -n -h "$C" -p "$port" -U postgres -c 4 -j 4 -t 250 -f "$C.pgbench.sql" "$DB" >"$C.pgbench.log" 2>&1 ||
+	diag "pgbench failed: $(tail -n 3 "$C.pgbench.log")"
+is "$(st home_db "calls - $before")" "1000" "4 pgbench clients x 250 calls: exactly 1000 more calls"
+
+# --- datasource.stats = off
+before=$(st home_db calls)
+q "SET datasource.stats = off; SELECT datasource.exec('home_db', 'SELECT 1')" >/dev/null
+is "$(st home_db "calls - $before")" "0" "with datasource.stats off a call is not counted"
+is "$(qs "SET datasource.stats = off" stats_app)" "ERROR:  42501" "only a superuser may turn it off"
+qs "SELECT * FROM datasource.query('home_db', 'SELECT id FROM items WHERE id = 1') AS t(x int)" stats_app >/dev/null
+is "$(st home_db "calls - $before")" "1" "a role's calls are counted in the same row"
+
+# --- reset
+is "$(qs "SELECT datasource.reset_database_stats()" stats_app)|$(st home_db "calls > 0")" "ERROR:  42501|t" \
+	"PUBLIC may not reset the statistics, and they stay"
+is "$(q "SELECT datasource.reset_database_stats('home_db')")|$(st home_db "count(*)")|$(st far_db "calls")" "1|0|10" \
+	"reset_database_stats('home_db') removes its row only"
+q "SELECT datasource.exec('home_db', 'SELECT 1')" >/dev/null
+is "$(st home_db "calls, stats_since > now() - interval '1 minute'")" "1|t" "after a reset, it counts from zero again"
+
+# --- drop, rename, a dropped datasource
+q "BEGIN; SELECT datasource.drop_database('home_db'); ROLLBACK" >/dev/null
+is "$(st home_db calls)" "1" "a rolled back drop_database keeps the row"
+q "SELECT datasource.create_database('temp_db')" >/dev/null
+q "SELECT datasource.exec('temp_db', 'SELECT 1')" >/dev/null
+q "BEGIN; SELECT datasource.drop_database('temp_db'); SAVEPOINT a; SELECT datasource.rename_database('home_db', 'house_db'); ROLLBACK TO a; COMMIT" >/dev/null
+is "$(st temp_db "count(*)")|$(st home_db calls)" "0|1" \
+	"a committed drop_database removes the row; a rename rolled back to a savepoint does nothing"
+q "SELECT datasource.rename_database('home_db', 'house_db')" >/dev/null
+is "$(st home_db "count(*)")|$(st house_db calls)" "0|1" "rename_database carries the row to the new name"
+q "SELECT datasource.drop_source('regional', cascade => true)" >/dev/null
+is "$(st far_db "count(*)")" "0" "drop_source(cascade) removes the rows of its logical databases"
+
+# --- overflow: datasource.stats_max_databases = 6
+q "SELECT count(datasource.create_database(format('o%s', i))) FROM generate_series(1, 7) i" >/dev/null
+q "SELECT count(datasource.exec(format('o%s', i), 'SELECT 1')) FROM generate_series(1, 7) i" >/dev/null
+is "$(q "SELECT count(*) FILTER (WHERE database IS NOT NULL), sum(calls) FILTER (WHERE database IS NULL)
+         FROM datasource.database_stats")" "6|2" \
+	"past 6 logical databases (house_db and o1..o5), o6 and o7 are counted in the overflow row (database NULL)"
+q "SELECT datasource.drop_database('house_db')" >/dev/null
+q "SELECT datasource.exec('o6', 'SELECT 1')" >/dev/null
+is "$(st o6 calls)" "1" "a drop makes room for a row of its own"
+
+# --- without shared_preload_libraries (the harness's local server)
+"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
+	"${LPSQL[@]}" -d "$DB" -c "CREATE EXTENSION pg_datasource" \
+		-c "SELECT datasource.create_database('np1')" >/dev/null || bail_out "local setup failed"
+out=$("${LPSQL[@]}" -v VERBOSITY=sqlstate -d "$DB" -c "SELECT count(*) FROM datasource.database_stats" 2>&1)
+is "$out" "ERROR:  55000" "without preload: database_stats raises 55000, not zero rows"
+out=$("${LPSQL[@]}" -d "$DB" -c "SELECT count(*) FROM datasource.database_stats" 2>&1)
+like "$out" "shared_preload_libraries" "its message says how to get it"
+out=$("${LPSQL[@]}" -v VERBOSITY=sqlstate -d "$DB" -c "SELECT datasource.reset_database_stats()" 2>&1)
+is "$out" "ERROR:  55000" "without preload: reset_database_stats raises 55000"
+is "$("${LPSQL[@]}" -d "$DB" -c "SELECT datasource.exec('np1', 'SELECT 1')")" "SELECT 1" \
+	"without preload: routing works as before"
+
+done_testing
