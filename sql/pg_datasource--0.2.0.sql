@@ -1776,6 +1776,43 @@ COMMENT ON FUNCTION datasource.reset_database_stats(text) IS
 	'removes the statistics of one logical database, or of all (NULL); returns how many rows went';
 
 /*
+ * Statistics of each datasource of this database: its connections (made,
+ * made again, failed by reason), remote transactions and their outcomes,
+ * health checks.  Same rules as database_stats.
+ */
+CREATE FUNCTION datasource.source_stats_rows()
+RETURNS TABLE (datasource text, connects bigint, reconnects bigint,
+			   connect_failures bigint, failures_by_reason jsonb,
+			   remote_transactions bigint, commits bigint, rollbacks bigint,
+			   in_doubt bigint, health_checks bigint, health_failures bigint,
+			   health_mean_ms float8, health_max_ms float8,
+			   health_last_ms float8, health_last_at timestamptz,
+			   stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_source_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.source_stats_rows() IS
+	'the statistics of the datasources of this database (what datasource.source_stats shows)';
+
+CREATE VIEW datasource.source_stats AS
+	SELECT s.datasource, s.connects, s.reconnects, s.connect_failures,
+		   s.failures_by_reason, s.remote_transactions, s.commits, s.rollbacks,
+		   s.in_doubt, s.health_checks, s.health_failures, s.health_mean_ms,
+		   s.health_max_ms, s.health_last_ms, s.health_last_at, s.stats_since
+	FROM datasource.source_stats_rows() s;
+
+COMMENT ON VIEW datasource.source_stats IS
+	'one row per remote datasource: connections made and failed by reason, remote transactions, commits, rollbacks, in-doubt outcomes, health checks (needs shared_preload_libraries)';
+
+CREATE FUNCTION datasource.reset_source_stats(source text DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgds_reset_source_stats'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.reset_source_stats(text) IS
+	'removes the statistics of one datasource, or of all (NULL); returns how many rows went';
+
+/*
  * The fleet, one row per mapped logical database, from the journal: the
  * highest applied version (C order of names), counts of applied and
  * failed versions, what a manifest still lacks, drift, and whether a
@@ -2091,5 +2128,6 @@ GRANT EXECUTE ON FUNCTION datasource.migration_progress_rows() TO PUBLIC;
  * name logical databases, which the registry shows anyway); resetting them
  * is the superuser's
  */
-GRANT SELECT ON datasource.database_stats TO PUBLIC;
-GRANT EXECUTE ON FUNCTION datasource.database_stats_rows() TO PUBLIC;
+GRANT SELECT ON datasource.database_stats, datasource.source_stats TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.database_stats_rows(),
+	datasource.source_stats_rows() TO PUBLIC;

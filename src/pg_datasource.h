@@ -505,7 +505,7 @@ extern void ds_progress_at(const char *current, int done, int applied,
 						   int failed);
 extern void ds_progress_end(void);
 
-/* in stats.c: statistics of routed calls per logical database */
+/* in stats.c: statistics of routed calls and of datasources */
 #define DS_STATS_BUCKETS		48	/* latency histogram buckets */
 #define DS_STATS_BUCKET_BASE_MS 0.01	/* the first bucket's bound */
 #define DS_STATS_CLASSES		8	/* SQLSTATE classes counted apart */
@@ -535,7 +535,15 @@ typedef struct DsStatsCall
 	char		database[NAMEDATALEN];	/* empty until known */
 } DsStatsCall;
 
-/* the key of a logical database's entry */
+/* what a statistics entry counts */
+typedef enum DsStatsKind
+{
+	DS_STATS_DATABASE,			/* routed calls of a logical database */
+	DS_STATS_SOURCE,			/* connections and transactions of a datasource */
+	DS_STATS_NKINDS
+} DsStatsKind;
+
+/* the key of an entry */
 typedef struct DsStatsKey
 {
 	Oid			dbid;			/* the control plane database */
@@ -560,15 +568,49 @@ typedef struct DsDbCounters
 	int			error_class[DS_STATS_CLASSES];	/* ERRCODE_TO_CATEGORY */
 	int64		error_count[DS_STATS_CLASSES];
 	int64		errors_other;	/* of further classes */
-	TimestampTz since;			/* created or reset */
 } DsDbCounters;
 
+/* what happens to a datasource's connections and transactions */
+typedef enum DsSourceEvent
+{
+	DS_SRC_CONNECT,				/* a connection was made */
+	DS_SRC_RECONNECT,			/* ... where this role had one before */
+	DS_SRC_FAIL_FAILED,			/* libpq failed: refused, unknown host ... */
+	DS_SRC_FAIL_AUTH,			/* the server asked for a password: refused */
+	DS_SRC_FAIL_TIMEOUT,		/* datasource.connect_timeout passed */
+	DS_SRC_FAIL_PASSWORD,		/* our rule: a non-superuser needs one */
+	DS_SRC_FAIL_INTERRUPTED,	/* a cancel or statement_timeout */
+	DS_SRC_FAIL_OTHER,
+	DS_SRC_XACT,				/* a remote transaction was opened */
+	DS_SRC_COMMIT,
+	DS_SRC_ROLLBACK,
+	DS_SRC_IN_DOUBT,			/* its outcome is unknown (08007, 2PC) */
+	DS_SRC_HEALTH_OK,
+	DS_SRC_HEALTH_FAIL,
+	DS_SRC_NEVENTS
+} DsSourceEvent;
+
+/* the counters of a datasource */
+typedef struct DsSourceCounters
+{
+	int64		events[DS_SRC_NEVENTS];
+	double		health_total_ms;	/* of the healthy checks */
+	double		health_max_ms;
+	double		health_last_ms;
+	TimestampTz health_last_at; /* 0: never checked */
+} DsSourceCounters;
+
 /* a copy of an entry, for the views */
-typedef struct DsDbStats
+typedef struct DsStatsRow
 {
 	char		name[NAMEDATALEN];
-	DsDbCounters c;
-} DsDbStats;
+	TimestampTz since;			/* created or reset */
+	union
+	{
+		DsDbCounters db;
+		DsSourceCounters src;
+	}			c;
+} DsStatsRow;
 
 extern void ds_stats_init(void);
 extern void ds_stats_available(void);
@@ -578,10 +620,14 @@ extern void ds_stats_phase(DsStatsPhase phase);
 extern void ds_stats_prepared_hit(void);
 extern void ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows);
 extern double ds_stats_bucket_bound(int i);
-extern void ds_stats_apply(const char *name, const char *new_name);
-extern void ds_stats_forget(const char *name, const char *new_name);
-extern int	ds_stats_reset(const char *name);
-extern DsDbStats *ds_stats_snapshot(int *n);
+extern void ds_stats_forget(DsStatsKind kind, const char *name,
+							const char *new_name);
+extern int	ds_stats_reset(DsStatsKind kind, const char *name);
+extern void ds_stats_source_event(const char *source, DsSourceEvent ev,
+								  double ms);
+extern void ds_stats_connect_failed(const char *source, PGconn *conn,
+									int sqlerrcode);
+extern DsStatsRow *ds_stats_snapshot(DsStatsKind kind, int *n);
 
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);

@@ -266,9 +266,11 @@ ds_do_drop_source(const char *name, bool cascade)
 	ds_catalog_write("DELETE FROM datasource.databases WHERE source = $1",
 					 1, argtypes, values, NULL);
 	foreach(lc, dbs)
-		ds_stats_forget(((DsDatabase *) lfirst(lc))->name, NULL);
+		ds_stats_forget(DS_STATS_DATABASE, ((DsDatabase *) lfirst(lc))->name,
+						NULL);
 	ds_catalog_write("DELETE FROM datasource.sources WHERE name = $1",
 					 1, argtypes, values, NULL);
+	ds_stats_forget(DS_STATS_SOURCE, name, NULL);
 }
 
 /*
@@ -486,7 +488,7 @@ ds_do_rename_database(const char *name, const char *new_name)
 	ds_catalog_write("UPDATE datasource.databases SET name = $2 WHERE name = $1",
 					 2, argtypes, values, NULL);
 	ds_journal_rename(name, new_name);
-	ds_stats_forget(name, new_name);
+	ds_stats_forget(DS_STATS_DATABASE, name, new_name);
 }
 
 /*
@@ -523,7 +525,7 @@ ds_do_drop_database(const char *name, bool drop_schema)
 	values[0] = CStringGetTextDatum(name);
 	ds_catalog_write("DELETE FROM datasource.databases WHERE name = $1",
 					 1, argtypes, values, NULL);
-	ds_stats_forget(name, NULL);
+	ds_stats_forget(DS_STATS_DATABASE, name, NULL);
 }
 
 /*

@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * stats.c
- *		  Statistics of routed calls per logical database, in shared memory.
+ *		  Statistics of routed calls per logical database, and of the
+ *		  connections and transactions of each datasource, in shared memory.
  *
- * When the library is in shared_preload_libraries, it asks for a shared
- * hash table of datasource.stats_max_databases entries (plus a few for
- * the overflow rows) and one LWLock.  An entry is keyed by the control
- * plane database and the logical database's name, and is never evicted:
- * the registry bounds the names.  Once the table holds that many named
- * entries, a call to a logical database without an entry is counted in
- * the overflow entry of its control plane database (empty name, NULL in
- * the view) until a reset or a drop makes room.
+ * When the library is in shared_preload_libraries, it asks for two shared
+ * hash tables (logical databases, datasources) of
+ * datasource.stats_max_databases entries each (plus a few for the
+ * overflow rows) and one LWLock.  An entry is keyed by the control plane
+ * database and the name, and is never evicted: the registry bounds the
+ * names.  Once a table holds that many named entries, a name without an
+ * entry is counted in the overflow entry of its control plane database
+ * (empty name, NULL in the views) until a reset or a drop makes room.
  *
  * A routed call (route.c) carries a DsStatsCall on its stack: ds_stats_begin
  * starts its clock, ds_stats_phase moves it from one phase to the next
@@ -25,8 +26,13 @@
  * spinlock, as pg_stat_statements does, so calls of different sessions
  * never wait for one another beyond a few dozen instructions.
  *
- * Dropping or renaming a logical database drops or moves its entry when
- * the transaction commits (a rolled back drop keeps it).
+ * What happens to a datasource's connections (connection.c), remote
+ * transactions (connection.c, commit.c) and health checks (health.c) is
+ * counted by ds_stats_source_event, under the same locking.
+ *
+ * Dropping or renaming a logical database (or dropping a datasource)
+ * drops or moves its entry when the transaction commits (a rolled back
+ * drop keeps it).
  *
  * Without shared_preload_libraries nothing is allocated: the calls do
  * nothing but read the clock, and reading the statistics raises 55000.
@@ -61,31 +67,57 @@
 /* overflow entries: one per control plane database, at most this many */
 #define DS_STATS_OVERFLOW_ROWS	64
 
-/* an entry of the shared hash */
-typedef struct DsStatsEntry
+/* what every entry starts with */
+typedef struct DsStatsHead
 {
 	DsStatsKey	key;			/* must be first */
-	slock_t		mutex;			/* protects counters */
-	DsDbCounters counters;
-} DsStatsEntry;
+	slock_t		mutex;			/* protects what follows */
+	TimestampTz since;			/* created or reset */
+} DsStatsHead;
 
-/* the shared state besides the hash */
+/* an entry of the logical databases' hash */
+typedef struct DsDbEntry
+{
+	DsStatsHead head;
+	DsDbCounters counters;
+} DsDbEntry;
+
+/* an entry of the datasources' hash */
+typedef struct DsSourceEntry
+{
+	DsStatsHead head;
+	DsSourceCounters counters;
+} DsSourceEntry;
+
+/* the shared state besides the hashes */
 typedef struct DsStatsShared
 {
-	LWLock	   *lock;			/* the hash's structure */
-	int			named;			/* entries with a name */
+	LWLock	   *lock;			/* the hashes' structure */
+	int			named[DS_STATS_NKINDS];	/* entries with a name */
 } DsStatsShared;
 
 /* a drop or rename to apply when the transaction commits */
 typedef struct DsStatsPending
 {
+	DsStatsKind kind;
 	SubTransactionId subid;		/* where it was asked */
 	char		name[NAMEDATALEN];
 	char		new_name[NAMEDATALEN];	/* empty: a drop */
 } DsStatsPending;
 
+/* per kind: the hash's name, its entries' size and their counters' place */
+static const char *const ds_stats_hash_names[DS_STATS_NKINDS] = {
+	"pg_datasource database stats", "pg_datasource source stats"
+};
+static const Size ds_stats_entry_size[DS_STATS_NKINDS] = {
+	sizeof(DsDbEntry), sizeof(DsSourceEntry)
+};
+static const Size ds_stats_counters_off[DS_STATS_NKINDS] = {
+	offsetof(DsDbEntry, counters), offsetof(DsSourceEntry, counters)
+};
+
 static DsStatsShared *ds_stats_shared = NULL;
-static HTAB *ds_stats_hash = NULL;
+static HTAB *ds_stats_hash[DS_STATS_NKINDS];
 static shmem_request_hook_type ds_prev_shmem_request = NULL;
 static shmem_startup_hook_type ds_prev_shmem_startup = NULL;
 
@@ -94,6 +126,9 @@ static DsStatsCall *ds_stats_current = NULL;
 
 /* this transaction's pending drops and renames (TopTransactionContext) */
 static List *ds_stats_pending = NIL;
+
+static void ds_stats_apply(DsStatsKind kind, const char *name,
+						   const char *new_name);
 
 /* the most entries the hash can hold */
 static long
@@ -109,11 +144,15 @@ ds_stats_capacity(void)
 static void
 ds_stats_shmem_request(void)
 {
+	Size		size = MAXALIGN(sizeof(DsStatsShared));
+	int			k;
+
 	if (ds_prev_shmem_request)
 		ds_prev_shmem_request();
-	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(DsStatsShared)),
-									hash_estimate_size(ds_stats_capacity(),
-													   sizeof(DsStatsEntry))));
+	for (k = 0; k < DS_STATS_NKINDS; k++)
+		size = add_size(size, hash_estimate_size(ds_stats_capacity(),
+												 ds_stats_entry_size[k]));
+	RequestAddinShmemSpace(size);
 	RequestNamedLWLockTranche("pg_datasource stats", 1);
 }
 
@@ -126,6 +165,7 @@ ds_stats_shmem_startup(void)
 {
 	HASHCTL		info;
 	bool		found;
+	int			k;
 
 	if (ds_prev_shmem_startup)
 		ds_prev_shmem_startup();
@@ -136,14 +176,18 @@ ds_stats_shmem_startup(void)
 	if (!found)
 	{
 		ds_stats_shared->lock = &(GetNamedLWLockTranche("pg_datasource stats"))->lock;
-		ds_stats_shared->named = 0;
+		memset(ds_stats_shared->named, 0, sizeof(ds_stats_shared->named));
 	}
-	memset(&info, 0, sizeof(info));
-	info.keysize = sizeof(DsStatsKey);
-	info.entrysize = sizeof(DsStatsEntry);
-	ds_stats_hash = ShmemInitHash("pg_datasource stats hash",
-								  ds_stats_capacity(), ds_stats_capacity(),
-								  &info, HASH_ELEM | HASH_BLOBS);
+	for (k = 0; k < DS_STATS_NKINDS; k++)
+	{
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(DsStatsKey);
+		info.entrysize = ds_stats_entry_size[k];
+		ds_stats_hash[k] = ShmemInitHash(ds_stats_hash_names[k],
+										 ds_stats_capacity(),
+										 ds_stats_capacity(),
+										 &info, HASH_ELEM | HASH_BLOBS);
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -164,7 +208,8 @@ ds_stats_xact_callback(XactEvent event, void *arg)
 		{
 			DsStatsPending *p = lfirst(lc);
 
-			ds_stats_apply(p->name, p->new_name[0] ? p->new_name : NULL);
+			ds_stats_apply(p->kind, p->name,
+						   p->new_name[0] ? p->new_name : NULL);
 		}
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
@@ -221,7 +266,7 @@ ds_stats_init(void)
 void
 ds_stats_available(void)
 {
-	if (ds_stats_hash == NULL)
+	if (ds_stats_shared == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("the statistics of pg_datasource are not available"),
@@ -241,7 +286,7 @@ void
 ds_stats_begin(DsStatsCall *call)
 {
 	memset(call, 0, sizeof(*call));
-	call->active = ds_stats_hash != NULL && ds_stats;
+	call->active = ds_stats_shared != NULL && ds_stats;
 	call->outer = ds_stats_current;
 	call->phase = DS_PHASE_VALIDATE;
 	if (call->active)
@@ -393,35 +438,50 @@ ds_stats_add(DsDbCounters *c, const DsStatsCall *call, double total,
 
 /*
  * ds_stats_entry
- *		The entry of key, created when it is missing (or the overflow entry
- *		of the control plane database when the table is full), or NULL when
- *		not even that fits.  The caller holds the lock in shared mode; it
- *		may come back held in exclusive mode.
+ *		The entry of key in the hash of kind, created when it is missing
+ *		(or the overflow entry of the control plane database when the
+ *		table is full), or NULL when not even that fits.  The caller holds
+ *		the lock in shared mode; it may come back held in exclusive mode.
+ *		Raises nothing.
  */
-static DsStatsEntry *
-ds_stats_entry(DsStatsKey *key)
+static DsStatsHead *
+ds_stats_entry(DsStatsKind kind, DsStatsKey *key)
 {
-	DsStatsEntry *e;
+	HTAB	   *hash = ds_stats_hash[kind];
+	DsStatsHead *e;
 	bool		found;
 
-	e = hash_search(ds_stats_hash, key, HASH_FIND, NULL);
+	e = hash_search(hash, key, HASH_FIND, NULL);
 	if (e != NULL)
 		return e;
 	LWLockRelease(ds_stats_shared->lock);
 	LWLockAcquire(ds_stats_shared->lock, LW_EXCLUSIVE);
-	if (ds_stats_shared->named >= ds_stats_max_databases &&
-		hash_search(ds_stats_hash, key, HASH_FIND, NULL) == NULL)
+	if (ds_stats_shared->named[kind] >= ds_stats_max_databases &&
+		hash_search(hash, key, HASH_FIND, NULL) == NULL)
 		memset(key->name, 0, NAMEDATALEN);	/* the overflow entry */
-	e = hash_search(ds_stats_hash, key, HASH_ENTER_NULL, &found);
+	e = hash_search(hash, key, HASH_ENTER_NULL, &found);
 	if (e != NULL && !found)
 	{
 		SpinLockInit(&e->mutex);
-		memset(&e->counters, 0, sizeof(e->counters));
-		e->counters.since = GetCurrentTimestamp();
+		memset((char *) e + ds_stats_counters_off[kind], 0,
+			   ds_stats_entry_size[kind] - ds_stats_counters_off[kind]);
+		e->since = GetCurrentTimestamp();
 		if (key->name[0] != '\0')
-			ds_stats_shared->named++;
+			ds_stats_shared->named[kind]++;
 	}
 	return e;
+}
+
+/*
+ * ds_stats_key
+ *		The key of name in this database.
+ */
+static void
+ds_stats_key(DsStatsKey *key, const char *name)
+{
+	memset(key, 0, sizeof(*key));
+	key->dbid = MyDatabaseId;
+	strlcpy(key->name, name, NAMEDATALEN);
 }
 
 /*
@@ -435,7 +495,7 @@ void
 ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows)
 {
 	DsStatsKey	key;
-	DsStatsEntry *e;
+	DsDbEntry  *e;
 	double		total = 0;
 	int			bucket;
 	int			i;
@@ -448,16 +508,14 @@ ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows)
 		total += call->phase_ms[i];
 	bucket = ds_stats_bucket(total);
 
-	memset(&key, 0, sizeof(key));
-	key.dbid = MyDatabaseId;
-	strlcpy(key.name, call->database, NAMEDATALEN);
+	ds_stats_key(&key, call->database);
 	LWLockAcquire(ds_stats_shared->lock, LW_SHARED);
-	e = ds_stats_entry(&key);
+	e = (DsDbEntry *) ds_stats_entry(DS_STATS_DATABASE, &key);
 	if (e != NULL)
 	{
-		SpinLockAcquire(&e->mutex);
+		SpinLockAcquire(&e->head.mutex);
 		ds_stats_add(&e->counters, call, total, bucket, sqlerrcode, rows);
-		SpinLockRelease(&e->mutex);
+		SpinLockRelease(&e->head.mutex);
 	}
 	LWLockRelease(ds_stats_shared->lock);
 }
@@ -480,45 +538,44 @@ ds_stats_target(const char *name)
 
 /*
  * ds_stats_apply
- *		Drops the entry of logical database name of this database, or with
- *		new_name moves its counters to that name (replacing what the new
- *		name may have).  Raises nothing (it runs at commit); no entry
- *		spinlock is held by anyone while the lock is held exclusively.
+ *		Drops the entry of name (of kind, in this database), or with
+ *		new_name moves it to that name (replacing what the new name may
+ *		have).  Raises nothing (it runs at commit); no entry spinlock is
+ *		held by anyone while the lock is held exclusively.
  */
-void
-ds_stats_apply(const char *name, const char *new_name)
+static void
+ds_stats_apply(DsStatsKind kind, const char *name, const char *new_name)
 {
+	HTAB	   *hash = ds_stats_hash[kind];
 	DsStatsKey	key;
-	DsStatsEntry *e;
-	DsDbCounters saved;
+	DsStatsHead *e;
+	char		saved[Max(sizeof(DsDbEntry), sizeof(DsSourceEntry))];
 
-	if (ds_stats_hash == NULL)
-		return;
-	memset(&key, 0, sizeof(key));
-	key.dbid = MyDatabaseId;
-	strlcpy(key.name, name, NAMEDATALEN);
+	ds_stats_key(&key, name);
 	LWLockAcquire(ds_stats_shared->lock, LW_EXCLUSIVE);
-	e = hash_search(ds_stats_hash, &key, HASH_FIND, NULL);
+	e = hash_search(hash, &key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
-		saved = e->counters;
-		(void) hash_search(ds_stats_hash, &key, HASH_REMOVE, NULL);
-		ds_stats_shared->named--;
+		memcpy(saved, e, ds_stats_entry_size[kind]);
+		(void) hash_search(hash, &key, HASH_REMOVE, NULL);
+		ds_stats_shared->named[kind]--;
 		if (new_name != NULL)
 		{
 			bool		found;
 
-			memset(key.name, 0, NAMEDATALEN);
-			strlcpy(key.name, new_name, NAMEDATALEN);
-			e = hash_search(ds_stats_hash, &key, HASH_ENTER_NULL, &found);
+			ds_stats_key(&key, new_name);
+			e = hash_search(hash, &key, HASH_ENTER_NULL, &found);
 			if (e != NULL)
 			{
 				if (!found)
 				{
 					SpinLockInit(&e->mutex);
-					ds_stats_shared->named++;
+					ds_stats_shared->named[kind]++;
 				}
-				e->counters = saved;
+				e->since = ((DsStatsHead *) saved)->since;
+				memcpy((char *) e + ds_stats_counters_off[kind],
+					   saved + ds_stats_counters_off[kind],
+					   ds_stats_entry_size[kind] - ds_stats_counters_off[kind]);
 			}
 		}
 	}
@@ -527,19 +584,21 @@ ds_stats_apply(const char *name, const char *new_name)
 
 /*
  * ds_stats_forget
- *		Logical database name is dropped (new_name NULL) or renamed to
- *		new_name in this transaction: its entry follows at commit.
+ *		name (a logical database or a datasource, as kind says) is dropped
+ *		(new_name NULL) or renamed to new_name in this transaction: its
+ *		entry follows at commit.
  */
 void
-ds_stats_forget(const char *name, const char *new_name)
+ds_stats_forget(DsStatsKind kind, const char *name, const char *new_name)
 {
 	MemoryContext old;
 	DsStatsPending *p;
 
-	if (ds_stats_hash == NULL)
+	if (ds_stats_shared == NULL)
 		return;
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	p = palloc0(sizeof(DsStatsPending));
+	p->kind = kind;
 	p->subid = GetCurrentSubTransactionId();
 	strlcpy(p->name, name, NAMEDATALEN);
 	if (new_name != NULL)
@@ -550,27 +609,27 @@ ds_stats_forget(const char *name, const char *new_name)
 
 /*
  * ds_stats_reset
- *		Removes the entries of this database: all of them, or the one of
- *		logical database name (the overflow entry for ""); returns how many.
+ *		Removes the entries of kind of this database: all of them, or the
+ *		one of name; returns how many.
  */
 int
-ds_stats_reset(const char *name)
+ds_stats_reset(DsStatsKind kind, const char *name)
 {
 	HASH_SEQ_STATUS seq;
-	DsStatsEntry *e;
+	DsStatsHead *e;
 	int			n = 0;
 
 	ds_stats_available();
 	LWLockAcquire(ds_stats_shared->lock, LW_EXCLUSIVE);
-	hash_seq_init(&seq, ds_stats_hash);
+	hash_seq_init(&seq, ds_stats_hash[kind]);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
 		if (e->key.dbid != MyDatabaseId ||
 			(name != NULL && strcmp(e->key.name, name) != 0))
 			continue;
 		if (e->key.name[0] != '\0')
-			ds_stats_shared->named--;
-		(void) hash_search(ds_stats_hash, &e->key, HASH_REMOVE, NULL);
+			ds_stats_shared->named[kind]--;
+		(void) hash_search(ds_stats_hash[kind], &e->key, HASH_REMOVE, NULL);
 		n++;
 	}
 	LWLockRelease(ds_stats_shared->lock);
@@ -579,33 +638,109 @@ ds_stats_reset(const char *name)
 
 /*
  * ds_stats_snapshot
- *		A copy of every entry of this database, palloc'd in the caller's
- *		context (each taken under its spinlock); *n is set to their number.
+ *		A copy of every entry of kind of this database, palloc'd in the
+ *		caller's context (each taken under its spinlock); *n is set to
+ *		their number.
  */
-DsDbStats *
-ds_stats_snapshot(int *n)
+DsStatsRow *
+ds_stats_snapshot(DsStatsKind kind, int *n)
 {
 	HASH_SEQ_STATUS seq;
-	DsStatsEntry *e;
-	DsDbStats  *out;
+	DsStatsHead *e;
+	DsStatsRow *out;
 	long		max;
+	Size		size = ds_stats_entry_size[kind] - ds_stats_counters_off[kind];
 
 	ds_stats_available();
 	*n = 0;
 	LWLockAcquire(ds_stats_shared->lock, LW_SHARED);
-	max = hash_get_num_entries(ds_stats_hash);
-	out = palloc(sizeof(DsDbStats) * Max(max, 1));
-	hash_seq_init(&seq, ds_stats_hash);
+	max = hash_get_num_entries(ds_stats_hash[kind]);
+	out = palloc0(sizeof(DsStatsRow) * Max(max, 1));
+	hash_seq_init(&seq, ds_stats_hash[kind]);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
 		if (e->key.dbid != MyDatabaseId)
 			continue;
 		memcpy(out[*n].name, e->key.name, NAMEDATALEN);
 		SpinLockAcquire(&e->mutex);
-		out[*n].c = e->counters;
+		out[*n].since = e->since;
+		memcpy(&out[*n].c, (char *) e + ds_stats_counters_off[kind], size);
 		SpinLockRelease(&e->mutex);
 		(*n)++;
 	}
 	LWLockRelease(ds_stats_shared->lock);
 	return out;
+}
+
+/* ------------------------------------------------------------ datasources */
+
+/*
+ * ds_stats_source_event
+ *		Counts ev for datasource source (ms: a health check's latency).
+ *		Does nothing without the shared memory or with datasource.stats
+ *		off; raises nothing (it runs in commit and abort callbacks too).
+ */
+void
+ds_stats_source_event(const char *source, DsSourceEvent ev, double ms)
+{
+	DsStatsKey	key;
+	DsSourceEntry *e;
+
+	if (ds_stats_shared == NULL || !ds_stats || source == NULL ||
+		source[0] == '\0')
+		return;
+	ds_stats_key(&key, source);
+	LWLockAcquire(ds_stats_shared->lock, LW_SHARED);
+	e = (DsSourceEntry *) ds_stats_entry(DS_STATS_SOURCE, &key);
+	if (e != NULL)
+	{
+		DsSourceCounters *c = &e->counters;
+
+		SpinLockAcquire(&e->head.mutex);
+		c->events[ev]++;
+		if (ev == DS_SRC_RECONNECT)
+			c->events[DS_SRC_CONNECT]++;
+		if (ev == DS_SRC_HEALTH_OK || ev == DS_SRC_HEALTH_FAIL)
+		{
+			c->health_last_ms = ms;
+			c->health_last_at = GetCurrentTimestamp();
+		}
+		if (ev == DS_SRC_HEALTH_OK)
+		{
+			c->health_total_ms += ms;
+			c->health_max_ms = Max(c->health_max_ms, ms);
+		}
+		SpinLockRelease(&e->head.mutex);
+	}
+	LWLockRelease(ds_stats_shared->lock);
+}
+
+/*
+ * ds_stats_connect_failed
+ *		A connection to datasource source failed with sqlerrcode, conn
+ *		being libpq's (NULL when no attempt started): counts it under its
+ *		reason.  libpq gives a failed connection no SQLSTATE, so the reason
+ *		is read from its status: still connecting when our deadline passed,
+ *		the server asked for a password, or any other failure.
+ */
+void
+ds_stats_connect_failed(const char *source, PGconn *conn, int sqlerrcode)
+{
+	DsSourceEvent ev = DS_SRC_FAIL_OTHER;
+
+	if (sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ev = DS_SRC_FAIL_INTERRUPTED;
+	else if (sqlerrcode == ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED)
+		ev = DS_SRC_FAIL_PASSWORD;
+	else if (conn != NULL && PQstatus(conn) != CONNECTION_BAD &&
+			 PQstatus(conn) != CONNECTION_OK)
+		ev = DS_SRC_FAIL_TIMEOUT;
+	else if (conn != NULL && PQstatus(conn) == CONNECTION_BAD &&
+			 (PQconnectionNeedsPassword(conn) ||
+			  PQconnectionUsedPassword(conn)))
+		ev = DS_SRC_FAIL_AUTH;
+	else if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
+		ev = DS_SRC_FAIL_FAILED;
+	ds_stats_source_event(source, ev, 0);
 }

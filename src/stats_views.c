@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * stats_views.c
- *		  The SQL functions behind the statistics views: database_stats_rows
- *		  and reset_database_stats.
+ *		  The SQL functions behind the statistics views: database_stats_rows,
+ *		  source_stats_rows and their reset functions.
  *
  * stats.c keeps the counters in shared memory; this file turns a snapshot
  * of them into rows that read well in psql: times in milliseconds, the
  * standard deviation, rounded to the microsecond, p50/p95/p99 read from the latency histogram (the
  * upper bound of the bucket the percentile falls in, never more than the
- * slowest call), the errors per SQLSTATE class as a jsonb object.
+ * slowest call), the errors per SQLSTATE class and the connection failures
+ * per reason as jsonb objects.
  *
  * Memory: rows are built in the set-returning function's context.
  *
@@ -35,9 +36,18 @@
 
 PG_FUNCTION_INFO_V1(pgds_database_stats);
 PG_FUNCTION_INFO_V1(pgds_reset_database_stats);
+PG_FUNCTION_INFO_V1(pgds_source_stats);
+PG_FUNCTION_INFO_V1(pgds_reset_source_stats);
 
-/* the columns of database_stats_rows() */
+/* the columns of database_stats_rows() and source_stats_rows() */
 #define DS_DB_STATS_COLS	22
+#define DS_SRC_STATS_COLS	16
+
+/* the names of the connection failures' reasons, from DS_SRC_FAIL_FAILED on */
+static const char *const ds_fail_reasons[] = {
+	"failed", "authentication", "timeout", "password required",
+	"interrupted", "other"
+};
 
 /* milliseconds rounded to the microsecond, for display */
 #define DS_MS(x)	Float8GetDatum(rint((x) * 1000.0) / 1000.0)
@@ -109,9 +119,9 @@ ds_stats_histogram(const DsDbCounters *c)
  *		DS_DB_STATS_COLS entries.
  */
 static void
-ds_stats_db_row(const DsDbStats *s, Datum *values, bool *nulls)
+ds_stats_db_row(const DsStatsRow *s, Datum *values, bool *nulls)
 {
-	const DsDbCounters *c = &s->c;
+	const DsDbCounters *c = &s->c.db;
 	bool		any = c->calls > 0;
 	int			i;
 
@@ -137,7 +147,7 @@ ds_stats_db_row(const DsDbStats *s, Datum *values, bool *nulls)
 	values[18] = Int64GetDatum(c->prepared_hits);
 	values[19] = ds_stats_error_classes(c);
 	values[20] = ds_stats_histogram(c);
-	values[21] = TimestampTzGetDatum(c->since);
+	values[21] = TimestampTzGetDatum(s->since);
 }
 
 /*
@@ -156,13 +166,13 @@ Datum
 pgds_database_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DsDbStats  *stats;
+	DsStatsRow *stats;
 	int			n;
 	int			i;
 
 	ds_stats_available();
 	InitMaterializedSRF(fcinfo, 0);
-	stats = ds_stats_snapshot(&n);
+	stats = ds_stats_snapshot(DS_STATS_DATABASE, &n);
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[DS_DB_STATS_COLS];
@@ -184,6 +194,111 @@ pgds_database_stats(PG_FUNCTION_ARGS)
 Datum
 pgds_reset_database_stats(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(ds_stats_reset(PG_ARGISNULL(0) ? NULL :
+	PG_RETURN_INT32(ds_stats_reset(DS_STATS_DATABASE, PG_ARGISNULL(0) ? NULL :
+								   text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * ds_stats_fail_reasons
+ *		The connection failures of c per reason as a jsonb object
+ *		({"timeout": 2, "authentication": 1}).
+ */
+static Datum
+ds_stats_fail_reasons(const DsSourceCounters *c)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (i = DS_SRC_FAIL_FAILED; i <= DS_SRC_FAIL_OTHER; i++)
+		if (c->events[i] > 0)
+			appendStringInfo(&s, "%s\"%s\": " INT64_FORMAT, s.len > 1 ? ", " : "",
+							 ds_fail_reasons[i - DS_SRC_FAIL_FAILED], c->events[i]);
+	appendStringInfoChar(&s, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data));
+}
+
+/*
+ * ds_stats_source_row
+ *		The values of one datasource's row; values and nulls have
+ *		DS_SRC_STATS_COLS entries.
+ */
+static void
+ds_stats_source_row(const DsStatsRow *s, Datum *values, bool *nulls)
+{
+	const DsSourceCounters *c = &s->c.src;
+	int64		failures = 0;
+	int64		healthy = c->events[DS_SRC_HEALTH_OK];
+	int			i;
+
+	for (i = DS_SRC_FAIL_FAILED; i <= DS_SRC_FAIL_OTHER; i++)
+		failures += c->events[i];
+	memset(nulls, 0, sizeof(bool) * DS_SRC_STATS_COLS);
+	values[0] = s->name[0] ? CStringGetTextDatum(s->name) : (Datum) 0;
+	nulls[0] = s->name[0] == '\0';
+	values[1] = Int64GetDatum(c->events[DS_SRC_CONNECT]);
+	values[2] = Int64GetDatum(c->events[DS_SRC_RECONNECT]);
+	values[3] = Int64GetDatum(failures);
+	values[4] = ds_stats_fail_reasons(c);
+	values[5] = Int64GetDatum(c->events[DS_SRC_XACT]);
+	values[6] = Int64GetDatum(c->events[DS_SRC_COMMIT]);
+	values[7] = Int64GetDatum(c->events[DS_SRC_ROLLBACK]);
+	values[8] = Int64GetDatum(c->events[DS_SRC_IN_DOUBT]);
+	values[9] = Int64GetDatum(healthy + c->events[DS_SRC_HEALTH_FAIL]);
+	values[10] = Int64GetDatum(c->events[DS_SRC_HEALTH_FAIL]);
+	values[11] = DS_MS(healthy > 0 ? c->health_total_ms / healthy : 0);
+	nulls[11] = healthy == 0;
+	values[12] = DS_MS(c->health_max_ms);
+	nulls[12] = healthy == 0;
+	values[13] = DS_MS(c->health_last_ms);
+	values[14] = TimestampTzGetDatum(c->health_last_at);
+	nulls[13] = nulls[14] = c->health_last_at == 0;
+	values[15] = TimestampTzGetDatum(s->since);
+}
+
+/*
+ * source_stats_rows() returns setof (datasource, connects, reconnects,
+ *		connect_failures, failures_by_reason, remote_transactions, commits,
+ *		rollbacks, in_doubt, health_checks, health_failures, health_mean_ms,
+ *		health_max_ms, health_last_ms, health_last_at, stats_since)
+ *
+ * One row per datasource of this database that something happened to
+ * (what datasource.source_stats shows).  Raises 55000 when the library
+ * was not preloaded.
+ */
+Datum
+pgds_source_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DsStatsRow *stats;
+	int			n;
+	int			i;
+
+	ds_stats_available();
+	InitMaterializedSRF(fcinfo, 0);
+	stats = ds_stats_snapshot(DS_STATS_SOURCE, &n);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[DS_SRC_STATS_COLS];
+		bool		nulls[DS_SRC_STATS_COLS];
+
+		ds_stats_source_row(&stats[i], values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * reset_source_stats(source text DEFAULT NULL) returns int
+ *
+ * Removes the statistics of one datasource of this database, or of all of
+ * them (NULL), and returns how many rows went.  Revoked from PUBLIC.
+ */
+Datum
+pgds_reset_source_stats(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(ds_stats_reset(DS_STATS_SOURCE, PG_ARGISNULL(0) ? NULL :
 								   text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }

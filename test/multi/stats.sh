@@ -9,6 +9,10 @@
 # stops counting (and only a superuser may set it); reset (the
 # superuser's), a rolled back and a committed drop, a rename, a dropped
 # datasource; the seventh logical database goes to the overflow row.
+# Per datasource (datasource.source_stats): connections and reconnections,
+# failures by reason (nothing listening, a wrong password, no password),
+# remote transactions committed, rolled back and in doubt (two-phase
+# commit whose remote backend was terminated after PREPARE), health checks.
 # Then, on the harness's local server (no preload): the view raises 55000
 # and routing works as before.
 #
@@ -31,7 +35,7 @@ cleanup() {
 	"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 	"${RPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS rstats" >/dev/null 2>&1
 	if [ "${PGDS_KEEP:-0}" != 1 ]; then
-		rm -rf "$C" "$C.initdb.log"
+		rm -rf "$C" "$C.initdb.log" "$C.pgbench.sql" "$C.pgbench.log" "$C.indoubt.out"
 	fi
 }
 trap cleanup EXIT
@@ -138,6 +142,69 @@ is "$(q "SELECT datasource.reset_database_stats('home_db')")|$(st home_db "count
 q "SELECT datasource.exec('home_db', 'SELECT 1')" >/dev/null
 is "$(st home_db "calls, stats_since > now() - interval '1 minute'")" "1|t" "after a reset, it counts from zero again"
 
+# --- datasources: connections, remote transactions, health checks
+is "$(q "SELECT datasource.reset_source_stats()")" "1" "reset_source_stats() removes the row of the one datasource used so far"
+"${PSQL[@]}" -d "$DB" >/dev/null <<'EOF' || bail_out "the datasource workload failed"
+SELECT datasource.exec('far_db', 'SELECT 1');
+SELECT datasource.disconnect('regional');
+SELECT datasource.exec('far_db', 'SELECT 1');
+BEGIN;
+SELECT datasource.exec('far_db', 'UPDATE items SET id = id WHERE id = 1');
+SELECT datasource.exec('far_db', 'UPDATE items SET id = id WHERE id = 2');
+COMMIT;
+BEGIN;
+SELECT datasource.exec('far_db', 'UPDATE items SET id = id WHERE id = 1');
+ROLLBACK;
+SELECT count(*) FROM datasource.health_check('regional');
+SELECT count(*) FROM datasource.health_check('regional');
+EOF
+is "$(q "SELECT connects, reconnects, connect_failures, remote_transactions, commits, rollbacks, in_doubt,
+                health_checks, health_failures, health_mean_ms > 0 AND health_max_ms >= health_mean_ms,
+                health_last_at > now() - interval '1 minute'
+         FROM datasource.source_stats WHERE datasource = 'regional'")" "2|1|0|2|1|1|0|2|0|t|t" \
+	"regional: 2 connections (the second after disconnect() a reconnect), 2 remote transactions (1 committed, 1 rolled back), 2 healthy checks"
+
+# failures by reason: nothing listens, a wrong password, no password for a non-superuser
+dead=$(free_port $((PGDS_LOCAL_PORT + 60))) || bail_out "no free port"
+"${PSQL[@]}" -d "$DB" >/dev/null \
+	-c "CREATE SERVER deadsrv FOREIGN DATA WRAPPER pg_datasource OPTIONS (host '127.0.0.1', port '$dead', dbname 'x')" \
+	-c "CREATE USER MAPPING FOR postgres SERVER deadsrv OPTIONS (user 'x', password 'y')" \
+	-c "SELECT datasource.create_source('dead', 'deadsrv')" \
+	-c "CREATE ROLE stats_nopw LOGIN" \
+	-c "GRANT USAGE ON FOREIGN SERVER regional TO stats_app, stats_nopw" \
+	-c "CREATE USER MAPPING FOR stats_app SERVER regional OPTIONS (user 'stats_owner', password 'wrong')" \
+	-c "CREATE USER MAPPING FOR stats_nopw SERVER regional OPTIONS (user 'stats_owner')" ||
+	bail_out "failure setup"
+is "$(q "SELECT healthy FROM datasource.health_check('dead')")" "f" "a datasource where nothing listens is not healthy"
+is "$(qs "SELECT datasource.exec('far_db', 'SELECT 1')" stats_app)" "ERROR:  08001" "a wrong password: 08001"
+is "$(qs "SELECT datasource.exec('far_db', 'SELECT 1')" stats_nopw)" "ERROR:  2F003" "no password for a non-superuser: 2F003"
+is "$(q "SELECT datasource, connects, connect_failures, failures_by_reason, health_checks, health_failures, health_mean_ms IS NULL
+         FROM datasource.source_stats WHERE datasource IN ('dead', 'regional') ORDER BY 1")" \
+	"$(printf '%s\n%s' 'dead|0|1|{"failed": 1}|1|1|t' 'regional|2|2|{"authentication": 1, "password required": 1}|2|0|f')" \
+	"connection failures by reason: refused (dead), authentication, password required; the failed check counts, with no mean latency"
+
+# in doubt: after PREPARE the remote backend goes, so COMMIT PREPARED cannot reach it
+"${PSQL[@]}" -v ON_ERROR_STOP=0 -d "$DB" >"$C.indoubt.out" 2>&1 <<'EOF' &
+SET datasource.two_phase_commit = on;
+SET datasource.debug_commit_pause = 'after_prepare';
+BEGIN;
+SELECT datasource.exec('far_db', 'UPDATE items SET id = id WHERE id = 3');
+CREATE TABLE local_write (x int);
+COMMIT;
+EOF
+client=$!
+for n in $(seq 100); do
+	[ "$("${RPSQL[@]}" -d rstats -c "SELECT count(*) FROM pg_prepared_xacts")" = 1 ] && break
+	sleep 0.1
+done
+"${RPSQL[@]}" -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                               WHERE datname = 'rstats' AND application_name = 'pg_datasource'" >/dev/null
+wait "$client"
+is "$(q "SELECT in_doubt, commits FROM datasource.source_stats WHERE datasource = 'regional'")" "1|1" \
+	"a COMMIT PREPARED that could not reach the remote is in doubt (and not a commit)"
+is "$(q "SELECT action FROM datasource.resolve_transactions('regional')")|$("${RPSQL[@]}" -d rstats -c "SELECT count(*) FROM pg_prepared_xacts")" \
+	"committed|0" "the resolver finishes it"
+
 # --- drop, rename, a dropped datasource
 q "BEGIN; SELECT datasource.drop_database('home_db'); ROLLBACK" >/dev/null
 is "$(st home_db calls)" "1" "a rolled back drop_database keeps the row"
@@ -149,7 +216,8 @@ is "$(st temp_db "count(*)")|$(st home_db calls)" "0|1" \
 q "SELECT datasource.rename_database('home_db', 'house_db')" >/dev/null
 is "$(st home_db "count(*)")|$(st house_db calls)" "0|1" "rename_database carries the row to the new name"
 q "SELECT datasource.drop_source('regional', cascade => true)" >/dev/null
-is "$(st far_db "count(*)")" "0" "drop_source(cascade) removes the rows of its logical databases"
+is "$(st far_db "count(*)")|$(q "SELECT count(*) FROM datasource.source_stats WHERE datasource = 'regional'")" "0|0" \
+	"drop_source(cascade) removes the rows of its logical databases and its own"
 
 # --- overflow: datasource.stats_max_databases = 6
 q "SELECT count(datasource.create_database(format('o%s', i))) FROM generate_series(1, 7) i" >/dev/null

@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(154);
+SELECT plan(156);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -81,6 +81,13 @@ SELECT columns_are('datasource', 'database_stats',
           'connect_time_ms', 'remote_time_ms', 'transfer_time_ms', 'local_time_ms',
           'statement_cache_hits', 'remote_prepared_hits', 'errors_by_class', 'histogram', 'stats_since'],
     'datasource.database_stats has exactly the documented columns');
+SELECT has_view('datasource', 'source_stats', 'view datasource.source_stats exists');
+SELECT columns_are('datasource', 'source_stats',
+    ARRAY['datasource', 'connects', 'reconnects', 'connect_failures', 'failures_by_reason',
+          'remote_transactions', 'commits', 'rollbacks', 'in_doubt', 'health_checks',
+          'health_failures', 'health_mean_ms', 'health_max_ms', 'health_last_ms', 'health_last_at',
+          'stats_since'],
+    'datasource.source_stats has exactly the documented columns');
 SELECT has_view('datasource', 'fleet', 'view datasource.fleet exists');
 SELECT columns_are('datasource', 'fleet',
     ARRAY['database', 'source', 'schema_name', 'last_version', 'last_applied_at', 'applied', 'failed',
@@ -455,9 +462,11 @@ SELECT results_eq(
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
              ('datasource.reset_database_stats(text)', 'volatile', 'unsafe'),
+             ('datasource.reset_source_stats(text)', 'volatile', 'unsafe'),
              ('datasource.resolve_transactions(text)', 'volatile', 'unsafe'),
              ('datasource.session_sandbox()', 'stable', 'restricted'),
              ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.source_stats_rows()', 'volatile', 'restricted'),
              ('datasource.statement_cache()', 'volatile', 'restricted'),
              ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
              ('datasource.validate_databases(text[])', 'stable', 'safe')$$,
