@@ -45,6 +45,7 @@ OBJS = \
 	src/fleet.o \
 	src/progress.o \
 	src/stats.o \
+	src/stats_statements.o \
 	src/stats_views.o \
 	src/migrate.o \
 	src/order.o \

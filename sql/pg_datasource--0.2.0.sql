@@ -1773,7 +1773,7 @@ AS 'MODULE_PATHNAME', 'pgds_reset_database_stats'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION datasource.reset_database_stats(text) IS
-	'removes the statistics of one logical database, or of all (NULL); returns how many rows went';
+	'removes the statistics of one logical database (with its statements), or of all (NULL); returns how many rows went';
 
 /*
  * Statistics of each datasource of this database: its connections (made,
@@ -1811,6 +1811,33 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION datasource.reset_source_stats(text) IS
 	'removes the statistics of one datasource, or of all (NULL); returns how many rows went';
+
+/*
+ * Statistics of the statements routed to each logical database of this
+ * database, known by a fingerprint of their text before rewriting (the
+ * same in every tenant; constants, whitespace and comments aside).
+ * Bounded: datasource.stats_max_statements in all,
+ * datasource.stats_statements_per_database per logical database.
+ */
+CREATE FUNCTION datasource.statement_stats_rows()
+RETURNS TABLE (database text, fingerprint bigint, query text, calls bigint,
+			   errors bigint, rows bigint, total_time_ms float8,
+			   min_time_ms float8, max_time_ms float8, mean_time_ms float8,
+			   stddev_time_ms float8, stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_statement_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.statement_stats_rows() IS
+	'the statistics of routed statements per logical database of this database (what datasource.statement_stats shows)';
+
+CREATE VIEW datasource.statement_stats AS
+	SELECT s.database, s.fingerprint, s.query, s.calls, s.errors, s.rows,
+		   s.total_time_ms, s.min_time_ms, s.max_time_ms, s.mean_time_ms,
+		   s.stddev_time_ms, s.stats_since
+	FROM datasource.statement_stats_rows() s;
+
+COMMENT ON VIEW datasource.statement_stats IS
+	'one row per statement kept for a logical database: calls, errors, rows, times; the same statement has the same fingerprint in every tenant (needs shared_preload_libraries)';
 
 /*
  * The fleet, one row per mapped logical database, from the journal: the
@@ -2128,6 +2155,7 @@ GRANT EXECUTE ON FUNCTION datasource.migration_progress_rows() TO PUBLIC;
  * name logical databases, which the registry shows anyway); resetting them
  * is the superuser's
  */
-GRANT SELECT ON datasource.database_stats, datasource.source_stats TO PUBLIC;
+GRANT SELECT ON datasource.database_stats, datasource.source_stats,
+	datasource.statement_stats TO PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.database_stats_rows(),
-	datasource.source_stats_rows() TO PUBLIC;
+	datasource.source_stats_rows(), datasource.statement_stats_rows() TO PUBLIC;

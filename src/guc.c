@@ -54,6 +54,8 @@ int			ds_debug_commit_pause = DS_PAUSE_OFF;
 /* statistics of routed calls (stats.c) */
 bool		ds_stats = true;
 int			ds_stats_max_databases = 10000;
+int			ds_stats_max_statements = 5000;
+int			ds_stats_statements_per_database = 100;
 
 static const struct config_enum_entry enforce_options[] = {
 	{"off", DS_ENFORCE_OFF, false},
@@ -122,6 +124,31 @@ ds_define_stats_gucs(void)
 								PGC_POSTMASTER,
 								0,
 								NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("datasource.stats_max_statements",
+								"Statements (of all logical databases of the cluster) with statistics of their own.",
+								"When the table is full, a new statement takes the place of the one with "
+								"the least total time in its part of the table. Needs a restart.",
+								&ds_stats_max_statements,
+								5000,
+								100,
+								1000000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+	DefineCustomIntVariable("datasource.stats_statements_per_database",
+							"Statements one logical database keeps statistics of at most.",
+							"Past it, a new statement takes the place of the database's own "
+							"least timed one, or is not kept (its calls still count in "
+							"datasource.database_stats).",
+							&ds_stats_statements_per_database,
+							100,
+							0,
+							1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "parser/parser.h"
+#include "port/atomics.h"
 #include "portability/instr_time.h"
 #include "storage/itemptr.h"
 #include "storage/lock.h"
@@ -88,6 +89,8 @@ extern int	ds_debug_commit_pause;
 /* statistics (stats.c) */
 extern bool ds_stats;
 extern int	ds_stats_max_databases;
+extern int	ds_stats_max_statements;
+extern int	ds_stats_statements_per_database;
 extern void ds_define_gucs(void);
 
 /* in names.c: what a name is, for the name rules and their messages */
@@ -206,6 +209,7 @@ extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 						 int *i);
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
 extern int	ds_scan_params(const char *sql, int nparams, bool *used);
+extern uint64 ds_scan_fingerprint(const char *text);
 
 /* in parse.c */
 extern List *ds_parse_capture(const char *text, RawParseMode mode,
@@ -533,6 +537,9 @@ typedef struct DsStatsCall
 	bool		cache_hit;		/* its verdict came from stmtcache.c */
 	bool		prepared_hit;	/* the remote had it prepared */
 	char		database[NAMEDATALEN];	/* empty until known */
+	bool		has_fp;			/* the statement passed validation */
+	uint64		fp;				/* its fingerprint (stats_statements.c) */
+	const char *sql;			/* its text, before rewriting */
 } DsStatsCall;
 
 /* what a statistics entry counts */
@@ -628,6 +635,43 @@ extern void ds_stats_source_event(const char *source, DsSourceEvent ev,
 extern void ds_stats_connect_failed(const char *source, PGconn *conn,
 									int sqlerrcode);
 extern DsStatsRow *ds_stats_snapshot(DsStatsKind kind, int *n);
+extern void ds_stats_statement(const char *sql);
+
+/* in stats_statements.c: statements within each logical database */
+#define DS_STMT_QUERY_LEN	256	/* the bytes of a statement's text kept */
+
+typedef struct DsStmtCounters
+{
+	int64		calls;
+	int64		errors;
+	int64		rows;
+	double		total_ms;
+	double		min_ms;
+	double		max_ms;
+	double		mean_ms;
+	double		sum_var;
+	TimestampTz since;			/* the entry was made */
+	Oid			roleid;			/* the role of its first call */
+	char		query[DS_STMT_QUERY_LEN];	/* the text of its first call */
+} DsStmtCounters;
+
+/* a copy of an entry, for the view */
+typedef struct DsStmtRow
+{
+	uint64		fp;
+	char		name[NAMEDATALEN];
+	DsStmtCounters c;
+} DsStmtRow;
+
+extern Size ds_stmt_shmem_request(void);
+extern void ds_stmt_shmem_init(void);
+extern uint64 ds_stmt_fingerprint(const char *sql);
+extern void ds_stmt_count(uint64 fp, const char *sql, const char *name,
+						  pg_atomic_uint32 *nstmts, double total,
+						  int sqlerrcode, int64 rows);
+extern void ds_stmt_forget(const char *name, const char *new_name,
+						   pg_atomic_uint32 *new_nstmts);
+extern DsStmtRow *ds_stmt_snapshot(int *n);
 
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);

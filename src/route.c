@@ -143,6 +143,7 @@ ds_route_run(const char *database, const char *sql, int nparams,
 			(void) ds_source_usable(src, db, v.not_ro, ERROR, NULL, NULL);
 		ds_refuse(&v);
 	}
+	ds_stats_statement(sql);
 	/* nothing may outlive the statement in the session it shares */
 	if (v.session != NULL)
 		ereport(ERROR,

@@ -79,6 +79,7 @@ typedef struct DsStatsHead
 typedef struct DsDbEntry
 {
 	DsStatsHead head;
+	pg_atomic_uint32 nstmts;	/* its entries in stats_statements.c */
 	DsDbCounters counters;
 } DsDbEntry;
 
@@ -152,6 +153,7 @@ ds_stats_shmem_request(void)
 	for (k = 0; k < DS_STATS_NKINDS; k++)
 		size = add_size(size, hash_estimate_size(ds_stats_capacity(),
 												 ds_stats_entry_size[k]));
+	size = add_size(size, ds_stmt_shmem_request());
 	RequestAddinShmemSpace(size);
 	RequestNamedLWLockTranche("pg_datasource stats", 1);
 }
@@ -188,6 +190,7 @@ ds_stats_shmem_startup(void)
 										 ds_stats_capacity(),
 										 &info, HASH_ELEM | HASH_BLOBS);
 	}
+	ds_stmt_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -466,6 +469,8 @@ ds_stats_entry(DsStatsKind kind, DsStatsKey *key)
 		memset((char *) e + ds_stats_counters_off[kind], 0,
 			   ds_stats_entry_size[kind] - ds_stats_counters_off[kind]);
 		e->since = GetCurrentTimestamp();
+		if (kind == DS_STATS_DATABASE)
+			pg_atomic_init_u32(&((DsDbEntry *) e)->nstmts, 0);
 		if (key->name[0] != '\0')
 			ds_stats_shared->named[kind]++;
 	}
@@ -516,6 +521,10 @@ ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows)
 		SpinLockAcquire(&e->head.mutex);
 		ds_stats_add(&e->counters, call, total, bucket, sqlerrcode, rows);
 		SpinLockRelease(&e->head.mutex);
+		/* the statement, unless the database is in the overflow row */
+		if (call->has_fp && key.name[0] != '\0')
+			ds_stmt_count(call->fp, call->sql, key.name, &e->nstmts, total,
+						  sqlerrcode, rows);
 	}
 	LWLockRelease(ds_stats_shared->lock);
 }
@@ -532,6 +541,24 @@ ds_stats_target(const char *name)
 
 	if (call != NULL && call->active)
 		strlcpy(call->database, name, NAMEDATALEN);
+}
+
+/*
+ * ds_stats_statement
+ *		The innermost routed call runs sql (its text before rewriting, which
+ *		passed validation and lives as long as the call): its fingerprint
+ *		is taken for the statement statistics.
+ */
+void
+ds_stats_statement(const char *sql)
+{
+	DsStatsCall *call = ds_stats_current;
+
+	if (call == NULL || !call->active || ds_stats_statements_per_database == 0)
+		return;
+	call->fp = ds_stmt_fingerprint(sql);
+	call->sql = sql;
+	call->has_fp = true;
 }
 
 /* ------------------------------------------------------------ drops */
@@ -559,6 +586,8 @@ ds_stats_apply(DsStatsKind kind, const char *name, const char *new_name)
 		memcpy(saved, e, ds_stats_entry_size[kind]);
 		(void) hash_search(hash, &key, HASH_REMOVE, NULL);
 		ds_stats_shared->named[kind]--;
+		if (kind == DS_STATS_DATABASE && new_name == NULL)
+			ds_stmt_forget(name, NULL, NULL);
 		if (new_name != NULL)
 		{
 			bool		found;
@@ -576,7 +605,17 @@ ds_stats_apply(DsStatsKind kind, const char *name, const char *new_name)
 				memcpy((char *) e + ds_stats_counters_off[kind],
 					   saved + ds_stats_counters_off[kind],
 					   ds_stats_entry_size[kind] - ds_stats_counters_off[kind]);
+				if (kind == DS_STATS_DATABASE)
+				{
+					DsDbEntry  *d = (DsDbEntry *) e;
+
+					pg_atomic_init_u32(&d->nstmts,
+									   pg_atomic_read_u32(&((DsDbEntry *) saved)->nstmts));
+					ds_stmt_forget(name, new_name, &d->nstmts);
+				}
 			}
+			else if (kind == DS_STATS_DATABASE)
+				ds_stmt_forget(name, NULL, NULL);
 		}
 	}
 	LWLockRelease(ds_stats_shared->lock);
@@ -629,6 +668,8 @@ ds_stats_reset(DsStatsKind kind, const char *name)
 			continue;
 		if (e->key.name[0] != '\0')
 			ds_stats_shared->named[kind]--;
+		if (kind == DS_STATS_DATABASE && e->key.name[0] != '\0')
+			ds_stmt_forget(e->key.name, NULL, NULL);
 		(void) hash_search(ds_stats_hash[kind], &e->key, HASH_REMOVE, NULL);
 		n++;
 	}

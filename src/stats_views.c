@@ -2,7 +2,7 @@
  *
  * stats_views.c
  *		  The SQL functions behind the statistics views: database_stats_rows,
- *		  source_stats_rows and their reset functions.
+ *		  source_stats_rows, statement_stats_rows and the reset functions.
  *
  * stats.c keeps the counters in shared memory; this file turns a snapshot
  * of them into rows that read well in psql: times in milliseconds, the
@@ -22,10 +22,13 @@
 
 #include <math.h>
 
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -38,10 +41,12 @@ PG_FUNCTION_INFO_V1(pgds_database_stats);
 PG_FUNCTION_INFO_V1(pgds_reset_database_stats);
 PG_FUNCTION_INFO_V1(pgds_source_stats);
 PG_FUNCTION_INFO_V1(pgds_reset_source_stats);
+PG_FUNCTION_INFO_V1(pgds_statement_stats);
 
 /* the columns of database_stats_rows() and source_stats_rows() */
 #define DS_DB_STATS_COLS	22
 #define DS_SRC_STATS_COLS	16
+#define DS_STMT_STATS_COLS	12
 
 /* the names of the connection failures' reasons, from DS_SRC_FAIL_FAILED on */
 static const char *const ds_fail_reasons[] = {
@@ -301,4 +306,52 @@ pgds_reset_source_stats(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(ds_stats_reset(DS_STATS_SOURCE, PG_ARGISNULL(0) ? NULL :
 								   text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * statement_stats_rows() returns setof (database, fingerprint, query,
+ *		calls, errors, rows, total_time_ms, min_time_ms, max_time_ms,
+ *		mean_time_ms, stddev_time_ms, stats_since)
+ *
+ * One row per statement kept for a logical database of this database
+ * (what datasource.statement_stats shows); the text only to members of the
+ * role of its first call or of pg_read_all_stats.  Raises 55000 when the library
+ * was not preloaded.
+ */
+Datum
+pgds_statement_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DsStmtRow  *stmts;
+	int			n;
+	int			i;
+	bool		all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+
+	ds_stats_available();
+	InitMaterializedSRF(fcinfo, 0);
+	stmts = ds_stmt_snapshot(&n);
+	for (i = 0; i < n; i++)
+	{
+		const DsStmtCounters *c = &stmts[i].c;
+		Datum		values[DS_STMT_STATS_COLS];
+		bool		nulls[DS_STMT_STATS_COLS] = {false};
+
+		values[0] = CStringGetTextDatum(stmts[i].name);
+		values[1] = Int64GetDatum((int64) stmts[i].fp);
+		values[2] = CStringGetTextDatum(c->query);
+		/* the text may hold constants: as pg_stat_statements shows it */
+		nulls[2] = !all && !has_privs_of_role(GetUserId(), c->roleid);
+		values[3] = Int64GetDatum(c->calls);
+		values[4] = Int64GetDatum(c->errors);
+		values[5] = Int64GetDatum(c->rows);
+		values[6] = DS_MS(c->total_ms);
+		values[7] = DS_MS(c->min_ms);
+		values[8] = DS_MS(c->max_ms);
+		values[9] = DS_MS(c->mean_ms);
+		values[10] = DS_MS(c->calls > 0 ? sqrt(c->sum_var / c->calls) : 0);
+		values[11] = TimestampTzGetDatum(c->since);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	return (Datum) 0;
 }

@@ -9,6 +9,9 @@
 # stops counting (and only a superuser may set it); reset (the
 # superuser's), a rolled back and a committed drop, a rename, a dropped
 # datasource; the seventh logical database goes to the overflow row.
+# Per statement (datasource.statement_stats): exact counts per statement
+# and logical database, one fingerprint in every tenant, the bounds per
+# logical database and in all (the most timed statement stays).
 # Per datasource (datasource.source_stats): connections and reconnections,
 # failures by reason (nothing listening, a wrong password, no password),
 # remote transactions committed, rolled back and in doubt (two-phase
@@ -45,6 +48,7 @@ cluster_init "$C" "$port" >/dev/null || bail_out "initdb failed"
 cat >>"$C/postgresql.conf" <<EOF
 shared_preload_libraries = 'pg_datasource'
 datasource.stats_max_databases = 6
+datasource.stats_max_statements = 100
 EOF
 cluster_start "$C" || bail_out "the server with pg_datasource preloaded did not start"
 
@@ -115,6 +119,32 @@ is "$(q "SELECT bool_and(min_time_ms <= mean_time_ms AND mean_time_ms <= max_tim
                         AND stddev_time_ms >= 0 AND abs(mean_time_ms * calls - total_time_ms) < 0.01)
          FROM datasource.database_stats")" "t" "min <= mean <= max, p50 <= p95 <= p99 <= max, mean x calls = total"
 
+# --- statements: one entry per statement and logical database
+is "$(q "SELECT database, query, calls, errors, rows FROM datasource.statement_stats
+         ORDER BY database, query COLLATE \"C\"")" "$(cat <<'X'
+far_db|SELECT 1 / 0|2|2|0
+far_db|SELECT id FROM items WHERE id <= 5 AND $1::int > 0|7|0|35
+far_db|SELECT id FROM items WHERE id <= 50|1|0|10
+home_db|SELECT * FROM missing|3|3|0
+home_db|SELECT 1 / 0|2|2|0
+home_db|SELECT id FROM items WHERE id <= 3 AND $1::int > 0|10|0|30
+home_db|UPDATE items SET id = id WHERE id <= 4|1|0|4
+X
+)" "statement_stats: each statement of the workload under its logical database, with exact calls, errors and rows"
+is "$(q "SELECT bool_and(s.calls = d.calls AND abs(s.total - d.total_time_ms) < 0.01), count(*)
+         FROM (SELECT database, sum(calls) AS calls, sum(total_time_ms) AS total
+               FROM datasource.statement_stats GROUP BY 1) s
+         JOIN datasource.database_stats d USING (database)")" "t|2" \
+	"the statements' calls and times add up to their logical database's"
+q "SELECT datasource.exec('home_db', 'SELECT count(*) FROM items WHERE id = 1'),
+          datasource.exec('far_db', 'select  count(*)  from ITEMS where id = 2 -- another tenant'),
+          datasource.exec('home_db', 'SELECT count(*) FROM items WHERE id = ''3''')" >/dev/null
+is "$(q "SELECT count(DISTINCT fingerprint), string_agg(database || ':' || calls, ',' ORDER BY database)
+         FROM datasource.statement_stats WHERE query ILIKE 'select%count(*)%'")" "1|far_db:1,home_db:2" \
+	"one fingerprint in every tenant (before rewriting), whatever the constants, case, spacing and comments"
+is "$(qs "SELECT count(*), count(query) FROM datasource.statement_stats" stats_app)" "9|0" \
+	"another role sees the statements, not their text (it may hold constants)"
+
 # --- an unknown logical database counts nowhere
 qs "SELECT * FROM datasource.query('nowhere_db', 'SELECT 1') AS t(x int)" >/dev/null
 is "$(q "SELECT count(*) FROM datasource.database_stats")" "2" "a call to an unknown logical database adds no row"
@@ -124,7 +154,9 @@ printf "SELECT * FROM datasource.query('home_db', 'SELECT 1') AS t(x int);\n" >"
 before=$(st home_db calls)
 "$PGBIN/pgbench" -n -h "$C" -p "$port" -U postgres -c 4 -j 4 -t 250 -f "$C.pgbench.sql" "$DB" >"$C.pgbench.log" 2>&1 ||
 	diag "pgbench failed: $(tail -n 3 "$C.pgbench.log")"
-is "$(st home_db "calls - $before")" "1000" "4 pgbench clients x 250 calls: exactly 1000 more calls"
+is "$(st home_db "calls - $before")|$(q "SELECT calls FROM datasource.statement_stats
+                                           WHERE database = 'home_db' AND query = 'SELECT 1'")" "1000|1000" \
+	"4 pgbench clients x 250 calls: exactly 1000 more calls, in the database and in its statement"
 
 # --- datasource.stats = off
 before=$(st home_db calls)
@@ -137,8 +169,10 @@ is "$(st home_db "calls - $before")" "1" "a role's calls are counted in the same
 # --- reset
 is "$(qs "SELECT datasource.reset_database_stats()" stats_app)|$(st home_db "calls > 0")" "ERROR:  42501|t" \
 	"PUBLIC may not reset the statistics, and they stay"
-is "$(q "SELECT datasource.reset_database_stats('home_db')")|$(st home_db "count(*)")|$(st far_db "calls")" "1|0|10" \
+is "$(q "SELECT datasource.reset_database_stats('home_db')")|$(st home_db "count(*)")|$(st far_db "calls")" "1|0|11" \
 	"reset_database_stats('home_db') removes its row only"
+is "$(q "SELECT count(*) FILTER (WHERE database = 'home_db'), count(*) FILTER (WHERE database = 'far_db')
+         FROM datasource.statement_stats")" "0|4" "and its statements, not the others'"
 q "SELECT datasource.exec('home_db', 'SELECT 1')" >/dev/null
 is "$(st home_db "calls, stats_since > now() - interval '1 minute'")" "1|t" "after a reset, it counts from zero again"
 
@@ -211,10 +245,12 @@ is "$(st home_db calls)" "1" "a rolled back drop_database keeps the row"
 q "SELECT datasource.create_database('temp_db')" >/dev/null
 q "SELECT datasource.exec('temp_db', 'SELECT 1')" >/dev/null
 q "BEGIN; SELECT datasource.drop_database('temp_db'); SAVEPOINT a; SELECT datasource.rename_database('home_db', 'house_db'); ROLLBACK TO a; COMMIT" >/dev/null
-is "$(st temp_db "count(*)")|$(st home_db calls)" "0|1" \
+is "$(st temp_db "count(*)")|$(st home_db calls)|$(q "SELECT count(*) FROM datasource.statement_stats WHERE database = 'temp_db'")" "0|1|0" \
 	"a committed drop_database removes the row; a rename rolled back to a savepoint does nothing"
 q "SELECT datasource.rename_database('home_db', 'house_db')" >/dev/null
-is "$(st home_db "count(*)")|$(st house_db calls)" "0|1" "rename_database carries the row to the new name"
+is "$(st home_db "count(*)")|$(st house_db calls)|$(q "SELECT string_agg(database || ':' || query, ',')
+    FROM datasource.statement_stats WHERE database IN ('home_db', 'house_db')")" "0|1|house_db:SELECT 1" \
+	"rename_database carries the row, and its statements, to the new name"
 q "SELECT datasource.drop_source('regional', cascade => true)" >/dev/null
 is "$(st far_db "count(*)")|$(q "SELECT count(*) FROM datasource.source_stats WHERE datasource = 'regional'")" "0|0" \
 	"drop_source(cascade) removes the rows of its logical databases and its own"
@@ -228,6 +264,29 @@ is "$(q "SELECT count(*) FILTER (WHERE database IS NOT NULL), sum(calls) FILTER 
 q "SELECT datasource.drop_database('house_db')" >/dev/null
 q "SELECT datasource.exec('o6', 'SELECT 1')" >/dev/null
 is "$(st o6 calls)" "1" "a drop makes room for a row of its own"
+
+# --- statement bounds: datasource.stats_statements_per_database, datasource.stats_max_statements
+# set_per_db N : sets datasource.stats_statements_per_database and waits until new sessions see it
+set_per_db() {
+	local n
+	"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET datasource.stats_statements_per_database = $1" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+	for n in $(seq 50); do
+		[ "$(q "SHOW datasource.stats_statements_per_database")" = "$1" ] && return 0
+		sleep 0.1
+	done
+	diag "the setting never reached $1"
+}
+set_per_db 2
+q "SELECT count(datasource.exec('o1', format('SELECT %s AS c%s', i, i))) FROM generate_series(1, 6) i" >/dev/null
+is "$(q "SELECT count(*) FROM datasource.statement_stats WHERE database = 'o1'")|$(st o1 calls)" "2|7" \
+	"6 statements with stats_statements_per_database = 2: 2 kept, all 7 calls counted in database_stats"
+set_per_db 1000
+q "SELECT count(datasource.exec('o2', 'SELECT pg_sleep(0.002) AS heavy')) FROM generate_series(1, 20)" >/dev/null
+q "SELECT count(datasource.exec('o2', format('SELECT 1 AS c%s', i))) FROM generate_series(1, 300) i" >/dev/null
+is "$(q "SELECT count(*) <= 128 FROM datasource.statement_stats")|$(q "SELECT calls FROM datasource.statement_stats
+       WHERE database = 'o2' AND query LIKE '%heavy'")|$(st o2 calls)" "t|20|321" \
+	"300 new statements with stats_max_statements = 100 (32 parts of 4): at most 128 kept, the heavy one among them; all calls counted"
 
 # --- without shared_preload_libraries (the harness's local server)
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&

@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(156);
+SELECT plan(158);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -88,6 +88,11 @@ SELECT columns_are('datasource', 'source_stats',
           'health_failures', 'health_mean_ms', 'health_max_ms', 'health_last_ms', 'health_last_at',
           'stats_since'],
     'datasource.source_stats has exactly the documented columns');
+SELECT has_view('datasource', 'statement_stats', 'view datasource.statement_stats exists');
+SELECT columns_are('datasource', 'statement_stats',
+    ARRAY['database', 'fingerprint', 'query', 'calls', 'errors', 'rows', 'total_time_ms', 'min_time_ms',
+          'max_time_ms', 'mean_time_ms', 'stddev_time_ms', 'stats_since'],
+    'datasource.statement_stats has exactly the documented columns');
 SELECT has_view('datasource', 'fleet', 'view datasource.fleet exists');
 SELECT columns_are('datasource', 'fleet',
     ARRAY['database', 'source', 'schema_name', 'last_version', 'last_applied_at', 'applied', 'failed',
@@ -468,6 +473,7 @@ SELECT results_eq(
              ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),
              ('datasource.source_stats_rows()', 'volatile', 'restricted'),
              ('datasource.statement_cache()', 'volatile', 'restricted'),
+             ('datasource.statement_stats_rows()', 'volatile', 'restricted'),
              ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
              ('datasource.validate_databases(text[])', 'stable', 'safe')$$,
     'every function has the volatility and PARALLEL label its work calls for');
