@@ -1748,7 +1748,8 @@ RETURNS TABLE (database text, calls bigint, errors bigint, rows bigint,
 			   transfer_time_ms float8, local_time_ms float8,
 			   statement_cache_hits bigint, remote_prepared_hits bigint,
 			   errors_by_class jsonb, histogram bigint[],
-			   stats_since timestamptz)
+			   migrations_applied bigint, migrations_failed bigint,
+			   migration_time_ms float8, stats_since timestamptz)
 AS 'MODULE_PATHNAME', 'pgds_database_stats'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
@@ -1761,11 +1762,12 @@ CREATE VIEW datasource.database_stats AS
 		   s.p50_ms, s.p95_ms, s.p99_ms, s.validate_time_ms, s.connect_time_ms,
 		   s.remote_time_ms, s.transfer_time_ms, s.local_time_ms,
 		   s.statement_cache_hits, s.remote_prepared_hits, s.errors_by_class,
-		   s.histogram, s.stats_since
+		   s.histogram, s.migrations_applied, s.migrations_failed,
+		   s.migration_time_ms, s.stats_since
 	FROM datasource.database_stats_rows() s;
 
 COMMENT ON VIEW datasource.database_stats IS
-	'one row per logical database that routed calls went to: calls, errors by SQLSTATE class, rows, times and their split, percentiles, cache hits (needs shared_preload_libraries)';
+	'one row per logical database that routed calls or migrations went to: calls, errors by SQLSTATE class, rows, times and their split, percentiles, cache hits, migrations applied and failed (needs shared_preload_libraries)';
 
 CREATE FUNCTION datasource.reset_database_stats(database text DEFAULT NULL)
 RETURNS int

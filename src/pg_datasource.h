@@ -575,6 +575,9 @@ typedef struct DsDbCounters
 	int			error_class[DS_STATS_CLASSES];	/* ERRCODE_TO_CATEGORY */
 	int64		error_count[DS_STATS_CLASSES];
 	int64		errors_other;	/* of further classes */
+	int64		migrations_applied; /* scripts of migrate and migrate_all */
+	int64		migrations_failed;
+	double		migration_ms;	/* their time */
 } DsDbCounters;
 
 /* what happens to a datasource's connections and transactions */
@@ -636,6 +639,7 @@ extern void ds_stats_connect_failed(const char *source, PGconn *conn,
 									int sqlerrcode);
 extern DsStatsRow *ds_stats_snapshot(DsStatsKind kind, int *n);
 extern void ds_stats_statement(const char *sql);
+extern void ds_stats_migration(const char *name, bool applied, double ms);
 
 /* in stats_statements.c: statements within each logical database */
 #define DS_STMT_QUERY_LEN	256	/* the bytes of a statement's text kept */

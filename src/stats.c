@@ -26,6 +26,9 @@
  * spinlock, as pg_stat_statements does, so calls of different sessions
  * never wait for one another beyond a few dozen instructions.
  *
+ * The migration scripts a logical database ran (migrate.c) are counted in
+ * its entry too: applied, failed and their time.
+ *
  * What happens to a datasource's connections (connection.c), remote
  * transactions (connection.c, commit.c) and health checks (health.c) is
  * counted by ds_stats_source_event, under the same locking.
@@ -711,6 +714,35 @@ ds_stats_snapshot(DsStatsKind kind, int *n)
 	}
 	LWLockRelease(ds_stats_shared->lock);
 	return out;
+}
+
+/*
+ * ds_stats_migration
+ *		A migration script of logical database name was applied (or
+ *		failed) in ms milliseconds (migrate.c).  Raises nothing.
+ */
+void
+ds_stats_migration(const char *name, bool applied, double ms)
+{
+	DsStatsKey	key;
+	DsDbEntry  *e;
+
+	if (ds_stats_shared == NULL || !ds_stats)
+		return;
+	ds_stats_key(&key, name);
+	LWLockAcquire(ds_stats_shared->lock, LW_SHARED);
+	e = (DsDbEntry *) ds_stats_entry(DS_STATS_DATABASE, &key);
+	if (e != NULL)
+	{
+		SpinLockAcquire(&e->head.mutex);
+		if (applied)
+			e->counters.migrations_applied++;
+		else
+			e->counters.migrations_failed++;
+		e->counters.migration_ms += ms;
+		SpinLockRelease(&e->head.mutex);
+	}
+	LWLockRelease(ds_stats_shared->lock);
 }
 
 /* ------------------------------------------------------------ datasources */

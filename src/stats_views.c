@@ -44,7 +44,7 @@ PG_FUNCTION_INFO_V1(pgds_reset_source_stats);
 PG_FUNCTION_INFO_V1(pgds_statement_stats);
 
 /* the columns of database_stats_rows() and source_stats_rows() */
-#define DS_DB_STATS_COLS	22
+#define DS_DB_STATS_COLS	25
 #define DS_SRC_STATS_COLS	16
 #define DS_STMT_STATS_COLS	12
 
@@ -152,7 +152,10 @@ ds_stats_db_row(const DsStatsRow *s, Datum *values, bool *nulls)
 	values[18] = Int64GetDatum(c->prepared_hits);
 	values[19] = ds_stats_error_classes(c);
 	values[20] = ds_stats_histogram(c);
-	values[21] = TimestampTzGetDatum(s->since);
+	values[21] = Int64GetDatum(c->migrations_applied);
+	values[22] = Int64GetDatum(c->migrations_failed);
+	values[23] = DS_MS(c->migration_ms);
+	values[24] = TimestampTzGetDatum(s->since);
 }
 
 /*
@@ -161,7 +164,8 @@ ds_stats_db_row(const DsStatsRow *s, Datum *values, bool *nulls)
  *		stddev_time_ms, p50_ms, p95_ms, p99_ms, validate_time_ms,
  *		connect_time_ms, remote_time_ms, transfer_time_ms, local_time_ms,
  *		statement_cache_hits, remote_prepared_hits, errors_by_class,
- *		histogram, stats_since)
+ *		histogram, migrations_applied, migrations_failed, migration_time_ms,
+ *		stats_since)
  *
  * One row per logical database of this database that routed calls were
  * counted for (what datasource.database_stats shows).  Raises 55000 when

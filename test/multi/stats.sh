@@ -265,6 +265,15 @@ q "SELECT datasource.drop_database('house_db')" >/dev/null
 q "SELECT datasource.exec('o6', 'SELECT 1')" >/dev/null
 is "$(st o6 calls)" "1" "a drop makes room for a row of its own"
 
+# --- migrations: applied, failed and their time per logical database
+q "SELECT datasource.migrate('o3', '0001', 'CREATE TABLE m1 (x int)'),
+          datasource.migrate('o3', '0001', 'CREATE TABLE m1 (x int)'),
+          datasource.migrate('o4', '0001', 'CREATE TABLE m1 (x int); CREATE TABLE m1 (x int)')" >/dev/null 2>&1
+q "SELECT count(*) FROM datasource.migrate_all('0002', 'CREATE TABLE m2 (x int)', ARRAY['o3'])" >/dev/null
+is "$(q "SELECT database, migrations_applied, migrations_failed, migration_time_ms > 0
+         FROM datasource.database_stats WHERE database IN ('o3', 'o4') ORDER BY 1")" "$(printf 'o3|2|0|t\no4|0|1|t')" \
+	"migrations per logical database: o3 applied 0001 (once: the second call is no run) and 0002 (migrate_all), o4 failed 0001"
+
 # --- statement bounds: datasource.stats_statements_per_database, datasource.stats_max_statements
 # set_per_db N : sets datasource.stats_statements_per_database and waits until new sessions see it
 set_per_db() {

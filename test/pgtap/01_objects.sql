@@ -79,7 +79,8 @@ SELECT columns_are('datasource', 'database_stats',
     ARRAY['database', 'calls', 'errors', 'rows', 'total_time_ms', 'min_time_ms', 'max_time_ms',
           'mean_time_ms', 'stddev_time_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'validate_time_ms',
           'connect_time_ms', 'remote_time_ms', 'transfer_time_ms', 'local_time_ms',
-          'statement_cache_hits', 'remote_prepared_hits', 'errors_by_class', 'histogram', 'stats_since'],
+          'statement_cache_hits', 'remote_prepared_hits', 'errors_by_class', 'histogram',
+          'migrations_applied', 'migrations_failed', 'migration_time_ms', 'stats_since'],
     'datasource.database_stats has exactly the documented columns');
 SELECT has_view('datasource', 'source_stats', 'view datasource.source_stats exists');
 SELECT columns_are('datasource', 'source_stats',
