@@ -52,7 +52,7 @@
 #include "pg_datasource.h"
 
 /* partitions of the table */
-#define DS_STMT_PARTITIONS	32
+#define DS_STMT_PARTITIONS	128
 
 /* fingerprints a backend keeps (the cache is emptied when full) */
 #define DS_STMT_CACHE_MAX	4096
@@ -74,6 +74,9 @@ typedef struct DsStmtShared
 {
 	int			per_part;		/* slots per partition */
 	LWLockPadded *locks;		/* one per partition */
+	uint64	   *keys;			/* per slot, its key's hash (0: free), in a
+								 * row so that a partition is searched in a
+								 * few cache lines */
 	DsStmtSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } DsStmtShared;
 
@@ -94,12 +97,13 @@ ds_stmt_per_part(void)
 	return (ds_stats_max_statements + DS_STMT_PARTITIONS - 1) / DS_STMT_PARTITIONS;
 }
 
-/* the size of a table of n slots */
+/* the size of a table of n slots, with their keys' hashes */
 static Size
 ds_stmt_size(int n)
 {
-	return add_size(offsetof(DsStmtShared, slots),
-					mul_size((Size) n, sizeof(DsStmtSlot)));
+	return add_size(add_size(offsetof(DsStmtShared, slots),
+							 mul_size((Size) n, sizeof(DsStmtSlot))),
+					mul_size((Size) n, sizeof(uint64)));
 }
 
 /*
@@ -133,10 +137,12 @@ ds_stmt_shmem_init(void)
 		return;
 	ds_stmt->per_part = ds_stmt_per_part();
 	ds_stmt->locks = GetNamedLWLockTranche("pg_datasource statement stats");
+	ds_stmt->keys = (uint64 *) &ds_stmt->slots[n];
 	for (i = 0; i < n; i++)
 	{
 		memset(&ds_stmt->slots[i], 0, sizeof(DsStmtSlot));
 		SpinLockInit(&ds_stmt->slots[i].mutex);
+		ds_stmt->keys[i] = 0;
 	}
 }
 
@@ -178,27 +184,35 @@ ds_stmt_fingerprint(const char *sql)
 	return fp;
 }
 
-/* the partition of a statement of logical database name */
-static int
-ds_stmt_partition(uint64 fp, const char *name)
+/* the hash of the key (fp, this database, name); never 0 */
+static uint64
+ds_stmt_key(uint64 fp, const char *name)
 {
 	uint64		h = hash_combine64(fp, hash_bytes_extended((const unsigned char *) name,
-														   strlen(name), 0));
+														   strlen(name), MyDatabaseId));
 
-	return (int) (h % DS_STMT_PARTITIONS);
+	return h | 1;
 }
 
-/* the slot of (fp, this database, name) in partition part, or NULL */
+/*
+ * ds_stmt_find
+ *		The slot of (fp, this database, name), whose key hash is h, in
+ *		partition part, or NULL.  The caller holds the partition's lock.
+ */
 static DsStmtSlot *
-ds_stmt_find(int part, uint64 fp, const char *name)
+ds_stmt_find(int part, uint64 h, uint64 fp, const char *name)
 {
-	DsStmtSlot *s = &ds_stmt->slots[part * ds_stmt->per_part];
+	int			first = part * ds_stmt->per_part;
 	int			i;
 
-	for (i = 0; i < ds_stmt->per_part; i++, s++)
-		if (s->used && s->fp == fp && s->dbid == MyDatabaseId &&
-			strcmp(s->name, name) == 0)
+	for (i = first; i < first + ds_stmt->per_part; i++)
+	{
+		DsStmtSlot *s = &ds_stmt->slots[i];
+
+		if (ds_stmt->keys[i] == h && s->fp == fp &&
+			s->dbid == MyDatabaseId && strcmp(s->name, name) == 0)
 			return s;
+	}
 	return NULL;
 }
 
@@ -282,6 +296,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 			  pg_atomic_uint32 *nstmts, double total, int sqlerrcode,
 			  int64 rows)
 {
+	uint64		h;
 	int			part;
 	LWLock	   *lock;
 	DsStmtSlot *s;
@@ -290,10 +305,11 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 
 	if (ds_stmt == NULL)
 		return;
-	part = ds_stmt_partition(fp, name);
+	h = ds_stmt_key(fp, name);
+	part = (int) ((h >> 1) % DS_STMT_PARTITIONS);
 	lock = &ds_stmt->locks[part].lock;
 	LWLockAcquire(lock, LW_SHARED);
-	s = ds_stmt_find(part, fp, name);
+	s = ds_stmt_find(part, h, fp, name);
 	if (s != NULL)
 	{
 		SpinLockAcquire(&s->mutex);
@@ -306,7 +322,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 
 	/* a new entry: this partition only, exclusively */
 	LWLockAcquire(lock, LW_EXCLUSIVE);
-	s = ds_stmt_find(part, fp, name);
+	s = ds_stmt_find(part, h, fp, name);
 	if (s == NULL)
 	{
 		may_grow = pg_atomic_fetch_add_u32(nstmts, 1) <
@@ -327,6 +343,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 			s->dbid = MyDatabaseId;
 			strlcpy(s->name, name, NAMEDATALEN);
 			s->nstmts = nstmts;
+			ds_stmt->keys[s - ds_stmt->slots] = h;
 			memset(&s->c, 0, sizeof(s->c));
 			memcpy(s->c.query, sql, len);
 			s->c.query[len] = '\0';
@@ -337,6 +354,69 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 	if (s != NULL)
 		ds_stmt_add(&s->c, total, sqlerrcode, rows);
 	LWLockRelease(lock);
+}
+
+/*
+ * ds_stmt_move
+ *		Renames the entry in slot from (of partition part, whose lock the
+ *		caller holds exclusively) to new_name, counted by new_nstmts: its
+ *		key changes, so it goes to the partition of the new key, into a
+ *		free slot there, or in place of the least timed one if that one
+ *		has less time, or is dropped.  Only ds_stmt_forget calls it, under
+ *		stats.c's lock held exclusively, so no other backend holds two
+ *		partition locks (or counts a call) meanwhile.
+ */
+static void
+ds_stmt_move(int from, int part, const char *new_name,
+			 pg_atomic_uint32 *new_nstmts)
+{
+	DsStmtSlot *src = &ds_stmt->slots[from];
+	uint64		h = ds_stmt_key(src->fp, new_name);
+	int			to_part = (int) ((h >> 1) % DS_STMT_PARTITIONS);
+	int			first = to_part * ds_stmt->per_part;
+	DsStmtSlot *dst = NULL;
+	int			i;
+
+	if (to_part != part)
+		LWLockAcquire(&ds_stmt->locks[to_part].lock, LW_EXCLUSIVE);
+	for (i = first; i < first + ds_stmt->per_part; i++)
+	{
+		DsStmtSlot *s = &ds_stmt->slots[i];
+
+		if (i == from || !s->used)
+		{
+			dst = s;
+			break;
+		}
+		if (dst == NULL || s->c.total_ms < dst->c.total_ms)
+			dst = s;
+	}
+	if (dst != src && dst->used && dst->c.total_ms > src->c.total_ms)
+		dst = NULL;				/* it stays out: the others cost more */
+	if (dst != NULL && dst != src)
+	{
+		if (dst->used)
+			pg_atomic_fetch_sub_u32(dst->nstmts, 1);
+		dst->used = true;
+		dst->fp = src->fp;
+		dst->dbid = src->dbid;
+		dst->c = src->c;
+	}
+	if (dst == NULL)
+		pg_atomic_fetch_sub_u32(new_nstmts, 1);
+	else
+	{
+		strlcpy(dst->name, new_name, NAMEDATALEN);
+		dst->nstmts = new_nstmts;
+		ds_stmt->keys[dst - ds_stmt->slots] = h;
+	}
+	if (dst != src)
+	{
+		src->used = false;
+		ds_stmt->keys[from] = 0;
+	}
+	if (to_part != part)
+		LWLockRelease(&ds_stmt->locks[to_part].lock);
 }
 
 /*
@@ -366,12 +446,13 @@ ds_stmt_forget(const char *name, const char *new_name,
 				(name != NULL && strcmp(s->name, name) != 0))
 				continue;
 			if (new_name == NULL)
-				s->used = false;
-			else
 			{
-				strlcpy(s->name, new_name, NAMEDATALEN);
-				s->nstmts = new_nstmts;
+				s->used = false;
+				ds_stmt->keys[part * ds_stmt->per_part + i] = 0;
 			}
+			else
+				ds_stmt_move(part * ds_stmt->per_part + i, part, new_name,
+							 new_nstmts);
 		}
 		LWLockRelease(&ds_stmt->locks[part].lock);
 	}

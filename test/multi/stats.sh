@@ -48,7 +48,7 @@ cluster_init "$C" "$port" >/dev/null || bail_out "initdb failed"
 cat >>"$C/postgresql.conf" <<EOF
 shared_preload_libraries = 'pg_datasource'
 datasource.stats_max_databases = 6
-datasource.stats_max_statements = 100
+datasource.stats_max_statements = 1000
 EOF
 cluster_start "$C" || bail_out "the server with pg_datasource preloaded did not start"
 
@@ -292,10 +292,10 @@ is "$(q "SELECT count(*) FROM datasource.statement_stats WHERE database = 'o1'")
 	"6 statements with stats_statements_per_database = 2: 2 kept, all 7 calls counted in database_stats"
 set_per_db 1000
 q "SELECT count(datasource.exec('o2', 'SELECT pg_sleep(0.002) AS heavy')) FROM generate_series(1, 20)" >/dev/null
-q "SELECT count(datasource.exec('o2', format('SELECT 1 AS c%s', i))) FROM generate_series(1, 300) i" >/dev/null
-is "$(q "SELECT count(*) <= 128 FROM datasource.statement_stats")|$(q "SELECT calls FROM datasource.statement_stats
-       WHERE database = 'o2' AND query LIKE '%heavy'")|$(st o2 calls)" "t|20|321" \
-	"300 new statements with stats_max_statements = 100 (32 parts of 4): at most 128 kept, the heavy one among them; all calls counted"
+q "SELECT count(datasource.exec('o2', format('SELECT 1 AS c%s', i))) FROM generate_series(1, 1100) i" >/dev/null
+is "$(q "SELECT count(*) BETWEEN 600 AND 1024 FROM datasource.statement_stats")|$(q "SELECT calls FROM datasource.statement_stats
+       WHERE database = 'o2' AND query LIKE '%heavy'")|$(st o2 calls)" "t|20|1121" \
+	"1,100 new statements with stats_max_statements = 1000 (128 parts of 8): at most 1,024 kept, the heavy one among them; all calls counted"
 
 # --- without shared_preload_libraries (the harness's local server)
 "${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
