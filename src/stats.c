@@ -143,7 +143,8 @@ ds_stats_capacity(void)
 
 /*
  * ds_stats_shmem_request
- *		shmem_request_hook: asks for the hash and the lock.
+ *		shmem_request_hook: asks for the hashes, the lock and the table of
+ *		statements (stats_statements.c).
  */
 static void
 ds_stats_shmem_request(void)
@@ -199,7 +200,8 @@ ds_stats_shmem_startup(void)
 
 /*
  * The transaction ends: on commit, its drops and renames reach the
- * entries; on abort they are forgotten.  Nothing here may raise.
+ * entries; on abort (or PREPARE TRANSACTION, whose commit happens in
+ * another session) they are forgotten.  Nothing here may raise.
  */
 static void
 ds_stats_xact_callback(XactEvent event, void *arg)
@@ -218,9 +220,11 @@ ds_stats_xact_callback(XactEvent event, void *arg)
 						   p->new_name[0] ? p->new_name : NULL);
 		}
 	}
+	/* its memory goes with the transaction (a PREPARE keeps the entries) */
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		ds_stats_pending = NIL; /* its memory goes with the transaction */
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		ds_stats_pending = NIL;
 }
 
 /*
