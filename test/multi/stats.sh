@@ -265,6 +265,13 @@ q "SELECT datasource.drop_database('house_db')" >/dev/null
 q "SELECT datasource.exec('o6', 'SELECT 1')" >/dev/null
 is "$(st o6 calls)" "1" "a drop makes room for a row of its own"
 
+# --- a drop in a transaction that is prepared (PREPARE TRANSACTION) keeps the row
+out=$(timeout 30 "${PSQL[@]}" -d "$DB" -c "BEGIN" -c "SELECT datasource.drop_database('o5')" -c "PREPARE TRANSACTION 'stats_prep'" \
+	-c "BEGIN" -c "SELECT datasource.exec('o1', 'SELECT 1')" -c "COMMIT" -c "SELECT 'alive'" 2>&1 | tail -n 1)
+q "COMMIT PREPARED 'stats_prep'" >/dev/null
+is "$out|$(st o5 calls)|$(q "SELECT count(*) FROM datasource.databases WHERE name = 'o5'")|$(st o1 calls)" "alive|1|0|2" \
+	"after PREPARE TRANSACTION the session goes on, and the prepared drop leaves the row (its commit is another session's)"
+
 # --- migrations: applied, failed and their time per logical database
 q "SELECT datasource.migrate('o3', '0001', 'CREATE TABLE m1 (x int)'),
           datasource.migrate('o3', '0001', 'CREATE TABLE m1 (x int)'),
@@ -288,8 +295,8 @@ set_per_db() {
 }
 set_per_db 2
 q "SELECT count(datasource.exec('o1', format('SELECT %s AS c%s', i, i))) FROM generate_series(1, 6) i" >/dev/null
-is "$(q "SELECT count(*) FROM datasource.statement_stats WHERE database = 'o1'")|$(st o1 calls)" "2|7" \
-	"6 statements with stats_statements_per_database = 2: 2 kept, all 7 calls counted in database_stats"
+is "$(q "SELECT count(*) FROM datasource.statement_stats WHERE database = 'o1'")|$(st o1 calls)" "2|8" \
+	"6 statements with stats_statements_per_database = 2: 2 kept, all 8 calls counted in database_stats"
 set_per_db 1000
 q "SELECT count(datasource.exec('o2', 'SELECT pg_sleep(0.002) AS heavy')) FROM generate_series(1, 20)" >/dev/null
 q "SELECT count(datasource.exec('o2', format('SELECT 1 AS c%s', i))) FROM generate_series(1, 1100) i" >/dev/null
