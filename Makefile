@@ -48,6 +48,9 @@ OBJS = \
 	src/fleetpar.o \
 	src/waves.o \
 	src/progress.o \
+	src/stats.o \
+	src/stats_statements.o \
+	src/stats_views.o \
 	src/migrate.o \
 	src/order.o \
 	src/pending.o \

@@ -720,6 +720,117 @@ CREATE VIEW datasource.migration_progress AS
 COMMENT ON VIEW datasource.migration_progress IS
 	'one row per running migrate_all of the cluster: how many logical databases of how many, and which one now (needs shared_preload_libraries)';
 
+/* ---------------------------------------------------------------- statistics */
+
+/*
+ * Statistics of routed calls per logical database, from the shared memory
+ * stats.c keeps when the library is in shared_preload_libraries (55000
+ * otherwise).  Exact and never evicted; past
+ * datasource.stats_max_databases logical databases, further ones are
+ * counted together in a row whose database is NULL.
+ */
+CREATE FUNCTION datasource.database_stats_rows()
+RETURNS TABLE (database text, calls bigint, errors bigint, rows bigint,
+			   total_time_ms float8, min_time_ms float8, max_time_ms float8,
+			   mean_time_ms float8, stddev_time_ms float8, p50_ms float8,
+			   p95_ms float8, p99_ms float8, validate_time_ms float8,
+			   connect_time_ms float8, remote_time_ms float8,
+			   transfer_time_ms float8, local_time_ms float8,
+			   statement_cache_hits bigint, remote_prepared_hits bigint,
+			   errors_by_class jsonb, histogram bigint[],
+			   migrations_applied bigint, migrations_failed bigint,
+			   migration_time_ms float8, stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_database_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.database_stats_rows() IS
+	'the statistics of routed calls per logical database of this database (what datasource.database_stats shows)';
+
+CREATE VIEW datasource.database_stats AS
+	SELECT s.database, s.calls, s.errors, s.rows, s.total_time_ms,
+		   s.min_time_ms, s.max_time_ms, s.mean_time_ms, s.stddev_time_ms,
+		   s.p50_ms, s.p95_ms, s.p99_ms, s.validate_time_ms, s.connect_time_ms,
+		   s.remote_time_ms, s.transfer_time_ms, s.local_time_ms,
+		   s.statement_cache_hits, s.remote_prepared_hits, s.errors_by_class,
+		   s.histogram, s.migrations_applied, s.migrations_failed,
+		   s.migration_time_ms, s.stats_since
+	FROM datasource.database_stats_rows() s;
+
+COMMENT ON VIEW datasource.database_stats IS
+	'one row per logical database that routed calls or migrations went to: calls, errors by SQLSTATE class, rows, times and their split, percentiles, cache hits, migrations applied and failed (needs shared_preload_libraries)';
+
+CREATE FUNCTION datasource.reset_database_stats(database text DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgds_reset_database_stats'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.reset_database_stats(text) IS
+	'removes the statistics of one logical database (with its statements), or of all (NULL); returns how many rows went';
+
+/*
+ * Statistics of each datasource of this database: its connections (made,
+ * made again, failed by reason), remote transactions and their outcomes,
+ * health checks.  Same rules as database_stats.
+ */
+CREATE FUNCTION datasource.source_stats_rows()
+RETURNS TABLE (datasource text, connects bigint, reconnects bigint,
+			   connect_failures bigint, failures_by_reason jsonb,
+			   remote_transactions bigint, commits bigint, rollbacks bigint,
+			   in_doubt bigint, health_checks bigint, health_failures bigint,
+			   health_mean_ms float8, health_max_ms float8,
+			   health_last_ms float8, health_last_at timestamptz,
+			   stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_source_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.source_stats_rows() IS
+	'the statistics of the datasources of this database (what datasource.source_stats shows)';
+
+CREATE VIEW datasource.source_stats AS
+	SELECT s.datasource, s.connects, s.reconnects, s.connect_failures,
+		   s.failures_by_reason, s.remote_transactions, s.commits, s.rollbacks,
+		   s.in_doubt, s.health_checks, s.health_failures, s.health_mean_ms,
+		   s.health_max_ms, s.health_last_ms, s.health_last_at, s.stats_since
+	FROM datasource.source_stats_rows() s;
+
+COMMENT ON VIEW datasource.source_stats IS
+	'one row per remote datasource: connections made and failed by reason, remote transactions, commits, rollbacks, in-doubt outcomes, health checks (needs shared_preload_libraries)';
+
+CREATE FUNCTION datasource.reset_source_stats(source text DEFAULT NULL)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgds_reset_source_stats'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.reset_source_stats(text) IS
+	'removes the statistics of one datasource, or of all (NULL); returns how many rows went';
+
+/*
+ * Statistics of the statements routed to each logical database of this
+ * database, known by a fingerprint of their text before rewriting (the
+ * same in every tenant; constants, whitespace and comments aside).
+ * Bounded: datasource.stats_max_statements in all,
+ * datasource.stats_statements_per_database per logical database.
+ */
+CREATE FUNCTION datasource.statement_stats_rows()
+RETURNS TABLE (database text, fingerprint bigint, query text, calls bigint,
+			   errors bigint, rows bigint, total_time_ms float8,
+			   min_time_ms float8, max_time_ms float8, mean_time_ms float8,
+			   stddev_time_ms float8, stats_since timestamptz)
+AS 'MODULE_PATHNAME', 'pgds_statement_stats'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION datasource.statement_stats_rows() IS
+	'the statistics of routed statements per logical database of this database (what datasource.statement_stats shows)';
+
+CREATE VIEW datasource.statement_stats AS
+	SELECT s.database, s.fingerprint, s.query, s.calls, s.errors, s.rows,
+		   s.total_time_ms, s.min_time_ms, s.max_time_ms, s.mean_time_ms,
+		   s.stddev_time_ms, s.stats_since
+	FROM datasource.statement_stats_rows() s;
+
+COMMENT ON VIEW datasource.statement_stats IS
+	'one row per statement kept for a logical database: calls, errors, rows, times; the same statement has the same fingerprint in every tenant (needs shared_preload_libraries)';
+
 /*
  * The fleet, one row per mapped logical database, from the journal: the
  * highest applied version (C order of names), counts of applied and
@@ -826,3 +937,13 @@ REVOKE ALL ON FUNCTION datasource.fleet_status(jsonb, boolean),
 	datasource.migration_progress_rows() FROM PUBLIC;
 GRANT SELECT ON datasource.migration_progress TO PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.migration_progress_rows() TO PUBLIC;
+REVOKE ALL ON datasource.database_stats, datasource.source_stats,
+	datasource.statement_stats FROM PUBLIC;
+REVOKE ALL ON FUNCTION datasource.database_stats_rows(),
+	datasource.reset_database_stats(text), datasource.source_stats_rows(),
+	datasource.reset_source_stats(text), datasource.statement_stats_rows()
+	FROM PUBLIC;
+GRANT SELECT ON datasource.database_stats, datasource.source_stats,
+	datasource.statement_stats TO PUBLIC;
+GRANT EXECUTE ON FUNCTION datasource.database_stats_rows(),
+	datasource.source_stats_rows(), datasource.statement_stats_rows() TO PUBLIC;

@@ -207,6 +207,8 @@ ds_commit_each(DsConn **parts, int n)
 		{
 			ErrorData  *edata;
 
+			if (geterrcode() == ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN)
+				ds_stats_source_event(parts[i]->source, DS_SRC_IN_DOUBT, 0);
 			if (i == 0)
 				PG_RE_THROW();
 			MemoryContextSwitchTo(cxt);
@@ -218,6 +220,7 @@ ds_commit_each(DsConn **parts, int n)
 			ReThrowError(edata);
 		}
 		PG_END_TRY();
+		ds_stats_source_event(parts[i]->source, DS_SRC_COMMIT, 0);
 		parts[i]->xact_depth = 0;
 		parts[i]->release_level = 0;
 		appendStringInfo(&done, "%s\"%s\"", i > 0 ? ", " : "", parts[i]->source);
@@ -329,6 +332,9 @@ ds_finish_prepared(DsConn *entry, bool commit)
 						  res != NULL ? pchomp(PQresultErrorMessage(res)) : ""),
 				errhint("datasource.resolve_transactions() finishes it; it also runs at the next connection to the datasource."));
 	}
+	ds_stats_source_event(entry->source,
+						  !ok ? DS_SRC_IN_DOUBT :
+						  commit ? DS_SRC_COMMIT : DS_SRC_ROLLBACK, 0);
 	PQclear(res);
 	entry->gid[0] = '\0';
 

@@ -186,11 +186,15 @@ ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 	values[n] = NULL;
 
 	if (!superuser_arg(mapping->userid) && password_required && !have_password)
+	{
+		ds_stats_connect_failed(source, NULL,
+								ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED);
 		ereport(ERROR,
 				errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				errmsg("password is required to connect to datasource \"%s\"",
 					   source),
 				errdetail("Non-superusers must give a password in their user mapping."));
+	}
 
 	if (!AcquireExternalFD())
 		ereport(ERROR,
@@ -229,6 +233,7 @@ ds_connect(const char *source, ForeignServer *server, UserMapping *mapping)
 	}
 	PG_CATCH();
 	{
+		ds_stats_connect_failed(source, conn, geterrcode());
 		PQfinish(conn);
 		ReleaseExternalFD();
 		PG_RE_THROW();
@@ -419,6 +424,8 @@ ds_conn_get(DsSource *source)
 		HeapTuple	tup;
 
 		entry->conn = ds_connect(source->name, server, mapping);
+		ds_stats_source_event(source->name, entry->session > 0 ?
+							  DS_SRC_RECONNECT : DS_SRC_CONNECT, 0);
 		entry->session++;
 		strlcpy(entry->source, source->name, NAMEDATALEN);
 		PG_TRY();
@@ -504,6 +511,7 @@ ds_conn_xact_enter(DsConn *entry, bool *opened)
 		cmds = lappend(cmds, "START TRANSACTION READ WRITE");
 		entry->xact_depth = 1;
 		*opened = true;
+		ds_stats_source_event(entry->source, DS_SRC_XACT, 0);
 		ds_conn_xact_used = true;
 	}
 	if (entry->release_level > 0)
@@ -742,6 +750,10 @@ ds_xact_callback(XactEvent event, void *arg)
 			hash_seq_init(&scan, ds_conn_hash);
 			while ((entry = hash_seq_search(&scan)) != NULL)
 			{
+				/* one lost with its connection is counted in neither */
+				if (entry->conn != NULL && entry->xact_depth > 0 &&
+					PQstatus(entry->conn) == CONNECTION_OK)
+					ds_stats_source_event(entry->source, DS_SRC_ROLLBACK, 0);
 				ds_commit_abort(entry);
 				if (ds_abort_cleanup(entry, true))
 					ds_conn_abandon(entry);

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
@@ -49,6 +50,12 @@ bool		ds_migration_snapshot = true;
 /* commit across datasources (commit.c) */
 bool		ds_two_phase_commit = false;
 int			ds_debug_commit_pause = DS_PAUSE_OFF;
+
+/* statistics of routed calls (stats.c) */
+bool		ds_stats = true;
+int			ds_stats_max_databases = 10000;
+int			ds_stats_max_statements = 5000;
+int			ds_stats_statements_per_database = 100;
 
 static const struct config_enum_entry enforce_options[] = {
 	{"off", DS_ENFORCE_OFF, false},
@@ -83,6 +90,65 @@ check_allowed_databases(char **newval, void **extra, GucSource source)
 	list_free(names);
 	pfree(raw);
 	return ok;
+}
+
+/*
+ * ds_define_stats_gucs
+ *		Defines the settings of the statistics (stats.c); the size of their
+ *		table only in the postmaster, which alone may define a
+ *		PGC_POSTMASTER setting.
+ */
+static void
+ds_define_stats_gucs(void)
+{
+	DefineCustomBoolVariable("datasource.stats",
+							 "Counts routed calls in the statistics of their logical database.",
+							 "Needs pg_datasource in shared_preload_libraries; off stops counting "
+							 "(for the session, or for all in the configuration).",
+							 &ds_stats,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* it sizes the shared memory */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("datasource.stats_max_databases",
+								"Logical databases (of all databases of the cluster) with statistics of their own.",
+								"Past it, calls to further logical databases are counted together in one "
+								"row per database, whose logical database is NULL. Needs a restart.",
+								&ds_stats_max_databases,
+								10000,
+								1,
+								1000000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("datasource.stats_max_statements",
+								"Statements (of all logical databases of the cluster) with statistics of their own.",
+								"When the table is full, a new statement takes the place of the one with "
+								"the least total time in its part of the table. Needs a restart.",
+								&ds_stats_max_statements,
+								5000,
+								100,
+								1000000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+	DefineCustomIntVariable("datasource.stats_statements_per_database",
+							"Statements one logical database keeps statistics of at most.",
+							"Past it, a new statement takes the place of the database's own "
+							"least timed one, or is not kept (its calls still count in "
+							"datasource.database_stats).",
+							&ds_stats_statements_per_database,
+							100,
+							0,
+							1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 }
 
 /*
@@ -224,6 +290,8 @@ ds_define_gucs(void)
 							 PGC_SUSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
+
+	ds_define_stats_gucs();
 
 	MarkGUCPrefixReserved("datasource");
 }

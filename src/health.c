@@ -156,6 +156,7 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 	char	   *version = NULL;
 	int			in_recovery = -1;
 	char	   *error = NULL;
+	bool		probed = false; /* a remote was asked */
 	instr_time	start,
 				duration;
 
@@ -176,6 +177,7 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 		ErrorData  *edata;
 
 		probe.src = src;
+		probed = true;
 		edata = ds_in_subxact(ds_probe_call, &probe);
 		if (edata == NULL)
 		{
@@ -187,6 +189,10 @@ ds_health_row(ReturnSetInfo *rsinfo, DsSource *src)
 	}
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	if (probed)
+		ds_stats_source_event(src->name, error == NULL ? DS_SRC_HEALTH_OK :
+							  DS_SRC_HEALTH_FAIL,
+							  INSTR_TIME_GET_MILLISEC(duration));
 
 	values[1] = BoolGetDatum(error == NULL);
 	if (error == NULL)

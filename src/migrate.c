@@ -375,6 +375,7 @@ ds_script_done(DsMigration *m, ErrorData *edata)
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, m->t0);
 	m->elapsed_ms = INSTR_TIME_GET_MILLISEC(t1);
+	ds_stats_migration(m->db->name, edata == NULL, m->elapsed_ms);
 	if (edata == NULL)
 	{
 		m->status = "applied";

@@ -28,7 +28,8 @@ void		_PG_init(void);
  *		Runs once per backend when the library is loaded (and once in the
  *		postmaster when it is preloaded): settings first, then the
  *		transaction callbacks of the remote connection layer, then the
- *		shared memory of migration progress (only when preloaded).
+ *		shared memory of migration progress and of the statistics (only
+ *		when preloaded).
  */
 void
 _PG_init(void)
@@ -42,4 +43,5 @@ _PG_init(void)
 	ds_hooks_init();
 	ds_enforce_init();
 	ds_progress_init();
+	ds_stats_init();
 }

@@ -19,6 +19,7 @@
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "parser/parser.h"
+#include "port/atomics.h"
 #include "portability/instr_time.h"
 #include "storage/itemptr.h"
 #include "storage/lock.h"
@@ -84,6 +85,12 @@ typedef enum DsCommitPause
 } DsCommitPause;
 
 extern int	ds_debug_commit_pause;
+
+/* statistics (stats.c) */
+extern bool ds_stats;
+extern int	ds_stats_max_databases;
+extern int	ds_stats_max_statements;
+extern int	ds_stats_statements_per_database;
 extern void ds_define_gucs(void);
 
 /* in names.c: what a name is, for the name rules and their messages */
@@ -203,6 +210,7 @@ extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 						 int *i);
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
 extern int	ds_scan_params(const char *sql, int nparams, bool *used);
+extern uint64 ds_scan_fingerprint(const char *text);
 
 /* in parse.c */
 extern List *ds_parse_capture(const char *text, RawParseMode mode,
@@ -586,6 +594,174 @@ extern void ds_progress_start(const char *version, int total);
 extern void ds_progress_at(const char *current, int done, int applied,
 						   int failed);
 extern void ds_progress_end(void);
+
+/* in stats.c: statistics of routed calls and of datasources */
+#define DS_STATS_BUCKETS		48	/* latency histogram buckets */
+#define DS_STATS_BUCKET_BASE_MS 0.01	/* the first bucket's bound */
+#define DS_STATS_CLASSES		8	/* SQLSTATE classes counted apart */
+
+/* the phases of a routed call, in the order it goes through them */
+typedef enum DsStatsPhase
+{
+	DS_PHASE_VALIDATE,			/* validation and rewriting */
+	DS_PHASE_CONNECT,			/* getting the remote connection */
+	DS_PHASE_REMOTE,			/* remote execution, to its first result */
+	DS_PHASE_TRANSFER,			/* the rest of the remote's results */
+	DS_PHASE_LOCAL,				/* local execution (SPI) */
+	DS_NPHASES
+} DsStatsPhase;
+
+/* a routed call being timed, on its caller's stack */
+typedef struct DsStatsCall
+{
+	struct DsStatsCall *outer;	/* the call it runs in, or NULL */
+	bool		active;			/* statistics are kept */
+	DsStatsPhase phase;
+	instr_time	start;
+	instr_time	last;			/* the last phase mark */
+	double		phase_ms[DS_NPHASES];
+	bool		cache_hit;		/* its verdict came from stmtcache.c */
+	bool		prepared_hit;	/* the remote had it prepared */
+	char		database[NAMEDATALEN];	/* empty until known */
+	bool		has_fp;			/* the statement passed validation */
+	uint64		fp;				/* its fingerprint (stats_statements.c) */
+	const char *sql;			/* its text, before rewriting */
+} DsStatsCall;
+
+/* what a statistics entry counts */
+typedef enum DsStatsKind
+{
+	DS_STATS_DATABASE,			/* routed calls of a logical database */
+	DS_STATS_SOURCE,			/* connections and transactions of a datasource */
+	DS_STATS_NKINDS
+} DsStatsKind;
+
+/* the key of an entry */
+typedef struct DsStatsKey
+{
+	Oid			dbid;			/* the control plane database */
+	char		name[NAMEDATALEN];	/* empty: the overflow entry */
+} DsStatsKey;
+
+/* the counters of a logical database */
+typedef struct DsDbCounters
+{
+	int64		calls;
+	int64		rows;
+	int64		errors;
+	double		total_ms;
+	double		min_ms;
+	double		max_ms;
+	double		mean_ms;
+	double		sum_var;		/* for the standard deviation (Welford) */
+	double		phase_ms[DS_NPHASES];
+	int64		cache_hits;
+	int64		prepared_hits;
+	int64		histogram[DS_STATS_BUCKETS];
+	int			error_class[DS_STATS_CLASSES];	/* ERRCODE_TO_CATEGORY */
+	int64		error_count[DS_STATS_CLASSES];
+	int64		errors_other;	/* of further classes */
+	int64		migrations_applied; /* scripts of migrate and migrate_all */
+	int64		migrations_failed;
+	double		migration_ms;	/* their time */
+} DsDbCounters;
+
+/* what happens to a datasource's connections and transactions */
+typedef enum DsSourceEvent
+{
+	DS_SRC_CONNECT,				/* a connection was made */
+	DS_SRC_RECONNECT,			/* ... where this role had one before */
+	DS_SRC_FAIL_FAILED,			/* libpq failed: refused, unknown host ... */
+	DS_SRC_FAIL_AUTH,			/* the server asked for a password: refused */
+	DS_SRC_FAIL_TIMEOUT,		/* datasource.connect_timeout passed */
+	DS_SRC_FAIL_PASSWORD,		/* our rule: a non-superuser needs one */
+	DS_SRC_FAIL_INTERRUPTED,	/* a cancel or statement_timeout */
+	DS_SRC_FAIL_OTHER,
+	DS_SRC_XACT,				/* a remote transaction was opened */
+	DS_SRC_COMMIT,
+	DS_SRC_ROLLBACK,
+	DS_SRC_IN_DOUBT,			/* its outcome is unknown (08007, 2PC) */
+	DS_SRC_HEALTH_OK,
+	DS_SRC_HEALTH_FAIL,
+	DS_SRC_NEVENTS
+} DsSourceEvent;
+
+/* the counters of a datasource */
+typedef struct DsSourceCounters
+{
+	int64		events[DS_SRC_NEVENTS];
+	double		health_total_ms;	/* of the healthy checks */
+	double		health_max_ms;
+	double		health_last_ms;
+	TimestampTz health_last_at; /* 0: never checked */
+} DsSourceCounters;
+
+/* a copy of an entry, for the views */
+typedef struct DsStatsRow
+{
+	char		name[NAMEDATALEN];
+	TimestampTz since;			/* created or reset */
+	union
+	{
+		DsDbCounters db;
+		DsSourceCounters src;
+	}			c;
+} DsStatsRow;
+
+extern void ds_stats_init(void);
+extern void ds_stats_available(void);
+extern void ds_stats_begin(DsStatsCall *call);
+extern void ds_stats_target(const char *name);
+extern void ds_stats_phase(DsStatsPhase phase);
+extern void ds_stats_prepared_hit(void);
+extern void ds_stats_end(DsStatsCall *call, int sqlerrcode, int64 rows);
+extern double ds_stats_bucket_bound(int i);
+extern void ds_stats_forget(DsStatsKind kind, const char *name,
+							const char *new_name);
+extern int	ds_stats_reset(DsStatsKind kind, const char *name);
+extern void ds_stats_source_event(const char *source, DsSourceEvent ev,
+								  double ms);
+extern void ds_stats_connect_failed(const char *source, PGconn *conn,
+									int sqlerrcode);
+extern DsStatsRow *ds_stats_snapshot(DsStatsKind kind, int *n);
+extern void ds_stats_statement(const char *sql);
+extern void ds_stats_migration(const char *name, bool applied, double ms);
+
+/* in stats_statements.c: statements within each logical database */
+#define DS_STMT_QUERY_LEN	256	/* the bytes of a statement's text kept */
+
+typedef struct DsStmtCounters
+{
+	int64		calls;
+	int64		errors;
+	int64		rows;
+	double		total_ms;
+	double		min_ms;
+	double		max_ms;
+	double		mean_ms;
+	double		sum_var;
+	TimestampTz since;			/* the entry was made */
+	Oid			roleid;			/* the role of its first call */
+	char		query[DS_STMT_QUERY_LEN];	/* the text of its first call */
+} DsStmtCounters;
+
+/* a copy of an entry, for the view */
+typedef struct DsStmtRow
+{
+	uint64		fp;
+	char		name[NAMEDATALEN];
+	DsStmtCounters c;
+} DsStmtRow;
+
+extern Size ds_stmt_shmem_request(void);
+extern void ds_stmt_shmem_init(void);
+extern uint64 ds_stmt_fingerprint(const char *sql);
+extern void ds_stmt_count(uint64 fp, const char *sql, const char *name,
+						  pg_atomic_uint32 *nstmts, double total,
+						  int sqlerrcode, int64 rows);
+extern void ds_stmt_forget(const char *name, const char *new_name,
+						   pg_atomic_uint32 *new_nstmts);
+extern DsStmtRow *ds_stmt_snapshot(int *n);
 
 /* in order.c */
 extern const char *ds_earlier_failure(DsMigration *m);

@@ -265,8 +265,12 @@ ds_do_drop_source(const char *name, bool cascade)
 	values[0] = CStringGetTextDatum(name);
 	ds_catalog_write("DELETE FROM datasource.databases WHERE source = $1",
 					 1, argtypes, values, NULL);
+	foreach(lc, dbs)
+		ds_stats_forget(DS_STATS_DATABASE, ((DsDatabase *) lfirst(lc))->name,
+						NULL);
 	ds_catalog_write("DELETE FROM datasource.sources WHERE name = $1",
 					 1, argtypes, values, NULL);
+	ds_stats_forget(DS_STATS_SOURCE, name, NULL);
 }
 
 /*
@@ -451,8 +455,8 @@ ds_do_alter_database(const char *name, const char *source,
 
 /*
  * ds_do_rename_database
- *		Renames a logical database and carries its journal rows to the new
- *		name.  A new name with a history of its own (a dropped logical
+ *		Renames a logical database and carries its journal rows (and, at
+ *		commit, its statistics) to the new name.  A new name with a history of its own (a dropped logical
  *		database's) is refused: the two histories would mix.
  */
 void
@@ -484,6 +488,7 @@ ds_do_rename_database(const char *name, const char *new_name)
 	ds_catalog_write("UPDATE datasource.databases SET name = $2 WHERE name = $1",
 					 2, argtypes, values, NULL);
 	ds_journal_rename(name, new_name);
+	ds_stats_forget(DS_STATS_DATABASE, name, new_name);
 }
 
 /*
@@ -491,7 +496,8 @@ ds_do_rename_database(const char *name, const char *new_name)
  *		Unregisters a logical database; with drop_schema its schema and
  *		everything in it is dropped too (DROP SCHEMA ... CASCADE).  Its
  *		journal rows stay: the journal is history (ds_check_history says
- *		when the name can be mapped again).
+ *		when the name can be mapped again); its statistics go when the
+ *		transaction commits (stats.c).
  */
 void
 ds_do_drop_database(const char *name, bool drop_schema)
@@ -519,6 +525,7 @@ ds_do_drop_database(const char *name, bool drop_schema)
 	values[0] = CStringGetTextDatum(name);
 	ds_catalog_write("DELETE FROM datasource.databases WHERE name = $1",
 					 1, argtypes, values, NULL);
+	ds_stats_forget(DS_STATS_DATABASE, name, NULL);
 }
 
 /*

@@ -208,9 +208,13 @@ ds_call_plan(DsCall *c)
 	c->set_ro = !c->in_xact && !entry->ro_session && !entry->per_statement;
 	/* kept prepared only what was parsed with standard strings, never pooled */
 	if (standard_conforming_strings && !entry->per_statement)
+	{
 		c->prepared = ds_prepared_use(entry, c->path, c->sql, c->nparams,
 									  c->prepare, c->saved_depth > 0,
 									  &c->prepare_now);
+		if (c->prepared != 0 && !c->prepare_now)
+			ds_stats_prepared_hit();
+	}
 	/* the parameter types go with the text (a Bind has none) */
 	if (c->nparams > 0 && (c->prepared == 0 || c->prepare_now))
 	{
@@ -505,6 +509,9 @@ ds_call_statement_result(DsCall *c, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 
+	/* the remote executed it: the rest is transfer (stats.c) */
+	if (!c->stmt_seen)
+		ds_stats_phase(DS_PHASE_TRANSFER);
 	c->stmt_seen = true;
 	switch (st)
 	{
@@ -874,6 +881,8 @@ ds_remote_call(DsSource *source, const char *sql, int nparams,
 		DsConn	   *entry = ds_conn_get(source);
 		DsRunOutcome outcome;
 		char	   *status;
+
+		ds_stats_phase(DS_PHASE_REMOTE);
 
 		status = ds_conn_run(entry, sql, nparams, params, path, read_only,
 							 prepare, agains == 0, r, &outcome);

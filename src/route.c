@@ -100,15 +100,17 @@ ds_refuse_copy_client(const char *sql)
 }
 
 /*
- * ds_route
+ * ds_route_run
  *		Validates, rewrites and runs sql on the datasource of database (the
  *		first two from the statement cache when it has them); rows go to the
  *		sink r, which the caller ends.  Returns the command status; *source
- *		is set to the datasource's name.
+ *		is set to the datasource's name.  call is the call's statistics
+ *		(stats.c), moved from phase to phase here and in remote.c.
  */
 static char *
-ds_route(const char *database, const char *sql, int nparams, char **params,
-		 bool require_ro, DsSink *r, char **source)
+ds_route_run(const char *database, const char *sql, int nparams,
+			 char **params, bool require_ro, DsSink *r, char **source,
+			 DsStatsCall *call)
 {
 	DsVerdict	v;
 	DsDatabase *db;
@@ -121,6 +123,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 
 	db = ds_cache_database_copy(database, &src);
 	*source = src->name;
+	ds_stats_target(db->name);
 
 	/* the sandbox first: a logical database outside it is not even parsed */
 	(void) ds_sandbox_permits(db->name, false, ERROR, NULL);
@@ -129,6 +132,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		(sb->gated && sb->read_only);
 	epoch = ds_stmt_cache_epoch();
 	cached = ds_stmt_cache_get(database, sql, ro, &v, &text);
+	call->cache_hit = cached;
 	if (!cached)
 		ds_validate(sql, database, ro, &v);
 	if (!v.valid)
@@ -139,6 +143,7 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 			(void) ds_source_usable(src, db, v.not_ro, ERROR, NULL, NULL);
 		ds_refuse(&v);
 	}
+	ds_stats_statement(sql);
 	/* nothing may outlive the statement in the session it shares */
 	if (v.session != NULL)
 		ereport(ERROR,
@@ -172,16 +177,66 @@ ds_route(const char *database, const char *sql, int nparams, char **params,
 		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
 	if (src->server == NULL)
+	{
+		ds_stats_phase(DS_PHASE_LOCAL);
 		return ds_local_run(text, db->schema_name, v.command, nparams, params,
 							v.read_only, r);
+	}
 	if (!v.read_only && XactReadOnly)
 		ereport(ERROR,
 				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				errmsg("cannot route a statement that is not read-only in a read-only transaction"),
 				errdetail("%s.", v.not_ro ? v.not_ro : "It may write"));
 	/* one statement: the connection prepares it when it comes again */
+	ds_stats_phase(DS_PHASE_CONNECT);
 	return ds_remote_route(src, text, db->schema_name, nparams, params,
 						   v.read_only, true, r);
+}
+
+/*
+ * ds_status_rows
+ *		The rows a command reports in its status ("UPDATE 3", "INSERT 0 2"):
+ *		the number that ends it, 0 when there is none.
+ */
+static int64
+ds_status_rows(const char *status)
+{
+	const char *last = status ? strrchr(status, ' ') : NULL;
+
+	if (last == NULL || strspn(last + 1, "0123456789") != strlen(last + 1) ||
+		last[1] == '\0')
+		return 0;
+	return strtoi64(last + 1, NULL, 10);
+}
+
+/*
+ * ds_route
+ *		ds_route_run, counted in the statistics of the logical database
+ *		(stats.c) whether it succeeds or raises: its time, its phases, the
+ *		rows it returned or changed, or its error's SQLSTATE.
+ */
+static char *
+ds_route(const char *database, const char *sql, int nparams, char **params,
+		 bool require_ro, DsSink *r, char **source)
+{
+	DsStatsCall call;
+	char	   *status;
+
+	ds_stats_begin(&call);
+	PG_TRY();
+	{
+		status = ds_route_run(database, sql, nparams, params, require_ro, r,
+							  source, &call);
+	}
+	PG_CATCH();
+	{
+		/* the error being handled is still on the error stack */
+		ds_stats_end(&call, geterrcode(), 0);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ds_stats_end(&call, 0, r->started ? r->rows : ds_status_rows(status));
+	return status;
 }
 
 /*
@@ -387,22 +442,6 @@ ds_execute_call(void *arg)
 
 	call->status = ds_route(call->database, call->sql, 0, NULL,
 							call->require_ro, call->r, &call->source);
-}
-
-/*
- * ds_status_rows
- *		The rows a command reports in its status ("UPDATE 3", "INSERT 0 2"):
- *		the number that ends it, 0 when there is none.
- */
-static int64
-ds_status_rows(const char *status)
-{
-	const char *last = status ? strrchr(status, ' ') : NULL;
-
-	if (last == NULL || strspn(last + 1, "0123456789") != strlen(last + 1) ||
-		last[1] == '\0')
-		return 0;
-	return strtoi64(last + 1, NULL, 10);
 }
 
 /*

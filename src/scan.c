@@ -8,7 +8,8 @@
  * scanner (the session's standard_conforming_strings), never with
  * patterns: validate.c (over-long identifiers), params.c (the $n a
  * statement uses), rewrite.c (the tokens whose qualifiers it rewrites),
- * migrate.c (the qualifiers naming a script's schema) and the enforcement
+ * migrate.c (the qualifiers naming a script's schema), the statistics
+ * (a statement's fingerprint, stats_statements.c) and the enforcement
  * hook (whether a query holds an over-long identifier token; a byte-level
  * pre-test, which string literals and comments can only make more
  * cautious, spares most statements the scanner).
@@ -30,6 +31,7 @@
 
 #include <ctype.h>
 
+#include "common/hashfn.h"
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "parser/gramparse.h"
@@ -515,4 +517,60 @@ ds_scan_params(const char *sql, int nparams, bool *used)
 	}
 	scanner_finish(scanner);
 	return highest;
+}
+
+/*
+ * ds_scan_fingerprint
+ *		A 64-bit fingerprint of text's tokens: keywords and punctuation by
+ *		their token, identifiers, operators and $n by their text, every
+ *		constant (numbers, strings, bit strings) as one placeholder.  So
+ *		whitespace, comments, letter case of unquoted names and the values
+ *		of constants do not change it, and a statement written once for all
+ *		tenants has one fingerprint.  The caller gives text that lexed
+ *		(validation passed).
+ */
+uint64
+ds_scan_fingerprint(const char *text)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	uint64		h = 0;
+
+	scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		if (tok == 0)
+			break;
+		switch (tok)
+		{
+			case ICONST:
+			case FCONST:
+			case SCONST:
+			case USCONST:
+			case BCONST:
+			case XCONST:
+				h = hash_combine64(h, (uint64) ICONST);
+				break;
+			case PARAM:
+				h = hash_combine64(h, (uint64) tok);
+				h = hash_combine64(h, (uint64) yylval.ival);
+				break;
+			case IDENT:
+			case UIDENT:
+			case Op:
+				h = hash_combine64(h, (uint64) tok);
+				h = hash_combine64(h, hash_bytes_extended((const unsigned char *) yylval.str,
+														  strlen(yylval.str), 0));
+				break;
+			default:
+				h = hash_combine64(h, (uint64) tok);
+				break;
+		}
+	}
+	scanner_finish(scanner);
+	return h;
 }

@@ -40,6 +40,8 @@ start() {
 	rport=$(free_port $((cport + 1)))
 	cluster_init "$CONTROL" "$cport" >/dev/null
 	cluster_init "$REGIONAL" "$rport" >/dev/null
+	# the statistics views (and migration_progress) need the library preloaded
+	echo "shared_preload_libraries = 'pg_datasource'" >>"$CONTROL/postgresql.conf"
 	cluster_start "$CONTROL"
 	cluster_start "$REGIONAL"
 

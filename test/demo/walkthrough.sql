@@ -137,3 +137,17 @@ SELECT object_type, object_name, change, ddl FROM datasource.diff('loans_db', 'a
 
 \echo '== A JSON Schema for a row of customers, for an application or an agent'
 SELECT jsonb_pretty(datasource.json_schema('customer_db', 'customers')) AS customers_row_schema;
+
+\echo
+\echo '== Statistics of what the walk-through routed and migrated, per logical database, datasource and statement'
+SELECT pg_catalog.current_setting('shared_preload_libraries') ~ 'pg_datasource' AS stats_preloaded \gset
+\if :stats_preloaded
+SELECT database, calls, errors, errors_by_class, rows, migrations_applied, migrations_failed
+  FROM datasource.database_stats ORDER BY database;
+SELECT datasource, connects, remote_transactions, commits, rollbacks, health_checks
+  FROM datasource.source_stats ORDER BY datasource;
+SELECT database, calls, query FROM datasource.statement_stats
+ ORDER BY calls DESC, database, query LIMIT 5;
+\else
+\echo '(pg_datasource is not in shared_preload_libraries here: datasource.database_stats raises 55000)'
+\endif

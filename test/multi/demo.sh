@@ -32,6 +32,10 @@ like "$out" 'schema +\| column +\| customers.nickname +\| create +\| ALTER TABLE
 like "$out" 'constraint +\| accounts.accounts_pkey +\| create +\| ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY \(account_id\);' \
 	"diff() writes the DDL between two logical databases"
 like "$out" '"\$schema": "https://json-schema.org/draft/2020-12/schema"' "json_schema() gives a JSON Schema of a row"
+like "$out" 'loans_db +\| +1 \| +1 \| \{"42": 1\} +\| +0 \| +1 \| +1' \
+	"the walk-through ends with the statistics: loans_db's failed call (class 42) and its applied and failed migrations"
+like "$out" 'regional +\| +[1-9][0-9]* \| +[1-9][0-9]* \| +[1-9][0-9]* \| +[0-9]+ \| +1' \
+	"and the regional datasource's connections, remote transactions, commits and health check"
 
 port=$(cluster_port "$PGDS_DEMO_DIR/control")
 rport=$(cluster_port "$PGDS_DEMO_DIR/regional")

@@ -4,7 +4,7 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(153);
+SELECT plan(159);
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -83,6 +83,26 @@ SELECT columns_are('datasource', 'migration_progress',
     ARRAY['pid', 'datname', 'role', 'version', 'started_at', 'total', 'done', 'applied', 'failed',
           'current_database', 'elapsed'],
     'datasource.migration_progress has exactly the contract''s columns');
+SELECT has_view('datasource', 'database_stats', 'view datasource.database_stats exists');
+SELECT columns_are('datasource', 'database_stats',
+    ARRAY['database', 'calls', 'errors', 'rows', 'total_time_ms', 'min_time_ms', 'max_time_ms',
+          'mean_time_ms', 'stddev_time_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'validate_time_ms',
+          'connect_time_ms', 'remote_time_ms', 'transfer_time_ms', 'local_time_ms',
+          'statement_cache_hits', 'remote_prepared_hits', 'errors_by_class', 'histogram',
+          'migrations_applied', 'migrations_failed', 'migration_time_ms', 'stats_since'],
+    'datasource.database_stats has exactly the documented columns');
+SELECT has_view('datasource', 'source_stats', 'view datasource.source_stats exists');
+SELECT columns_are('datasource', 'source_stats',
+    ARRAY['datasource', 'connects', 'reconnects', 'connect_failures', 'failures_by_reason',
+          'remote_transactions', 'commits', 'rollbacks', 'in_doubt', 'health_checks',
+          'health_failures', 'health_mean_ms', 'health_max_ms', 'health_last_ms', 'health_last_at',
+          'stats_since'],
+    'datasource.source_stats has exactly the documented columns');
+SELECT has_view('datasource', 'statement_stats', 'view datasource.statement_stats exists');
+SELECT columns_are('datasource', 'statement_stats',
+    ARRAY['database', 'fingerprint', 'query', 'calls', 'errors', 'rows', 'total_time_ms', 'min_time_ms',
+          'max_time_ms', 'mean_time_ms', 'stddev_time_ms', 'stats_since'],
+    'datasource.statement_stats has exactly the documented columns');
 SELECT has_view('datasource', 'fleet', 'view datasource.fleet exists');
 SELECT columns_are('datasource', 'fleet',
     ARRAY['database', 'source', 'schema_name', 'last_version', 'last_applied_at', 'applied', 'failed',
@@ -425,6 +445,7 @@ SELECT results_eq(
              ('datasource.connections()', 'volatile', 'restricted'),
              ('datasource.create_database(text,text,text,boolean,boolean,text)', 'volatile', 'unsafe'),
              ('datasource.create_source(text,text,boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.database_stats_rows()', 'volatile', 'restricted'),
              ('datasource.describe(text)', 'volatile', 'unsafe'),
              ('datasource.diff(jsonb,jsonb)', 'immutable', 'safe'),
              ('datasource.diff(text,text)', 'volatile', 'unsafe'),
@@ -456,10 +477,14 @@ SELECT results_eq(
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
+             ('datasource.reset_database_stats(text)', 'volatile', 'unsafe'),
+             ('datasource.reset_source_stats(text)', 'volatile', 'unsafe'),
              ('datasource.resolve_transactions(text)', 'volatile', 'unsafe'),
              ('datasource.session_sandbox()', 'stable', 'restricted'),
              ('datasource.set_sandbox(regrole,text[],boolean,text)', 'volatile', 'unsafe'),
+             ('datasource.source_stats_rows()', 'volatile', 'restricted'),
              ('datasource.statement_cache()', 'volatile', 'restricted'),
+             ('datasource.statement_stats_rows()', 'volatile', 'restricted'),
              ('datasource.validate(text,text,boolean)', 'stable', 'safe'),
              ('datasource.validate_databases(text[])', 'stable', 'safe')$$,
     'every function has the volatility and PARALLEL label its work calls for');

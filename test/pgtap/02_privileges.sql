@@ -10,7 +10,7 @@
 -- writes as the table owner); what it does to schemas and servers is checked
 -- with its own privileges.  Roles created here vanish with the ROLLBACK.
 BEGIN;
-SELECT plan(91);
+SELECT plan(99);
 
 -- ------------------------------------------------------------ PUBLIC
 SELECT function_privs_are('datasource', 'create_source', ARRAY['text', 'text', 'boolean', 'text'],
@@ -50,7 +50,7 @@ SELECT is(
        FROM pg_proc p
       WHERE p.pronamespace = 'datasource'::regnamespace
         AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    ARRAY['datasource.connections()', 'datasource.describe(text)',
+    ARRAY['datasource.connections()', 'datasource.database_stats_rows()', 'datasource.describe(text)',
           'datasource.diff(jsonb,jsonb)', 'datasource.diff(text,text)', 'datasource.diff_column(jsonb)',
           'datasource.diff_depths(jsonb,text)', 'datasource.diff_steps(jsonb,jsonb)',
           'datasource.disconnect(text)',
@@ -58,9 +58,10 @@ SELECT is(
           'datasource.fingerprint(jsonb)', 'datasource.fingerprint(text)', 'datasource.health_check(text)', 'datasource.json_schema(text,text)',
           'datasource.migration_progress_rows()',
           'datasource.query(text,text,text[])', 'datasource.query_json(text,text,text[])',
-          'datasource.session_sandbox()',
+          'datasource.session_sandbox()', 'datasource.source_stats_rows()',
+          'datasource.statement_stats_rows()',
           'datasource.validate(text,text,boolean)', 'datasource.validate_databases(text[])'],
-    'validation, routing and introspection (which run as the caller), the connection functions (this backend''s own) and the progress of migrations (as pg_stat_activity) are the only functions in schema datasource that PUBLIC may execute');
+    'validation, routing and introspection (which run as the caller), the connection functions (this backend''s own), the progress of migrations (as pg_stat_activity) and the statistics (as pg_stat_database) are the only functions in schema datasource that PUBLIC may execute');
 
 SELECT table_privs_are('datasource', 'sources', 'public', ARRAY['SELECT'],
     'PUBLIC may only SELECT from datasource.sources');
@@ -88,6 +89,22 @@ SELECT table_privs_are('datasource', 'migration_progress', 'public', ARRAY['SELE
     'PUBLIC may only SELECT from datasource.migration_progress');
 SELECT function_privs_are('datasource', 'migration_progress_rows', ARRAY[]::text[],
     'public', ARRAY['EXECUTE'], 'PUBLIC can execute migration_progress_rows');
+SELECT table_privs_are('datasource', 'database_stats', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.database_stats');
+SELECT function_privs_are('datasource', 'database_stats_rows', ARRAY[]::text[],
+    'public', ARRAY['EXECUTE'], 'PUBLIC can execute database_stats_rows');
+SELECT function_privs_are('datasource', 'reset_database_stats', ARRAY['text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute reset_database_stats');
+SELECT table_privs_are('datasource', 'source_stats', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.source_stats');
+SELECT function_privs_are('datasource', 'source_stats_rows', ARRAY[]::text[],
+    'public', ARRAY['EXECUTE'], 'PUBLIC can execute source_stats_rows');
+SELECT function_privs_are('datasource', 'reset_source_stats', ARRAY['text'],
+    'public', ARRAY[]::text[], 'PUBLIC cannot execute reset_source_stats');
+SELECT table_privs_are('datasource', 'statement_stats', 'public', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from datasource.statement_stats');
+SELECT function_privs_are('datasource', 'statement_stats_rows', ARRAY[]::text[],
+    'public', ARRAY['EXECUTE'], 'PUBLIC can execute statement_stats_rows');
 SELECT sequence_privs_are('datasource', 'migrations_id_seq', 'public', ARRAY[]::text[],
     'PUBLIC has no privilege on the migration journal''s sequence');
 SELECT sequence_privs_are('datasource', 'ddl_log_id_seq', 'public', ARRAY[]::text[],
@@ -99,10 +116,11 @@ SELECT is(
             aclexplode(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
                                                      c.relowner))) a
       WHERE c.relnamespace = 'datasource'::regnamespace AND a.grantee = 0),
-    ARRAY['datasource.database_info SELECT', 'datasource.databases SELECT',
+    ARRAY['datasource.database_info SELECT', 'datasource.database_stats SELECT', 'datasource.databases SELECT',
           'datasource.migration_progress SELECT',
-          'datasource.source_info SELECT', 'datasource.sources SELECT'],
-    'reading the registry tables and views and the progress of migrations is all PUBLIC may do with the relations and sequences of schema datasource');
+          'datasource.source_info SELECT', 'datasource.source_stats SELECT', 'datasource.sources SELECT',
+          'datasource.statement_stats SELECT'],
+    'reading the registry tables and views, the progress of migrations and the statistics is all PUBLIC may do with the relations and sequences of schema datasource');
 SELECT schema_privs_are('datasource', 'public', ARRAY['USAGE'],
     'PUBLIC has USAGE but not CREATE on schema datasource');
 SELECT is(
