@@ -211,6 +211,7 @@ extern int	ds_token_end(const char *text, DsToken *tokens, int ntokens,
 extern List *ds_scan_qualifiers(const char *sql, const char *script_schema);
 extern int	ds_scan_params(const char *sql, int nparams, bool *used);
 extern uint64 ds_scan_fingerprint(const char *text);
+extern char *ds_scan_normalize(const char *text);
 
 /* in parse.c */
 extern List *ds_parse_capture(const char *text, RawParseMode mode,

@@ -33,6 +33,7 @@
 
 #include "common/hashfn.h"
 #include "common/keywords.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "parser/gramparse.h"
 #include "parser/parser.h"
@@ -573,4 +574,76 @@ ds_scan_fingerprint(const char *text)
 	}
 	scanner_finish(scanner);
 	return h;
+}
+
+/*
+ * ds_scan_normalize
+ *		text with each constant (number, string, bit string) replaced by
+ *		$n, numbered after the highest $n parameter text uses: the form
+ *		statement_stats shows, which keeps no value of any call.  The
+ *		tokens are those ds_scan_fingerprint hashes as constants.  The
+ *		caller gives text that lexed (validation passed); the result is
+ *		palloc'd in the current context.
+ */
+char *
+ds_scan_normalize(const char *text)
+{
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	StringInfoData buf;
+	int			cap = 16;
+	int			n = 0;
+	int		   *locs = palloc(sizeof(int) * cap);
+	int		   *lens = palloc(sizeof(int) * cap);
+	int			maxparam = 0;
+	int			pos = 0;
+	int			i;
+
+	scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		if (tok == 0)
+			break;
+		if (tok == PARAM)
+			maxparam = Max(maxparam, yylval.ival);
+		else if (tok == ICONST || tok == FCONST || tok == SCONST ||
+				 tok == USCONST || tok == BCONST || tok == XCONST)
+		{
+			if (n == cap)
+			{
+				cap *= 2;
+				locs = repalloc(locs, sizeof(int) * cap);
+				lens = repalloc(lens, sizeof(int) * cap);
+			}
+			locs[n] = yylloc;
+
+			/*
+			 * The scanner works on its own copy of the text (same offsets)
+			 * and ends its current token with a NUL while it is current;
+			 * for a quoted literal, matched by several rules, the token
+			 * starts at the opening quote, so the NUL marks its whole end.
+			 */
+			lens[n] = strlen(extra.scanbuf + yylloc);
+			n++;
+		}
+	}
+	scanner_finish(scanner);
+
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (locs[i] < pos)
+			continue;			/* cannot happen: tokens do not overlap */
+		appendBinaryStringInfo(&buf, text + pos, locs[i] - pos);
+		appendStringInfo(&buf, "$%d", maxparam + i + 1);
+		pos = locs[i] + lens[i];
+	}
+	appendStringInfoString(&buf, text + pos);
+	pfree(locs);
+	pfree(lens);
+	return buf.data;
 }

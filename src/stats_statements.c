@@ -10,7 +10,9 @@
  * the same whichever tenant it is routed to, so one statement run in 1,000
  * logical databases is one entry per logical database, never one per
  * schema or OID.  A backend keeps the fingerprints of the texts it saw in
- * a local cache, so the scanner runs once per text and backend.
+ * a local cache, so the scanner runs once per text and backend.  An entry
+ * shows the text of its first call with each constant replaced by $n
+ * (ds_scan_normalize), so no value a call passed is kept.
  *
  * The table is datasource.stats_max_statements slots cut into
  * DS_STMT_PARTITIONS partitions, each with its own LWLock; a statement's
@@ -289,7 +291,8 @@ ds_stmt_victim(int part, const char *name, bool may_grow, bool *grow)
  *		Adds a call of total ms (sqlerrcode 0: it succeeded with rows rows)
  *		of the statement fp to logical database name, whose stats.c entry
  *		counts its entries in nstmts.  The caller holds stats.c's lock in
- *		shared mode.  Raises nothing.
+ *		shared mode.  Raises nothing but out of memory: a new entry's text
+ *		(ds_scan_normalize) is built before the partition lock is taken.
  */
 void
 ds_stmt_count(uint64 fp, const char *sql, const char *name,
@@ -302,6 +305,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 	DsStmtSlot *s;
 	bool		may_grow;
 	bool		grow = false;
+	char	   *query;
 
 	if (ds_stmt == NULL)
 		return;
@@ -320,6 +324,9 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 	}
 	LWLockRelease(lock);
 
+	/* the text it will show, constants replaced, before the exclusive lock */
+	query = ds_scan_normalize(sql);
+
 	/* a new entry: this partition only, exclusively */
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	s = ds_stmt_find(part, h, fp, name);
@@ -334,7 +341,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 			pg_atomic_fetch_sub_u32(nstmts, 1); /* it replaces its own */
 		if (s != NULL)
 		{
-			int			len = pg_mbcliplen(sql, strlen(sql), DS_STMT_QUERY_LEN - 1);
+			int			len = pg_mbcliplen(query, strlen(query), DS_STMT_QUERY_LEN - 1);
 
 			if (s->used && grow)
 				pg_atomic_fetch_sub_u32(s->nstmts, 1);	/* another's goes */
@@ -345,7 +352,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 			s->nstmts = nstmts;
 			ds_stmt->keys[s - ds_stmt->slots] = h;
 			memset(&s->c, 0, sizeof(s->c));
-			memcpy(s->c.query, sql, len);
+			memcpy(s->c.query, query, len);
 			s->c.query[len] = '\0';
 			s->c.since = GetCurrentTimestamp();
 			s->c.roleid = GetUserId();
@@ -354,6 +361,7 @@ ds_stmt_count(uint64 fp, const char *sql, const char *name,
 	if (s != NULL)
 		ds_stmt_add(&s->c, total, sqlerrcode, rows);
 	LWLockRelease(lock);
+	pfree(query);
 }
 
 /*

@@ -122,15 +122,15 @@ is "$(q "SELECT bool_and(min_time_ms <= mean_time_ms AND mean_time_ms <= max_tim
 # --- statements: one entry per statement and logical database
 is "$(q "SELECT database, query, calls, errors, rows FROM datasource.statement_stats
          ORDER BY database, query COLLATE \"C\"")" "$(cat <<'X'
-far_db|SELECT 1 / 0|2|2|0
-far_db|SELECT id FROM items WHERE id <= 5 AND $1::int > 0|7|0|35
-far_db|SELECT id FROM items WHERE id <= 50|1|0|10
+far_db|SELECT $1 / $2|2|2|0
+far_db|SELECT id FROM items WHERE id <= $1|1|0|10
+far_db|SELECT id FROM items WHERE id <= $2 AND $1::int > $3|7|0|35
+home_db|SELECT $1 / $2|2|2|0
 home_db|SELECT * FROM missing|3|3|0
-home_db|SELECT 1 / 0|2|2|0
-home_db|SELECT id FROM items WHERE id <= 3 AND $1::int > 0|10|0|30
-home_db|UPDATE items SET id = id WHERE id <= 4|1|0|4
+home_db|SELECT id FROM items WHERE id <= $2 AND $1::int > $3|10|0|30
+home_db|UPDATE items SET id = id WHERE id <= $1|1|0|4
 X
-)" "statement_stats: each statement of the workload under its logical database, with exact calls, errors and rows"
+)" "statement_stats: each statement of the workload under its logical database, with exact calls, errors and rows; constants shown as \$n after the statement's own parameters"
 is "$(q "SELECT bool_and(s.calls = d.calls AND abs(s.total - d.total_time_ms) < 0.01), count(*)
          FROM (SELECT database, sum(calls) AS calls, sum(total_time_ms) AS total
                FROM datasource.statement_stats GROUP BY 1) s
@@ -142,8 +142,17 @@ q "SELECT datasource.exec('home_db', 'SELECT count(*) FROM items WHERE id = 1'),
 is "$(q "SELECT count(DISTINCT fingerprint), string_agg(database || ':' || calls, ',' ORDER BY database)
          FROM datasource.statement_stats WHERE query ILIKE 'select%count(*)%'")" "1|far_db:1,home_db:2" \
 	"one fingerprint in every tenant (before rewriting), whatever the constants, case, spacing and comments"
-is "$(qs "SELECT count(*), count(query) FROM datasource.statement_stats" stats_app)" "9|0" \
-	"another role sees the statements, not their text (it may hold constants)"
+is "$(q "SELECT string_agg(query, '|' ORDER BY database) FROM datasource.statement_stats WHERE query ILIKE 'select%count(*)%'")" \
+	"select  count(*)  from ITEMS where id = \$1 -- another tenant|SELECT count(*) FROM items WHERE id = \$1" \
+	"each tenant's row shows its first call's text without its constant"
+"${PSQL[@]}" -d "$DB" >/dev/null <<'SQL'
+SELECT datasource.exec('home_db', $q$SELECT 'a''b' AS s, E'x\n' AS e, $d$z$d$ AS d, 1.5 AS f, B'101' AS b, X'1F' AS x, -7 AS i, U&'d\0061t\+000061' AS u$q$);
+SQL
+is "$(q "SELECT query FROM datasource.statement_stats WHERE database = 'home_db' AND query LIKE '%AS u'")" \
+	"SELECT \$1 AS s, \$2 AS e, \$3 AS d, \$4 AS f, \$5 AS b, \$6 AS x, -\$7 AS i, \$8 AS u" \
+	"every kind of constant (quoted with doubled quotes, E'', dollar-quoted, numeric, bit, hex, negative, U&'') becomes \$n whole"
+is "$(qs "SELECT count(*), count(query) FROM datasource.statement_stats" stats_app)" "10|0" \
+	"another role sees the statements, not their text (it names the caller's objects)"
 
 # --- an unknown logical database counts nowhere
 qs "SELECT * FROM datasource.query('nowhere_db', 'SELECT 1') AS t(x int)" >/dev/null
@@ -155,7 +164,7 @@ before=$(st home_db calls)
 "$PGBIN/pgbench" -n -h "$C" -p "$port" -U postgres -c 4 -j 4 -t 250 -f "$C.pgbench.sql" "$DB" >"$C.pgbench.log" 2>&1 ||
 	diag "pgbench failed: $(tail -n 3 "$C.pgbench.log")"
 is "$(st home_db "calls - $before")|$(q "SELECT calls FROM datasource.statement_stats
-                                           WHERE database = 'home_db' AND query = 'SELECT 1'")" "1000|1000" \
+                                           WHERE database = 'home_db' AND query = 'SELECT \$1'")" "1000|1000" \
 	"4 pgbench clients x 250 calls: exactly 1000 more calls, in the database and in its statement"
 
 # --- datasource.stats = off
@@ -249,7 +258,7 @@ is "$(st temp_db "count(*)")|$(st home_db calls)|$(q "SELECT count(*) FROM datas
 	"a committed drop_database removes the row; a rename rolled back to a savepoint does nothing"
 q "SELECT datasource.rename_database('home_db', 'house_db')" >/dev/null
 is "$(st home_db "count(*)")|$(st house_db calls)|$(q "SELECT string_agg(database || ':' || query, ',')
-    FROM datasource.statement_stats WHERE database IN ('home_db', 'house_db')")" "0|1|house_db:SELECT 1" \
+    FROM datasource.statement_stats WHERE database IN ('home_db', 'house_db')")" "0|1|house_db:SELECT \$1" \
 	"rename_database carries the row, and its statements, to the new name"
 q "SELECT datasource.drop_source('regional', cascade => true)" >/dev/null
 is "$(st far_db "count(*)")|$(q "SELECT count(*) FROM datasource.source_stats WHERE datasource = 'regional'")" "0|0" \
