@@ -46,6 +46,7 @@ PG_FUNCTION_INFO_V1(pgds_statement_stats);
 /* the columns of database_stats_rows() and source_stats_rows() */
 #define DS_DB_STATS_COLS	25
 #define DS_SRC_STATS_COLS	16
+#define DS_MAX_STATS_COLS	Max(DS_DB_STATS_COLS, DS_SRC_STATS_COLS)
 #define DS_STMT_STATS_COLS	12
 
 /* the names of the connection failures' reasons, from DS_SRC_FAIL_FAILED on */
@@ -158,6 +159,39 @@ ds_stats_db_row(const DsStatsRow *s, Datum *values, bool *nulls)
 	values[24] = TimestampTzGetDatum(s->since);
 }
 
+/* what fills the values and nulls of one row of a kind of statistics */
+typedef void (*DsStatsRowFn) (const DsStatsRow *s, Datum *values, bool *nulls);
+
+/*
+ * ds_stats_rows
+ *		The rows of database_stats_rows() or source_stats_rows(): a
+ *		snapshot of the entries of kind, each made a row by row_fn (which
+ *		fills at most DS_MAX_STATS_COLS values).  Raises 55000 when the
+ *		library was not preloaded.
+ */
+static Datum
+ds_stats_rows(FunctionCallInfo fcinfo, DsStatsKind kind, DsStatsRowFn row_fn)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DsStatsRow *stats;
+	int			n;
+	int			i;
+
+	ds_stats_available();
+	InitMaterializedSRF(fcinfo, 0);
+	stats = ds_stats_snapshot(kind, &n);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[DS_MAX_STATS_COLS];
+		bool		nulls[DS_MAX_STATS_COLS];
+
+		row_fn(&stats[i], values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	return (Datum) 0;
+}
+
 /*
  * database_stats_rows() returns setof (database, calls, errors, rows,
  *		total_time_ms, min_time_ms, max_time_ms, mean_time_ms,
@@ -174,24 +208,7 @@ ds_stats_db_row(const DsStatsRow *s, Datum *values, bool *nulls)
 Datum
 pgds_database_stats(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DsStatsRow *stats;
-	int			n;
-	int			i;
-
-	ds_stats_available();
-	InitMaterializedSRF(fcinfo, 0);
-	stats = ds_stats_snapshot(DS_STATS_DATABASE, &n);
-	for (i = 0; i < n; i++)
-	{
-		Datum		values[DS_DB_STATS_COLS];
-		bool		nulls[DS_DB_STATS_COLS];
-
-		ds_stats_db_row(&stats[i], values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
-							 nulls);
-	}
-	return (Datum) 0;
+	return ds_stats_rows(fcinfo, DS_STATS_DATABASE, ds_stats_db_row);
 }
 
 /*
@@ -279,24 +296,7 @@ ds_stats_source_row(const DsStatsRow *s, Datum *values, bool *nulls)
 Datum
 pgds_source_stats(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DsStatsRow *stats;
-	int			n;
-	int			i;
-
-	ds_stats_available();
-	InitMaterializedSRF(fcinfo, 0);
-	stats = ds_stats_snapshot(DS_STATS_SOURCE, &n);
-	for (i = 0; i < n; i++)
-	{
-		Datum		values[DS_SRC_STATS_COLS];
-		bool		nulls[DS_SRC_STATS_COLS];
-
-		ds_stats_source_row(&stats[i], values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
-							 nulls);
-	}
-	return (Datum) 0;
+	return ds_stats_rows(fcinfo, DS_STATS_SOURCE, ds_stats_source_row);
 }
 
 /*
@@ -343,7 +343,7 @@ pgds_statement_stats(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(stmts[i].name);
 		values[1] = Int64GetDatum((int64) stmts[i].fp);
 		values[2] = CStringGetTextDatum(c->query);
-		/* the text may hold constants: as pg_stat_statements shows it */
+		/* the text names the caller's objects: as pg_stat_statements shows it */
 		nulls[2] = !all && !has_privs_of_role(GetUserId(), c->roleid);
 		values[3] = Int64GetDatum(c->calls);
 		values[4] = Int64GetDatum(c->errors);
