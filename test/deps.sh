@@ -20,6 +20,11 @@
 # user from its own config file, port and pid file.  Debian's package may
 # start a system service on install: this script stops and disables it
 # right after installing the package (the test never uses it).
+#
+# mariadb-server, mariadb-client and postgresql-15-mysql-fdw are for the MySQL
+# datasource tests: test/lib/mariadb.sh starts a throwaway MariaDB as the
+# postgres OS user, on its own data directory, socket and port.  The
+# package's system service is stopped and disabled the same way.
 set -uo pipefail
 
 PACKAGES=(
@@ -37,6 +42,9 @@ PACKAGES=(
     iproute2
     locales
     pgbouncer
+    postgresql-15-mysql-fdw
+    mariadb-server
+    mariadb-client
 )
 
 # the locale a remote test session reports errors in (see above)
@@ -127,8 +135,21 @@ quiet_pgbouncer_service() {
     fi
     return 0
 }
+# The MariaDB package's own service is not wanted either.
+quiet_mariadb_service() {
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now mariadb.service >>"$LOG" 2>&1
+    elif [ -x /etc/init.d/mariadb ]; then
+        /etc/init.d/mariadb stop >>"$LOG" 2>&1
+        update-rc.d mariadb disable >>"$LOG" 2>&1
+    fi
+    return 0
+}
 case " ${missing[*]} " in
     *" pgbouncer "*) quiet_pgbouncer_service ;;
+esac
+case " ${missing[*]} " in
+    *" mariadb-server "*) quiet_mariadb_service ;;
 esac
 
 # Check the result.
@@ -143,6 +164,8 @@ headers=$(version_of postgresql-server-dev-15)
 command -v pg_prove >/dev/null 2>&1 || die "pg_prove is missing after install"
 command -v prove >/dev/null 2>&1 || die "prove is missing after install"
 [ -x /usr/sbin/pgbouncer ] || die "/usr/sbin/pgbouncer is missing after install"
+[ -x /usr/sbin/mariadbd ] || die "/usr/sbin/mariadbd is missing after install"
+[ -f "$(pg_config --pkglibdir)/mysql_fdw.so" ] || die "mysql_fdw.so is missing after install"
 
 ensure_locale
 echo "test/deps.sh: installed; postgresql-15 $server, $(pg_config --version 2>/dev/null)"
