@@ -43,6 +43,14 @@ RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'pgds_log_ddl'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+/*
+ * A logical database of a MySQL datasource (a foreign server of mysql_fdw)
+ * maps to a MySQL database (schema_name) and keeps its foreign tables in a
+ * local schema of its own (local_schema); NULL for PostgreSQL ones.
+ */
+ALTER TABLE datasource.databases ADD COLUMN local_schema text UNIQUE
+	CHECK (pg_catalog.octet_length(local_schema) OPERATOR(pg_catalog.<=) 63);
+
 CREATE OR REPLACE FUNCTION datasource.create_source(
 	name text,
 	server text DEFAULT NULL,

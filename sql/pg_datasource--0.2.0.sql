@@ -60,6 +60,8 @@ CREATE TABLE datasource.databases (
 	description text,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	created_by	text NOT NULL DEFAULT CURRENT_USER,
+	local_schema text UNIQUE
+				CHECK (pg_catalog.octet_length(local_schema) OPERATOR(pg_catalog.<=) 63),
 	CONSTRAINT databases_one_schema_per_source UNIQUE (source, schema_name)
 );
 

@@ -93,8 +93,14 @@ ds_read_sources(const char *where, Datum arg)
 	int			level;
 	uint64		i;
 
-	sql = psprintf("SELECT name, server, enabled, read_only, description "
-				   "FROM datasource.sources %s ORDER BY name",
+	/* the engine follows the wrapper of the server (never changes) */
+	sql = psprintf("SELECT s.name, s.server, s.enabled, s.read_only, s.description, "
+				   "w.fdwname OPERATOR(pg_catalog.=) '" DS_MYSQL_WRAPPER "' "
+				   "FROM datasource.sources s "
+				   "LEFT JOIN pg_catalog.pg_foreign_server f "
+				   "ON f.srvname OPERATOR(pg_catalog.=) s.server "
+				   "LEFT JOIN pg_catalog.pg_foreign_data_wrapper w "
+				   "ON w.oid OPERATOR(pg_catalog.=) f.srvfdw %s ORDER BY s.name",
 				   where ? where : "");
 	level = ds_spi_connect();
 	/* not read-only: we must see this transaction's earlier registry writes */
@@ -114,6 +120,7 @@ ds_read_sources(const char *where, Datum arg)
 		s->enabled = ds_spi_bool(tup, desc, 3);
 		s->read_only = ds_spi_bool(tup, desc, 4);
 		s->description = ds_spi_text(tup, desc, 5);
+		s->engine = ds_spi_bool(tup, desc, 6) ? DS_ENGINE_MYSQL : DS_ENGINE_POSTGRESQL;
 		result = lappend(result, s);
 	}
 	ds_spi_finish(level);
@@ -137,8 +144,8 @@ ds_read_databases(const char *where, int nargs, Datum *args)
 	uint64		i;
 
 	Assert(nargs <= 2);
-	sql = psprintf("SELECT name, source, schema_name, read_only, description "
-				   "FROM datasource.databases %s ORDER BY name",
+	sql = psprintf("SELECT name, source, schema_name, read_only, description, "
+				   "local_schema FROM datasource.databases %s ORDER BY name",
 				   where ? where : "");
 	level = ds_spi_connect();
 	if (SPI_execute_with_args(sql, nargs, argtypes, args, NULL,
@@ -157,6 +164,7 @@ ds_read_databases(const char *where, int nargs, Datum *args)
 		d->schema_name = ds_spi_text(tup, desc, 3);
 		d->read_only = ds_spi_bool(tup, desc, 4);
 		d->description = ds_spi_text(tup, desc, 5);
+		d->local_schema = ds_spi_text(tup, desc, 6);
 		result = lappend(result, d);
 	}
 	ds_spi_finish(level);
@@ -171,7 +179,7 @@ ds_read_databases(const char *where, int nargs, Datum *args)
 DsSource *
 ds_get_source(const char *name, bool missing_ok)
 {
-	List	   *rows = ds_read_sources("WHERE name = $1",
+	List	   *rows = ds_read_sources("WHERE s.name = $1",
 									   CStringGetTextDatum(name));
 
 	if (rows == NIL)
@@ -192,7 +200,7 @@ ds_get_source(const char *name, bool missing_ok)
 DsSource *
 ds_source_by_server(const char *server)
 {
-	List	   *rows = ds_read_sources("WHERE server = $1",
+	List	   *rows = ds_read_sources("WHERE s.server = $1",
 									   CStringGetTextDatum(server));
 
 	return rows == NIL ? NULL : (DsSource *) linitial(rows);

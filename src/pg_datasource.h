@@ -35,11 +35,26 @@
 #define DS_SCHEMA			"datasource"
 #define DS_WRAPPER			"pg_datasource"
 
+/*
+ * What a datasource is: PostgreSQL (this database, or a foreign server of our
+ * wrapper, reached with libpq) or MySQL/MariaDB (a foreign server of
+ * mysql_fdw, whose logical databases are local schemas of foreign tables).
+ */
+typedef enum DsEngine
+{
+	DS_ENGINE_POSTGRESQL,
+	DS_ENGINE_MYSQL
+} DsEngine;
+
+/* the foreign-data wrapper whose servers are MySQL datasources */
+#define DS_MYSQL_WRAPPER	"mysql_fdw"
+
 /* a row of datasource.sources, palloc'd in the caller's context */
 typedef struct DsSource
 {
 	char	   *name;
 	char	   *server;			/* NULL for local */
+	DsEngine	engine;			/* from the server's wrapper */
 	bool		enabled;
 	bool		read_only;
 	char	   *description;
@@ -50,9 +65,11 @@ typedef struct DsDatabase
 {
 	char	   *name;
 	char	   *source;
-	char	   *schema_name;
+	char	   *schema_name;	/* on MySQL: the MySQL database */
 	bool		read_only;
 	char	   *description;
+	char	   *local_schema;	/* MySQL only: the local schema of its foreign
+								 * tables; NULL otherwise */
 } DsDatabase;
 
 /* in guc.c */

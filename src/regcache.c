@@ -320,6 +320,7 @@ ds_cache_database_copy(const char *name, DsSource **source)
 	db->name = pstrdup(cached->name);
 	db->schema_name = pstrdup(cached->schema_name);
 	db->source = pstrdup(cached->source);
+	db->local_schema = cached->local_schema ? pstrdup(cached->local_schema) : NULL;
 	db->description = NULL;
 	*source = memcpy(palloc(sizeof(DsSource)), src, sizeof(DsSource));
 	(*source)->name = pstrdup(src->name);

@@ -175,7 +175,8 @@ SQL
 # journal, the columns 0.1.0 had: error_detail and error_hint come with 0.2.0)
 DATA_SQL="
 SELECT 'sources ' || count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY t.name)) FROM datasource.sources t
-UNION ALL SELECT 'databases ' || count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY t.name)) FROM datasource.databases t
+UNION ALL SELECT 'databases ' || count(*) || ' ' || md5(string_agg((to_jsonb(t) - 'local_schema')::text, '|' ORDER BY t.name))
+                 || ' ' || count(to_jsonb(t) ->> 'local_schema') FROM datasource.databases t
 UNION ALL SELECT 'migrations ' || count(*) || ' ' || md5(string_agg((to_jsonb(t) - 'error_detail' - 'error_hint')::text, '|' ORDER BY t.id)) FROM datasource.migrations t
 UNION ALL SELECT 'ddl_log ' || count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY t.id)) FROM datasource.ddl_log t
 UNION ALL SELECT 'schema_snapshots ' || count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY t.fingerprint)) FROM datasource.schema_snapshots t

@@ -142,8 +142,8 @@ SELECT col_default_is('datasource', 'sources', 'read_only', 'false',
     'sources.read_only defaults to false');
 
 SELECT columns_are('datasource', 'databases',
-    ARRAY['name', 'source', 'schema_name', 'read_only', 'description', 'created_at', 'created_by'],
-    'datasource.databases has exactly the contract''s columns');
+    ARRAY['name', 'source', 'schema_name', 'read_only', 'description', 'created_at', 'created_by', 'local_schema'],
+    'datasource.databases has exactly the contract''s columns and local_schema (MySQL logical databases)');
 SELECT col_type_is('datasource', 'databases', 'name', 'text', 'databases.name is text');
 SELECT col_type_is('datasource', 'databases', 'source', 'text', 'databases.source is text');
 SELECT col_type_is('datasource', 'databases', 'schema_name', 'text', 'databases.schema_name is text');
