@@ -1,8 +1,10 @@
 -- The control plane of the demo bank: the extension, the regional office's
--- server, and six logical databases over the two datasources.
--- psql variable: regional_port.
+-- server, the card processor's MariaDB server, and seven logical databases
+-- over the three datasources.
+-- psql variables: regional_port, cards_port (MariaDB).
 \set ON_ERROR_STOP on
 CREATE EXTENSION pg_datasource;
+CREATE EXTENSION mysql_fdw;
 
 CREATE SERVER regional FOREIGN DATA WRAPPER pg_datasource
 	OPTIONS (host '127.0.0.1', port :'regional_port', dbname 'regional_bank');
@@ -11,6 +13,15 @@ CREATE USER MAPPING FOR postgres SERVER regional
 
 SELECT datasource.create_source('regional', 'regional',
 	description => 'regional office server');
+
+-- the card processor runs MariaDB: a foreign server of mysql_fdw is a
+-- datasource like any other
+CREATE SERVER cards FOREIGN DATA WRAPPER mysql_fdw
+	OPTIONS (host '127.0.0.1', port :'cards_port');
+CREATE USER MAPPING FOR postgres SERVER cards
+	OPTIONS (username 'cards_app', password 'demo-only-password');
+SELECT datasource.create_source('cards', 'cards',
+	description => 'card processor (MariaDB)');
 
 -- on this database
 SELECT datasource.create_database('customer_db', description => 'customers and contacts');
@@ -21,6 +32,10 @@ SELECT datasource.create_database('insurance_db', 'regional', description => 'in
 SELECT datasource.create_database('compliance_db', 'regional', read_only => true,
 	description => 'KYC checks, read-only for applications');
 SELECT datasource.create_database('employees_db', 'regional', description => 'staff and branches');
+-- on MariaDB: the MySQL database cards exists there (cards_data.sql); its
+-- tables become foreign tables in the local schema cards_db
+SELECT datasource.create_database('cards_db', 'cards', schema_name => 'cards',
+	description => 'cards and card payments');
 
 CREATE TABLE customer_db.customers (
 	customer_id varchar(50) PRIMARY KEY,

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The demo of `make demo` / `make stop`, run in the test's own directory:
-# it starts, loads the demo bank on two servers, leaves a server psql can use,
-# and stops cleanly.
+# it starts, loads the demo bank on two PostgreSQL servers and a MariaDB,
+# leaves a server psql can use, and stops all three cleanly.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/tap.sh"
 source "$here/../lib/cluster.sh"
+source "$here/../lib/mariadb.sh"
+{ maria_available && [ -f "$("$PGBIN/pg_config" --pkglibdir)/mysql_fdw.so" ]; } ||
+	skip_all "the demo needs mariadb-server and mysql_fdw (test/deps.sh installs them)"
 
 export PGDS_DEMO_DIR=$PGDS_BASE/demo
 out=$("$here/../demo/demo.sh" start 2>&1)
@@ -37,12 +40,31 @@ like "$out" 'loans_db +\| +1 \| +1 \| \{"42": 1\} +\| +0 \| +1 \| +1' \
 like "$out" 'regional +\| +[1-9][0-9]* \| +[1-9][0-9]* \| +[1-9][0-9]* \| +[0-9]+ \| +1' \
 	"and the regional datasource's connections, remote transactions, commits and health check"
 
+# the card processor on MariaDB
+like "$out" 'cards_db +\| cards +\| mysql +\| cards +\| cards_db +\| t +\| f' \
+	"cards_db is shown on MariaDB: engine mysql, local schema cards_db, writable, not transactional"
+like "$out" 'mastercard +\| +4 \| +670.20' "query() with a parameter on the MariaDB logical database"
+like "$out" $'Remote query: SELECT [^\n]*FROM `cards`.`card_payments` WHERE [^\n]*GROUP BY' \
+	"EXPLAIN through query() shows the filter and the grouping sent to MariaDB"
+like "$out" $'different datasources[^\n]*\n[^\n]*cards_db' \
+	"a join of cards_db with a PostgreSQL logical database is refused"
+like "$out" 'K1004 +\| blocked' "a write outside a transaction block reaches MariaDB"
+like "$out" 'added +\| column +\| card_payments.channel' "refresh_database() reports the column added on MariaDB"
+like "$out" 'pos +\| +7' "and the new column is read after the refresh"
+like "$out" 'cards +\| t +\| [^|]*MariaDB' "health_check() reaches the MariaDB datasource and shows its version"
+
 port=$(cluster_port "$PGDS_DEMO_DIR/control")
 rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
+mport=$(maria_port "$PGDS_DEMO_DIR/cards")
 q() { psql -X -At -h "$PGDS_DEMO_DIR/control" -p "$port" -U postgres -d demo -c "$1" 2>&1; }
 is "$(q "SELECT string_agg(name || '@' || source, ' ' ORDER BY name) FROM datasource.database_info")" \
-	"accounts_db@local compliance_db@regional customer_db@local employees_db@regional insurance_db@regional loans_db@local" \
-	"six logical databases over two datasources"
+	"accounts_db@local cards_db@cards compliance_db@regional customer_db@local employees_db@regional insurance_db@regional loans_db@local" \
+	"seven logical databases over three datasources"
+is "$(maria_sql "$PGDS_DEMO_DIR/cards" -N -B -e \
+	"SELECT (SELECT count(*) FROM cards.card_payments) || '/' || (SELECT group_concat(card_id) FROM cards.cards WHERE status = 'blocked')")" \
+	"7/K1003,K1004" "MariaDB keeps every payment (the DELETE in a transaction block was refused) and the one update"
+is "$(q "SELECT count(*) FROM datasource.migrations WHERE database = 'cards_db'")" "0" \
+	"no migration was journaled for cards_db"
 is "$(q "SELECT count(*) FROM customer_db.customers")" "4" "local demo data is loaded"
 is "$(psql -X -At -h "$PGDS_DEMO_DIR/regional" -p "$rport" -U postgres -d regional_bank \
 	-c "SELECT (SELECT count(*) FROM employees_db.employees) || '/' || (SELECT count(*) FROM insurance_db.policies)")" \
@@ -57,4 +79,5 @@ like "$out" "already running" "a second start does not clobber a running demo"
 ok $? "demo.sh stop succeeds"
 [ ! -e "$PGDS_DEMO_DIR" ]; ok $? "and removes the demo directory"
 ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; ok $? "the control server no longer listens"
+! (exec 3<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null; ok $? "nor the MariaDB server"
 done_testing
