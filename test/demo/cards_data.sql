@@ -1,11 +1,11 @@
--- The bank's card processor, on MariaDB: the database cards (logical
--- database cards_db on the control plane), run by the mariadb client as
+-- The bank's card processor, on MariaDB: the database payments (logical
+-- database payments_db on the control plane), run by the mariadb client as
 -- root over the demo server's socket.  Column types a PostgreSQL table
 -- would not have on purpose: ENUM, tinyint(1), an unsigned key, datetime.
 -- The control plane reads it as the account cards_app (rows only: the
 -- extension runs no DDL on a MySQL server).
-CREATE DATABASE cards;
-USE cards;
+CREATE DATABASE payments;
+USE payments;
 
 CREATE TABLE cards (
 	card_id		varchar(20) NOT NULL PRIMARY KEY,
@@ -21,16 +21,16 @@ INSERT INTO cards VALUES
 	('K1003', 'C003', 'A103', 'visa', 'blocked', 0),
 	('K1004', 'C004', 'A104', 'mastercard', 'active', 1);
 
-CREATE TABLE card_payments (
+CREATE TABLE payments (
 	payment_id	int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
 	card_id		varchar(20) NOT NULL,
 	merchant	varchar(100) NOT NULL,
 	amount		decimal(10, 2) NOT NULL,
 	currency	char(3) NOT NULL DEFAULT 'EUR',
 	paid_at		datetime NOT NULL,
-	KEY card_payments_card (card_id)
+	KEY payments_card (card_id)
 ) ENGINE = InnoDB;
-INSERT INTO card_payments (card_id, merchant, amount, currency, paid_at) VALUES
+INSERT INTO payments (card_id, merchant, amount, currency, paid_at) VALUES
 	('K1001', 'Analytical Engines Ltd', 120.00, 'GBP', '2026-03-01 10:15:00'),
 	('K1001', 'Difference Books', 35.50, 'GBP', '2026-03-02 16:40:00'),
 	('K1002', 'Bletchley Cafe', 8.20, 'GBP', '2026-03-02 08:05:00'),
@@ -40,4 +40,4 @@ INSERT INTO card_payments (card_id, merchant, amount, currency, paid_at) VALUES
 	('K1004', 'Semaphore Parking', 12.00, 'EUR', '2026-03-08 07:45:00');
 
 CREATE USER 'cards_app'@'127.0.0.1' IDENTIFIED BY 'demo-only-password';
-GRANT SELECT, INSERT, UPDATE, DELETE ON cards.* TO 'cards_app'@'127.0.0.1';
+GRANT SELECT, INSERT, UPDATE, DELETE ON payments.* TO 'cards_app'@'127.0.0.1';

@@ -99,7 +99,7 @@ The demo is running. Connect to the control plane with:
 and try:  SELECT * FROM datasource.database_info;
 (README.md's SQL examples run here, in order.)
 The regional server is at: psql -h $REGIONAL -p $rport -U postgres regional_bank
-The card processor (MariaDB) is at: mariadb --no-defaults -S $CARDS/sock -u root cards
+The card processor (MariaDB) is at: mariadb --no-defaults -S $CARDS/sock -u root payments
 Stop all three, deleting the demo and its data, with: make stop
 MSG
 }

@@ -32,9 +32,9 @@ SELECT datasource.create_database('insurance_db', 'regional', description => 'in
 SELECT datasource.create_database('compliance_db', 'regional', read_only => true,
 	description => 'KYC checks, read-only for applications');
 SELECT datasource.create_database('employees_db', 'regional', description => 'staff and branches');
--- on MariaDB: the MySQL database cards exists there (cards_data.sql); its
--- tables become foreign tables in the local schema cards_db
-SELECT datasource.create_database('cards_db', 'cards', schema_name => 'cards',
+-- on MariaDB: the MySQL database payments exists there (cards_data.sql); its
+-- tables become foreign tables in the local schema payments_db
+SELECT datasource.create_database('payments_db', 'cards', schema_name => 'payments',
 	description => 'cards and card payments');
 
 CREATE TABLE customer_db.customers (

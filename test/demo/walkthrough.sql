@@ -60,46 +60,46 @@ SELECT * FROM datasource.query('customer_db',
 \set ON_ERROR_STOP on
 
 \echo
-\echo '== The card processor runs MariaDB: cards_db maps its database cards to the local schema cards_db,'
+\echo '== The card processor runs MariaDB: payments_db maps its database payments to the local schema payments_db,'
 \echo '== one foreign table of mysql_fdw per MariaDB table; MySQL writes are not transactional'
 SELECT name, source, engine, schema_name, local_schema, writable, transactional
-  FROM datasource.database_info WHERE name = 'cards_db';
+  FROM datasource.database_info WHERE name = 'payments_db';
 
 \echo '== query() on it is the same call as on PostgreSQL (here with a parameter)'
-SELECT * FROM datasource.query('cards_db',
+SELECT * FROM datasource.query('payments_db',
     'SELECT c.network, count(*) AS payments, sum(p.amount) AS total
-       FROM card_payments p JOIN cards c USING (card_id)
+       FROM payments p JOIN cards c USING (card_id)
       WHERE c.status = $1 GROUP BY c.network ORDER BY c.network',
     ARRAY['active']) AS t(network text, payments bigint, total numeric);
 
 \echo '== mysql_fdw sends the filter and the grouping to MariaDB (EXPLAIN through query())'
-SELECT * FROM datasource.query('cards_db',
-    'EXPLAIN VERBOSE SELECT card_id, count(*), sum(amount) FROM card_payments WHERE amount > 100 GROUP BY card_id')
+SELECT * FROM datasource.query('payments_db',
+    'EXPLAIN VERBOSE SELECT card_id, count(*), sum(amount) FROM payments WHERE amount > 100 GROUP BY card_id')
     AS t(plan text) WHERE plan ~ 'Remote query';
 
-\echo '== A join of cards_db with a PostgreSQL logical database is refused, as across two PostgreSQL servers'
+\echo '== A join of payments_db with a PostgreSQL logical database is refused, as across two PostgreSQL servers'
 \set ON_ERROR_STOP off
 SELECT * FROM datasource.query('customer_db',
-    'SELECT c.name, k.card_id FROM customers c JOIN cards_db.cards k USING (customer_id)')
+    'SELECT c.name, k.card_id FROM customers c JOIN payments_db.cards k USING (customer_id)')
     AS t(name text, card_id text);
 \set ON_ERROR_STOP on
 
 \echo '== A write to MariaDB inside a transaction block is refused: ROLLBACK could not undo it'
 \set ON_ERROR_STOP off
 BEGIN;
-SELECT datasource.exec('cards_db', 'DELETE FROM card_payments');
+SELECT datasource.exec('payments_db', 'DELETE FROM payments');
 ROLLBACK;
 \set ON_ERROR_STOP on
 \echo '== ... on its own, a write is one statement on MariaDB, committed there at once'
-SELECT datasource.exec('cards_db', $$UPDATE cards SET status = 'blocked' WHERE card_id = 'K1004'$$);
-SELECT * FROM datasource.query('cards_db',
+SELECT datasource.exec('payments_db', $$UPDATE cards SET status = 'blocked' WHERE card_id = 'K1004'$$);
+SELECT * FROM datasource.query('payments_db',
     'SELECT card_id, status FROM cards ORDER BY card_id') AS t(card_id text, status text);
 
-\echo '== Someone adds a column on the MariaDB server; refresh_database() re-imports cards_db and reports it'
-\! $PGDS_DEMO_MARIADB cards -e "ALTER TABLE card_payments ADD COLUMN channel ENUM('pos', 'online') NOT NULL DEFAULT 'pos'"
-SELECT * FROM datasource.refresh_database('cards_db');
-SELECT * FROM datasource.query('cards_db',
-    'SELECT channel, count(*) FROM card_payments GROUP BY channel') AS t(channel text, payments bigint);
+\echo '== Someone adds a column on the MariaDB server; refresh_database() re-imports payments_db and reports it'
+\! $PGDS_DEMO_MARIADB payments -e "ALTER TABLE payments ADD COLUMN channel ENUM('pos', 'online') NOT NULL DEFAULT 'pos'"
+SELECT * FROM datasource.refresh_database('payments_db');
+SELECT * FROM datasource.query('payments_db',
+    'SELECT channel, count(*) FROM payments GROUP BY channel') AS t(channel text, payments bigint);
 
 \echo '== A sandbox for an AI agent: it may read customer_db and accounts_db, nothing else'
 DO $$ BEGIN CREATE ROLE demo_agent LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -136,9 +136,9 @@ SELECT database, status, error
     CREATE INDEX ON audit_notes (at);
 $m$, description => 'audit notes everywhere');
 
-\echo '== cards_db was skipped (NOTICE above): DDL on MariaDB runs there, then refresh_database(); named, it is refused'
+\echo '== payments_db was skipped (NOTICE above): DDL on MariaDB runs there, then refresh_database(); named, it is refused'
 \set ON_ERROR_STOP off
-SELECT database, status FROM datasource.migrate('cards_db', '0001_audit_notes', 'CREATE TABLE audit_notes (id int)');
+SELECT database, status FROM datasource.migrate('payments_db', '0001_audit_notes', 'CREATE TABLE audit_notes (id int)');
 \set ON_ERROR_STOP on
 
 \echo '== Applying it again runs nothing'

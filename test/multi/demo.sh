@@ -41,15 +41,15 @@ like "$out" 'regional +\| +[1-9][0-9]* \| +[1-9][0-9]* \| +[1-9][0-9]* \| +[0-9]
 	"and the regional datasource's connections, remote transactions, commits and health check"
 
 # the card processor on MariaDB
-like "$out" 'cards_db +\| cards +\| mysql +\| cards +\| cards_db +\| t +\| f' \
-	"cards_db is shown on MariaDB: engine mysql, local schema cards_db, writable, not transactional"
+like "$out" 'payments_db +\| cards +\| mysql +\| payments +\| payments_db +\| t +\| f' \
+	"payments_db is shown on MariaDB: engine mysql, local schema payments_db, writable, not transactional"
 like "$out" 'mastercard +\| +4 \| +670.20' "query() with a parameter on the MariaDB logical database"
-like "$out" $'Remote query: SELECT [^\n]*FROM `cards`.`card_payments` WHERE [^\n]*GROUP BY' \
+like "$out" $'Remote query: SELECT [^\n]*FROM `payments`.`payments` WHERE [^\n]*GROUP BY' \
 	"EXPLAIN through query() shows the filter and the grouping sent to MariaDB"
-like "$out" $'different datasources[^\n]*\n[^\n]*cards_db' \
-	"a join of cards_db with a PostgreSQL logical database is refused"
+like "$out" 'different datasources: customer_db on "local"; payments_db on "cards"' \
+	"a join of payments_db with a PostgreSQL logical database is refused"
 like "$out" 'K1004 +\| blocked' "a write outside a transaction block reaches MariaDB"
-like "$out" 'added +\| column +\| card_payments.channel' "refresh_database() reports the column added on MariaDB"
+like "$out" 'added +\| column +\| payments.channel' "refresh_database() reports the column added on MariaDB"
 like "$out" 'pos +\| +7' "and the new column is read after the refresh"
 like "$out" 'cards +\| t +\| [^|]*MariaDB' "health_check() reaches the MariaDB datasource and shows its version"
 
@@ -58,13 +58,13 @@ rport=$(cluster_port "$PGDS_DEMO_DIR/regional")
 mport=$(maria_port "$PGDS_DEMO_DIR/cards")
 q() { psql -X -At -h "$PGDS_DEMO_DIR/control" -p "$port" -U postgres -d demo -c "$1" 2>&1; }
 is "$(q "SELECT string_agg(name || '@' || source, ' ' ORDER BY name) FROM datasource.database_info")" \
-	"accounts_db@local cards_db@cards compliance_db@regional customer_db@local employees_db@regional insurance_db@regional loans_db@local" \
+	"accounts_db@local compliance_db@regional customer_db@local employees_db@regional insurance_db@regional loans_db@local payments_db@cards" \
 	"seven logical databases over three datasources"
 is "$(maria_sql "$PGDS_DEMO_DIR/cards" -N -B -e \
-	"SELECT (SELECT count(*) FROM cards.card_payments) || '/' || (SELECT group_concat(card_id) FROM cards.cards WHERE status = 'blocked')")" \
+	"SELECT CONCAT((SELECT count(*) FROM payments.payments), '/', (SELECT group_concat(card_id ORDER BY card_id) FROM payments.cards WHERE status = 'blocked'))")" \
 	"7/K1003,K1004" "MariaDB keeps every payment (the DELETE in a transaction block was refused) and the one update"
-is "$(q "SELECT count(*) FROM datasource.migrations WHERE database = 'cards_db'")" "0" \
-	"no migration was journaled for cards_db"
+is "$(q "SELECT count(*) FROM datasource.migrations WHERE database = 'payments_db'")" "0" \
+	"no migration was journaled for payments_db"
 is "$(q "SELECT count(*) FROM customer_db.customers")" "4" "local demo data is loaded"
 is "$(psql -X -At -h "$PGDS_DEMO_DIR/regional" -p "$rport" -U postgres -d regional_bank \
 	-c "SELECT (SELECT count(*) FROM employees_db.employees) || '/' || (SELECT count(*) FROM insurance_db.policies)")" \

@@ -2,10 +2,11 @@
 # Every SQL example of README.md runs against the demo bank, and where the
 # README shows psql's output for one, psql prints exactly that.
 #
-# The demo is loaded as `make demo` loads it (test/demo/setup.sql,
-# regional_data.sql, then walkthrough.sql) into the database `demo` on the
-# local test server, with the regional office's database `regional_bank` on
-# the remote one.  Then README.md's examples run in the order they appear,
+# The demo is loaded as `make demo` loads it (test/demo/cards_data.sql,
+# setup.sql, regional_data.sql, then walkthrough.sql) into the database
+# `demo` on the local test server, with the regional office's database
+# `regional_bank` on the remote one and the card processor's database
+# `payments` on a MariaDB server of this script's own.  Then README.md's examples run in the order they appear,
 # each ```sql block as one psql script (psql -X -f, ON_ERROR_STOP) in the
 # database `demo`, so each example sees what the ones above it did:
 #   - a block that fails, or prints a psql error, fails its test;
@@ -20,10 +21,16 @@
 #     for examples that need what no demo can have.
 # At the end the databases and roles it made are dropped.
 #
-# Needs the PGDS_* variables of test/run.sh (two running servers).
+# Needs the PGDS_* variables of test/run.sh (two running servers), and
+# mariadb-server and mysql_fdw (skipped without them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/tap.sh"
+source "$here/../lib/cluster.sh"
+source "$here/../lib/mariadb.sh"
+{ maria_available && [ -f "$("$PGBIN/pg_config" --pkglibdir)/mysql_fdw.so" ]; } ||
+	skip_all "the demo needs mariadb-server and mysql_fdw (test/deps.sh installs them)"
+MARIA=$PGDS_BASE/maria-readme
 
 README=${PGDS_README:-$here/../../README.md}
 DEMO=$here/../demo
@@ -43,7 +50,8 @@ drop_all() {
 }
 cleanup() {
 	drop_all
-	rm -rf "$tmp"
+	maria_stop "$MARIA"
+	rm -rf "$tmp" "$MARIA"
 }
 trap cleanup EXIT
 
@@ -51,13 +59,17 @@ trap cleanup EXIT
 
 drop_all
 {
+	maria_start "$MARIA" "$(free_port 33365)" &&
+	maria_sql "$MARIA" <"$DEMO/cards_data.sql" &&
 	"${RPSQL[@]}" -U postgres -d postgres \
 		-c "CREATE ROLE bank_app LOGIN PASSWORD 'demo-only-password'" \
 		-c "CREATE DATABASE regional_bank OWNER bank_app" &&
 	"${LPSQL[@]}" -d postgres -c "CREATE DATABASE demo" &&
-	"${LPSQL[@]}" -d demo -v regional_port="$PGDS_REMOTE_PORT" -f "$DEMO/setup.sql" &&
+	"${LPSQL[@]}" -d demo -v regional_port="$PGDS_REMOTE_PORT" -v cards_port="$(maria_port "$MARIA")" \
+		-f "$DEMO/setup.sql" &&
 	"${RPSQL[@]}" -U bank_app -d regional_bank -f "$DEMO/regional_data.sql" &&
-	"${LPSQL[@]}" -d demo -f "$DEMO/walkthrough.sql"
+	PGDS_DEMO_MARIADB="mariadb --no-defaults -S $MARIA/sock -u root" \
+		"${LPSQL[@]}" -d demo -f "$DEMO/walkthrough.sql"
 } >"$tmp/setup.log" 2>&1
 rc=$?
 ok $rc "the demo bank loads on the test servers"
