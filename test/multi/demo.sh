@@ -44,8 +44,8 @@ like "$out" 'regional +\| +[1-9][0-9]* \| +[1-9][0-9]* \| +[1-9][0-9]* \| +[0-9]
 like "$out" 'payments_db +\| cards +\| mysql +\| payments +\| payments_db +\| t +\| f' \
 	"payments_db is shown on MariaDB: engine mysql, local schema payments_db, writable, not transactional"
 like "$out" 'mastercard +\| +4 \| +670.20' "query() with a parameter on the MariaDB logical database"
-like "$out" $'Remote query: SELECT [^\n]*FROM `payments`.`payments` WHERE [^\n]*GROUP BY' \
-	"EXPLAIN through query() shows the filter and the grouping sent to MariaDB"
+like "$out" $'Remote query: SELECT [^\n]*FROM \\(`payments`.`payments` r1 INNER JOIN `payments`.`cards` [^\n]* WHERE [^\n]*GROUP BY' \
+	"the plan shows the join, the filter and the grouping sent to MariaDB"
 like "$out" 'different datasources: customer_db on "local"; payments_db on "cards"' \
 	"a join of payments_db with a PostgreSQL logical database is refused"
 like "$out" 'K1004 +\| blocked' "a write outside a transaction block reaches MariaDB"
