@@ -130,7 +130,7 @@ SELECT datasource, healthy, server_version, in_recovery, error FROM datasource.h
 SELECT datasource, server, state, calls FROM datasource.connections();
 
 \echo
-\echo '== Migrations: one script, every logical database on both servers, journaled'
+\echo '== Migrations: one script, every logical database on the two PostgreSQL servers, journaled'
 SELECT database, status, error
   FROM datasource.migrate_all('0001_audit_notes', $m$
     CREATE TABLE audit_notes (id bigserial PRIMARY KEY, note text NOT NULL,
