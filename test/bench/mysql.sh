@@ -28,7 +28,8 @@
 # return the server's clock (MariaDB: SYSDATE(6), PostgreSQL:
 # clock_timestamp()); a run's time is the difference of its two markers: the
 # statement's round trip plus one trivial marker round trip, alike for every
-# peer, with no process start-up in it.  ROUNDS rounds, peers interleaved;
+# peer, with no process start-up in it.  ROUNDS rounds, peers interleaved
+# (each round starting with the next peer);
 # printed: median ms over all runs, min-max, ratio of medians to direct.
 # The remote query mysql_fdw sends (EXPLAIN VERBOSE) is printed under each
 # statement: a WHERE / GROUP BY in it means the work is pushed down.
@@ -209,9 +210,15 @@ remote_query() {
 }
 
 : >"$base/times"
-for _ in $(seq 1 "$rounds"); do
+for r in $(seq 1 "$rounds"); do
+	# each round starts with another peer, so that no peer always runs in
+	# the same place of a round
+	order=()
+	for i in "${!peers[@]}"; do
+		order+=("${peers[$(((i + r - 1) % ${#peers[@]}))]}")
+	done
 	for q in a b; do
-		for p in "${peers[@]}"; do
+		for p in "${order[@]}"; do
 			session "$p" "$q" "$([ "$q" = a ] && echo "$reps_a" || echo "$reps")" "$base/times"
 		done
 	done
