@@ -236,15 +236,6 @@ extern void ds_mysql_check_server_change(const DsSource *src,
 										 DsEngine new_engine, int ndatabases);
 extern void ds_mysql_refuse_migration(const char *database);
 
-/* in mysql_probe.c */
-extern List *ds_mysql_probe(DsSource *src, const char *dbname,
-							const char *table, const char *coldefs,
-							const char *select_sql, int ncols);
-extern bool ds_mysql_database_exists(DsSource *src, const char *mysql_db);
-
-/* in mysql_import.c */
-extern List *ds_mysql_import(DsSource *src, DsDatabase *db, bool dry_run);
-
 /* in scan.c: one token of a text, where it starts and what it is */
 typedef struct DsToken
 {
