@@ -86,6 +86,31 @@ ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
 }
 
 /*
+ * ds_mysql_check_schema_free
+ *		A local schema that holds a MySQL logical database's foreign tables
+ *		is that logical database's: mapping a local (PostgreSQL) logical
+ *		database to it is refused (42710).  The caller holds the registry
+ *		lock.
+ */
+void
+ds_mysql_check_schema_free(const char *schema)
+{
+	ListCell   *lc;
+
+	foreach(lc, ds_list_databases())
+	{
+		DsDatabase *d = lfirst(lc);
+
+		if (d->local_schema != NULL && strcmp(d->local_schema, schema) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_DUPLICATE_OBJECT),
+					errmsg("schema \"%s\" on datasource \"%s\" already belongs to logical database \"%s\"",
+						   schema, DS_LOCAL_SOURCE, d->name),
+					errdetail("It holds the foreign tables of that MySQL logical database."));
+	}
+}
+
+/*
  * ds_mysql_populate
  *		Creates the foreign tables of a MySQL logical database whose local
  *		schema ds_mysql_prepare_database created and whose registry row is

@@ -229,6 +229,7 @@ extern void ds_config_check(Jsonb *config);
 extern void ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
 									  const char *local_schema);
 extern void ds_mysql_populate(DsSource *src, DsDatabase *db);
+extern void ds_mysql_check_schema_free(const char *schema);
 extern void ds_mysql_check_remap(const DsDatabase *db, const DsSource *from,
 								 const DsSource *to);
 extern void ds_mysql_drop_database(const DsDatabase *db, bool drop_schema);

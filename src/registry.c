@@ -405,6 +405,8 @@ ds_do_create_database(const char *name, const char *source,
 	}
 	else
 	{
+		if (src->server == NULL)
+			ds_mysql_check_schema_free(schema_name);
 		exists = ds_schema_exists(src, schema_name);
 		ds_check_history(name, source, schema_name, exists);
 		if (!exists)
@@ -474,6 +476,8 @@ ds_do_alter_database(const char *name, const char *source,
 		DsDatabase *other = ds_database_by_schema(new_source, new_schema);
 
 		ds_mysql_check_remap(db, ds_get_source(db->source, false), src);
+		if (src->server == NULL)
+			ds_mysql_check_schema_free(new_schema);
 
 		if (other != NULL)
 			ereport(ERROR,

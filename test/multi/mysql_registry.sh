@@ -124,6 +124,11 @@ is "$(sqlstate "SELECT datasource.create_database('shop_again', 'my', schema_nam
 	"42710|$dbs|$sch" "a MySQL database maps to one logical database (42710), no local schema made"
 is "$(sqlstate "SELECT datasource.create_database('shop', 'my', schema_name => 'other')")|$(databases)|$(ftables shop)" \
 	"42710|$dbs|items,orders" "an existing name is refused and its foreign tables stay"
+is "$(sqlstate "SELECT datasource.create_database('pgshop', schema_name => 'shop')")|$(databases)" "42710|$dbs" \
+	"a local logical database cannot adopt a MySQL logical database's local schema (42710)"
+is "$(sqlstate "SELECT datasource.alter_database('pgdb', schema_name => 'shop')")|$(databases)" "42710|$dbs" \
+	"... nor be remapped to it (42710)"
+
 
 # --- alter_database / rename_database
 is "$(lq -c "SELECT read_only, description FROM datasource.alter_database('shop', read_only => true, description => 'the shop')")" \
