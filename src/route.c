@@ -159,7 +159,7 @@ ds_route_run(const char *database, const char *sql, int nparams,
 		for (i = 0; i < v.ndbs; i++)
 			(void) ds_sandbox_permits(v.dbs[i], !v.read_only, ERROR, NULL);
 		/* on a remote nothing would check the SQL such a function runs */
-		if (v.runs_sql && src->server != NULL)
+		if (v.runs_sql && !ds_source_runs_here(src))
 			ereport(ERROR,
 					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("a sandboxed session cannot send a function that runs SQL given as text to a remote datasource"),
@@ -176,11 +176,12 @@ ds_route_run(const char *database, const char *sql, int nparams,
 	if (v.command != NULL && strcmp(v.command, "COPY") == 0)
 		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
-	if (src->server == NULL)
+	/* the local datasource, or a MySQL one's local schema of foreign tables */
+	if (ds_source_runs_here(src))
 	{
 		ds_stats_phase(DS_PHASE_LOCAL);
-		return ds_local_run(text, db->schema_name, v.command, nparams, params,
-							v.read_only, r);
+		return ds_local_run(text, ds_database_schema_here(db), v.command,
+							nparams, params, v.read_only, r);
 	}
 	if (!v.read_only && XactReadOnly)
 		ereport(ERROR,
@@ -433,15 +434,34 @@ typedef struct DsExecuteCall
 	DsSink	   *r;
 	char	   *source;
 	char	   *status;
+	bool		autocommit;		/* called outside any transaction block */
 } DsExecuteCall;
 
+/*
+ * ds_execute_call
+ *		execute()'s statement, in the subtransaction ds_in_subxact opened.
+ *		Called in autocommit, that subtransaction is no block of the user's:
+ *		mysql_write.c is told so, for this statement only.
+ */
 static void
 ds_execute_call(void *arg)
 {
 	DsExecuteCall *call = arg;
+	SubTransactionId prev;
 
-	call->status = ds_route(call->database, call->sql, 0, NULL,
-							call->require_ro, call->r, &call->source);
+	prev = ds_mysql_statement_subxact(call->autocommit ?
+									  GetCurrentSubTransactionId() :
+									  InvalidSubTransactionId);
+	PG_TRY();
+	{
+		call->status = ds_route(call->database, call->sql, 0, NULL,
+								call->require_ro, call->r, &call->source);
+	}
+	PG_FINALLY();
+	{
+		(void) ds_mysql_statement_subxact(prev);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -494,6 +514,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 	call.r = &r;
 	call.source = NULL;
 	call.status = NULL;
+	call.autocommit = !IsTransactionBlock();
 	edata = ds_in_subxact(ds_execute_call, &call);
 	if (edata == NULL)
 		source = call.source;

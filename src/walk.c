@@ -170,13 +170,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 	}
 
 	db = ds_cache_database(schema, &src);
-	if (db != NULL)
-	{
-		/* a logical name: routing writes the schema there */
-		if (catalog != NULL || strcmp(db->schema_name, schema) != 0)
-			ds_note_rewrite(w, location, catalog != NULL, db->schema_name);
-	}
-	else
+	if (db == NULL)
 	{
 		n = ds_cache_schema(schema, w->target_source, &db, &src);
 		if (n > 1)
@@ -185,13 +179,21 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 								schema));
 			return QUAL_NONE;
 		}
+		/* a MySQL logical database's local schema, named as such */
 		if (n == 0)
-			db = NULL;
-		else if (catalog != NULL)
-			ds_note_rewrite(w, location, true, db->schema_name);	/* drop the catalog */
+			db = ds_cache_local_schema(schema, &src);
 	}
 	if (db != NULL)
 	{
+		const char *physical = ds_database_sql_schema(db);
+
+		/*
+		 * Routing writes the schema the statement runs in: a logical name,
+		 * a MySQL database's name (its foreign tables are in a local
+		 * schema), and a catalog part go.
+		 */
+		if (catalog != NULL || strcmp(physical, schema) != 0)
+			ds_note_rewrite(w, location, catalog != NULL, physical);
 		ds_walk_touch(w, db);
 		if (dbp)
 			*dbp = db;
