@@ -43,6 +43,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "portability/instr_time.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -97,6 +98,32 @@ ds_refuse_copy_client(const char *sql)
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("a routed statement cannot copy to or from the client"),
 				errhint("Route a SELECT to read rows, an INSERT to write them."));
+}
+
+/*
+ * ds_refuse_mysql_ddl
+ *		Raises 0A000 when sql (a validated statement for a MySQL logical
+ *		database) is DDL: it would change the local schema of foreign
+ *		tables (a CREATE TABLE there makes a local table that MySQL never
+ *		sees), not the MySQL database, whose schema changes on the MySQL
+ *		server.
+ */
+static void
+ds_refuse_mysql_ddl(const char *sql, const DsDatabase *db)
+{
+	ErrorData  *error;
+	List	   *tree = ds_parse_capture(sql, RAW_PARSE_DEFAULT,
+										CurrentMemoryContext, &error);
+
+	if (list_length(tree) == 1 &&
+		GetCommandLogLevel(((RawStmt *) linitial(tree))->stmt) == LOGSTMT_DDL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot route DDL to MySQL logical database \"%s\"", db->name),
+				errdetail("Its tables are foreign tables of MySQL database \"%s\"; mysql_fdw runs no DDL there.",
+						  db->schema_name),
+				errhint("Run the DDL on the MySQL server, then datasource.refresh_database('%s').",
+						db->name));
 }
 
 /*
@@ -176,6 +203,8 @@ ds_route_run(const char *database, const char *sql, int nparams,
 	if (v.command != NULL && strcmp(v.command, "COPY") == 0)
 		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
+	if (db->local_schema != NULL && !v.read_only)
+		ds_refuse_mysql_ddl(text, db);
 	/* the local datasource, or a MySQL one's local schema of foreign tables */
 	if (ds_source_runs_here(src))
 	{

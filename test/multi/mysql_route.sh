@@ -222,6 +222,14 @@ is "$(my "SELECT qty, price FROM shop.items WHERE id = 3")" $'55\t9.99' \
 is "$(q "SELECT setting, context FROM pg_settings WHERE name = 'datasource.allow_nontransactional_writes'")" \
 	"off|user" "the setting is off by default and any user may set it"
 
+# ------------------------------------------------------------ DDL, resolve
+out=$(qs <<<"SELECT datasource.exec('shopdb', 'CREATE TABLE extra (id int)');")
+like "$out" 'ERROR:  0A000' "routed DDL on a MySQL logical database is refused (0A000)"
+is "$(q "SELECT count(*) FROM pg_class WHERE relname = 'extra'")" "0" \
+	"... and no local table was made in its local schema"
+is "$(qs <<<"SELECT count(*) FROM datasource.resolve_transactions();")" "0" \
+	"resolve_transactions() leaves the MySQL datasource alone (no libpq connection to it)"
+
 # ---------------------------------------------------------------- sandbox
 q "SELECT datasource.set_sandbox('mr_agent', ARRAY['shopdb'], true)" >/dev/null
 out=$(qs -U mr_agent <<<"SELECT datasource.exec('shopdb', 'UPDATE items SET qty = 1 WHERE id = 2');")
