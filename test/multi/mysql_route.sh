@@ -125,6 +125,10 @@ out=$(qs <<<"SELECT datasource.exec('app', 'UPDATE t SET qty = 0 WHERE id IN (SE
 like "$out" 'ERROR' "routing refuses the cross-engine write from the PostgreSQL side"
 is "$(q "SELECT string_agg(qty::text, ',' ORDER BY id) FROM app.t")" "100,200" "... and nothing changed locally"
 
+is "$(q "SELECT success, sqlstate FROM datasource.execute('shopdb', 'UPDATE items SET qty = 66 WHERE id = 2')")" \
+	"f|25006" "execute() (read_only by default) refuses a write to the MySQL table"
+is "$(qty 2)" "0" "... and the MySQL row is unchanged"
+
 # ------------------------------------------------------------ autocommit
 is "$(q "SELECT datasource.exec('shopdb', 'UPDATE items SET qty = qty + 1 WHERE id = 1')")" \
 	"UPDATE 1" "exec() of an UPDATE on its own"
@@ -258,5 +262,10 @@ is "$(q "SELECT s->>'description', s->'properties'->'id'->>'type', s->'propertie
 	s->'properties'->'name'->>'maxLength', s->'properties'->'name'->>'description'
 	FROM datasource.json_schema('shopdb', 'items') s")" \
 	'the stock|integer|null|40|what is sold' "json_schema() of the MySQL table"
+is "$(q "SELECT string_agg(ddl, ' ') FROM datasource.diff(datasource.describe('shopdb') #- '{tables,items,columns,3}'
+	#- '{tables,ledger}', datasource.describe('shopdb')) WHERE change = 'create'")" \
+	"CREATE FOREIGN TABLE ledger (id integer NOT NULL, note character varying(40)) SERVER maria OPTIONS (dbname 'shop', table_name 'ledger'); ALTER FOREIGN TABLE items ADD COLUMN price numeric(10,2);" \
+	"diff() sees the foreign tables and their columns"
+is "$(q "SELECT count(*) FROM datasource.diff('shopdb', 'shopdb')")" "0" "diff() of the MySQL logical database with itself is empty"
 
 done_testing
