@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * regcache.c
- *		  The registry cache: logical databases and datasources by name and
- *		  by schema, for the hot paths.
+ *		  The registry cache: logical databases and datasources by name, by
+ *		  schema and by the schema of this database that holds them, for the
+ *		  hot paths.
  *
  * validate(), routing and the enforcement hook look names up on every call,
  * far too often for an SPI query each time.  The registry is read once
@@ -13,6 +14,12 @@
  * at the next command), and our relcache callback marks the cache stale.
  * Dropping and re-creating the extension invalidates the tables' relcache
  * entries too.
+ *
+ * A logical database's relations are in this database for the local
+ * datasource (its schema) and for a MySQL one (its local schema of
+ * foreign tables): the third table maps those schemas, and
+ * ds_source_runs_here / ds_database_schema_here say where the SQL of a
+ * datasource and a logical database runs, for every file that decides.
  *
  * Bound and invalidation: unlike the verdict and statement caches, which
  * start over past a count, this one has no bound of its own: it holds

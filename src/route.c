@@ -12,6 +12,10 @@
  * (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
+ * A MySQL logical database's statement runs through SPI as well, in its
+ * local schema of foreign tables (a qualifier naming the MySQL database
+ * is written as that schema); DDL is refused there, and its writes meet
+ * mysql_write.c's rule in the executor.
  * A statement this backend routed before takes its verdict and rewritten
  * text from stmtcache.c instead, and a remote keeps it prepared.
  *

@@ -18,7 +18,9 @@
  *
  * Qualifiers resolve to a logical database by name, then by the schema it
  * maps to (any schema name, quoted or not: "My.Schema".t finds the logical
- * database mapped to schema My.Schema); pg_catalog and information_schema
+ * database mapped to schema My.Schema), then by a MySQL logical database's
+ * local schema; a MySQL logical database's qualifiers are written as its
+ * local schema when routed; pg_catalog and information_schema
  * are the system; anything else makes the statement invalid.  Unqualified
  * relations resolve in the target logical database, or through the
  * session's search_path.  Names come from the registry cache
