@@ -41,6 +41,8 @@ OBJS = \
 	src/local.o \
 	src/route.o \
 	src/health.o \
+	src/mysql_probe.o \
+	src/mysql_import.o \
 	src/checksum.o \
 	src/script.o \
 	src/journal.o \

@@ -452,6 +452,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	is_mysql boolean;
 	last record;
 	live jsonb;
 	recorded jsonb;
@@ -462,11 +463,20 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM datasource.databases d WHERE d.name = drift.database) THEN
 		RAISE EXCEPTION 'logical database "%" does not exist', database USING ERRCODE = '42704';
 	END IF;
+	/* a MySQL logical database: what MySQL has that its foreign tables do not show */
+	is_mysql := EXISTS (SELECT 1 FROM datasource.databases d
+	                    WHERE d.name = drift.database AND d.local_schema IS NOT NULL);
+	IF is_mysql THEN
+		RETURN QUERY SELECT 'mysql'::text, r.object_type, r.object_name, r.change, r.detail, NULL::timestamptz
+		             FROM datasource.refresh_database(database, dry_run => true) r;
+	END IF;
 	SELECT m.id, m.version, m.finished_at, m.schema_fingerprint INTO last
 	FROM datasource.migrations m
 	WHERE m.database = drift.database AND m.status IN ('applied', 'baseline')
 	ORDER BY m.id DESC LIMIT 1;
-	IF NOT FOUND THEN
+	IF NOT FOUND AND is_mysql THEN
+		RETURN;
+	ELSIF NOT FOUND THEN
 		/* said in a row, so that drift() over every logical database goes on */
 		RETURN QUERY SELECT 'journal'::text, 'logical database'::text, database, 'never migrated'::text,
 		                    'no applied migration or baseline: drift() has no schema to compare with; datasource.baseline() records one'::text,
@@ -955,3 +965,16 @@ GRANT SELECT ON datasource.database_stats, datasource.source_stats,
 	datasource.statement_stats TO PUBLIC;
 GRANT EXECUTE ON FUNCTION datasource.database_stats_rows(),
 	datasource.source_stats_rows(), datasource.statement_stats_rows() TO PUBLIC;
+
+/* 0.2.0: MySQL logical databases */
+CREATE FUNCTION datasource.refresh_database(
+	name text,
+	dry_run boolean DEFAULT false)
+RETURNS TABLE (change text, object_type text, object_name text, detail text)
+AS 'MODULE_PATHNAME', 'pgds_refresh_database'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION datasource.refresh_database(text, boolean) IS
+	'imports the tables of a MySQL logical database again: the foreign tables follow MySQL, and each table or column added, dropped, retyped, altered or skipped is a row (dry_run: only the rows)';
+
+REVOKE ALL ON FUNCTION datasource.refresh_database(text, boolean) FROM PUBLIC;

@@ -1068,4 +1068,21 @@ extern void ds_prepared_status(DsConn *entry, const char *status);
 extern void ds_params_check(const char *sql, int nparams);
 extern bool *ds_params_used(const char *sql, int nparams);
 
+/* in mysql_probe.c: reading a MySQL server's tables through mysql_fdw */
+extern List *ds_mysql_probe(DsSource *src, const char *dbname,
+							const char *table, const char *coldefs,
+							const char *select_sql, int ncols);
+extern bool ds_mysql_database_exists(DsSource *src, const char *mysql_db);
+
+/* in mysql_import.c: the foreign tables of a MySQL logical database */
+typedef struct DsMysqlChange
+{
+	char	   *change;			/* added, dropped, retyped, altered, skipped */
+	char	   *object_type;	/* table, column */
+	char	   *object_name;	/* table or table.column */
+	char	   *detail;
+} DsMysqlChange;
+
+extern List *ds_mysql_import(DsSource *src, DsDatabase *db, bool dry_run);
+
 #endif							/* PG_DATASOURCE_H */

@@ -475,6 +475,7 @@ SELECT results_eq(
              ('datasource.pg_datasource_validator(text[],oid)', 'volatile', 'safe'),
              ('datasource.query(text,text,text[])', 'volatile', 'unsafe'),
              ('datasource.query_json(text,text,text[])', 'volatile', 'unsafe'),
+             ('datasource.refresh_database(text,boolean)', 'volatile', 'unsafe'),
              ('datasource.registry_changed()', 'volatile', 'unsafe'),
              ('datasource.rename_database(text,text)', 'volatile', 'unsafe'),
              ('datasource.reset_database_stats(text)', 'volatile', 'unsafe'),
