@@ -17,7 +17,9 @@ OBJS = \
 	src/policy.o \
 	src/sandbox.o \
 	src/registry.o \
+	src/config_doc.o \
 	src/config.o \
+	src/mysql.o \
 	src/scan.o \
 	src/walk.o \
 	src/walk_utility.o \
