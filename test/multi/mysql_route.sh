@@ -16,9 +16,6 @@
 # write a MySQL table.  describe / fingerprint / json_schema of a known
 # table; EXPLAIN VERBOSE shows the WHERE and GROUP BY pushed down.
 #
-# Fixtures: the registry rows, the local schema and its foreign tables are
-# made by hand (as superuser), the way the registry functions would.
-#
 # Needs the PGDS_* variables of test/run.sh.
 set -u
 export PGOPTIONS="-c client_min_messages=warning"
@@ -67,16 +64,8 @@ my "CREATE DATABASE shop;
 q "CREATE EXTENSION pg_datasource; CREATE EXTENSION mysql_fdw;
    CREATE SERVER maria FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port '$mport');
    CREATE USER MAPPING FOR PUBLIC SERVER maria OPTIONS (username 'pgds', password 'pgds-secret');
-   INSERT INTO datasource.sources (name, server) VALUES ('maria_src', 'maria');
-   INSERT INTO datasource.databases (name, source, schema_name, local_schema)
-	 VALUES ('shopdb', 'maria_src', 'shop', 'shopdb');
-   CREATE SCHEMA shopdb;
-   CREATE FOREIGN TABLE shopdb.items (id int NOT NULL, name varchar(40) NOT NULL, qty int,
-	 price numeric(10,2)) SERVER maria OPTIONS (dbname 'shop', table_name 'items');
-   COMMENT ON FOREIGN TABLE shopdb.items IS 'the stock';
-   COMMENT ON COLUMN shopdb.items.name IS 'what is sold';
-   CREATE FOREIGN TABLE shopdb.ledger (id int NOT NULL, note varchar(40))
-	 SERVER maria OPTIONS (dbname 'shop', table_name 'ledger');
+   SELECT datasource.create_source('maria_src', 'maria');
+   SELECT datasource.create_database('shopdb', 'maria_src', 'shop');
    GRANT USAGE ON SCHEMA shopdb TO PUBLIC;
    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shopdb TO PUBLIC;
    SELECT datasource.create_database('app', 'local', schema_name => 'app');
@@ -252,7 +241,7 @@ is "$(q "SELECT d->'tables'->'items'->>'kind', d->'tables'->'items'->>'comment',
 	   FROM jsonb_array_elements(d->'tables'->'items'->'columns') c),
 	d->'tables'->'items' ? 'indexes', d->'tables'->'items' ? 'constraints'
 	FROM datasource.describe('shopdb') d")" \
-	"foreign table|the stock|id integer true -, name character varying(40) true what is sold, qty integer false -, price numeric(10,2) false -|f|f" \
+	"foreign table|mysql: BASE TABLE shop.items; the stock|id integer true mysql: int(11), name character varying(40) true mysql: varchar(40); what is sold, qty integer false mysql: int(11), price numeric(10,2) false mysql: decimal(10,2)|f|f" \
 	"describe() shows the foreign table's columns, types, NOT NULL and comments"
 fp=$(q "SELECT datasource.fingerprint('shopdb')")
 like "$fp" '^[0-9a-f]{64}$' "fingerprint() of the MySQL logical database"
@@ -261,7 +250,8 @@ is "$(q "SELECT datasource.fingerprint(datasource.describe('shopdb'))")" "$fp" \
 is "$(q "SELECT s->>'description', s->'properties'->'id'->>'type', s->'properties'->'qty'->'anyOf'->1->>'type',
 	s->'properties'->'name'->>'maxLength', s->'properties'->'name'->>'description'
 	FROM datasource.json_schema('shopdb', 'items') s")" \
-	'the stock|integer|null|40|what is sold' "json_schema() of the MySQL table"
+	'mysql: BASE TABLE shop.items; the stock|integer|null|40|mysql: varchar(40); what is sold' \
+	"json_schema() of the MySQL table"
 is "$(q "SELECT string_agg(ddl, ' ') FROM datasource.diff(datasource.describe('shopdb') #- '{tables,items,columns,3}'
 	#- '{tables,ledger}', datasource.describe('shopdb')) WHERE change = 'create'")" \
 	"CREATE FOREIGN TABLE ledger (id integer NOT NULL, note character varying(40)) SERVER maria OPTIONS (dbname 'shop', table_name 'ledger'); ALTER FOREIGN TABLE items ADD COLUMN price numeric(10,2);" \
