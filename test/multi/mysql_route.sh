@@ -4,9 +4,10 @@
 # Reads: query() with parameters returns the rows the mariadb client
 # returns; qualifiers by logical name and by MySQL database name are
 # rewritten to the local schema; query_json, execute (columns, rows,
-# errors as results) and exec work; a join with a PostgreSQL logical
-# database is invalid and refused before anything runs (no row changed in
-# MySQL, nor locally).  Writes: a statement on its own writes (routed and
+# errors as results) and exec work; a join with a local or remote
+# PostgreSQL logical database is invalid and refused before anything runs
+# (no row changed in MySQL, locally or on the remote).  Routed DDL is
+# refused (0A000); resolve_transactions() leaves MySQL alone.  Writes: a statement on its own writes (routed and
 # direct, execute() too); inside BEGIN, a savepoint, a DO block with an
 # EXCEPTION clause or a multi-statement query string a write (UPDATE,
 # INSERT, DELETE, TRUNCATE, COPY FROM, routed or direct) is refused with
@@ -30,15 +31,23 @@ maria_available || skip_all "mariadb or mysql_fdw is not installed"
 M=$PGDS_BASE/maria-route
 DB=multi_mysql_route
 LPSQL=(psql -X -q -At -h "$PGDS_LOCAL_HOST" -p "$PGDS_LOCAL_PORT" -U postgres)
+RPSQL=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGDS_REMOTE_HOST" -p "$PGDS_REMOTE_PORT")
 
 cleanup() {
 	"${LPSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 	"${LPSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS mr_agent" >/dev/null 2>&1
+	"${RPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE IF EXISTS rmysqlroute" \
+		-c "DROP ROLE IF EXISTS mr_owner" >/dev/null 2>&1
 	maria_stop "$M"
 	[ "${PGDS_KEEP:-0}" = 1 ] || rm -rf "$M"
 }
 trap cleanup EXIT
 
+cluster_running "$PGDS_REMOTE_DIR" || cluster_start "$PGDS_REMOTE_DIR" >/dev/null ||
+	bail_out "the remote server does not run"
+"${RPSQL[@]}" -U postgres -d postgres -c "DROP DATABASE IF EXISTS rmysqlroute" \
+	-c "DROP ROLE IF EXISTS mr_owner" -c "CREATE ROLE mr_owner LOGIN PASSWORD 'mr-secret-20'" \
+	-c "CREATE DATABASE rmysqlroute OWNER mr_owner" >/dev/null || bail_out "remote setup failed"
 mport=$(free_port 33320) || bail_out "no free port for MariaDB"
 maria_start "$M" "$mport" >/dev/null || bail_out "MariaDB did not start"
 
@@ -72,8 +81,15 @@ q "CREATE EXTENSION pg_datasource; CREATE EXTENSION mysql_fdw;
    CREATE TABLE app.t (id int PRIMARY KEY, qty int);
    INSERT INTO app.t VALUES (1, 100), (2, 200);
    GRANT USAGE ON SCHEMA app TO PUBLIC; GRANT ALL ON app.t TO PUBLIC;
-   ALTER DATABASE $DB SET session_preload_libraries = 'pg_datasource';" >/dev/null ||
+   ALTER DATABASE $DB SET session_preload_libraries = 'pg_datasource';
+   CREATE SERVER rpg FOREIGN DATA WRAPPER pg_datasource
+	 OPTIONS (host '127.0.0.1', port '$PGDS_REMOTE_PORT', dbname 'rmysqlroute');
+   CREATE USER MAPPING FOR postgres SERVER rpg OPTIONS (user 'mr_owner', password 'mr-secret-20');
+   SELECT datasource.create_source('rpg_src', 'rpg');
+   SELECT datasource.create_database('remote_pg', 'rpg_src', schema_name => 'rs');" >/dev/null ||
 	bail_out "extension setup failed"
+"${RPSQL[@]}" -U mr_owner -d rmysqlroute -c "CREATE TABLE rs.t (id int PRIMARY KEY, qty int)" \
+	-c "INSERT INTO rs.t VALUES (1, 1000), (2, 2000)" >/dev/null || bail_out "remote table setup failed"
 
 # the qty of item ID in MySQL
 qty() { my "SELECT qty FROM shop.items WHERE id = $1"; }
@@ -117,6 +133,18 @@ is "$(q "SELECT string_agg(qty::text, ',' ORDER BY id) FROM app.t")" "100,200" "
 is "$(q "SELECT success, sqlstate FROM datasource.execute('shopdb', 'UPDATE items SET qty = 66 WHERE id = 2')")" \
 	"f|25006" "execute() (read_only by default) refuses a write to the MySQL table"
 is "$(qty 2)" "0" "... and the MySQL row is unchanged"
+
+is "$(q "SELECT valid FROM datasource.validate('SELECT * FROM shopdb.items JOIN remote_pg.t USING (id)')")" \
+	"f" "a join of a MySQL and a remote PostgreSQL logical database is invalid"
+out=$(qs <<<"SELECT datasource.exec('remote_pg', 'UPDATE t SET qty = 0 WHERE id IN (SELECT id FROM shopdb.items)');")
+like "$out" 'ERROR' "routing to the remote refuses a statement naming the MySQL logical database"
+is "$("${RPSQL[@]}" -U mr_owner -d rmysqlroute -c "SELECT string_agg(qty::text, ',' ORDER BY id) FROM rs.t")" \
+	"1000,2000" "... and nothing changed on the remote"
+out=$(qs <<<"SELECT datasource.exec('shopdb', 'UPDATE items SET qty = 98 WHERE id IN (SELECT id FROM remote_pg.t)');")
+like "$out" 'ERROR' "routing to MySQL refuses a statement naming the remote logical database"
+is "$(qty 1),$(qty 2)" "10,0" "... and nothing changed in MySQL"
+is "$(q "SELECT sum(qty) FROM datasource.query('remote_pg', 'SELECT qty FROM t') AS t(qty int)")" \
+	"3000" "the remote PostgreSQL logical database is still routed over libpq"
 
 # ------------------------------------------------------------ autocommit
 is "$(q "SELECT datasource.exec('shopdb', 'UPDATE items SET qty = qty + 1 WHERE id = 1')")" \
