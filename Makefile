@@ -13,6 +13,7 @@ OBJS = \
 	src/spi.o \
 	src/catalog.o \
 	src/regcache.o \
+	src/mysql_write.o \
 	src/policy.o \
 	src/sandbox.o \
 	src/registry.o \

@@ -91,6 +91,7 @@ extern bool ds_migration_cross_database;
 extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
 extern bool ds_two_phase_commit;
+extern bool ds_allow_nontransactional_writes;
 
 /* where datasource.debug_commit_pause stops a commit (commit.c) */
 typedef enum DsCommitPause
@@ -165,8 +166,12 @@ extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
 extern DsSource *ds_cache_source(const char *name);
+extern const DsSource *ds_cache_source_by_server(const char *server);
 extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
+extern bool ds_source_runs_here(const DsSource *src);
+extern const char *ds_database_schema_here(const DsDatabase *db);
+extern const char *ds_database_sql_schema(const DsDatabase *db);
 extern uint64 ds_cache_generation(void);
 
 /* in policy.c */
@@ -946,6 +951,11 @@ extern void ds_snapshot_many(DsSource *src, const char *const *schemas, int n,
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
+
+/* in mysql_write.c: the write rule of MySQL datasources */
+extern bool ds_mysql_write_target(const RangeTblEntry *rte);
+extern void ds_mysql_check_write(Oid relid, const char *command);
+extern SubTransactionId ds_mysql_statement_subxact(SubTransactionId subxact);
 
 /* in enforce.c: the sandbox's gates */
 extern void ds_enforce_init(void);
