@@ -34,6 +34,13 @@
 # The remote query mysql_fdw sends (EXPLAIN VERBOSE) is printed under each
 # statement: a WHERE / GROUP BY in it means the work is pushed down.
 # Targets are printed next to the ratios; nothing is asserted.
+# Measured on a shared 2-core machine (MariaDB 10.11, mysql_fdw 2.8.0, 3 x
+# 30 / 3 x 10 runs): query() 1.33 (2.05 ms against 1.54) and 0.89 (447 ms
+# against 503) of the mariadb client, the plain foreign table 1.39 and
+# 1.26; both statements pushed down whole (WHERE, GROUP BY, the count and
+# sum); the full transfer took 4.9 s, 3,187 times (a) and 9.8 times (b).
+# The noise of such a machine is of the size of (a)'s differences: look at
+# the min - max columns before reading much into 1.3 against 1.4.
 # Usage: test/bench/mysql.sh
 # (ROUNDS=n rounds, default 3; REPS=n timed runs of (b) per session, default
 # 10; REPS_A=n of (a), default 30 (a run takes a few ms there, and the
