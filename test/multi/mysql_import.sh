@@ -14,7 +14,8 @@
 # (pg_attribute), keeps grants, and reports nothing when run again; a dry
 # run changes nothing; a refresh that cannot finish (a local view uses a
 # column MySQL dropped) changes nothing at all.  drift() shows the same
-# rows before the refresh and none after.  Bad arguments: 22004, 42704,
+# rows before the refresh and none after.  The import's DDL is not
+# journaled in ddl_log; a view made by hand in the local schema is.  Bad arguments: 22004, 42704,
 # 0A000 for a PostgreSQL logical database.
 #
 # Needs the PGDS_* variables of test/run.sh; skipped without MariaDB or
@@ -85,7 +86,7 @@ coltypes() {
 	                AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 }
 
-plan 29
+plan 31
 
 # --- the type gaps
 is "$(coltypes gaps | tr '\n' '|')" \
@@ -143,6 +144,14 @@ is "$(lq -c "SELECT count(*) FROM datasource.refresh_database('ledger_db') WHERE
 	"a second refresh finds nothing to do"
 is "$(lq -c "SELECT count(*) FROM datasource.drift('ledger_db') WHERE object_name NOT LIKE 'a_table%'")" "0" \
 	"drift() after the refresh shows nothing"
+
+# --- the DDL journal: the import's statements are not DDL of the logical database
+is "$(lq -c "SELECT count(*) FROM datasource.ddl_log WHERE database = 'ledger_db'")" "0" \
+	"creating and refreshing the foreign tables journals no DDL"
+lq -c "CREATE VIEW ledger_db.euro_accounts AS SELECT id FROM ledger_db.accounts WHERE currency = 'EUR'"
+is "$(lq -F ' ' -c "SELECT schema_name, command_tag FROM datasource.ddl_log WHERE database = 'ledger_db'")" \
+	"ledger_db CREATE VIEW" "a view made by hand in the local schema is journaled, under the local schema's name"
+lq -c "DROP VIEW ledger_db.euro_accounts"
 
 # --- a refresh that cannot finish changes nothing
 m "ALTER TABLE accounts DROP COLUMN owner; CREATE TABLE later (id int PRIMARY KEY)"
