@@ -42,6 +42,7 @@ OBJS = \
 	src/health.o \
 	src/mysql_probe.o \
 	src/mysql_import.o \
+	src/mysql_health.o \
 	src/checksum.o \
 	src/script.o \
 	src/journal.o \

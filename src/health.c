@@ -59,7 +59,10 @@ ds_probe_call(void *arg)
 {
 	DsProbe    *probe = arg;
 
-	ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
+	if (probe->src->engine == DS_ENGINE_MYSQL)
+		ds_mysql_health_probe(probe->src, &probe->version, &probe->in_recovery);
+	else
+		ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
 }
 
 /*

@@ -176,6 +176,12 @@ ds_route_run(const char *database, const char *sql, int nparams,
 	if (v.command != NULL && strcmp(v.command, "COPY") == 0)
 		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
+	if (src->engine == DS_ENGINE_MYSQL)
+	{
+		ds_stats_phase(DS_PHASE_LOCAL);
+		return ds_mysql_local_run(db, text, db->local_schema, v.command,
+								  nparams, params, v.read_only, r);
+	}
 	if (src->server == NULL)
 	{
 		ds_stats_phase(DS_PHASE_LOCAL);
