@@ -13,10 +13,13 @@ OBJS = \
 	src/spi.o \
 	src/catalog.o \
 	src/regcache.o \
+	src/mysql_write.o \
 	src/policy.o \
 	src/sandbox.o \
 	src/registry.o \
+	src/config_doc.o \
 	src/config.o \
+	src/mysql.o \
 	src/scan.o \
 	src/walk.o \
 	src/walk_utility.o \

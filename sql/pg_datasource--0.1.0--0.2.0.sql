@@ -51,6 +51,53 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 ALTER TABLE datasource.databases ADD COLUMN local_schema text UNIQUE
 	CHECK (pg_catalog.octet_length(local_schema) OPERATOR(pg_catalog.<=) 63);
 
+/* the registry views show the engine and a logical database's capabilities */
+CREATE OR REPLACE VIEW datasource.source_info AS
+SELECT s.name,
+	   s.server,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'host') AS host,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'port') AS port,
+	   (SELECT o.option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) o
+		 WHERE o.option_name OPERATOR(pg_catalog.=) 'dbname') AS dbname,
+	   s.enabled,
+	   s.read_only,
+	   (SELECT pg_catalog.count(*) FROM datasource.databases d
+		 WHERE d.source OPERATOR(pg_catalog.=) s.name) AS databases,
+	   s.description,
+	   CASE WHEN w.fdwname OPERATOR(pg_catalog.=) 'mysql_fdw' THEN 'mysql'
+			ELSE 'postgresql' END AS engine
+  FROM datasource.sources s
+  LEFT JOIN pg_catalog.pg_foreign_server fs
+	ON fs.srvname OPERATOR(pg_catalog.=) s.server
+  LEFT JOIN pg_catalog.pg_foreign_data_wrapper w
+	ON w.oid OPERATOR(pg_catalog.=) fs.srvfdw;
+
+COMMENT ON VIEW datasource.source_info IS
+	'datasources with their server address, number of logical databases and engine (postgresql or mysql)';
+
+CREATE OR REPLACE VIEW datasource.database_info AS
+SELECT d.name,
+	   d.source,
+	   d.schema_name,
+	   si.host,
+	   si.port,
+	   si.dbname,
+	   (d.read_only OR s.read_only) AS read_only,
+	   s.enabled,
+	   d.description,
+	   si.engine,
+	   d.local_schema,
+	   NOT (d.read_only OR s.read_only) AS writable,
+	   si.engine OPERATOR(pg_catalog.=) 'postgresql' AS transactional
+  FROM datasource.databases d
+  JOIN datasource.sources s ON s.name OPERATOR(pg_catalog.=) d.source
+  JOIN datasource.source_info si ON si.name OPERATOR(pg_catalog.=) d.source;
+
+COMMENT ON VIEW datasource.database_info IS
+	'logical databases with their datasource, schema, effective read-only flag, engine and capabilities (a MySQL one keeps its foreign tables in local_schema and is not transactional)';
+
 CREATE OR REPLACE FUNCTION datasource.create_source(
 	name text,
 	server text DEFAULT NULL,

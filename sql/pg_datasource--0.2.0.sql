@@ -94,13 +94,17 @@ SELECT s.name,
 	   s.read_only,
 	   (SELECT pg_catalog.count(*) FROM datasource.databases d
 		 WHERE d.source OPERATOR(pg_catalog.=) s.name) AS databases,
-	   s.description
+	   s.description,
+	   CASE WHEN w.fdwname OPERATOR(pg_catalog.=) 'mysql_fdw' THEN 'mysql'
+			ELSE 'postgresql' END AS engine
   FROM datasource.sources s
   LEFT JOIN pg_catalog.pg_foreign_server fs
-	ON fs.srvname OPERATOR(pg_catalog.=) s.server;
+	ON fs.srvname OPERATOR(pg_catalog.=) s.server
+  LEFT JOIN pg_catalog.pg_foreign_data_wrapper w
+	ON w.oid OPERATOR(pg_catalog.=) fs.srvfdw;
 
 COMMENT ON VIEW datasource.source_info IS
-	'datasources with their server address and number of logical databases';
+	'datasources with their server address, number of logical databases and engine (postgresql or mysql)';
 
 CREATE VIEW datasource.database_info AS
 SELECT d.name,
@@ -111,13 +115,17 @@ SELECT d.name,
 	   si.dbname,
 	   (d.read_only OR s.read_only) AS read_only,
 	   s.enabled,
-	   d.description
+	   d.description,
+	   si.engine,
+	   d.local_schema,
+	   NOT (d.read_only OR s.read_only) AS writable,
+	   si.engine OPERATOR(pg_catalog.=) 'postgresql' AS transactional
   FROM datasource.databases d
   JOIN datasource.sources s ON s.name OPERATOR(pg_catalog.=) d.source
   JOIN datasource.source_info si ON si.name OPERATOR(pg_catalog.=) d.source;
 
 COMMENT ON VIEW datasource.database_info IS
-	'logical databases with their datasource, schema and effective read-only flag';
+	'logical databases with their datasource, schema, effective read-only flag, engine and capabilities (a MySQL one keeps its foreign tables in local_schema and is not transactional)';
 
 /* ---------------------------------------------------------------- foreign-data wrapper */
 

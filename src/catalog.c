@@ -297,6 +297,48 @@ ds_lookup_server(const char *server)
 }
 
 /*
+ * ds_lookup_source_server
+ *		The foreign server a datasource may be registered for: one of our
+ *		wrapper (a PostgreSQL datasource) or of mysql_fdw (a MySQL one, whose
+ *		options are mysql_fdw's own business: our validator never sees
+ *		them).  Sets *engine accordingly.  Raises 42704 when it does not
+ *		exist, 42809 for another wrapper (the message names both), and the
+ *		usual privilege error without USAGE on it.
+ */
+ForeignServer *
+ds_lookup_source_server(const char *server, DsEngine *engine)
+{
+	ForeignServer *fs = GetForeignServerByName(server, true);
+	ForeignDataWrapper *fdw;
+	AclResult	aclresult;
+
+	if (fs == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("server \"%s\" does not exist", server),
+				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER %s OPTIONS (host '...', dbname '...'), or FOREIGN DATA WRAPPER %s for a MySQL server.",
+						quote_identifier(server), DS_WRAPPER, DS_MYSQL_WRAPPER));
+
+	fdw = GetForeignDataWrapper(fs->fdwid);
+	if (strcmp(fdw->fdwname, DS_WRAPPER) == 0)
+		*engine = DS_ENGINE_POSTGRESQL;
+	else if (strcmp(fdw->fdwname, DS_MYSQL_WRAPPER) == 0)
+		*engine = DS_ENGINE_MYSQL;
+	else
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\" or \"%s\"",
+					   server, DS_WRAPPER, DS_MYSQL_WRAPPER),
+				errdetail("It uses \"%s\".", fdw->fdwname));
+
+	aclresult = pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, fs->servername);
+
+	return fs;
+}
+
+/*
  * ds_catalog_write
  *		Runs one of our own fixed INSERT/UPDATE/DELETE statements on the
  *		registry as the owner of the registry tables (spi.c).

@@ -1,32 +1,32 @@
 /*-------------------------------------------------------------------------
  *
  * config.c
- *		  The registry as a declarative document: export_config and
- *		  apply_config.
+ *		  apply_config: making the registry match a declarative document.
  *
- * export_config writes the whole registry as one jsonb document: the
- * datasources, the logical databases, and the non-secret options of the
- * foreign servers the datasources use (user mappings and their secrets are
- * never exported).  apply_config makes a registry match such a document: it
- * compares the two, builds a plan of create/alter/drop actions, and either
- * reports the plan (dry_run) or carries it out through the same operations
- * the registry functions use, in dependency order.  Applying the same
- * document twice does nothing the second time.
+ * apply_config makes a registry match a document of export_config
+ * (config_doc.c reads and checks it): it compares the two, builds a plan
+ * of create/alter/drop actions, and either reports the plan (dry_run) or
+ * carries it out through the same operations the registry functions use,
+ * in dependency order.  Applying the same document twice does nothing the
+ * second time.
  *
  * A top-level section ("servers", "sources", "databases") that is absent is
  * left alone; a section that is present, even empty, is authoritative:
  * entries missing from it are dropped from the registry.  Dropping never
- * drops a schema or a foreign server, and the local datasource is never
- * dropped.
+ * drops a schema or a foreign server (a MySQL logical database's local
+ * schema of foreign tables is ours and goes with it), and the local
+ * datasource is never dropped.  A server entry is of our wrapper unless
+ * its "wrapper" says mysql_fdw; a server never changes wrapper.
  *
  * The document is checked completely before anything runs, in a dry run
- * as in a real one: its shape, every name, every server's options (the
+ * as in a real one: its shape, every name, every server's options (its
  * wrapper's validator) and, for logical databases created or moved on a
- * remote datasource, a user mapping on its server (the error names every
- * server lacking one, and the steps).  An entry with "renamed_from" is a
- * rename, so the journal goes along.  Any error in executing the plan
- * aborts the transaction, so a failed apply changes nothing.
- *
+ * remote or MySQL datasource, a user mapping on its server (the error
+ * names every server lacking one, and the steps).  An entry with
+ * "renamed_from" is a rename, so the journal goes along.  Any error in
+ * executing the plan aborts the transaction, so a failed apply changes
+ * nothing.
+
  * Memory: the plan lives in the function's call context.
  *
  * IDENTIFICATION
@@ -51,7 +51,6 @@
 
 #include "pg_datasource.h"
 
-PG_FUNCTION_INFO_V1(pgds_export_config);
 PG_FUNCTION_INFO_V1(pgds_apply_config);
 
 /* kinds of planned actions, in the order they are carried out */
@@ -84,63 +83,13 @@ typedef struct DsAction
 } DsAction;
 
 /*
- * The document checks, one query: the first problem found, or no row.
- * $1 is the document.
- */
-static const char *const check_sql =
-"WITH doc AS (SELECT CASE WHEN jsonb_typeof($1) = 'object' THEN $1 END AS d), "
-"sections(sec, allowed, strings, bools) AS (VALUES "
-"  ('servers', ARRAY['name','options'], ARRAY['name'], ARRAY[]::text[]), "
-"  ('sources', ARRAY['name','server','enabled','read_only','description'], "
-"     ARRAY['name','server','description'], ARRAY['enabled','read_only']), "
-"  ('databases', ARRAY['name','source','schema_name','read_only','description', "
-"     'renamed_from'], "
-"     ARRAY['name','source','schema_name','description','renamed_from'], "
-"     ARRAY['read_only'])), "
-"elems AS (SELECT sec, allowed, strings, bools, e.v, e.i FROM doc, sections, "
-"  jsonb_array_elements(CASE WHEN jsonb_typeof(d->sec) = 'array' THEN d->sec "
-"                        ELSE '[]' END) WITH ORDINALITY e(v, i)), "
-"problems AS ( "
-"  SELECT 1 AS ord, 'the document must be a JSON object' AS p FROM doc WHERE d IS NULL "
-"  UNION ALL SELECT 2, format('unknown top-level key \"%s\"', k) "
-"    FROM doc, jsonb_object_keys(coalesce(d, '{}')) k "
-"    WHERE k <> ALL (ARRAY['format','version','servers','sources','databases']) "
-"  UNION ALL SELECT 3, 'key \"format\" must be \"pg_datasource\"' FROM doc "
-"    WHERE d ? 'format' AND d->'format' <> '\"pg_datasource\"' "
-"  UNION ALL SELECT 4, 'key \"version\" must be 1' FROM doc "
-"    WHERE d ? 'version' AND d->'version' <> '1' "
-"  UNION ALL SELECT 5, format('key \"%s\" must be an array', sec) FROM doc, sections "
-"    WHERE d ? sec AND jsonb_typeof(d->sec) <> 'array' "
-"  UNION ALL SELECT 6, format('element %s of \"%s\" must be an object', i, sec) "
-"    FROM elems WHERE jsonb_typeof(v) <> 'object' "
-"  UNION ALL SELECT 7, format('unknown key \"%s\" in element %s of \"%s\"', k, i, sec) "
-"    FROM elems, jsonb_object_keys(CASE WHEN jsonb_typeof(v) = 'object' THEN v "
-"                                   ELSE '{}' END) k WHERE k <> ALL (allowed) "
-"  UNION ALL SELECT 8, format('element %s of \"%s\" needs a string \"name\"', i, sec) "
-"    FROM elems WHERE jsonb_typeof(v) = 'object' "
-"    AND jsonb_typeof(v->'name') IS DISTINCT FROM 'string' "
-"  UNION ALL SELECT 9, format('\"%s\" in element %s of \"%s\" must be a string or null', k, i, sec) "
-"    FROM elems, unnest(strings) k WHERE jsonb_typeof(v) = 'object' AND v ? k "
-"    AND jsonb_typeof(v->k) NOT IN ('string', 'null') "
-"  UNION ALL SELECT 10, format('\"%s\" in element %s of \"%s\" must be true or false', k, i, sec) "
-"    FROM elems, unnest(bools) k WHERE jsonb_typeof(v) = 'object' AND v ? k "
-"    AND jsonb_typeof(v->k) <> 'boolean' "
-"  UNION ALL SELECT 11, format('\"options\" in element %s of \"servers\" must be an object of strings', i) "
-"    FROM elems WHERE sec = 'servers' AND jsonb_typeof(v) = 'object' AND v ? 'options' "
-"    AND (jsonb_typeof(v->'options') <> 'object' OR EXISTS (SELECT 1 FROM "
-"         jsonb_each(CASE WHEN jsonb_typeof(v->'options') = 'object' THEN v->'options' "
-"                    ELSE '{}' END) o WHERE jsonb_typeof(o.value) <> 'string')) "
-"  UNION ALL SELECT 12, format('name \"%s\" appears more than once in \"%s\"', v->>'name', sec) "
-"    FROM elems WHERE jsonb_typeof(v) = 'object' GROUP BY sec, v->>'name' "
-"    HAVING count(*) > 1) "
-"SELECT p FROM problems ORDER BY ord LIMIT 1";
-
-/*
  * The server part of the plan, one query: for each server in the document,
- * the action and the DDL that makes the server match.  $1 is the document.
+ * the action and the DDL that makes the server match, and its wrapper
+ * (column 7; the existing server's is column 2).  $1 is the document.
  */
 static const char *const servers_sql =
-"WITH want AS (SELECT e->>'name' AS name, coalesce(e->'options', '{}') AS opts "
+"WITH want AS (SELECT e->>'name' AS name, coalesce(e->'options', '{}') AS opts, "
+"    coalesce(e->>'wrapper', 'pg_datasource') AS fdw "
 "    FROM jsonb_array_elements($1->'servers') e), "
 "have AS (SELECT s.srvname::text AS name, w.fdwname::text AS fdw, "
 "    coalesce((SELECT jsonb_object_agg(o.option_name, o.option_value) "
@@ -152,7 +101,7 @@ static const char *const servers_sql =
 "                              THEN '********' ELSE w.opts->>k END), ', ' ORDER BY k) "
 "     FROM jsonb_object_keys(w.opts) k), "
 "  CASE WHEN h.name IS NULL THEN "
-"    format('CREATE SERVER %I FOREIGN DATA WRAPPER pg_datasource', w.name) || "
+"    format('CREATE SERVER %I FOREIGN DATA WRAPPER %I', w.name, w.fdw) || "
 "    coalesce(' OPTIONS (' || (SELECT string_agg(format('%I %L', k, w.opts->>k), ', ' ORDER BY k) "
 "                               FROM jsonb_object_keys(w.opts) k) || ')', '') "
 "  ELSE format('ALTER SERVER %I OPTIONS (', w.name) || "
@@ -163,152 +112,15 @@ static const char *const servers_sql =
 "        WHERE NOT h.opts ? k "
 "       UNION ALL SELECT format('DROP %I', k) FROM jsonb_object_keys(h.opts) k "
 "        WHERE NOT w.opts ? k) c) || ')' END, "
-"  (SELECT array_agg(k || '=' || (w.opts->>k) ORDER BY k) FROM jsonb_object_keys(w.opts) k) "
+"  (SELECT array_agg(k || '=' || (w.opts->>k) ORDER BY k) FROM jsonb_object_keys(w.opts) k), "
+"  w.fdw "
 "FROM want w LEFT JOIN have h ON h.name = w.name "
-"WHERE h.name IS NULL OR h.opts <> w.opts OR h.fdw <> 'pg_datasource' "
+"WHERE h.name IS NULL OR h.opts <> w.opts OR h.fdw <> w.fdw "
 "ORDER BY w.name";
 
-static char *ds_json_text(JsonbValue *v);
-static char *ds_nonempty_field(JsonbContainer *obj, const char *field);
-static bool ds_has_section(Jsonb *config, const char *section);
-static List *ds_config_rows(Jsonb *config, const char *section);
 static char *ds_change(char *detail, const char *field, const char *from,
 					   const char *to);
 static bool ds_str_eq(const char *a, const char *b);
-static bool ds_config_names(Jsonb *config, const char *section,
-							const char *name);
-
-/*
- * export_config() -> jsonb
- */
-Datum
-pgds_export_config(PG_FUNCTION_ARGS)
-{
-	bool		isnull;
-	Datum		result;
-
-	result = ds_run_query(
-						  "SELECT jsonb_build_object("
-						  " 'format', 'pg_datasource', 'version', 1,"
-						  " 'servers', coalesce((SELECT jsonb_agg(jsonb_build_object("
-						  "     'name', s.srvname, 'options', coalesce((SELECT jsonb_object_agg("
-						  "        o.option_name, o.option_value) FROM pg_options_to_table(s.srvoptions) o),"
-						  "     '{}')) ORDER BY s.srvname) FROM pg_foreign_server s"
-						  "   WHERE s.srvname::text IN (SELECT server FROM datasource.sources)), '[]'),"
-						  " 'sources', coalesce((SELECT jsonb_agg(jsonb_build_object("
-						  "     'name', name, 'server', server, 'enabled', enabled,"
-						  "     'read_only', read_only, 'description', description) ORDER BY name)"
-						  "   FROM datasource.sources), '[]'),"
-						  " 'databases', coalesce((SELECT jsonb_agg(jsonb_build_object("
-						  "     'name', name, 'source', source, 'schema_name', schema_name,"
-						  "     'read_only', read_only, 'description', description) ORDER BY name)"
-						  "   FROM datasource.databases), '[]'))",
-						  0, NULL, NULL, NULL, &isnull);
-	PG_RETURN_DATUM(result);
-}
-
-/*
- * ds_json_text
- *		A scalar JSON value as text: strings as they are, null as NULL,
- *		booleans as "true"/"false".
- */
-static char *
-ds_json_text(JsonbValue *v)
-{
-	if (v == NULL || v->type == jbvNull)
-		return NULL;
-	if (v->type == jbvString)
-		return pnstrdup(v->val.string.val, v->val.string.len);
-	if (v->type == jbvBool)
-		return pstrdup(v->val.boolean ? "true" : "false");
-	elog(ERROR, "unexpected JSON value type %d", (int) v->type);
-	return NULL;				/* keep compiler quiet */
-}
-
-/*
- * ds_has_section
- *		Whether the document has a top-level key (of any value).
- */
-static bool
-ds_has_section(Jsonb *config, const char *section)
-{
-	JsonbValue	key;
-
-	key.type = jbvString;
-	key.val.string.val = (char *) section;
-	key.val.string.len = strlen(section);
-	return findJsonbValueFromContainer(&config->root, JB_FOBJECT, &key) != NULL;
-}
-
-/*
- * ds_config_rows
- *		The objects of one section of an already-checked document, as a List
- *		of Jsonb containers (NIL when the section is absent or empty).
- */
-static List *
-ds_config_rows(Jsonb *config, const char *section)
-{
-	JsonbValue *arr;
-	JsonbValue	key;
-	List	   *rows = NIL;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-
-	key.type = jbvString;
-	key.val.string.val = (char *) section;
-	key.val.string.len = strlen(section);
-	arr = findJsonbValueFromContainer(&config->root, JB_FOBJECT, &key);
-	if (arr == NULL || arr->type != jbvBinary)
-		return NIL;
-
-	it = JsonbIteratorInit(arr->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_ELEM && v.type == jbvBinary)
-			rows = lappend(rows, v.val.binary.data);
-	}
-	return rows;
-}
-
-/*
- * ds_field
- *		A field of a section object as text (NULL when absent or null).
- */
-static char *
-ds_field(JsonbContainer *obj, const char *field)
-{
-	JsonbValue	key;
-
-	key.type = jbvString;
-	key.val.string.val = (char *) field;
-	key.val.string.len = strlen(field);
-	return ds_json_text(findJsonbValueFromContainer(obj, JB_FOBJECT, &key));
-}
-
-/*
- * ds_nonempty_field
- *		A text field where "" means the same as null (descriptions).
- */
-static char *
-ds_nonempty_field(JsonbContainer *obj, const char *field)
-{
-	char	   *s = ds_field(obj, field);
-
-	return (s == NULL || s[0] == '\0') ? NULL : s;
-}
-
-/*
- * ds_field_bool
- *		A boolean field, or the default when absent.
- */
-static bool
-ds_field_bool(JsonbContainer *obj, const char *field, bool dflt)
-{
-	char	   *s = ds_field(obj, field);
-
-	return s == NULL ? dflt : strcmp(s, "true") == 0;
-}
 
 /*
  * ds_str_eq
@@ -354,78 +166,6 @@ ds_add_action(List *plan, DsStep step, const char *action, char *object,
 #define BOOLSTR(b) ((b) ? "true" : "false")
 
 /*
- * ds_config_names
- *		Whether a section of the document has an object of that name.
- */
-static bool
-ds_config_names(Jsonb *config, const char *section, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, ds_config_rows(config, section))
-		if (strcmp(ds_field(lfirst(lc), "name"), name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * ds_config_check
- *		Checks the whole document before anything is planned: its shape
- *		(check_sql, one query) and every name in it, by the rules the
- *		registry functions apply to their arguments.  Raises 22023 (or the
- *		name rule's SQLSTATE) at the first problem.
- */
-static void
-ds_config_check(Jsonb *config)
-{
-	Oid			argtypes[1] = {JSONBOID};
-	Datum		args[1] = {JsonbPGetDatum(config)};
-	bool		isnull;
-	Datum		problem;
-	ListCell   *lc;
-
-	problem = ds_run_query(check_sql, 1, argtypes, args, NULL, &isnull);
-	if (!isnull)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("invalid config document: %s", TextDatumGetCString(problem)));
-
-	foreach(lc, ds_config_rows(config, "servers"))
-		ds_check_name(DS_NAME_SERVER, ds_field(lfirst(lc), "name"));
-	foreach(lc, ds_config_rows(config, "sources"))
-	{
-		char	   *name = ds_field(lfirst(lc), "name");
-		char	   *server = ds_field(lfirst(lc), "server");
-
-		ds_check_name(DS_NAME_SOURCE, name);
-		if (server)
-			ds_check_name(DS_NAME_SERVER, server);
-		if (strcmp(name, DS_LOCAL_SOURCE) == 0 && server != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("invalid config document: datasource \"%s\" cannot have a server",
-						   DS_LOCAL_SOURCE));
-		if (strcmp(name, DS_LOCAL_SOURCE) != 0 && server == NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("invalid config document: datasource \"%s\" needs a server", name),
-					errdetail("Every datasource other than \"%s\" is a foreign server of the %s wrapper.",
-							  DS_LOCAL_SOURCE, DS_WRAPPER));
-	}
-	foreach(lc, ds_config_rows(config, "databases"))
-	{
-		char	   *schema = ds_field(lfirst(lc), "schema_name");
-		char	   *source = ds_field(lfirst(lc), "source");
-
-		ds_check_name(DS_NAME_DATABASE, ds_field(lfirst(lc), "name"));
-		if (schema)
-			ds_check_name(DS_NAME_SCHEMA, schema);
-		if (source)
-			ds_check_name(DS_NAME_SOURCE, source);
-	}
-}
-
-/*
  * ds_server_option_context
  *		Error context of ds_validate_server_options: the server's name.
  */
@@ -437,21 +177,29 @@ ds_server_option_context(void *arg)
 
 /*
  * ds_validate_server_options
- *		Runs the wrapper's option validator on the options the document
- *		gives server name (column 6 of servers_sql's row tup: the complete
+ *		Runs the option validator of the server's wrapper (ours or
+ *		mysql_fdw's) on the options the document gives server name (column 6 of servers_sql's row tup: the complete
  *		list, as CREATE SERVER or ALTER SERVER would leave it) while
  *		planning, so a dry run refuses what the real run refuses ("hots",
  *		a password on a server ...).  The validator's errors name options,
  *		not secret values.
  */
 static void
-ds_validate_server_options(const char *name, HeapTuple tup, TupleDesc desc)
+ds_validate_server_options(const char *name, const char *wrapper,
+						   HeapTuple tup, TupleDesc desc)
 {
-	ForeignDataWrapper *fdw = GetForeignDataWrapperByName(DS_WRAPPER, false);
+	ForeignDataWrapper *fdw = GetForeignDataWrapperByName(wrapper, true);
 	ErrorContextCallback errcb;
 	bool		isnull;
 	Datum		options = SPI_getbinval(tup, desc, 6, &isnull);
 
+	if (fdw == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("foreign-data wrapper \"%s\" does not exist", wrapper),
+				errdetail("Server \"%s\" of the config document uses it.", name),
+				errhint("Install it first: CREATE EXTENSION %s;",
+						quote_identifier(wrapper)));
 	if (isnull || !OidIsValid(fdw->fdwvalidator))
 		return;
 	errcb.callback = ds_server_option_context;
@@ -467,7 +215,8 @@ ds_validate_server_options(const char *name, HeapTuple tup, TupleDesc desc)
  * ds_plan_servers
  *		Plans the server part (servers_sql, one query): a create or alter
  *		action with its DDL for each server of the document that differs.
- *		Raises 42809 for a server of another wrapper.
+ *		Raises 42809 for an existing server of another wrapper than the
+ *		entry's.
  */
 static List *
 ds_plan_servers(List *plan, Jsonb *config)
@@ -491,15 +240,16 @@ ds_plan_servers(List *plan, Jsonb *config)
 		char	   *fdw = SPI_getvalue(tup, desc, 2);
 		char	   *action = SPI_getvalue(tup, desc, 3);
 		char	   *options = SPI_getvalue(tup, desc, 4);
+		char	   *wrapper = SPI_getvalue(tup, desc, 7);
 		DsAction   *a;
 
-		if (fdw != NULL && strcmp(fdw, DS_WRAPPER) != 0)
+		if (fdw != NULL && strcmp(fdw, wrapper) != 0)
 			ereport(ERROR,
 					errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
-						   name, DS_WRAPPER),
+						   name, wrapper),
 					errdetail("It uses \"%s\"; the config cannot change that.", fdw));
-		ds_validate_server_options(name, tup, desc);
+		ds_validate_server_options(name, wrapper, tup, desc);
 		plan = ds_add_action(plan, STEP_SERVER,
 							 strcmp(action, "create") == 0 ? "create" : "alter",
 							 psprintf("server %s", name),
@@ -532,11 +282,11 @@ ds_plan_sources(List *plan, Jsonb *config, List *have)
 		ListCell   *lc2;
 		char	   *detail = NULL;
 
-		want->name = ds_field(obj, "name");
-		want->server = ds_field(obj, "server");
-		want->enabled = ds_field_bool(obj, "enabled", true);
-		want->read_only = ds_field_bool(obj, "read_only", false);
-		want->description = ds_nonempty_field(obj, "description");
+		want->name = ds_config_field(obj, "name");
+		want->server = ds_config_field(obj, "server");
+		want->enabled = ds_config_bool(obj, "enabled", true);
+		want->read_only = ds_config_bool(obj, "read_only", false);
+		want->description = ds_config_nonempty(obj, "description");
 		foreach(lc2, have)
 			if (strcmp(((DsSource *) lfirst(lc2))->name, want->name) == 0)
 				cur = lfirst(lc2);
@@ -571,7 +321,7 @@ ds_plan_sources(List *plan, Jsonb *config, List *have)
 		}
 	}
 
-	if (!ds_has_section(config, "sources"))
+	if (!ds_config_has_section(config, "sources"))
 		return plan;
 	foreach(lc, have)
 	{
@@ -601,15 +351,16 @@ ds_want_database(JsonbContainer *obj, List *known)
 	DsDatabase *want = palloc0(sizeof(DsDatabase));
 	ListCell   *lc;
 
-	want->name = ds_field(obj, "name");
-	want->source = ds_field(obj, "source");
+	want->name = ds_config_field(obj, "name");
+	want->source = ds_config_field(obj, "source");
 	if (want->source == NULL)
 		want->source = DS_LOCAL_SOURCE;
-	want->schema_name = ds_field(obj, "schema_name");
+	want->schema_name = ds_config_field(obj, "schema_name");
 	if (want->schema_name == NULL)
 		want->schema_name = want->name;
-	want->read_only = ds_field_bool(obj, "read_only", false);
-	want->description = ds_nonempty_field(obj, "description");
+	want->read_only = ds_config_bool(obj, "read_only", false);
+	want->description = ds_config_nonempty(obj, "description");
+	want->local_schema = ds_config_field(obj, "local_schema");
 	foreach(lc, known)
 		if (strcmp((char *) lfirst(lc), want->source) == 0)
 			return want;
@@ -668,10 +419,10 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
 	List	   *known = list_make1(DS_LOCAL_SOURCE);
 	ListCell   *lc;
 
-	if (ds_has_section(config, "sources"))
+	if (ds_config_has_section(config, "sources"))
 	{
 		foreach(lc, ds_config_rows(config, "sources"))
-			known = lappend(known, ds_field(lfirst(lc), "name"));
+			known = lappend(known, ds_config_field(lfirst(lc), "name"));
 	}
 	else
 	{
@@ -683,7 +434,7 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
 	{
 		DsDatabase *want = ds_want_database(lfirst(lc), known);
 		DsDatabase *cur = ds_find_database(dbs, want->name);
-		char	   *from = ds_field(lfirst(lc), "renamed_from");
+		char	   *from = ds_config_field(lfirst(lc), "renamed_from");
 		char	   *detail = NULL;
 
 		/*
@@ -714,6 +465,17 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
 			((DsAction *) llast(plan))->connects = true;
 			continue;
 		}
+		if (want->local_schema != NULL &&
+			!ds_str_eq(cur->local_schema, want->local_schema))
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("cannot change the local schema of logical database \"%s\"",
+						   want->name),
+					errdetail("The registry has %s; the config document has \"%s\".",
+							  cur->local_schema ?
+							  psprintf("\"%s\"", cur->local_schema) : "none",
+							  want->local_schema),
+					errhint("Drop the logical database and create it again."));
 		if (strcmp(cur->source, want->source) != 0)
 			detail = ds_change(detail, "datasource", cur->source, want->source);
 		if (strcmp(cur->schema_name, want->schema_name) != 0)
@@ -737,7 +499,7 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
 		}
 	}
 
-	if (!ds_has_section(config, "databases"))
+	if (!ds_config_has_section(config, "databases"))
 		return plan;
 	foreach(lc, dbs)
 	{
@@ -748,7 +510,10 @@ ds_plan_databases(List *plan, Jsonb *config, List *have_sources,
 			continue;
 		plan = ds_add_action(plan, STEP_DROP_DATABASE, "drop",
 							 psprintf("logical database %s", cur->name),
-							 psprintf("schema %s is kept", cur->schema_name));
+							 cur->local_schema == NULL ?
+							 psprintf("schema %s is kept", cur->schema_name) :
+							 psprintf("local schema %s is dropped, MySQL database %s is kept",
+									  cur->local_schema, cur->schema_name));
 		((DsAction *) llast(plan))->database = cur;
 	}
 	return plan;
@@ -889,7 +654,8 @@ ds_run_action(DsAction *a)
 								  a->database->source,
 								  a->database->schema_name, true,
 								  a->database->read_only,
-								  a->database->description);
+								  a->database->description,
+								  a->database->local_schema);
 			break;
 		case STEP_DROP_SOURCE:
 			ds_do_drop_source(a->source->name, false);

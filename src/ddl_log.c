@@ -173,7 +173,7 @@ pgds_log_ddl(PG_FUNCTION_ARGS)
 			(db = ds_cache_local_schema(schema, &src)) == NULL)
 			continue;
 		texts[0] = db->name;
-		texts[1] = db->schema_name;
+		texts[1] = (char *) ds_database_schema_here(db);
 		texts[2] = cmdtag ? cmdtag : tag;
 		texts[3] = SPI_getvalue(objects->vals[i], objects->tupdesc, 2);
 		texts[4] = SPI_getvalue(objects->vals[i], objects->tupdesc, 4);

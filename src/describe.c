@@ -86,6 +86,13 @@ static MemoryContext ds_describe_cxt = NULL;
 static void
 ds_no_schema(DsDatabase *db, DsSource *src)
 {
+	if (db->local_schema != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				errmsg("local schema \"%s\" of logical database \"%s\" does not exist",
+					   db->local_schema, db->name),
+				errhint("Create the schema, then datasource.refresh_database('%s') imports the tables of MySQL database \"%s\" into it.",
+						db->name, db->schema_name));
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_SCHEMA_NAME),
 			errmsg("schema \"%s\" of logical database \"%s\" does not exist",
@@ -424,7 +431,7 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext workcxt;
 	DsDescRows	set;
-	bool		local = src->server == NULL;
+	bool		local = ds_source_runs_here(src);
 
 	(void) ds_source_usable(src, db, NULL, ERROR, NULL, NULL);
 
@@ -443,7 +450,7 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		ds_describe_local_rows(db->schema_name, &set);
+		ds_describe_local_rows(ds_database_schema_here(db), &set);
 	}
 	else
 	{
@@ -469,7 +476,8 @@ ds_describe_db(DsDatabase *db, DsSource *src, Jsonb **described, Jsonb **canonic
  *		Describes n schemas of one datasource from one run of the catalog
  *		query (migrate_all's snapshots): sets described[i] and canonical[i]
  *		(as ds_describe_db, those of the two arrays that are not NULL) for
- *		schemas[i], NULL for a schema that does not exist, in the caller's
+ *		schemas[i] (the local schemas of a MySQL datasource's logical
+ *		databases), NULL for a schema that does not exist, in the caller's
  *		memory context.  The caller has checked that the datasource is
  *		usable.  For a local datasource it connects SPI and finishes it.
  */
@@ -484,7 +492,7 @@ ds_describe_many(DsSource *src, const char *const *schemas, int n,
 	int		   *count;
 	int		   *first;
 	DsDescRow  *sorted;
-	bool		local = src->server == NULL;
+	bool		local = ds_source_runs_here(src);
 	int			i;
 
 	if (ds_describe_cxt == NULL)

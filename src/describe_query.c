@@ -678,7 +678,7 @@ ds_describe_many_rows(DsSource *src, const char *const *schemas, int n,
 {
 	ArrayType  *arr = ds_describe_schemas_array(schemas, n);
 
-	if (src->server == NULL)
+	if (ds_source_runs_here(src))
 		ds_describe_run_local(&ds_describe_many_plan, ds_describe_many_sql,
 							  TEXTARRAYOID, PointerGetDatum(arr), true, set);
 	else

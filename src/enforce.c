@@ -38,6 +38,10 @@
  *		journal's event trigger), where PostgreSQL has resolved every name;
  *		with those event triggers disabled, DDL is refused.
  *
+ * The executor and utility hooks also hold the write rule of MySQL
+ * datasources (mysql_write.c) for every session, sandboxed or not: a
+ * write to such a foreign table inside a transaction block is refused.
+ *
  * Routing functions check their target logical database (policy.c); the
  * post-parse check of hooks.c stays as an early filter with the friendlier
  * messages.  Nothing here runs in a session that is not sandboxed but one
@@ -287,6 +291,17 @@ ds_check_perms(List *rangeTable, bool ereport_on_violation)
 
 	if (prev_check_perms && !prev_check_perms(rangeTable, ereport_on_violation))
 		return false;
+	/* MySQL's writes are not transactional (mysql_write.c), sandbox or not */
+	foreach(lc, rangeTable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (ds_mysql_write_target(rte))
+			ds_mysql_check_write(rte->relid,
+								 (rte->requiredPerms & ACL_INSERT) ? "insert into" :
+								 (rte->requiredPerms & ACL_DELETE) ? "delete from" :
+								 "update");
+	}
 	if ((s = ds_gate_active()) == NULL)
 		return true;
 	foreach(lc, rangeTable)
@@ -620,6 +635,27 @@ ds_gate_utility_reason(const DsSandbox *s, Node *stmt)
 }
 
 /*
+ * ds_gate_truncate
+ *		TRUNCATE of a MySQL datasource's foreign table inside a transaction
+ *		block (mysql_write.c's rule): TRUNCATE checks its permissions itself,
+ *		not through the executor's hook.  A name that does not resolve is
+ *		left to TRUNCATE to report.
+ */
+static void
+ds_gate_truncate(TruncateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+		if (OidIsValid(relid))
+			ds_mysql_check_write(relid, "truncate");
+	}
+}
+
+/*
  * ds_process_utility
  *		ProcessUtility_hook: the sandbox's rules for utility statements, and
  *		the text of the statement for the DDL journal.
@@ -646,6 +682,9 @@ ds_process_utility(PlannedStmt *pstmt, const char *queryString,
 						   GetCommandTagName(CreateCommandTag(pstmt->utilityStmt))),
 					errdetail_internal("%s", reason));
 	}
+
+	if (IsA(pstmt->utilityStmt, TruncateStmt))
+		ds_gate_truncate((TruncateStmt *) pstmt->utilityStmt);
 
 	utility_text = queryString;
 	utility_location = pstmt->stmt_location;

@@ -100,7 +100,8 @@ ds_name_cmp(const ListCell *a, const ListCell *b)
 /*
  * ds_name_array
  *		The names of a text[] argument (argument what): one-dimensional,
- *		no null, none twice; each must be a logical database.
+ *		no null, none twice; each must be a logical database, and not a
+ *		MySQL one (0A000: nothing runs when one is named).
  */
 static List *
 ds_name_array(ArrayType *arr, const char *what)
@@ -130,7 +131,8 @@ ds_name_array(ArrayType *arr, const char *what)
 			ereport(ERROR,
 					errcode(ERRCODE_DUPLICATE_OBJECT),
 					errmsg("logical database \"%s\" is listed twice", name));
-		(void) ds_get_database(name, false);
+		if (ds_get_database(name, false)->local_schema != NULL)
+			ds_mysql_refuse_migration(name);
 		names = lappend(names, name);
 	}
 	return names;
@@ -139,7 +141,8 @@ ds_name_array(ArrayType *arr, const char *what)
 /*
  * ds_target_list
  *		The logical databases a fleet call works on: the listed ones (each
- *		must exist, once) or every one that is not read-only, by name.
+ *		must exist, once) or every one that is not read-only, by name,
+ *		MySQL ones skipped with a NOTICE.
  */
 static List *
 ds_target_list(FunctionCallInfo fcinfo, int argno)
@@ -154,8 +157,16 @@ ds_target_list(FunctionCallInfo fcinfo, int argno)
 		DsDatabase *db = (DsDatabase *) lfirst(lc);
 		DsSource   *src = ds_cache_source(db->source);
 
-		if (!db->read_only && !src->read_only)
-			names = lappend(names, db->name);
+		if (db->read_only || src->read_only)
+			continue;
+		if (db->local_schema != NULL)
+		{
+			ereport(NOTICE,
+					errmsg("skipping MySQL logical database \"%s\"", db->name),
+					errdetail("Migrations cannot run on a MySQL server; run its DDL there, then datasource.refresh_database()."));
+			continue;
+		}
+		names = lappend(names, db->name);
 	}
 	return names;
 }

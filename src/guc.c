@@ -51,6 +51,9 @@ bool		ds_migration_snapshot = true;
 bool		ds_two_phase_commit = false;
 int			ds_debug_commit_pause = DS_PAUSE_OFF;
 
+/* writes to MySQL datasources inside a transaction block (mysql_write.c) */
+bool		ds_allow_nontransactional_writes = false;
+
 /* statistics of routed calls (stats.c) */
 bool		ds_stats = true;
 int			ds_stats_max_databases = 10000;
@@ -240,6 +243,17 @@ ds_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("datasource.allow_nontransactional_writes",
+							 "Lets a transaction block write to the foreign tables of a MySQL datasource.",
+							 "mysql_fdw commits each write on the MySQL server at once: off (the default) "
+							 "refuses such writes inside a transaction block or savepoint, where a "
+							 "rollback would seem to undo them and does not.",
+							 &ds_allow_nontransactional_writes,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("datasource.migration_cross_database",
 							 "Lets a migration script name other logical databases than the one it migrates.",

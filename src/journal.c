@@ -244,6 +244,7 @@ static struct
 	AttrNumber	db_source;
 	AttrNumber	db_schema_name;
 	AttrNumber	db_read_only;
+	AttrNumber	db_local_schema;
 } ds_journal_ids;
 
 /*
@@ -326,6 +327,7 @@ ds_journal_lookup_ids(void)
 	ds_journal_ids.db_source = get_attnum(rel, "source");
 	ds_journal_ids.db_schema_name = get_attnum(rel, "schema_name");
 	ds_journal_ids.db_read_only = get_attnum(rel, "read_only");
+	ds_journal_ids.db_local_schema = get_attnum(rel, "local_schema");
 	if (ds_journal_ids.att_id == InvalidAttrNumber ||
 		ds_journal_ids.att_version == InvalidAttrNumber ||
 		ds_journal_ids.att_status == InvalidAttrNumber ||
@@ -333,7 +335,8 @@ ds_journal_lookup_ids(void)
 		ds_journal_ids.db_name == InvalidAttrNumber ||
 		ds_journal_ids.db_source == InvalidAttrNumber ||
 		ds_journal_ids.db_schema_name == InvalidAttrNumber ||
-		ds_journal_ids.db_read_only == InvalidAttrNumber)
+		ds_journal_ids.db_read_only == InvalidAttrNumber ||
+		ds_journal_ids.db_local_schema == InvalidAttrNumber)
 		elog(ERROR, "a column of datasource.migrations or datasource.databases is missing");
 	ds_journal_ids.valid = true;
 }
@@ -368,6 +371,7 @@ ds_lock_registry_row(const char *name)
 	DsDatabase *db = NULL;
 	bool		found = false;
 	bool		isnull;
+	Datum		value;
 
 	ds_journal_lookup_ids();
 	CommandCounterIncrement();
@@ -440,6 +444,10 @@ ds_lock_registry_row(const char *name)
 														   &isnull));
 		db->read_only = DatumGetBool(slot_getattr(slot, ds_journal_ids.db_read_only,
 												  &isnull));
+		/* a MySQL logical database's local schema of foreign tables */
+		value = slot_getattr(slot, ds_journal_ids.db_local_schema, &isnull);
+		db->local_schema = isnull ? NULL : TextDatumGetCString(value);
+
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);

@@ -3,6 +3,9 @@
  * local.c
  *		  Routed statements on the local datasource, through SPI.
  *
+ * A MySQL logical database's statements run here too, in its local schema
+ * of mysql_fdw foreign tables (the wrapper sends what it can to MySQL).
+ *
  * A statement runs as the calling role (privileges and row-level security
  * apply) with search_path set to the target logical database's schema for
  * the call only; the caller's own path is back when the call returns or

@@ -247,7 +247,8 @@ ds_run_script(void *arg)
  * ds_migrate_database
  *		Applies m to its logical database: lock, look at the journal, run,
  *		journal.  Raises for what refuses the migration before it runs
- *		(unknown, disabled or read-only database, changed checksum); a
+ *		(unknown, disabled or read-only database, a MySQL one, changed
+ *		checksum); a
  *		failure of the script is journaled and reported in m.
  */
 void
@@ -267,6 +268,8 @@ ds_migrate_database(DsMigration *m)
 	m->checksum = m->script->checksum;
 
 	ds_lock_database(m);
+	if (m->src->engine == DS_ENGINE_MYSQL)
+		ds_mysql_refuse_migration(m->db->name);
 	if (ds_applied_state(m, m->version, &recorded))
 	{
 		if (recorded != NULL && strcmp(recorded, m->script->checksum) != 0)

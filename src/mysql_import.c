@@ -27,7 +27,9 @@
  * tables of the datasource's server that read this MySQL database count as
  * the logical database's; anything else in the local schema is left alone.
  *
- * Everything runs as the calling role, in its transaction.
+ * Everything runs as the calling role, in its transaction.  The DDL
+ * journal (ddl_log.c) does not record these statements: they follow MySQL,
+ * they are not a change of the logical database's own.
  *
  * Memory: results in the caller's context.
  *
@@ -46,6 +48,7 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
+#include "utils/guc.h"
 
 #include "pg_datasource.h"
 
@@ -622,7 +625,15 @@ ds_mysql_import(DsSource *src, DsDatabase *db, bool dry_run)
 						 quote_qualified_identifier(db->local_schema, h->name));
 	}
 	if (!dry_run && sql.len > 0)
+	{
+		/* following MySQL is not DDL of the logical database's own */
+		int			level = NewGUCNestLevel();
+
+		(void) set_config_option("datasource.ddl_log", "off", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		ds_run_sql_as_caller(sql.data);
+		AtEOXact_GUC(true, level);
+	}
 	return changes;
 }
 

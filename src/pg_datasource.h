@@ -91,6 +91,7 @@ extern bool ds_migration_cross_database;
 extern bool ds_ddl_log;
 extern bool ds_migration_snapshot;
 extern bool ds_two_phase_commit;
+extern bool ds_allow_nontransactional_writes;
 
 /* where datasource.debug_commit_pause stops a commit (commit.c) */
 typedef enum DsCommitPause
@@ -152,6 +153,8 @@ extern List *ds_list_databases(void);
 extern DsDatabase *ds_database_by_schema(const char *source, const char *schema);
 extern DsSource *ds_source_by_server(const char *server);
 extern ForeignServer *ds_lookup_server(const char *server);
+extern ForeignServer *ds_lookup_source_server(const char *server,
+											   DsEngine *engine);
 extern void ds_catalog_write(const char *sql, int nargs, Oid *argtypes,
 							 Datum *values, const char *nulls);
 extern Datum ds_registry_row(const char *table, const char *name);
@@ -163,8 +166,12 @@ extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
 extern DsSource *ds_cache_source(const char *name);
+extern const DsSource *ds_cache_source_by_server(const char *server);
 extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
 extern DsDatabase *ds_cache_local_schema(const char *schema, DsSource **source);
+extern bool ds_source_runs_here(const DsSource *src);
+extern const char *ds_database_schema_here(const DsDatabase *db);
+extern const char *ds_database_sql_schema(const DsDatabase *db);
 extern uint64 ds_cache_generation(void);
 
 /* in policy.c */
@@ -205,12 +212,35 @@ extern void ds_do_alter_source(const char *name, const char *server,
 extern void ds_do_drop_source(const char *name, bool cascade);
 extern void ds_do_create_database(const char *name, const char *source,
 								  const char *schema_name, bool create_schema,
-								  bool read_only, const char *description);
+								  bool read_only, const char *description,
+								  const char *local_schema);
 extern void ds_do_alter_database(const char *name, const char *source,
 								 const char *schema_name, int read_only,
 								 const char *description);
 extern void ds_do_drop_database(const char *name, bool drop_schema);
 extern void ds_do_rename_database(const char *name, const char *new_name);
+
+/* in config_doc.c: reading and checking a config document */
+extern bool ds_config_has_section(Jsonb *config, const char *section);
+extern List *ds_config_rows(Jsonb *config, const char *section);
+extern char *ds_config_field(JsonbContainer *obj, const char *field);
+extern char *ds_config_nonempty(JsonbContainer *obj, const char *field);
+extern bool ds_config_bool(JsonbContainer *obj, const char *field, bool dflt);
+extern bool ds_config_names(Jsonb *config, const char *section,
+							const char *name);
+extern void ds_config_check(Jsonb *config);
+
+/* in mysql.c: the lifecycle of MySQL datasources and logical databases */
+extern void ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
+									  const char *local_schema);
+extern void ds_mysql_populate(DsSource *src, DsDatabase *db);
+extern void ds_mysql_check_schema_free(const char *schema);
+extern void ds_mysql_check_remap(const DsDatabase *db, const DsSource *from,
+								 const DsSource *to);
+extern void ds_mysql_drop_database(const DsDatabase *db, bool drop_schema);
+extern void ds_mysql_check_server_change(const DsSource *src,
+										 DsEngine new_engine, int ndatabases);
+extern void ds_mysql_refuse_migration(const char *database);
 
 /* in scan.c: one token of a text, where it starts and what it is */
 typedef struct DsToken
@@ -921,6 +951,11 @@ extern void ds_snapshot_many(DsSource *src, const char *const *schemas, int n,
 
 /* in hooks.c */
 extern void ds_hooks_init(void);
+
+/* in mysql_write.c: the write rule of MySQL datasources */
+extern bool ds_mysql_write_target(const RangeTblEntry *rte);
+extern void ds_mysql_check_write(Oid relid, const char *command);
+extern SubTransactionId ds_mysql_statement_subxact(SubTransactionId subxact);
 
 /* in enforce.c: the sandbox's gates */
 extern void ds_enforce_init(void);

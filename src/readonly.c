@@ -285,6 +285,29 @@ ds_proc_verdict(Oid funcid, bool missing_ok)
 }
 
 /*
+ * ds_readonly_qualifier
+ *		The logical database a function's or operator's qualifier names, as
+ *		the walk resolves it (walk.c): by name, by its schema when that is
+ *		not ambiguous, or by a MySQL logical database's local schema; NULL
+ *		for none.
+ */
+static DsDatabase *
+ds_readonly_qualifier(DsRoCtx *w, const char *schema)
+{
+	DsDatabase *db;
+	DsSource   *src;
+	int			n;
+
+	db = ds_cache_database(schema, &src);
+	if (db != NULL)
+		return db;
+	n = ds_cache_schema(schema, w->target_source, &db, &src);
+	if (n == 1)
+		return db;
+	return n == 0 ? ds_cache_local_schema(schema, &src) : NULL;
+}
+
+/*
  * ds_func_verdict
  *		Why calling a function of that name may not be read-only, or NULL.
  *		All candidates of the name are judged (overloads included), so the
@@ -305,28 +328,26 @@ ds_func_verdict(DsRoCtx *w, List *names)
 	DeconstructQualifiedName(names, &schema, &fname);
 	if (schema != NULL)
 	{
-		DsDatabase *db = NULL;
-		DsSource   *src;
+		DsDatabase *db;
 
-		db = ds_cache_database(schema, &src);
-		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
-			db = NULL;
+		db = ds_readonly_qualifier(w, schema);
 		if (db != NULL)
 		{
-			if (strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+			if (ds_database_schema_here(db) == NULL)
 				return psprintf("function %s is on a remote datasource and cannot be checked here",
 								NameListToString(names));
-			lookup = list_make2(makeString(db->schema_name), makeString(fname));
+			lookup = list_make2(makeString(pstrdup(ds_database_schema_here(db))),
+								makeString(fname));
 		}
 	}
-	else if (w->target != NULL && strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
+	else if (w->target != NULL && ds_database_schema_here(w->target) != NULL)
 	{
 		/* pg_catalog first, then the target's schema: as routing will run it */
 		cands = FuncnameGetCandidates(list_make2(makeString("pg_catalog"),
 												 makeString(fname)),
 									  -1, NIL, false, false, false, true);
 		if (cands == NULL)
-			lookup = list_make2(makeString(w->target->schema_name),
+			lookup = list_make2(makeString(pstrdup(ds_database_schema_here(w->target))),
 								makeString(fname));
 	}
 
@@ -362,25 +383,23 @@ ds_oper_verdict(DsRoCtx *w, List *names)
 	DeconstructQualifiedName(names, &schema, &oname);
 	if (schema != NULL && strcmp(schema, "pg_catalog") != 0)
 	{
-		DsDatabase *db = NULL;
-		DsSource   *src;
+		DsDatabase *db;
 
-		db = ds_cache_database(schema, &src);
-		if (db == NULL && ds_cache_schema(schema, w->target_source, &db, &src) != 1)
-			db = NULL;
-		if (db == NULL || strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+		db = ds_readonly_qualifier(w, schema);
+		if (db == NULL || ds_database_schema_here(db) == NULL)
 			return psprintf("operator %s cannot be checked here", NameListToString(names));
-		lookup = list_make2(makeString(db->schema_name), makeString(oname));
+		lookup = list_make2(makeString(pstrdup(ds_database_schema_here(db))),
+							makeString(oname));
 	}
 
 	if (schema == NULL && w->target != NULL &&
-		strcmp(w->target->source, DS_LOCAL_SOURCE) == 0)
+		ds_database_schema_here(w->target) != NULL)
 	{
 		/* as routing runs it: pg_catalog first, then the target's schema */
 		cands = OpernameGetCandidates(list_make2(makeString("pg_catalog"),
 												 makeString(oname)), '\0', true);
 		if (cands == NULL)
-			cands = OpernameGetCandidates(list_make2(makeString(w->target->schema_name),
+			cands = OpernameGetCandidates(list_make2(makeString(pstrdup(ds_database_schema_here(w->target))),
 													 makeString(oname)), '\0', true);
 	}
 	else

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * regcache.c
- *		  The registry cache: logical databases and datasources by name and
- *		  by schema, for the hot paths.
+ *		  The registry cache: logical databases and datasources by name, by
+ *		  schema and by the schema of this database that holds them, for the
+ *		  hot paths.
  *
  * validate(), routing and the enforcement hook look names up on every call,
  * far too often for an SPI query each time.  The registry is read once
@@ -13,6 +14,12 @@
  * at the next command), and our relcache callback marks the cache stale.
  * Dropping and re-creating the extension invalidates the tables' relcache
  * entries too.
+ *
+ * A logical database's relations are in this database for the local
+ * datasource (its schema) and for a MySQL one (its local schema of
+ * foreign tables): the third table maps those schemas, and
+ * ds_source_runs_here / ds_database_schema_here say where the SQL of a
+ * datasource and a logical database runs, for every file that decides.
  *
  * Bound and invalidation: unlike the verdict and statement caches, which
  * start over past a count, this one has no bound of its own: it holds
@@ -53,6 +60,7 @@ typedef struct DsCacheName
 static MemoryContext ds_cache_cxt = NULL;
 static HTAB *ds_cache_by_name = NULL;
 static HTAB *ds_cache_by_schema = NULL;
+static HTAB *ds_cache_by_local = NULL;	/* schemas of this database */
 static List *ds_cache_sources = NIL;
 static bool ds_cache_valid = false;
 static uint64 ds_cache_invalidations = 0;
@@ -158,6 +166,7 @@ ds_cache_ensure(void)
 	MemoryContextReset(ds_cache_cxt);
 	ds_cache_by_name = NULL;
 	ds_cache_by_schema = NULL;
+	ds_cache_by_local = NULL;
 	ds_cache_sources = NIL;
 
 	ds_cache_relids[0] = get_relname_relid("sources", nsp);
@@ -182,10 +191,14 @@ ds_cache_ensure(void)
 	ds_cache_by_schema = hash_create("pg_datasource databases by schema",
 									 Max(list_length(dbs), 16), &ctl,
 									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ds_cache_by_local = hash_create("pg_datasource databases by local schema",
+									Max(list_length(dbs), 16), &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	foreach(lc, dbs)
 	{
 		DsDatabase *db = lfirst(lc);
 		DsSource   *src = NULL;
+		const char *here = ds_database_schema_here(db);
 		ListCell   *lc2;
 
 		foreach(lc2, sources)
@@ -193,6 +206,8 @@ ds_cache_ensure(void)
 				src = lfirst(lc2);
 		ds_cache_put(ds_cache_by_name, db->name, db, src);
 		ds_cache_put(ds_cache_by_schema, db->schema_name, db, src);
+		if (here != NULL)
+			ds_cache_put(ds_cache_by_local, here, db, src);
 	}
 	ds_cache_sources = sources;
 	MemoryContextSwitchTo(old);
@@ -297,6 +312,29 @@ ds_cache_source(const char *name)
 }
 
 /*
+ * ds_cache_source_by_server
+ *		The cached datasource registered on foreign server server, or NULL
+ *		(also when the extension is not installed in this database).  The
+ *		result points into the cache: valid until the next ds_cache_ensure.
+ */
+const DsSource *
+ds_cache_source_by_server(const char *server)
+{
+	ListCell   *lc;
+
+	if (!ds_cache_ensure())
+		return NULL;
+	foreach(lc, ds_cache_sources)
+	{
+		DsSource   *src = (DsSource *) lfirst(lc);
+
+		if (src->server != NULL && strcmp(src->server, server) == 0)
+			return src;
+	}
+	return NULL;
+}
+
+/*
  * ds_cache_database_copy
  *		A logical database and its datasource from the registry cache, as
  *		copies in the caller's context (the cache may be rebuilt while the
@@ -343,16 +381,64 @@ ds_cache_generation(void)
 
 /*
  * ds_cache_local_schema
- *		The logical database of the local datasource mapped to a schema of
- *		this database, or NULL.  The cache must be current.
+ *		The logical database whose relations are in this schema of this
+ *		database (one of the local datasource, or a MySQL one's schema of
+ *		foreign tables), or NULL.  The cache must be current.
  */
 DsDatabase *
 ds_cache_local_schema(const char *schema, DsSource **source)
 {
-	DsDatabase *db;
+	DsCacheName *e;
+	char		k[NAMEDATALEN];
 
-	if (ds_cache_schema(schema, DS_LOCAL_SOURCE, &db, source) == 0 ||
-		strcmp(db->source, DS_LOCAL_SOURCE) != 0)
+	if (strlen(schema) >= NAMEDATALEN || ds_cache_by_local == NULL)
 		return NULL;
-	return db;
+	MemSet(k, 0, sizeof(k));
+	strlcpy(k, schema, NAMEDATALEN);
+	e = hash_search(ds_cache_by_local, k, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	*source = e->source;
+	return e->db;
+}
+
+/*
+ * ds_source_runs_here
+ *		Whether SQL for src's logical databases runs in this database,
+ *		through SPI: the local datasource, and a MySQL one (its logical
+ *		databases are local schemas of foreign tables).  A PostgreSQL
+ *		foreign server is reached with libpq instead.
+ */
+bool
+ds_source_runs_here(const DsSource *src)
+{
+	return src->server == NULL || src->engine == DS_ENGINE_MYSQL;
+}
+
+/*
+ * ds_database_schema_here
+ *		The schema of this database that holds db's relations: its schema
+ *		for a logical database of the local datasource, its local schema of
+ *		foreign tables for a MySQL one, NULL for one on a PostgreSQL
+ *		foreign server.
+ */
+const char *
+ds_database_schema_here(const DsDatabase *db)
+{
+	if (db->local_schema != NULL)
+		return db->local_schema;
+	if (strcmp(db->source, DS_LOCAL_SOURCE) == 0)
+		return db->schema_name;
+	return NULL;
+}
+
+/*
+ * ds_database_sql_schema
+ *		The schema routed SQL names for db: its schema on its datasource, or
+ *		for a MySQL logical database its local schema of foreign tables.
+ */
+const char *
+ds_database_sql_schema(const DsDatabase *db)
+{
+	return db->local_schema != NULL ? db->local_schema : db->schema_name;
 }

@@ -49,6 +49,7 @@ static bool ds_schema_exists(DsSource *source, const char *schema);
 static void ds_create_schema(DsSource *source, const char *schema);
 static void ds_check_server_free(const char *server, const char *source);
 static const char *ds_nonempty(const char *s);
+static List *ds_source_databases(const char *source);
 static void ds_check_history(const char *name, const char *source,
 							 const char *schema_name, bool exists);
 
@@ -60,6 +61,26 @@ static const char *
 ds_nonempty(const char *s)
 {
 	return (s == NULL || s[0] == '\0') ? NULL : s;
+}
+
+/*
+ * ds_source_databases
+ *		The logical databases of a datasource (read afresh).
+ */
+static List *
+ds_source_databases(const char *source)
+{
+	List	   *dbs = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ds_list_databases())
+	{
+		DsDatabase *d = lfirst(lc);
+
+		if (strcmp(d->source, source) == 0)
+			dbs = lappend(dbs, d);
+	}
+	return dbs;
 }
 
 /*
@@ -109,7 +130,8 @@ ds_check_server_free(const char *server, const char *source)
 
 /*
  * ds_do_create_source
- *		Registers a datasource for an existing foreign server of our wrapper.
+ *		Registers a datasource for an existing foreign server of our wrapper
+ *		(PostgreSQL) or of mysql_fdw (MySQL).
  */
 void
 ds_do_create_source(const char *name, const char *server, bool read_only,
@@ -118,14 +140,15 @@ ds_do_create_source(const char *name, const char *server, bool read_only,
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	DsEngine	engine;
 
 	ds_check_name(DS_NAME_SOURCE, name);
 	if (server == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("argument \"server\" must not be null"),
-				errdetail("A datasource other than \"%s\" is a foreign server of the %s wrapper.",
-						  DS_LOCAL_SOURCE, DS_WRAPPER),
+				errdetail("A datasource other than \"%s\" is a foreign server of the %s or the %s wrapper.",
+						  DS_LOCAL_SOURCE, DS_WRAPPER, DS_MYSQL_WRAPPER),
 				errhint("Create one with CREATE SERVER ... FOREIGN DATA WRAPPER %s.",
 						DS_WRAPPER));
 	ds_check_name(DS_NAME_SERVER, server);
@@ -135,7 +158,7 @@ ds_do_create_source(const char *name, const char *server, bool read_only,
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_OBJECT),
 				errmsg("datasource \"%s\" already exists", name));
-	(void) ds_lookup_server(server);
+	(void) ds_lookup_source_server(server, &engine);
 	ds_check_server_free(server, NULL);
 
 	values[0] = CStringGetTextDatum(name);
@@ -166,6 +189,7 @@ ds_do_alter_source(const char *name, const char *server, int read_only,
 	Datum		values[5];
 	char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
 	DsSource   *src;
+	DsEngine	engine;
 
 	ds_check_name(DS_NAME_SOURCE, name);
 	if (server != NULL)
@@ -180,8 +204,10 @@ ds_do_alter_source(const char *name, const char *server, int read_only,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("datasource \"%s\" cannot have a server", name),
 					errdetail("The local datasource is this database."));
-		(void) ds_lookup_server(server);
+		(void) ds_lookup_source_server(server, &engine);
 		ds_check_server_free(server, name);
+		ds_mysql_check_server_change(src, engine,
+									 list_length(ds_source_databases(name)));
 		values[1] = CStringGetTextDatum(server);
 		nulls[1] = ' ';
 	}
@@ -214,7 +240,9 @@ ds_do_alter_source(const char *name, const char *server, int read_only,
 /*
  * ds_do_drop_source
  *		Unregisters a datasource; with cascade its logical databases too
- *		(registry rows only: schemas and the foreign server stay).
+ *		(registry rows only: schemas and the foreign server stay, except the
+ *		local schemas of foreign tables of MySQL logical databases, which
+ *		are ours).
  */
 void
 ds_do_drop_source(const char *name, bool cascade)
@@ -235,14 +263,7 @@ ds_do_drop_source(const char *name, bool cascade)
 	ds_lock_registry();
 	(void) ds_get_source(name, false);
 
-	dbs = NIL;
-	foreach(lc, ds_list_databases())
-	{
-		DsDatabase *d = lfirst(lc);
-
-		if (strcmp(d->source, name) == 0)
-			dbs = lappend(dbs, d);
-	}
+	dbs = ds_source_databases(name);
 	if (dbs != NIL)
 	{
 		initStringInfo(&names);
@@ -262,6 +283,9 @@ ds_do_drop_source(const char *name, bool cascade)
 							  list_length(dbs), list_length(dbs), names.data));
 	}
 
+	/* a MySQL logical database's local schema of foreign tables is ours */
+	foreach(lc, dbs)
+		ds_mysql_drop_database(lfirst(lc), false);
 	values[0] = CStringGetTextDatum(name);
 	ds_catalog_write("DELETE FROM datasource.databases WHERE source = $1",
 					 1, argtypes, values, NULL);
@@ -321,18 +345,27 @@ ds_check_history(const char *name, const char *source,
  *		Maps a logical database to a schema.  With create_schema the schema is
  *		created when it does not exist yet (an existing empty or populated
  *		schema is adopted); without it the schema must exist.
+ *
+ *		On a MySQL datasource the schema is a MySQL database, which must
+ *		exist (the extension runs no DDL there), and the logical database
+ *		gets a new local schema of foreign tables (mysql.c): local_schema,
+ *		or its name when NULL (apply_config passes the exported one; the SQL
+ *		function passes NULL, and NULL is required on PostgreSQL).
  */
 void
 ds_do_create_database(const char *name, const char *source,
 					  const char *schema_name, bool create_schema,
-					  bool read_only, const char *description)
+					  bool read_only, const char *description,
+					  const char *local_schema)
 {
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
+	TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', 'n'};
 	DsSource   *src;
 	DsDatabase *other;
 	bool		exists;
+	bool		mysql;
 
 	ds_check_name(DS_NAME_DATABASE, name);
 	ds_check_name(DS_NAME_SOURCE, source);
@@ -346,6 +379,13 @@ ds_do_create_database(const char *name, const char *source,
 				errcode(ERRCODE_DUPLICATE_OBJECT),
 				errmsg("logical database \"%s\" already exists", name));
 	src = ds_get_source(source, false);
+	mysql = src->engine == DS_ENGINE_MYSQL;
+	if (local_schema != NULL && !mysql)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("logical database \"%s\" on PostgreSQL datasource \"%s\" cannot have a local schema",
+					   name, source),
+				errdetail("Only MySQL logical databases keep a local schema of foreign tables."));
 	other = ds_database_by_schema(source, schema_name);
 	if (other != NULL)
 		ereport(ERROR,
@@ -354,17 +394,31 @@ ds_do_create_database(const char *name, const char *source,
 					   schema_name, source, other->name),
 				errdetail("A schema belongs to at most one logical database."));
 
-	exists = ds_schema_exists(src, schema_name);
-	ds_check_history(name, source, schema_name, exists);
-	if (!exists)
+	if (mysql)
 	{
-		if (!create_schema)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_SCHEMA_NAME),
-					errmsg("schema \"%s\" does not exist on datasource \"%s\"",
-						   schema_name, source),
-					errhint("Create it first, or call create_database with create_schema => true."));
-		ds_create_schema(src, schema_name);
+		if (local_schema == NULL)
+			local_schema = name;
+		ds_mysql_prepare_database(src, schema_name, local_schema);
+		ds_check_history(name, source, schema_name, true);
+		values[6] = CStringGetTextDatum(local_schema);
+		nulls[6] = ' ';
+	}
+	else
+	{
+		if (src->server == NULL)
+			ds_mysql_check_schema_free(schema_name);
+		exists = ds_schema_exists(src, schema_name);
+		ds_check_history(name, source, schema_name, exists);
+		if (!exists)
+		{
+			if (!create_schema)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_SCHEMA_NAME),
+						errmsg("schema \"%s\" does not exist on datasource \"%s\"",
+							   schema_name, source),
+						errhint("Create it first, or call create_database with create_schema => true."));
+			ds_create_schema(src, schema_name);
+		}
 	}
 
 	values[0] = CStringGetTextDatum(name);
@@ -378,16 +432,19 @@ ds_do_create_database(const char *name, const char *source,
 		nulls[4] = 'n';
 	values[5] = CStringGetTextDatum(ds_current_role());
 	ds_catalog_write("INSERT INTO datasource.databases "
-					 "(name, source, schema_name, read_only, description, created_by) "
-					 "VALUES ($1, $2, $3, $4, $5, $6)",
-					 6, argtypes, values, nulls);
+					 "(name, source, schema_name, read_only, description, created_by, "
+					 "local_schema) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+					 7, argtypes, values, nulls);
+	if (mysql)
+		ds_mysql_populate(src, ds_get_database(name, false));
 }
 
 /*
  * ds_do_alter_database
  *		Changes the fields given.  Moving a logical database to another
  *		datasource or schema requires the target schema to exist already and
- *		to be unmapped; data is never moved.
+ *		to be unmapped; data is never moved.  A MySQL logical database
+ *		stays where it is (mysql.c): only its flags and description change.
  */
 void
 ds_do_alter_database(const char *name, const char *source,
@@ -417,6 +474,10 @@ ds_do_alter_database(const char *name, const char *source,
 	{
 		DsSource   *src = ds_get_source(new_source, false);
 		DsDatabase *other = ds_database_by_schema(new_source, new_schema);
+
+		ds_mysql_check_remap(db, ds_get_source(db->source, false), src);
+		if (src->server == NULL)
+			ds_mysql_check_schema_free(new_schema);
 
 		if (other != NULL)
 			ereport(ERROR,
@@ -497,7 +558,9 @@ ds_do_rename_database(const char *name, const char *new_name)
  *		everything in it is dropped too (DROP SCHEMA ... CASCADE).  Its
  *		journal rows stay: the journal is history (ds_check_history says
  *		when the name can be mapped again); its statistics go when the
- *		transaction commits (stats.c).
+ *		transaction commits (stats.c).  A MySQL logical database's local
+ *		schema of foreign tables is always dropped, its MySQL database never
+ *		(mysql.c).
  */
 void
 ds_do_drop_database(const char *name, bool drop_schema)
@@ -510,7 +573,9 @@ ds_do_drop_database(const char *name, bool drop_schema)
 	ds_lock_registry();
 	db = ds_get_database(name, false);
 
-	if (drop_schema)
+	if (db->local_schema != NULL)
+		ds_mysql_drop_database(db, drop_schema);
+	else if (drop_schema)
 	{
 		DsSource   *src = ds_get_source(db->source, false);
 		char	   *sql = psprintf("DROP SCHEMA IF EXISTS %s CASCADE",
@@ -586,7 +651,7 @@ pgds_create_database(PG_FUNCTION_ARGS)
 	char	   *description = ds_text_arg(fcinfo, 5, NULL, false);
 
 	ds_do_create_database(name, source, schema_name, create_schema == 1,
-						  read_only == 1, description);
+						  read_only == 1, description, NULL);
 	PG_RETURN_DATUM(ds_registry_row("databases", name));
 }
 

@@ -85,8 +85,8 @@ pgds_resolve_transactions(PG_FUNCTION_ARGS)
 		DsSource   *src = (DsSource *) lfirst(lc);
 		DsConn	   *entry;
 
-		/* every remote one; a disabled one only when named */
-		if (src->server == NULL || (name == NULL && !src->enabled))
+		/* every remote PostgreSQL one; a disabled one only when named */
+		if (ds_source_runs_here(src) || (name == NULL && !src->enabled))
 			continue;
 		entry = ds_resolve_connect(src);
 		if (entry->xact_depth > 0 || PQtransactionStatus(entry->conn) != PQTRANS_IDLE)

@@ -12,6 +12,10 @@
  * (rewrite.c) and the statement runs on the local
  * datasource through SPI (local.c) or on a remote one through libpq
  * (connection.c), with unqualified names resolving in the target's schema.
+ * A MySQL logical database's statement runs through SPI as well, in its
+ * local schema of foreign tables (a qualifier naming the MySQL database
+ * is written as that schema); DDL is refused there, and its writes meet
+ * mysql_write.c's rule in the executor.
  * A statement this backend routed before takes its verdict and rewritten
  * text from stmtcache.c instead, and a remote keeps it prepared.
  *
@@ -43,6 +47,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "portability/instr_time.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -97,6 +102,32 @@ ds_refuse_copy_client(const char *sql)
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("a routed statement cannot copy to or from the client"),
 				errhint("Route a SELECT to read rows, an INSERT to write them."));
+}
+
+/*
+ * ds_refuse_mysql_ddl
+ *		Raises 0A000 when sql (a validated statement for a MySQL logical
+ *		database) is DDL: it would change the local schema of foreign
+ *		tables (a CREATE TABLE there makes a local table that MySQL never
+ *		sees), not the MySQL database, whose schema changes on the MySQL
+ *		server.
+ */
+static void
+ds_refuse_mysql_ddl(const char *sql, const DsDatabase *db)
+{
+	ErrorData  *error;
+	List	   *tree = ds_parse_capture(sql, RAW_PARSE_DEFAULT,
+										CurrentMemoryContext, &error);
+
+	if (list_length(tree) == 1 &&
+		GetCommandLogLevel(((RawStmt *) linitial(tree))->stmt) == LOGSTMT_DDL)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot route DDL to MySQL logical database \"%s\"", db->name),
+				errdetail("Its tables are foreign tables of MySQL database \"%s\"; mysql_fdw runs no DDL there.",
+						  db->schema_name),
+				errhint("Run the DDL on the MySQL server, then datasource.refresh_database('%s').",
+						db->name));
 }
 
 /*
@@ -159,7 +190,7 @@ ds_route_run(const char *database, const char *sql, int nparams,
 		for (i = 0; i < v.ndbs; i++)
 			(void) ds_sandbox_permits(v.dbs[i], !v.read_only, ERROR, NULL);
 		/* on a remote nothing would check the SQL such a function runs */
-		if (v.runs_sql && src->server != NULL)
+		if (v.runs_sql && !ds_source_runs_here(src))
 			ereport(ERROR,
 					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					errmsg("a sandboxed session cannot send a function that runs SQL given as text to a remote datasource"),
@@ -176,17 +207,19 @@ ds_route_run(const char *database, const char *sql, int nparams,
 	if (v.command != NULL && strcmp(v.command, "COPY") == 0)
 		ds_refuse_copy_client(text);
 	ds_params_check(text, nparams);
-	if (src->engine == DS_ENGINE_MYSQL)
+	if (db->local_schema != NULL && !v.read_only)
+		ds_refuse_mysql_ddl(text, db);
+	/* the local datasource, or a MySQL one's local schema of foreign tables */
+	if (ds_source_runs_here(src))
 	{
 		ds_stats_phase(DS_PHASE_LOCAL);
-		return ds_mysql_local_run(db, text, db->local_schema, v.command,
-								  nparams, params, v.read_only, r);
-	}
-	if (src->server == NULL)
-	{
-		ds_stats_phase(DS_PHASE_LOCAL);
-		return ds_local_run(text, db->schema_name, v.command, nparams, params,
-							v.read_only, r);
+		/* on MySQL: run again after a lost connection (mysql_health.c) */
+		if (src->engine == DS_ENGINE_MYSQL)
+			return ds_mysql_local_run(db, text, ds_database_schema_here(db),
+									  v.command, nparams, params,
+									  v.read_only, r);
+		return ds_local_run(text, ds_database_schema_here(db), v.command,
+							nparams, params, v.read_only, r);
 	}
 	if (!v.read_only && XactReadOnly)
 		ereport(ERROR,
@@ -439,15 +472,34 @@ typedef struct DsExecuteCall
 	DsSink	   *r;
 	char	   *source;
 	char	   *status;
+	bool		autocommit;		/* called outside any transaction block */
 } DsExecuteCall;
 
+/*
+ * ds_execute_call
+ *		execute()'s statement, in the subtransaction ds_in_subxact opened.
+ *		Called in autocommit, that subtransaction is no block of the user's:
+ *		mysql_write.c is told so, for this statement only.
+ */
 static void
 ds_execute_call(void *arg)
 {
 	DsExecuteCall *call = arg;
+	SubTransactionId prev;
 
-	call->status = ds_route(call->database, call->sql, 0, NULL,
-							call->require_ro, call->r, &call->source);
+	prev = ds_mysql_statement_subxact(call->autocommit ?
+									  GetCurrentSubTransactionId() :
+									  InvalidSubTransactionId);
+	PG_TRY();
+	{
+		call->status = ds_route(call->database, call->sql, 0, NULL,
+								call->require_ro, call->r, &call->source);
+	}
+	PG_FINALLY();
+	{
+		(void) ds_mysql_statement_subxact(prev);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -500,6 +552,7 @@ pgds_execute(PG_FUNCTION_ARGS)
 	call.r = &r;
 	call.source = NULL;
 	call.status = NULL;
+	call.autocommit = !IsTransactionBlock();
 	edata = ds_in_subxact(ds_execute_call, &call);
 	if (edata == NULL)
 		source = call.source;

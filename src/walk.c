@@ -18,7 +18,9 @@
  *
  * Qualifiers resolve to a logical database by name, then by the schema it
  * maps to (any schema name, quoted or not: "My.Schema".t finds the logical
- * database mapped to schema My.Schema); pg_catalog and information_schema
+ * database mapped to schema My.Schema), then by a MySQL logical database's
+ * local schema; a MySQL logical database's qualifiers are written as its
+ * local schema when routed; pg_catalog and information_schema
  * are the system; anything else makes the statement invalid.  Unqualified
  * relations resolve in the target logical database, or through the
  * session's search_path.  Names come from the registry cache
@@ -170,13 +172,7 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 	}
 
 	db = ds_cache_database(schema, &src);
-	if (db != NULL)
-	{
-		/* a logical name: routing writes the schema there */
-		if (catalog != NULL || strcmp(db->schema_name, schema) != 0)
-			ds_note_rewrite(w, location, catalog != NULL, db->schema_name);
-	}
-	else
+	if (db == NULL)
 	{
 		n = ds_cache_schema(schema, w->target_source, &db, &src);
 		if (n > 1)
@@ -185,13 +181,21 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 								schema));
 			return QUAL_NONE;
 		}
+		/* a MySQL logical database's local schema, named as such */
 		if (n == 0)
-			db = NULL;
-		else if (catalog != NULL)
-			ds_note_rewrite(w, location, true, db->schema_name);	/* drop the catalog */
+			db = ds_cache_local_schema(schema, &src);
 	}
 	if (db != NULL)
 	{
+		const char *physical = ds_database_sql_schema(db);
+
+		/*
+		 * Routing writes the schema the statement runs in: a logical name,
+		 * a MySQL database's name (its foreign tables are in a local
+		 * schema), and a catalog part go.
+		 */
+		if (catalog != NULL || strcmp(physical, schema) != 0)
+			ds_note_rewrite(w, location, catalog != NULL, physical);
 		ds_walk_touch(w, db);
 		if (dbp)
 			*dbp = db;

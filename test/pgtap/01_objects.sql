@@ -4,7 +4,8 @@
 -- Run by pg_prove in a database where pgtap and pg_datasource are already
 -- installed; everything here is rolled back.
 BEGIN;
-SELECT plan(159);
+SELECT plan(164);
+
 
 -- ------------------------------------------------------------ extension
 SELECT has_extension('datasource', 'pg_datasource',
@@ -415,6 +416,10 @@ SELECT results_eq(
 -- a logical database shows in database_info with its effective read-only flag
 SELECT is((datasource.create_database('tap01_db', read_only => false)).schema_name, 'tap01_db',
     'create_database maps a logical database to a schema of the same name');
+SELECT results_eq(
+    $$SELECT writable, transactional FROM datasource.database_info$$,
+    $$VALUES (true, true)$$,
+    'database_info: a PostgreSQL logical database on a writable datasource is writable');
 SELECT is((datasource.alter_source('local', read_only => true)).read_only, true,
     'the local datasource can be made read-only');
 SELECT results_eq(
@@ -423,6 +428,24 @@ SELECT results_eq(
     'database_info: a database on a read-only datasource is read-only');
 SELECT is((SELECT databases FROM datasource.source_info WHERE name = 'local'), 1::bigint,
     'source_info counts the logical databases of a datasource');
+SELECT results_eq(
+    $$SELECT engine, local_schema, writable, transactional FROM datasource.database_info$$,
+    $$VALUES ('postgresql'::text, NULL::text, false, true)$$,
+    'database_info: a PostgreSQL logical database on a read-only datasource is transactional, has no local schema and is not writable');
+
+-- the views' columns: the engine and capabilities are appended at the end
+SELECT columns_are('datasource', 'source_info',
+    ARRAY['name', 'server', 'host', 'port', 'dbname', 'enabled', 'read_only', 'databases',
+          'description', 'engine'],
+    'source_info has its columns, engine last');
+SELECT columns_are('datasource', 'database_info',
+    ARRAY['name', 'source', 'schema_name', 'host', 'port', 'dbname', 'read_only', 'enabled',
+          'description', 'engine', 'local_schema', 'writable', 'transactional'],
+    'database_info has its columns, the engine and capabilities last');
+SELECT results_eq(
+    $$SELECT name, engine FROM datasource.source_info ORDER BY name$$,
+    $$VALUES ('local'::text, 'postgresql'::text), ('tap01_branch', 'postgresql')$$,
+    'source_info: local and a server of pg_datasource are PostgreSQL datasources');
 
 -- ------------------------------------------------------------ labels, comments, search_path
 -- the volatility and PARALLEL label of every function: SAFE for what reads

@@ -151,10 +151,14 @@ SELECT results_eq($$SELECT name FROM datasource.sources ORDER BY name$$,
 SELECT results_eq($$SELECT name, source, schema_name FROM datasource.databases$$,
     $$VALUES ('tap02_db'::text, 'local'::text, 'tap02_db'::text)$$,
     'a role without grants reads datasource.databases');
-SELECT results_eq($$SELECT name, databases FROM datasource.source_info$$,
-    $$VALUES ('local'::text, 1::bigint)$$, 'a role without grants reads source_info');
-SELECT results_eq($$SELECT name, source, read_only FROM datasource.database_info$$,
-    $$VALUES ('tap02_db'::text, 'local'::text, false)$$, 'a role without grants reads database_info');
+SELECT results_eq($$SELECT name, databases, engine FROM datasource.source_info$$,
+    $$VALUES ('local'::text, 1::bigint, 'postgresql'::text)$$,
+    'a role without grants reads source_info, its engine included');
+SELECT results_eq($$SELECT name, source, read_only, engine, local_schema, writable, transactional
+                      FROM datasource.database_info$$,
+    $$VALUES ('tap02_db'::text, 'local'::text, false, 'postgresql'::text, NULL::text, true, true)$$,
+    'a role without grants reads database_info, its engine and capabilities included');
+
 SELECT results_eq($$SELECT valid, datasource, error FROM datasource.validate_databases(ARRAY['tap02_db'])$$,
     $$VALUES (true, 'local'::text, NULL::text)$$, 'a role without grants can call validate_databases');
 

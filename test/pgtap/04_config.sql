@@ -9,7 +9,8 @@
 -- Remote datasources point at 127.0.0.1 port 1 where nothing listens;
 -- nothing here needs a connection (logical databases are all local).
 BEGIN;
-SELECT plan(159);
+SELECT plan(173);
+
 
 -- ------------------------------------------------------------ fixture
 CREATE SERVER tap04_srv FOREIGN DATA WRAPPER pg_datasource
@@ -303,7 +304,10 @@ INSERT INTO bad_docs VALUES
     (25, 'a server option that is a number', '{"servers": [{"name": "tap04_z", "options": {"port": 5432}}]}'),
     (26, 'an unknown key in a server', '{"servers": [{"name": "tap04_z", "user": "x"}]}'),
     (27, 'local with a server', '{"sources": [{"name": "local", "server": "tap04_srv"}]}'),
-    (28, 'a good element before a bad one', '{"databases": [{"name": "tap04_fresh"}, {"name": "tap04_x", "read_only": "no"}]}');
+    (28, 'a good element before a bad one', '{"databases": [{"name": "tap04_fresh"}, {"name": "tap04_x", "read_only": "no"}]}'),
+    (29, 'an unknown wrapper', '{"servers": [{"name": "tap04_z", "wrapper": "oracle_fdw"}]}'),
+    (30, 'a wrapper that is a number', '{"servers": [{"name": "tap04_z", "wrapper": 1}]}'),
+    (31, 'a local schema that is a number', '{"databases": [{"name": "tap04_x", "local_schema": 5}]}');
 
 CREATE FUNCTION pg_temp.run_bad_docs() RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -328,6 +332,16 @@ SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"servers": [{"name": 
 SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"servers": [{"name": "tap04_srv", "options": {"host": "x", "user": "x"}}]}')$$,
     'HV00D', NULL, 'a user in the options of an existing server is refused');
 SELECT is(pg_temp.snap(), (SELECT v FROM saved WHERE k = 'snap3'), 'the refused secrets changed nothing');
+
+-- a server never changes wrapper; a local schema is for MySQL logical databases only
+SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"servers": [{"name": "tap04_srv", "wrapper": "mysql_fdw", "options": {"host": "x"}}]}', dry_run => true)$$,
+    '42809', NULL, 'a document giving an existing server another wrapper is refused in a dry run (42809)');
+SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"servers": [{"name": "tap04_srv", "wrapper": "mysql_fdw", "options": {"host": "x"}}]}')$$,
+    '42809', NULL, 'a document giving an existing server another wrapper is refused (42809)');
+SELECT throws_ok($$SELECT * FROM datasource.apply_config('{"databases": [{"name": "tap04_ls", "local_schema": "tap04_ls"}]}')$$,
+    '22023', NULL, 'a local schema for a logical database on a PostgreSQL datasource is refused (22023)');
+SELECT is(pg_temp.snap(), (SELECT v FROM saved WHERE k = 'snap3'), 'the refused wrapper change and local schema changed nothing');
+SELECT hasnt_schema('tap04_ls', 'the refused local schema was not created');
 
 -- ------------------------------------------------------------ a late failure undoes earlier steps
 -- the plan: alter local, create server tap04_late, create datasource
