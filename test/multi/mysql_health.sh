@@ -89,14 +89,9 @@ q "CREATE EXTENSION mysql_fdw" >/dev/null && q "CREATE EXTENSION pg_datasource" 
 q "CREATE SERVER maria FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port '$mport')" &&
 	q "CREATE USER MAPPING FOR postgres SERVER maria OPTIONS (username 'pgds', password 'pgds-secret')" ||
 	bail_out "server"
-# the registry rows by hand (what create_source / create_database make for
-# MySQL), the foreign tables from the extension's import
-q "INSERT INTO datasource.sources (name, server) VALUES ('mdb', 'maria')" &&
-	q "CREATE SCHEMA shop" &&
-	q "INSERT INTO datasource.databases (name, source, schema_name, local_schema)
-	   VALUES ('shop', 'mdb', 'shopdb', 'shop')" &&
-	q "SELECT count(*) FROM datasource.refresh_database('shop')" >/dev/null ||
-	bail_out "registry fixtures"
+q "SELECT datasource.create_source('mdb', 'maria')" >/dev/null &&
+	q "SELECT datasource.create_database('shop', 'mdb', 'shopdb')" >/dev/null ||
+	bail_out "registry: create_source / create_database"
 
 # --- health_check
 IFS='|' read -r healthy latency version recovery error <<<"$(q "SELECT healthy, latency_ms > 0,
@@ -109,12 +104,12 @@ is "$(q "SELECT string_agg(datasource || ':' || healthy, ',' ORDER BY datasource
 	"local:true,mdb:true" "health_check() lists the MySQL datasource with the others"
 is "$(q "SELECT health_checks || '/' || health_failures FROM datasource.source_stats WHERE datasource = 'mdb'")" \
 	"2/0" "source_stats counts the MySQL datasource's health checks"
-q "UPDATE datasource.sources SET enabled = false WHERE name = 'mdb'" >/dev/null
+q "SELECT datasource.alter_source('mdb', enabled => false)" >/dev/null
 is "$(q "SELECT healthy || '|' || error FROM datasource.health_check('mdb')")" \
 	'false|datasource "mdb" is disabled' "a disabled MySQL datasource is reported as disabled"
 is "$(q "SELECT health_checks FROM datasource.source_stats WHERE datasource = 'mdb'")" "2" \
 	"a disabled MySQL datasource is not probed"
-q "UPDATE datasource.sources SET enabled = true WHERE name = 'mdb'" >/dev/null
+q "SELECT datasource.alter_source('mdb', enabled => true)" >/dev/null
 
 # --- MariaDB restarts while a backend keeps its connection
 out=$(session <<EOF
