@@ -444,7 +444,7 @@ extern void ds_sink_start(DsSink *s, int ncols, char **names, Oid *types,
 extern void ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts);
 extern void ds_sink_end(DsSink *s);
 
-/* in route.c */
+/* in subxact.c */
 extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);
 
 /* in local.c */

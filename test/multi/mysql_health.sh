@@ -10,7 +10,10 @@
 #   transaction block) succeeds, where the same read on the foreign table
 #   fails (mysql_fdw's HV00L); a read MySQL rejects for another reason runs
 #   twice and fails with its own error; a routed write after a restart fails
-#   once (HV00L, not applied) and works when run again.
+#   once (HV00L, not applied) and works when run again; with mysql_fdw's
+#   reconnect option it works at once.  A connection killed on the MySQL
+#   side is the same as a restart.  In a read-only transaction
+#   health_check reports 25006 (the probe's temporary table).
 # - MariaDB stopped: health_check says so (healthy false, HV00N, no
 #   password) at once; a routed read fails with HV00N, no hang.
 # - A zero date: 22008 with a detail naming the logical database and a
@@ -137,6 +140,7 @@ SELECT 'json:' || j::text FROM datasource.query_json('shop', 'SELECT name FROM i
 $restart_cmd
 SELECT 'exec:' || success || ':' || row_count FROM datasource.execute('shop', 'SELECT * FROM items', 10, true);
 COMMIT;
+SELECT n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint);
 $restart_cmd
 SELECT 'execute:' || success || ':' || row_count FROM datasource.execute('shop', 'SELECT * FROM items', 10, true);
 EOF
@@ -168,6 +172,30 @@ like "$out" $'^3\nERROR:  HV00L' "a routed write after a restart fails once (HV0
 like "$out" 'again:INSERT 0 1' "run again, the write works"
 is "$(my "SELECT count(*) FROM shopdb.items WHERE id = 4")" "1" "the failed write was not applied, the second was, once"
 
+# a connection killed on the MySQL side: the same as a restart
+out=$(session <<EOF
+SELECT n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint);
+\\! bash -c "source '$here/../lib/mariadb.sh'; maria_sql '$M' -N -e \\"SELECT concat('KILL ', id, ';') FROM information_schema.PROCESSLIST WHERE user = 'pgds'\\" | maria_sql '$M'"
+SELECT 'after kill:' || n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint);
+EOF
+)
+like "$out" 'after kill:4' "after MySQL killed the connection, the next routed read succeeds"
+
+# with mysql_fdw's reconnect option, a write after a restart works too
+q "ALTER SERVER maria OPTIONS (ADD reconnect 'true')" >/dev/null
+out=$(session <<EOF
+SELECT n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint);
+$restart_cmd
+SELECT 'write:' || datasource.exec('shop', 'INSERT INTO items VALUES (5, ''five'')');
+EOF
+)
+like "$out" 'write:INSERT 0 1' "with reconnect 'true', a routed write after a restart works"
+q "ALTER SERVER maria OPTIONS (DROP reconnect)" >/dev/null
+
+# health_check in a read-only transaction: the probe's temporary table is refused
+is "$(q "BEGIN READ ONLY; SELECT healthy || ':' || (error LIKE '%SQLSTATE 25006%') FROM datasource.health_check('mdb'); ROLLBACK")" \
+	"false:true" "in a read-only transaction, a MySQL datasource is reported with 25006"
+
 # --- MariaDB stopped
 maria_stop "$M"
 t0=$(date +%s%N)
@@ -179,8 +207,8 @@ like "$error" 'SQLSTATE HV00N' "the error says the connection failed (HV00N)"
 ok $? "the error shows no password"
 [ $(((t1 - t0) / 1000000)) -lt 10000 ]
 ok $? "it returned within datasource.connect_timeout (10 s)"
-is "$(q "SELECT health_failures FROM datasource.source_stats WHERE datasource = 'mdb'")" "1" \
-	"source_stats counts the failed health check"
+is "$(q "SELECT health_failures FROM datasource.source_stats WHERE datasource = 'mdb'")" "2" \
+	"source_stats counts the failed health checks (this one and the read-only transaction's)"
 t0=$(date +%s%N)
 is "$(qs "SELECT * FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint)")" \
 	"ERROR:  HV00N" "a routed read on a stopped MariaDB fails: could not connect (HV00N)"
@@ -189,7 +217,7 @@ t1=$(date +%s%N)
 ok $? "at once, without hanging"
 maria_start "$M" "$mport" >/dev/null
 ok $? "MariaDB started again"
-is "$(q "SELECT n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint)")" "4" \
+is "$(q "SELECT n FROM datasource.query('shop', 'SELECT count(*) FROM items') AS t(n bigint)")" "5" \
 	"started again, a routed read works"
 
 # --- zero dates
