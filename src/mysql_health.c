@@ -99,7 +99,8 @@ ds_mysql_may_retry(ErrorData *edata)
  * ds_mysql_rethrow
  *		Raises edata, an error of a statement routed to MySQL logical
  *		database dbname, again; a 22008 (a date or time out of range:
- *		a MySQL zero date read into a date or timestamp) gets a detail
+ *		a MySQL zero date read into a date or timestamp, or anything else
+ *		of the statement out of range, so the hint says "if") gets a detail
  *		naming the logical database and a hint.  The caller's memory
  *		context holds edata and is not ErrorContext.
  */
@@ -113,10 +114,12 @@ ds_mysql_rethrow(const char *dbname, ErrorData *edata)
 
 		edata->detail = edata->detail == NULL ? detail :
 			psprintf("%s %s", edata->detail, detail);
-		edata->hint = pstrdup("A MySQL zero date ('0000-00-00') has no PostgreSQL value: "
-							  "store NULL in MySQL instead, or leave those rows out with a "
-							  "condition MySQL evaluates, such as WHERE col >= '0001-01-01' "
-							  "(IS NOT NULL does not: to MySQL a zero date is not null).");
+		edata->hint = pstrdup("If the value is a MySQL date with a zero part ('0000-00-00', "
+							  "or '2020-00-15' where MySQL allows it), it has no PostgreSQL "
+							  "value: store NULL in MySQL instead, or leave those rows out "
+							  "with a condition MySQL evaluates (WHERE col >= '0001-01-01' "
+							  "leaves out '0000-00-00'; IS NOT NULL does not: to MySQL a "
+							  "zero date is not null).");
 	}
 	ReThrowError(edata);
 }

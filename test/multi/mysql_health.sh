@@ -17,7 +17,8 @@
 # - MariaDB stopped: health_check says so (healthy false, HV00N, no
 #   password) at once; a routed read fails with HV00N, no hang.
 # - A zero date: 22008 with a detail naming the logical database and a
-#   hint; WHERE col >= '0001-01-01' (pushed down) reads the other rows.
+#   hint (a zero month too); WHERE col >= '0001-01-01' (pushed down) reads
+#   the other rows.
 #
 # Needs the PGDS_* variables of test/run.sh.
 set -u
@@ -82,7 +83,9 @@ my "CREATE DATABASE shopdb;
 	SET SESSION sql_mode = '';
 	CREATE TABLE shopdb.zd (id int PRIMARY KEY, d date, ts datetime);
 	INSERT INTO shopdb.zd VALUES (1, '2020-01-01', '2020-01-01 10:00:00'),
-	  (2, '0000-00-00', '0000-00-00 00:00:00'), (3, NULL, NULL);" ||
+	  (2, '0000-00-00', '0000-00-00 00:00:00'), (3, NULL, NULL);
+	CREATE TABLE shopdb.zm (id int PRIMARY KEY, d date);
+	INSERT INTO shopdb.zm VALUES (1, '2020-00-15');" ||
 	bail_out "MariaDB setup failed"
 maria_version=$(my "SELECT VERSION()")
 
@@ -225,13 +228,15 @@ out=$(timeout 60 "${PSQL[@]}" -v ON_ERROR_STOP=0 -v VERBOSITY=verbose -d "$DB" \
 	-c "SELECT * FROM datasource.query('shop', 'SELECT id, d FROM zd ORDER BY id') AS t(id int, d date)" 2>&1)
 like "$out" 'ERROR:  22008' "a zero date read into a date raises 22008"
 like "$out" 'DETAIL:  The statement read MySQL logical database "shop"' "the detail names the logical database"
-like "$out" "HINT:  A MySQL zero date" "with the hint"
+like "$out" "HINT:  If the value is a MySQL date with a zero part" "with the hint"
 is "$(qs "SELECT * FROM datasource.query('shop', 'SELECT id, ts FROM zd') AS t(id int, ts timestamp)")" \
 	"ERROR:  22008" "a zero datetime read into a timestamp raises 22008 too"
 is "$(qs "SELECT * FROM datasource.query('shop', 'SELECT id, d FROM zd WHERE d IS NOT NULL') AS t(id int, d date)")" \
 	"ERROR:  22008" "WHERE d IS NOT NULL does not leave the zero date out (MySQL: not null)"
 is "$(q "SELECT string_agg(id::text, ',') FROM datasource.query('shop', 'SELECT id, d FROM zd WHERE d >= ''0001-01-01''') AS t(id int, d date)")" \
 	"1" "WHERE d >= '0001-01-01' leaves it out (MySQL evaluates it)"
+is "$(qs "SELECT * FROM datasource.query('shop', 'SELECT id, d FROM zm') AS t(id int, d date)")" \
+	"ERROR:  22008" "a date with a zero month raises 22008 too"
 is "$(qs "SELECT success || ':' || sqlstate FROM datasource.execute('shop', 'SELECT * FROM zd', 10, true)")" \
 	"false:22008" "execute() reports 22008"
 
