@@ -31,8 +31,12 @@
 
 #include "pg_datasource.h"
 
-/* numbers the temporary tables of one backend */
-static uint32 ds_probe_counter = 0;
+/*
+ * The temporary table's name.  One name for all: a probe drops its table
+ * before another can start, and a new name per probe left an entry per name
+ * in the backend's catalog caches (about 2.5 kB a probe, never freed).
+ */
+#define DS_PROBE_TABLE "pg_temp.pgds_mysql_probe"
 
 /*
  * ds_mysql_probe
@@ -50,17 +54,13 @@ ds_mysql_probe(DsSource *src, const char *dbname, const char *table,
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	List	   *rows = NIL;
-	char		name[NAMEDATALEN];
-	char	   *qname;
+	const char *qname = DS_PROBE_TABLE;
 	const char *at;
 	StringInfoData sql;
 	int			level;
 	uint64		i;
 
 	Assert(src->engine == DS_ENGINE_MYSQL && src->server != NULL);
-	snprintf(name, sizeof(name), "pgds_mysql_probe_%u", ++ds_probe_counter);
-	qname = psprintf("pg_temp.%s", quote_identifier(name));
-
 	level = ds_spi_connect();
 	initStringInfo(&sql);
 	appendStringInfo(&sql,

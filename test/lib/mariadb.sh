@@ -5,7 +5,8 @@
 # options of the caller.
 #
 # A MariaDB server is one directory DIR: DIR/data is its data directory,
-# DIR/sock its unix socket, DIR/pid, DIR/server.log.  It runs as the postgres
+# DIR/tmp its temporary directory, DIR/sock its unix socket, DIR/pid,
+# DIR/server.log.  It runs as the postgres
 # OS user (not root), listens on 127.0.0.1:PORT and on DIR/sock, reads no
 # option file (--no-defaults) and starts no system service.  Its root account
 # has no password and is reached over the socket only; tests connect through
@@ -54,6 +55,7 @@ _maria_launch() {
     _maria_as_os_user "$MARIADBD" --no-defaults --datadir="$dir/data" \
         --socket="$dir/sock" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/pid" --log-error="$dir/server.log" --skip-log-bin \
+        --tmpdir="$dir/tmp" \
         --skip-name-resolve --innodb-buffer-pool-size=256M \
         --max-connections=200 </dev/null >/dev/null 2>&1 &
     for i in $(seq 1 120); do
@@ -72,8 +74,11 @@ maria_start() {
     mkdir -p "$dir" || return 1
     chown "$MARIA_OS_USER" "$dir" || return 1
     printf '%s\n' "$port" >"$dir/port"
+    # its own temporary directory: servers set up at once in /tmp collided
+    mkdir -p "$dir/tmp" && chown "$MARIA_OS_USER" "$dir/tmp" || return 1
     if [ ! -d "$dir/data/mysql" ]; then
         _maria_as_os_user mariadb-install-db --no-defaults --datadir="$dir/data" \
+            --tmpdir="$dir/tmp" \
             --auth-root-authentication-method=normal --skip-test-db \
             >"$dir/install.log" 2>&1 || {
             echo "mariadb-install-db failed; see $dir/install.log" >&2
