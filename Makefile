@@ -45,6 +45,8 @@ OBJS = \
 	src/health.o \
 	src/mysql_probe.o \
 	src/mysql_import.o \
+	src/mysql_health.o \
+	src/subxact.o \
 	src/checksum.o \
 	src/script.o \
 	src/journal.o \

@@ -10,6 +10,7 @@
  * a connection) and never a secret.  Unknown names and bad
  * arguments are still errors.  Whether a datasource is usable at all
  * (enabled) is policy.c's answer; a disabled one is reported, not probed.
+ * A MySQL datasource is probed through mysql_fdw (mysql_health.c).
  *
  * Memory: rows, probes (ds_in_subxact runs them in the caller's context)
  * and their errors are allocated in the function's call context; rows go
@@ -59,7 +60,10 @@ ds_probe_call(void *arg)
 {
 	DsProbe    *probe = arg;
 
-	ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
+	if (probe->src->engine == DS_ENGINE_MYSQL)
+		ds_mysql_health_probe(probe->src, &probe->version, &probe->in_recovery);
+	else
+		ds_remote_probe(probe->src, &probe->version, &probe->in_recovery);
 }
 
 /*

@@ -444,7 +444,7 @@ extern void ds_sink_start(DsSink *s, int ncols, char **names, Oid *types,
 extern void ds_sink_row(DsSink *s, Datum *values, bool *nulls, char **texts);
 extern void ds_sink_end(DsSink *s);
 
-/* in route.c */
+/* in subxact.c */
 extern ErrorData *ds_in_subxact(void (*fn) (void *), void *arg);
 
 /* in local.c */
@@ -1098,6 +1098,14 @@ extern List *ds_mysql_probe(DsSource *src, const char *dbname,
 							const char *table, const char *coldefs,
 							const char *select_sql, int ncols);
 extern bool ds_mysql_database_exists(DsSource *src, const char *mysql_db);
+
+/* in mysql_health.c: health_check's probe, reconnecting, zero dates */
+extern void ds_mysql_health_probe(DsSource *src, char **version,
+								  int *in_recovery);
+extern char *ds_mysql_local_run(DsDatabase *db, const char *sql,
+								const char *schema, const char *command,
+								int nparams, char **params, bool read_only,
+								DsSink *r);
 
 /* in mysql_import.c: the foreign tables of a MySQL logical database */
 typedef struct DsMysqlChange

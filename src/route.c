@@ -213,6 +213,11 @@ ds_route_run(const char *database, const char *sql, int nparams,
 	if (ds_source_runs_here(src))
 	{
 		ds_stats_phase(DS_PHASE_LOCAL);
+		/* on MySQL: run again after a lost connection (mysql_health.c) */
+		if (src->engine == DS_ENGINE_MYSQL)
+			return ds_mysql_local_run(db, text, ds_database_schema_here(db),
+									  v.command, nparams, params,
+									  v.read_only, r);
 		return ds_local_run(text, ds_database_schema_here(db), v.command,
 							nparams, params, v.read_only, r);
 	}
@@ -417,45 +422,6 @@ pgds_exec(PG_FUNCTION_ARGS)
 					  0, NULL, false, &r, &source);
 	ds_sink_end(&r);
 	PG_RETURN_TEXT_P(cstring_to_text(status));
-}
-
-/*
- * ds_in_subxact
- *		Runs fn(arg) in a subtransaction.  Returns NULL when it succeeded, or
- *		the error it raised, copied into the caller's memory context, after
- *		rolling the subtransaction back.  The caller's memory context and
- *		resource owner are current again either way.  A cancel or
- *		statement_timeout (57014) is never returned: it ends the statement
- *		that called, so it is raised again once the subtransaction is gone,
- *		whoever the caller (execute(), health_check, the migrations).
- */
-ErrorData *
-ds_in_subxact(void (*fn) (void *), void *arg)
-{
-	MemoryContext callercxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callercxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(callercxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(callercxt);
-	CurrentResourceOwner = owner;
-	if (edata != NULL && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-		ReThrowError(edata);
-	return edata;
 }
 
 /* what execute() routes inside its subtransaction */
