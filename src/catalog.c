@@ -263,12 +263,15 @@ ds_list_databases(void)
 }
 
 /*
- * ds_lookup_server
- *		The foreign server of that name, which must belong to our wrapper and
- *		be usable by the current role.
+ * ds_lookup_server_of
+ *		The foreign server of that name, usable by the current role, of our
+ *		wrapper or, when mysql_too, of mysql_fdw; *engine says which.
+ *		Raises 42704 when it does not exist, 42809 for another wrapper (the
+ *		message names the wrappers allowed), and the usual privilege error
+ *		without USAGE on it.
  */
-ForeignServer *
-ds_lookup_server(const char *server)
+static ForeignServer *
+ds_lookup_server_of(const char *server, bool mysql_too, DsEngine *engine)
 {
 	ForeignServer *fs = GetForeignServerByName(server, true);
 	ForeignDataWrapper *fdw;
@@ -278,13 +281,22 @@ ds_lookup_server(const char *server)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("server \"%s\" does not exist", server),
+				mysql_too ?
+				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER %s OPTIONS (host '...', dbname '...'), or FOREIGN DATA WRAPPER %s for a MySQL server.",
+						quote_identifier(server), DS_WRAPPER, DS_MYSQL_WRAPPER) :
 				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER %s OPTIONS (host '...', dbname '...').",
 						quote_identifier(server), DS_WRAPPER));
 
 	fdw = GetForeignDataWrapper(fs->fdwid);
-	if (strcmp(fdw->fdwname, DS_WRAPPER) != 0)
+	*engine = DS_ENGINE_POSTGRESQL;
+	if (mysql_too && strcmp(fdw->fdwname, DS_MYSQL_WRAPPER) == 0)
+		*engine = DS_ENGINE_MYSQL;
+	else if (strcmp(fdw->fdwname, DS_WRAPPER) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				mysql_too ?
+				errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\" or \"%s\"",
+					   server, DS_WRAPPER, DS_MYSQL_WRAPPER) :
 				errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\"",
 					   server, DS_WRAPPER),
 				errdetail("It uses \"%s\".", fdw->fdwname));
@@ -297,45 +309,29 @@ ds_lookup_server(const char *server)
 }
 
 /*
+ * ds_lookup_server
+ *		The foreign server of that name, which must belong to our wrapper and
+ *		be usable by the current role: what libpq connects to.
+ */
+ForeignServer *
+ds_lookup_server(const char *server)
+{
+	DsEngine	engine;
+
+	return ds_lookup_server_of(server, false, &engine);
+}
+
+/*
  * ds_lookup_source_server
  *		The foreign server a datasource may be registered for: one of our
  *		wrapper (a PostgreSQL datasource) or of mysql_fdw (a MySQL one, whose
  *		options are mysql_fdw's own business: our validator never sees
- *		them).  Sets *engine accordingly.  Raises 42704 when it does not
- *		exist, 42809 for another wrapper (the message names both), and the
- *		usual privilege error without USAGE on it.
+ *		them).  Sets *engine accordingly.
  */
 ForeignServer *
 ds_lookup_source_server(const char *server, DsEngine *engine)
 {
-	ForeignServer *fs = GetForeignServerByName(server, true);
-	ForeignDataWrapper *fdw;
-	AclResult	aclresult;
-
-	if (fs == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("server \"%s\" does not exist", server),
-				errhint("Create it with CREATE SERVER %s FOREIGN DATA WRAPPER %s OPTIONS (host '...', dbname '...'), or FOREIGN DATA WRAPPER %s for a MySQL server.",
-						quote_identifier(server), DS_WRAPPER, DS_MYSQL_WRAPPER));
-
-	fdw = GetForeignDataWrapper(fs->fdwid);
-	if (strcmp(fdw->fdwname, DS_WRAPPER) == 0)
-		*engine = DS_ENGINE_POSTGRESQL;
-	else if (strcmp(fdw->fdwname, DS_MYSQL_WRAPPER) == 0)
-		*engine = DS_ENGINE_MYSQL;
-	else
-		ereport(ERROR,
-				errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				errmsg("server \"%s\" does not use the foreign-data wrapper \"%s\" or \"%s\"",
-					   server, DS_WRAPPER, DS_MYSQL_WRAPPER),
-				errdetail("It uses \"%s\".", fdw->fdwname));
-
-	aclresult = pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, fs->servername);
-
-	return fs;
+	return ds_lookup_server_of(server, true, engine);
 }
 
 /*
