@@ -249,6 +249,7 @@ ds_do_drop_source(const char *name, bool cascade)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
+	DsSource   *src;
 	List	   *dbs;
 	ListCell   *lc;
 	StringInfoData names;
@@ -261,7 +262,7 @@ ds_do_drop_source(const char *name, bool cascade)
 				errdetail("The local datasource is this database; it always exists."));
 
 	ds_lock_registry();
-	(void) ds_get_source(name, false);
+	src = ds_get_source(name, false);
 
 	dbs = ds_source_databases(name);
 	if (dbs != NIL)
@@ -276,6 +277,8 @@ ds_do_drop_source(const char *name, bool cascade)
 					errmsg("cannot drop datasource \"%s\" because logical databases use it",
 						   name),
 					errdetail("Logical databases on it: %s.", names.data),
+					src->engine == DS_ENGINE_MYSQL ?
+					errhint("Drop them first, or use cascade => true (their local schemas of foreign tables are dropped; the MySQL databases are kept).") :
 					errhint("Drop or move them first, or use cascade => true (their schemas are kept)."));
 		ereport(NOTICE,
 				errmsg_plural("drop cascades to %d logical database: %s",
