@@ -43,6 +43,7 @@ OBJS = \
 	src/local.o \
 	src/route.o \
 	src/health.o \
+	src/mysql_watch.o \
 	src/mysql_probe.o \
 	src/mysql_import.o \
 	src/mysql_health.o \

@@ -19,6 +19,8 @@
 #   maria_restart DIR                stop and start again on the same port
 #   maria_sql DIR [client args]      the mariadb client as root over the socket
 #   maria_port DIR                   the port it was started on
+#   maria_freeze DIR / maria_thaw DIR  stop it with SIGSTOP (it holds its
+#                                    connections, answers nothing) / go on
 #
 # Stop servers by their directory, never by process name.
 
@@ -106,6 +108,21 @@ maria_stop() {
     done
     kill -9 "$pid" 2>/dev/null
     rm -f "$dir/pid"
+    return 0
+}
+
+maria_freeze() {
+    kill -STOP "$(cat "$1/pid")"
+}
+
+# runuser, mariadbd's parent, stops itself when its child stops and goes on
+# (and lets the child go on) when it gets SIGCONT: continue both.
+maria_thaw() {
+    local pid ppid
+    pid=$(cat "$1/pid" 2>/dev/null) || return 0
+    ppid=$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')
+    [ -n "$ppid" ] && [ "$ppid" != 1 ] && kill -CONT "$ppid" 2>/dev/null
+    kill -CONT "$pid" 2>/dev/null
     return 0
 }
 

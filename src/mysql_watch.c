@@ -1,0 +1,233 @@
+/*-------------------------------------------------------------------------
+ *
+ * mysql_watch.c
+ *		  Letting a cancel, statement_timeout or termination reach a backend
+ *		  that waits on a MySQL server.
+ *
+ * mysql_fdw 2.8 sets no connect or read timeout on its MySQL client, and
+ * the client waits in recv() and poll() through PostgreSQL's signals (they
+ * are installed with SA_RESTART and only set flags): a MySQL server that
+ * stops answering in the middle of a statement held a backend past
+ * statement_timeout, pg_cancel_backend and pg_terminate_backend until the
+ * server answered again.
+ *
+ * So while the extension runs a statement that reaches a MySQL datasource
+ * (a routed statement, a probe of its information_schema), a timeout of
+ * PostgreSQL's (utils/timeout.h) fires every DS_WATCH_TICK_MS.  Its handler
+ * runs in signal context and does nothing unless an interrupt is pending
+ * (QueryCancelPending or ProcDiePending, which statement_timeout, a cancel
+ * and a termination set): then it shuts down (shutdown(2), safe in a signal
+ * handler) every socket of this process connected to the datasource's
+ * MySQL server, found with fstat(2) and getpeername(2), also safe there.
+ * The MySQL client's wait ends at once with a lost connection, mysql_fdw
+ * raises its error and drops the connection, and the caller lets the
+ * pending interrupt be processed (ds_mysql_watch_interrupts), so the user
+ * sees what was asked for: 57014, or the end of the session.  The client
+ * connection's socket (its local end is PostgreSQL's port) is never
+ * touched.  A socket is the server's when its
+ * peer port is the server's port (and its address the server's, when the
+ * server's host is written as an address), or, for host 'localhost' (the
+ * MySQL client then uses a unix socket), a unix socket whose peer is not a
+ * PostgreSQL one.
+ *
+ * Memory: the match criteria are static; nothing is allocated in the
+ * handler.
+ *
+ * IDENTIFICATION
+ *		  src/mysql_watch.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+
+#include "pg_datasource.h"
+
+/* how often the handler looks for a pending interrupt, in milliseconds */
+#define DS_WATCH_TICK_MS	200
+
+/* what the handler matches, set before the timeout is enabled */
+static TimeoutId ds_watch_timeout = MAX_TIMEOUTS;
+static volatile sig_atomic_t ds_watch_depth = 0;
+static int	ds_watch_port = 3306;
+static int	ds_watch_family = AF_UNSPEC;	/* AF_INET/AF_INET6: also match
+											 * the address */
+static struct in_addr ds_watch_addr4;
+static struct in6_addr ds_watch_addr6;
+static bool ds_watch_unix = false;
+static int	ds_watch_maxfd = 1024;
+
+/*
+ * ds_watch_matches
+ *		Whether socket fd is connected to the watched MySQL server.  Runs in
+ *		signal context: system calls and plain comparisons only.
+ */
+static bool
+ds_watch_matches(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t	len = sizeof(peer);
+
+	if (getpeername(fd, (struct sockaddr *) &peer, &len) != 0)
+		return false;
+	if (peer.ss_family == AF_INET)
+	{
+		struct sockaddr_in *in = (struct sockaddr_in *) &peer;
+
+		return ntohs(in->sin_port) == ds_watch_port &&
+			(ds_watch_family != AF_INET ||
+			 in->sin_addr.s_addr == ds_watch_addr4.s_addr);
+	}
+	if (peer.ss_family == AF_INET6)
+	{
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &peer;
+
+		return ntohs(in6->sin6_port) == ds_watch_port &&
+			(ds_watch_family != AF_INET6 ||
+			 memcmp(&in6->sin6_addr, &ds_watch_addr6, sizeof(ds_watch_addr6)) == 0);
+	}
+	if (peer.ss_family == AF_UNIX && ds_watch_unix)
+	{
+		struct sockaddr_un *un = (struct sockaddr_un *) &peer;
+
+		/* PostgreSQL's own sockets are named .s.PGSQL.<port> */
+		return len > offsetof(struct sockaddr_un, sun_path) &&
+			strstr(un->sun_path, ".s.PGSQL.") == NULL;
+	}
+	return false;
+}
+
+/*
+ * ds_watch_is_client
+ *		Whether socket fd is this backend's client connection: its local
+ *		end is PostgreSQL's port (a unix socket's local name ends in it).
+ *		Signal context: system calls and plain comparisons only.
+ */
+static bool
+ds_watch_is_client(int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t	len = sizeof(local);
+
+	if (getsockname(fd, (struct sockaddr *) &local, &len) != 0)
+		return true;			/* not known: never touched */
+	if (local.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *) &local)->sin_port) == PostPortNumber;
+	if (local.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *) &local)->sin6_port) == PostPortNumber;
+	if (local.ss_family == AF_UNIX)
+		return len > offsetof(struct sockaddr_un, sun_path) &&
+			strstr(((struct sockaddr_un *) &local)->sun_path, ".s.PGSQL.") != NULL;
+	return true;
+}
+
+/*
+ * ds_watch_tick
+ *		The timeout's handler, in signal context: with an interrupt
+ *		pending, shuts down the sockets connected to the watched server so
+ *		that the MySQL client's wait ends.
+ */
+static void
+ds_watch_tick(void)
+{
+	int			fd;
+
+	if (ds_watch_depth == 0 || !(QueryCancelPending || ProcDiePending))
+		return;
+	for (fd = 0; fd < ds_watch_maxfd; fd++)
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (ds_watch_matches(fd) && !ds_watch_is_client(fd))
+			(void) shutdown(fd, SHUT_RDWR);
+	}
+}
+
+/*
+ * ds_mysql_watch_begin
+ *		Starts watching for interrupts while the caller runs a statement
+ *		that reaches MySQL datasource src; the caller must call
+ *		ds_mysql_watch_end afterwards, on error too (PG_FINALLY).  Nested
+ *		calls keep the outer server.
+ */
+void
+ds_mysql_watch_begin(const DsSource *src)
+{
+	ForeignServer *server;
+	const char *host = "127.0.0.1";
+	ListCell   *lc;
+	struct rlimit rl;
+
+	if (ds_watch_depth++ > 0)
+		return;
+	server = GetForeignServerByName(src->server, false);
+	ds_watch_port = 3306;
+	foreach(lc, server->options)
+	{
+		DefElem    *opt = lfirst(lc);
+
+		if (strcmp(opt->defname, "host") == 0)
+			host = defGetString(opt);
+		else if (strcmp(opt->defname, "port") == 0)
+			ds_watch_port = atoi(defGetString(opt));
+	}
+	ds_watch_unix = strcmp(host, "localhost") == 0;
+	if (inet_pton(AF_INET, host, &ds_watch_addr4) == 1)
+		ds_watch_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, &ds_watch_addr6) == 1)
+		ds_watch_family = AF_INET6;
+	else
+		ds_watch_family = AF_UNSPEC;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		ds_watch_maxfd = (int) Min(rl.rlim_cur, 65536);
+
+	if (ds_watch_timeout == MAX_TIMEOUTS)
+		ds_watch_timeout = RegisterTimeout(USER_TIMEOUT, ds_watch_tick);
+	enable_timeout_every(ds_watch_timeout,
+						 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 DS_WATCH_TICK_MS),
+						 DS_WATCH_TICK_MS);
+}
+
+/*
+ * ds_mysql_watch_end
+ *		Stops what ds_mysql_watch_begin started (the outermost call's end
+ *		stops the timeout).
+ */
+void
+ds_mysql_watch_end(void)
+{
+	if (ds_watch_depth <= 0 || --ds_watch_depth > 0)
+		return;
+	disable_timeout(ds_watch_timeout, false);
+}
+
+/*
+ * ds_mysql_watch_interrupts
+ *		Processes an interrupt that came while MySQL was waited on: called
+ *		where a caller caught mysql_fdw's error, so that the user sees the
+ *		cancel or the termination rather than a lost connection.  Returns
+ *		when nothing is pending.
+ */
+void
+ds_mysql_watch_interrupts(void)
+{
+	if (QueryCancelPending || ProcDiePending)
+		CHECK_FOR_INTERRUPTS();
+}
