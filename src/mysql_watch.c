@@ -11,8 +11,11 @@
  * statement_timeout, pg_cancel_backend and pg_terminate_backend until the
  * server answered again.
  *
- * So while the extension runs a statement that reaches a MySQL datasource
- * (a routed statement, a probe of its information_schema), a timeout of
+ * So while a statement that reaches a MySQL datasource runs (a routed
+ * statement, a probe of its information_schema, and, through the planner,
+ * ExecutorStart and ExecutorRun hooks, any statement over its foreign
+ * tables: mysql_fdw connects while planning and when its scan begins), a
+ * timeout of
  * PostgreSQL's (utils/timeout.h) fires every DS_WATCH_TICK_MS.  Its handler
  * runs in signal context and does nothing unless an interrupt is pending
  * (QueryCancelPending or ProcDiePending, which statement_timeout, a cancel
@@ -48,7 +51,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "catalog/pg_class.h"
 #include "commands/defrem.h"
+#include "executor/executor.h"
+#include "optimizer/planner.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
@@ -70,6 +76,12 @@ static struct in_addr ds_watch_addr4;
 static struct in6_addr ds_watch_addr6;
 static bool ds_watch_unix = false;
 static int	ds_watch_maxfd = 1024;
+
+static planner_hook_type prev_planner = NULL;
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorRun_hook_type prev_executor_run = NULL;
+
+static void ds_watch_begin_server(ForeignServer *server);
 
 /*
  * ds_watch_matches
@@ -169,14 +181,22 @@ ds_watch_tick(void)
 void
 ds_mysql_watch_begin(const DsSource *src)
 {
-	ForeignServer *server;
+	ds_watch_begin_server(GetForeignServerByName(src->server, false));
+}
+
+/*
+ * ds_watch_begin_server
+ *		ds_mysql_watch_begin for the foreign server itself.
+ */
+static void
+ds_watch_begin_server(ForeignServer *server)
+{
 	const char *host = "127.0.0.1";
 	ListCell   *lc;
 	struct rlimit rl;
 
 	if (ds_watch_depth++ > 0)
 		return;
-	server = GetForeignServerByName(src->server, false);
 	ds_watch_port = 3306;
 	foreach(lc, server->options)
 	{
@@ -230,4 +250,206 @@ ds_mysql_watch_interrupts(void)
 {
 	if (QueryCancelPending || ProcDiePending)
 		CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * ds_watch_plan_server
+ *		The foreign server of the first foreign table of a registered MySQL
+ *		datasource that the statement reads or writes, or NULL.  Only
+ *		foreign tables are looked up, so other statements cost a walk of
+ *		their range table.
+ */
+static pg_noinline ForeignServer *
+ds_watch_plan_server(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ForeignServer *server;
+		const DsSource *src;
+
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
+			continue;
+		server = GetForeignServer(GetForeignTable(rte->relid)->serverid);
+		src = ds_cache_source_by_server(server->servername);
+		if (src != NULL && src->engine == DS_ENGINE_MYSQL)
+			return server;
+	}
+	return NULL;
+}
+
+/*
+ * ds_watch_query_server
+ *		ds_watch_plan_server for a query before planning: its range table,
+ *		its subqueries' (views are subqueries by now) and its CTEs'.
+ */
+static pg_noinline ForeignServer *
+ds_watch_query_server(Query *query)
+{
+	ListCell   *lc;
+	ForeignServer *server;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const DsSource *src;
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL &&
+			(server = ds_watch_query_server(rte->subquery)) != NULL)
+			return server;
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
+			continue;
+		server = GetForeignServer(GetForeignTable(rte->relid)->serverid);
+		src = ds_cache_source_by_server(server->servername);
+		if (src != NULL && src->engine == DS_ENGINE_MYSQL)
+			return server;
+	}
+	foreach(lc, query->cteList)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+
+		if (IsA(cte->ctequery, Query) &&
+			(server = ds_watch_query_server((Query *) cte->ctequery)) != NULL)
+			return server;
+	}
+	return NULL;
+}
+
+/*
+ * ds_watch_rethrow
+ *		In a hook's PG_CATCH: when an interrupt is pending, the error is
+ *		what the watch's shutdown caused (mysql_fdw's lost connection or
+ *		failed connect), so the interrupt is processed in its place (57014,
+ *		or the end of the session); otherwise the error goes on.
+ */
+static void
+ds_watch_rethrow(void)
+{
+	if (QueryCancelPending || ProcDiePending)
+	{
+		FlushErrorState();
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_RE_THROW();
+}
+
+/*
+ * ds_watch_planner
+ *		planner_hook: mysql_fdw connects to MySQL while the planner sizes
+ *		its foreign tables, so planning a statement over foreign tables of
+ *		a MySQL datasource is watched too.
+ */
+static PlannedStmt *
+ds_watch_planner(Query *parse, const char *query_string, int cursorOptions,
+				 ParamListInfo boundParams)
+{
+	ForeignServer *volatile server = ds_watch_query_server(parse);
+	PlannedStmt *volatile result = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (server != NULL)
+		ds_watch_begin_server(server);
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		if (server != NULL)
+			ds_mysql_watch_end();
+		ds_watch_rethrow();
+	}
+	PG_END_TRY();
+	if (server != NULL)
+		ds_mysql_watch_end();
+	return result;
+}
+
+/*
+ * ds_watch_executor_start
+ *		ExecutorStart_hook: mysql_fdw connects when a scan begins, so the
+ *		start of a statement over foreign tables of a MySQL datasource is
+ *		watched too.
+ */
+static void
+ds_watch_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ForeignServer *volatile server = ds_watch_plan_server(queryDesc->plannedstmt);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (server != NULL)
+		ds_watch_begin_server(server);
+	PG_TRY();
+	{
+		if (prev_executor_start)
+			prev_executor_start(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		if (server != NULL)
+			ds_mysql_watch_end();
+		ds_watch_rethrow();
+	}
+	PG_END_TRY();
+	if (server != NULL)
+		ds_mysql_watch_end();
+}
+
+/*
+ * ds_watch_executor_run
+ *		ExecutorRun_hook: a statement over foreign tables of a MySQL
+ *		datasource, typed directly or run by a function, is watched as a
+ *		routed one is (with the first such datasource's server).
+ */
+static void
+ds_watch_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+					  uint64 count, bool execute_once)
+{
+	ForeignServer *volatile server = ds_watch_plan_server(queryDesc->plannedstmt);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (server != NULL)
+		ds_watch_begin_server(server);
+	PG_TRY();
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		if (server != NULL)
+			ds_mysql_watch_end();
+		ds_watch_rethrow();
+	}
+	PG_END_TRY();
+	if (server != NULL)
+		ds_mysql_watch_end();
+}
+
+/*
+ * ds_mysql_watch_init
+ *		Installs the executor hooks, keeping the previous ones; called from
+ *		_PG_init.
+ */
+void
+ds_mysql_watch_init(void)
+{
+	prev_planner = planner_hook;
+	planner_hook = ds_watch_planner;
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = ds_watch_executor_start;
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = ds_watch_executor_run;
 }

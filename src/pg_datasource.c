@@ -42,6 +42,7 @@ _PG_init(void)
 	ds_sandbox_init();
 	ds_hooks_init();
 	ds_enforce_init();
+	ds_mysql_watch_init();
 	ds_progress_init();
 	ds_stats_init();
 }

@@ -4,7 +4,8 @@
 # nothing answers): a routed statement to a MySQL logical database that
 # waits on it ends when the user asks.  statement_timeout (2 s) ends it with
 # 57014 in a few seconds, on a connection mysql_fdw had open and on one it
-# opens then (the MySQL handshake never comes); pg_cancel_backend ends it
+# opens then (the MySQL handshake never comes), and on a query typed
+# directly on the foreign tables; pg_cancel_backend ends it
 # with 57014; pg_terminate_backend ends the backend; health_check under
 # statement_timeout returns.  Each is measured by the time the client
 # waited, under an outer timeout of 40 s, so a hang shows as a failure,
@@ -69,7 +70,7 @@ within() { [ -s "$W/$1.secs" ] && awk -v s="$(cat "$W/$1.secs")" -v max="$2" 'BE
 # backend_of NAME : the pid of the backend whose application_name is NAME
 backend_of() { "${LPSQL[@]}" -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"; }
 
-plan 12
+plan 14
 
 # --- statement_timeout, on a connection mysql_fdw has open
 session timeout <<SQL
@@ -93,6 +94,17 @@ SQL
 finish connect
 like "$(cat "$W/connect.out")" "ERROR:  57014" "statement_timeout ends a routed read whose MySQL handshake never comes (57014)"
 within connect 10; ok $? "and the client waited less than 10 s ($(cat "$W/connect.secs" 2>/dev/null) s)"
+
+# --- SQL typed directly on the foreign tables (the executor hook)
+session direct <<SQL
+LOAD 'pg_datasource';
+SET statement_timeout = '2s';
+SELECT count(*) FROM shop_db.items;
+SELECT 'after';
+SQL
+finish direct
+like "$(cat "$W/direct.out")" "ERROR:  57014" "statement_timeout ends a query typed directly on the foreign tables (57014)"
+within direct 10; ok $? "and the client waited less than 10 s ($(cat "$W/direct.secs" 2>/dev/null) s)"
 
 # --- pg_cancel_backend
 session cancel <<SQL
