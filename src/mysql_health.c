@@ -92,8 +92,6 @@ typedef struct DsMysqlRun
 static bool
 ds_mysql_may_retry(ErrorData *edata)
 {
-	/* a cancel or a termination is processed, never run around */
-	ds_mysql_watch_interrupts();
 	return edata->sqlerrcode == ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION;
 }
 
@@ -109,7 +107,6 @@ ds_mysql_may_retry(ErrorData *edata)
 static void
 ds_mysql_rethrow(const char *dbname, ErrorData *edata)
 {
-	ds_mysql_watch_interrupts();
 	if (edata->sqlerrcode == ERRCODE_DATETIME_FIELD_OVERFLOW)
 	{
 		char	   *detail = psprintf("The statement read MySQL logical database \"%s\".",
@@ -151,10 +148,10 @@ ds_mysql_run_call(void *arg)
  *		caller guarantees sql was validated (read_only is the validator's
  *		verdict) and rewritten for schema.
  */
-static char *
-ds_mysql_local_run_watched(DsDatabase *db, const char *sql, const char *schema,
-						   const char *command, int nparams, char **params,
-						   bool read_only, DsSink *r)
+char *
+ds_mysql_local_run(DsDatabase *db, const char *sql, const char *schema,
+				   const char *command, int nparams, char **params,
+				   bool read_only, DsSink *r)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	DsMysqlRun	run;
@@ -171,6 +168,8 @@ ds_mysql_local_run_watched(DsDatabase *db, const char *sql, const char *schema,
 		}
 		PG_CATCH();
 		{
+			if (geterrcode() != ERRCODE_DATETIME_FIELD_OVERFLOW)
+				PG_RE_THROW();
 			MemoryContextSwitchTo(callercxt);
 			edata = CopyErrorData();
 			FlushErrorState();
@@ -200,34 +199,6 @@ ds_mysql_local_run_watched(DsDatabase *db, const char *sql, const char *schema,
 	if (edata != NULL)
 		ds_mysql_rethrow(db->name, edata);
 	return run.status;
-}
-
-/*
- * ds_mysql_local_run
- *		ds_mysql_local_run_watched under mysql_watch.c's watch, so that a
- *		cancel, statement_timeout or termination ends a wait on a MySQL
- *		server that stopped answering.
- */
-char *
-ds_mysql_local_run(DsDatabase *db, const char *sql, const char *schema,
-				   const char *command, int nparams, char **params,
-				   bool read_only, DsSink *r)
-{
-	DsSource   *src = ds_cache_source(db->source);
-	char	   *volatile status = NULL;
-
-	ds_mysql_watch_begin(src);
-	PG_TRY();
-	{
-		status = ds_mysql_local_run_watched(db, sql, schema, command,
-											nparams, params, read_only, r);
-	}
-	PG_FINALLY();
-	{
-		ds_mysql_watch_end();
-	}
-	PG_END_TRY();
-	return status;
 }
 
 /*

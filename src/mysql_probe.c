@@ -39,29 +39,6 @@
 #define DS_PROBE_TABLE "pg_temp.pgds_mysql_probe"
 
 /*
- * ds_probe_execute
- *		SPI_execute of the probe's SELECT, watched (mysql_watch.c) so that a
- *		cancel reaches a MySQL server that stopped answering.
- */
-static int
-ds_probe_execute(DsSource *src, const char *sql)
-{
-	volatile int rc = 0;
-
-	ds_mysql_watch_begin(src);
-	PG_TRY();
-	{
-		rc = SPI_execute(sql, false, 0);
-	}
-	PG_FINALLY();
-	{
-		ds_mysql_watch_end();
-	}
-	PG_END_TRY();
-	return rc;
-}
-
-/*
  * ds_mysql_probe
  *		Rows of select_sql, a SELECT over a temporary foreign table on
  *		dbname.table of src's server, whose columns are coldefs (a column
@@ -101,7 +78,7 @@ ds_mysql_probe(DsSource *src, const char *dbname, const char *table,
 	appendBinaryStringInfo(&sql, select_sql, at - select_sql);
 	appendStringInfoString(&sql, qname);
 	appendStringInfoString(&sql, at + 2);
-	if (ds_probe_execute(src, sql.data) != SPI_OK_SELECT)
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s.%s of datasource \"%s\"",
 			 dbname, table, src->name);
 	if (SPI_tuptable->tupdesc->natts != ncols)

@@ -11,27 +11,27 @@
  * statement_timeout, pg_cancel_backend and pg_terminate_backend until the
  * server answered again.
  *
- * So while a statement that reaches a MySQL datasource runs (a routed
- * statement, a probe of its information_schema, and, through the planner,
- * ExecutorStart and ExecutorRun hooks, any statement over its foreign
- * tables: mysql_fdw connects while planning and when its scan begins), a
- * timeout of
- * PostgreSQL's (utils/timeout.h) fires every DS_WATCH_TICK_MS.  Its handler
- * runs in signal context and does nothing unless an interrupt is pending
- * (QueryCancelPending or ProcDiePending, which statement_timeout, a cancel
- * and a termination set): then it shuts down (shutdown(2), safe in a signal
- * handler) every socket of this process connected to the datasource's
- * MySQL server, found with fstat(2) and getpeername(2), also safe there.
- * The MySQL client's wait ends at once with a lost connection, mysql_fdw
- * raises its error and drops the connection, and the caller lets the
- * pending interrupt be processed (ds_mysql_watch_interrupts), so the user
+ * So while a statement over foreign tables of a MySQL datasource is
+ * planned, started and run (the planner, ExecutorStart and ExecutorRun
+ * hooks; mysql_fdw connects while planning and when its scan begins), a
+ * timeout of PostgreSQL's (utils/timeout.h) fires every DS_WATCH_TICK_MS.
+ * That covers every way SQL reaches MySQL: routed statements, the probes of
+ * its information_schema, and statements typed directly.  The timeout's
+ * handler runs in signal context and does nothing unless an interrupt is
+ * pending (QueryCancelPending or ProcDiePending, which statement_timeout, a
+ * cancel and a termination set): then it shuts down (shutdown(2), safe in
+ * a signal handler) every socket of this process connected to the
+ * datasource's MySQL server, found with fstat(2) and getpeername(2), also
+ * safe there.  The MySQL client's wait ends at once with a lost
+ * connection, mysql_fdw raises its error and drops the connection, and the
+ * hook processes the pending interrupt in that error's place, so the user
  * sees what was asked for: 57014, or the end of the session.  The client
  * connection's socket (its local end is PostgreSQL's port) is never
- * touched.  A socket is the server's when its
- * peer port is the server's port (and its address the server's, when the
- * server's host is written as an address), or, for host 'localhost' (the
- * MySQL client then uses a unix socket), a unix socket whose peer is not a
- * PostgreSQL one.
+ * touched.  A socket is the server's when its peer port is the server's
+ * port (and its address the server's, when the server's host is written
+ * as an address), or, for host 'localhost' (the MySQL client then uses a
+ * unix socket), a unix socket whose peer is not a PostgreSQL one.  A
+ * statement is watched for the first MySQL server its foreign tables use.
  *
  * Memory: the match criteria are static; nothing is allocated in the
  * handler.
@@ -81,7 +81,8 @@ static planner_hook_type prev_planner = NULL;
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorRun_hook_type prev_executor_run = NULL;
 
-static void ds_watch_begin_server(ForeignServer *server);
+static void ds_watch_begin(ForeignServer *server);
+static void ds_watch_end(void);
 
 /*
  * ds_watch_matches
@@ -172,24 +173,13 @@ ds_watch_tick(void)
 }
 
 /*
- * ds_mysql_watch_begin
- *		Starts watching for interrupts while the caller runs a statement
- *		that reaches MySQL datasource src; the caller must call
- *		ds_mysql_watch_end afterwards, on error too (PG_FINALLY).  Nested
- *		calls keep the outer server.
- */
-void
-ds_mysql_watch_begin(const DsSource *src)
-{
-	ds_watch_begin_server(GetForeignServerByName(src->server, false));
-}
-
-/*
- * ds_watch_begin_server
- *		ds_mysql_watch_begin for the foreign server itself.
+ * ds_watch_begin
+ *		Starts watching for interrupts while a statement that reaches the
+ *		MySQL server of server runs; ds_watch_end must follow, on error too.
+ *		Nested calls keep the outer server.
  */
 static void
-ds_watch_begin_server(ForeignServer *server)
+ds_watch_begin(ForeignServer *server)
 {
 	const char *host = "127.0.0.1";
 	ListCell   *lc;
@@ -226,12 +216,12 @@ ds_watch_begin_server(ForeignServer *server)
 }
 
 /*
- * ds_mysql_watch_end
- *		Stops what ds_mysql_watch_begin started (the outermost call's end
- *		stops the timeout).
+ * ds_watch_end
+ *		Stops what ds_watch_begin started (the outermost call's end stops
+ *		the timeout).
  */
-void
-ds_mysql_watch_end(void)
+static void
+ds_watch_end(void)
 {
 	if (ds_watch_depth <= 0 || --ds_watch_depth > 0)
 		return;
@@ -239,44 +229,38 @@ ds_mysql_watch_end(void)
 }
 
 /*
- * ds_mysql_watch_interrupts
- *		Processes an interrupt that came while MySQL was waited on: called
- *		where a caller caught mysql_fdw's error, so that the user sees the
- *		cancel or the termination rather than a lost connection.  Returns
- *		when nothing is pending.
+ * ds_watch_rte_server
+ *		The foreign server of rte when it is a foreign table of a registered
+ *		MySQL datasource, else NULL.  Only foreign tables are looked up, so
+ *		other relations cost a field test.
  */
-void
-ds_mysql_watch_interrupts(void)
+static ForeignServer *
+ds_watch_rte_server(RangeTblEntry *rte)
 {
-	if (QueryCancelPending || ProcDiePending)
-		CHECK_FOR_INTERRUPTS();
+	ForeignServer *server;
+	const DsSource *src;
+
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
+		return NULL;
+	server = GetForeignServer(GetForeignTable(rte->relid)->serverid);
+	src = ds_cache_source_by_server(server->servername);
+	return src != NULL && src->engine == DS_ENGINE_MYSQL ? server : NULL;
 }
 
 /*
  * ds_watch_plan_server
- *		The foreign server of the first foreign table of a registered MySQL
- *		datasource that the statement reads or writes, or NULL.  Only
- *		foreign tables are looked up, so other statements cost a walk of
- *		their range table.
+ *		The server of the first foreign table of a MySQL datasource that a
+ *		planned statement reads or writes, or NULL.
  */
-static pg_noinline ForeignServer *
+static ForeignServer *
 ds_watch_plan_server(PlannedStmt *stmt)
 {
 	ListCell   *lc;
+	ForeignServer *server;
 
 	foreach(lc, stmt->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-		ForeignServer *server;
-		const DsSource *src;
-
-		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
-			continue;
-		server = GetForeignServer(GetForeignTable(rte->relid)->serverid);
-		src = ds_cache_source_by_server(server->servername);
-		if (src != NULL && src->engine == DS_ENGINE_MYSQL)
+		if ((server = ds_watch_rte_server(lfirst(lc))) != NULL)
 			return server;
-	}
 	return NULL;
 }
 
@@ -285,7 +269,7 @@ ds_watch_plan_server(PlannedStmt *stmt)
  *		ds_watch_plan_server for a query before planning: its range table,
  *		its subqueries' (views are subqueries by now) and its CTEs'.
  */
-static pg_noinline ForeignServer *
+static ForeignServer *
 ds_watch_query_server(Query *query)
 {
 	ListCell   *lc;
@@ -294,16 +278,12 @@ ds_watch_query_server(Query *query)
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
-		const DsSource *src;
 
-		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL &&
-			(server = ds_watch_query_server(rte->subquery)) != NULL)
-			return server;
-		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
-			continue;
-		server = GetForeignServer(GetForeignTable(rte->relid)->serverid);
-		src = ds_cache_source_by_server(server->servername);
-		if (src != NULL && src->engine == DS_ENGINE_MYSQL)
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL)
+			server = ds_watch_query_server(rte->subquery);
+		else
+			server = ds_watch_rte_server(rte);
+		if (server != NULL)
 			return server;
 	}
 	foreach(lc, query->cteList)
@@ -318,124 +298,134 @@ ds_watch_query_server(Query *query)
 }
 
 /*
- * ds_watch_rethrow
- *		In a hook's PG_CATCH: when an interrupt is pending, the error is
- *		what the watch's shutdown caused (mysql_fdw's lost connection or
+ * ds_watch_call
+ *		Runs fn(arg), the next planner or executor hook, watched when server
+ *		is not NULL.  When fn fails while an interrupt is pending, the error
+ *		is what the watch's shutdown caused (mysql_fdw's lost connection or
  *		failed connect), so the interrupt is processed in its place (57014,
- *		or the end of the session); otherwise the error goes on.
+ *		or the end of the session); any other error goes on.
  */
 static void
-ds_watch_rethrow(void)
+ds_watch_call(ForeignServer *server, void (*fn) (void *), void *arg)
 {
-	if (QueryCancelPending || ProcDiePending)
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (server == NULL)
 	{
-		FlushErrorState();
-		CHECK_FOR_INTERRUPTS();
+		fn(arg);
+		return;
 	}
-	PG_RE_THROW();
+	ds_watch_begin(server);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		ds_watch_end();
+		if (QueryCancelPending || ProcDiePending)
+		{
+			FlushErrorState();
+			CHECK_FOR_INTERRUPTS();
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ds_watch_end();
+}
+
+/* the arguments of a hook, for ds_watch_call */
+typedef struct DsWatchPlan
+{
+	Query	   *parse;
+	const char *query_string;
+	int			cursorOptions;
+	ParamListInfo boundParams;
+	PlannedStmt *result;
+} DsWatchPlan;
+
+typedef struct DsWatchExec
+{
+	QueryDesc  *queryDesc;
+	int			eflags;
+	ScanDirection direction;
+	uint64		count;
+	bool		execute_once;
+} DsWatchExec;
+
+static void
+ds_watch_plan_call(void *arg)
+{
+	DsWatchPlan *a = arg;
+
+	a->result = prev_planner ?
+		prev_planner(a->parse, a->query_string, a->cursorOptions, a->boundParams) :
+		standard_planner(a->parse, a->query_string, a->cursorOptions, a->boundParams);
+}
+
+static void
+ds_watch_start_call(void *arg)
+{
+	DsWatchExec *a = arg;
+
+	if (prev_executor_start)
+		prev_executor_start(a->queryDesc, a->eflags);
+	else
+		standard_ExecutorStart(a->queryDesc, a->eflags);
+}
+
+static void
+ds_watch_run_call(void *arg)
+{
+	DsWatchExec *a = arg;
+
+	if (prev_executor_run)
+		prev_executor_run(a->queryDesc, a->direction, a->count, a->execute_once);
+	else
+		standard_ExecutorRun(a->queryDesc, a->direction, a->count, a->execute_once);
 }
 
 /*
  * ds_watch_planner
  *		planner_hook: mysql_fdw connects to MySQL while the planner sizes
- *		its foreign tables, so planning a statement over foreign tables of
- *		a MySQL datasource is watched too.
+ *		its foreign tables, so planning is watched.
  */
 static PlannedStmt *
 ds_watch_planner(Query *parse, const char *query_string, int cursorOptions,
 				 ParamListInfo boundParams)
 {
-	ForeignServer *volatile server = ds_watch_query_server(parse);
-	PlannedStmt *volatile result = NULL;
-	MemoryContext cxt = CurrentMemoryContext;
+	DsWatchPlan a = {parse, query_string, cursorOptions, boundParams, NULL};
 
-	if (server != NULL)
-		ds_watch_begin_server(server);
-	PG_TRY();
-	{
-		if (prev_planner)
-			result = prev_planner(parse, query_string, cursorOptions, boundParams);
-		else
-			result = standard_planner(parse, query_string, cursorOptions, boundParams);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		if (server != NULL)
-			ds_mysql_watch_end();
-		ds_watch_rethrow();
-	}
-	PG_END_TRY();
-	if (server != NULL)
-		ds_mysql_watch_end();
-	return result;
+	ds_watch_call(ds_watch_query_server(parse), ds_watch_plan_call, &a);
+	return a.result;
 }
 
 /*
  * ds_watch_executor_start
- *		ExecutorStart_hook: mysql_fdw connects when a scan begins, so the
- *		start of a statement over foreign tables of a MySQL datasource is
- *		watched too.
+ *		ExecutorStart_hook: mysql_fdw connects when a scan begins.
  */
 static void
 ds_watch_executor_start(QueryDesc *queryDesc, int eflags)
 {
-	ForeignServer *volatile server = ds_watch_plan_server(queryDesc->plannedstmt);
-	MemoryContext cxt = CurrentMemoryContext;
+	DsWatchExec a = {queryDesc, eflags};
 
-	if (server != NULL)
-		ds_watch_begin_server(server);
-	PG_TRY();
-	{
-		if (prev_executor_start)
-			prev_executor_start(queryDesc, eflags);
-		else
-			standard_ExecutorStart(queryDesc, eflags);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		if (server != NULL)
-			ds_mysql_watch_end();
-		ds_watch_rethrow();
-	}
-	PG_END_TRY();
-	if (server != NULL)
-		ds_mysql_watch_end();
+	ds_watch_call(ds_watch_plan_server(queryDesc->plannedstmt),
+				  ds_watch_start_call, &a);
 }
 
 /*
  * ds_watch_executor_run
- *		ExecutorRun_hook: a statement over foreign tables of a MySQL
- *		datasource, typed directly or run by a function, is watched as a
- *		routed one is (with the first such datasource's server).
+ *		ExecutorRun_hook: the statement's rows come from MySQL here.
  */
 static void
 ds_watch_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 					  uint64 count, bool execute_once)
 {
-	ForeignServer *volatile server = ds_watch_plan_server(queryDesc->plannedstmt);
-	MemoryContext cxt = CurrentMemoryContext;
+	DsWatchExec a = {queryDesc, 0, direction, count, execute_once};
 
-	if (server != NULL)
-		ds_watch_begin_server(server);
-	PG_TRY();
-	{
-		if (prev_executor_run)
-			prev_executor_run(queryDesc, direction, count, execute_once);
-		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		if (server != NULL)
-			ds_mysql_watch_end();
-		ds_watch_rethrow();
-	}
-	PG_END_TRY();
-	if (server != NULL)
-		ds_mysql_watch_end();
+	ds_watch_call(ds_watch_plan_server(queryDesc->plannedstmt),
+				  ds_watch_run_call, &a);
 }
 
 /*

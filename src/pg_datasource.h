@@ -1108,9 +1108,6 @@ extern char *ds_mysql_local_run(DsDatabase *db, const char *sql,
 								DsSink *r);
 
 /* in mysql_watch.c: interrupts reach a wait on a MySQL server */
-extern void ds_mysql_watch_begin(const DsSource *src);
-extern void ds_mysql_watch_end(void);
-extern void ds_mysql_watch_interrupts(void);
 extern void ds_mysql_watch_init(void);
 
 /* in mysql_import.c: the foreign tables of a MySQL logical database */
