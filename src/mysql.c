@@ -42,32 +42,26 @@
  *		logical database already maps the local schema, 42P06 when a schema
  *		of that name exists, 3F000 when the MySQL database does not exist.
  *		The caller holds the registry lock and writes the registry row
- *		afterwards, then calls ds_mysql_populate.
+ *		afterwards, then imports the tables (ds_mysql_import).
  */
 void
 ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
 						  const char *local_schema)
 {
-	ListCell   *lc;
+	DsDatabase *d;
+	DsSource   *dsrc;
 
 	Assert(src->engine == DS_ENGINE_MYSQL);
 	ds_check_name(DS_NAME_SCHEMA, local_schema);
-	foreach(lc, ds_list_databases())
-	{
-		DsDatabase *d = lfirst(lc);
-		bool		local_pg = d->local_schema == NULL &&
-			strcmp(d->source, DS_LOCAL_SOURCE) == 0;
-
-		if ((d->local_schema != NULL &&
-			 strcmp(d->local_schema, local_schema) == 0) ||
-			(local_pg && strcmp(d->schema_name, local_schema) == 0))
-			ereport(ERROR,
-					errcode(ERRCODE_DUPLICATE_OBJECT),
-					errmsg("local schema \"%s\" already belongs to logical database \"%s\"",
-						   local_schema, d->name),
-					errdetail("A MySQL logical database keeps its foreign tables in a local schema named after it."),
-					errhint("Choose another name for the logical database."));
-	}
+	/* a schema of this database that a logical database's relations use */
+	if (ds_cache_ensure() &&
+		(d = ds_cache_local_schema(local_schema, &dsrc)) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("local schema \"%s\" already belongs to logical database \"%s\"",
+					   local_schema, d->name),
+				errdetail("A MySQL logical database keeps its foreign tables in a local schema named after it."),
+				errhint("Choose another name for the logical database."));
 	if (OidIsValid(get_namespace_oid(local_schema, true)))
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_SCHEMA),
@@ -95,32 +89,17 @@ ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
 void
 ds_mysql_check_schema_free(const char *schema)
 {
-	ListCell   *lc;
+	DsDatabase *d;
+	DsSource   *src;
 
-	foreach(lc, ds_list_databases())
-	{
-		DsDatabase *d = lfirst(lc);
-
-		if (d->local_schema != NULL && strcmp(d->local_schema, schema) == 0)
-			ereport(ERROR,
-					errcode(ERRCODE_DUPLICATE_OBJECT),
-					errmsg("schema \"%s\" on datasource \"%s\" already belongs to logical database \"%s\"",
-						   schema, DS_LOCAL_SOURCE, d->name),
-					errdetail("It holds the foreign tables of that MySQL logical database."));
-	}
-}
-
-/*
- * ds_mysql_populate
- *		Creates the foreign tables of a MySQL logical database whose local
- *		schema ds_mysql_prepare_database created and whose registry row is
- *		written (db is that row).
- */
-void
-ds_mysql_populate(DsSource *src, DsDatabase *db)
-{
-	Assert(db->local_schema != NULL);
-	(void) ds_mysql_import(src, db, false);
+	if (ds_cache_ensure() &&
+		(d = ds_cache_local_schema(schema, &src)) != NULL &&
+		d->local_schema != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("schema \"%s\" on datasource \"%s\" already belongs to logical database \"%s\"",
+					   schema, DS_LOCAL_SOURCE, d->name),
+				errdetail("It holds the foreign tables of that MySQL logical database."));
 }
 
 /*

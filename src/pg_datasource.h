@@ -165,6 +165,8 @@ extern bool ds_cache_ensure(void);
 extern DsDatabase *ds_cache_database(const char *name, DsSource **source);
 extern int	ds_cache_schema(const char *schema, const char *prefer,
 							DsDatabase **db, DsSource **source);
+extern int	ds_cache_qualifier(const char *qualifier, const char *prefer,
+							   DsDatabase **db, DsSource **source);
 extern DsSource *ds_cache_source(const char *name);
 extern const DsSource *ds_cache_source_by_server(const char *server);
 extern DsDatabase *ds_cache_database_copy(const char *name, DsSource **source);
@@ -233,7 +235,6 @@ extern void ds_config_check(Jsonb *config);
 /* in mysql.c: the lifecycle of MySQL datasources and logical databases */
 extern void ds_mysql_prepare_database(DsSource *src, const char *mysql_db,
 									  const char *local_schema);
-extern void ds_mysql_populate(DsSource *src, DsDatabase *db);
 extern void ds_mysql_check_schema_free(const char *schema);
 extern void ds_mysql_check_remap(const DsDatabase *db, const DsSource *from,
 								 const DsSource *to);

@@ -287,24 +287,16 @@ ds_proc_verdict(Oid funcid, bool missing_ok)
 /*
  * ds_readonly_qualifier
  *		The logical database a function's or operator's qualifier names, as
- *		the walk resolves it (walk.c): by name, by its schema when that is
- *		not ambiguous, or by a MySQL logical database's local schema; NULL
- *		for none.
+ *		the walk resolves it (ds_cache_qualifier); NULL for none or for an
+ *		ambiguous schema.
  */
 static DsDatabase *
 ds_readonly_qualifier(DsRoCtx *w, const char *schema)
 {
 	DsDatabase *db;
 	DsSource   *src;
-	int			n;
 
-	db = ds_cache_database(schema, &src);
-	if (db != NULL)
-		return db;
-	n = ds_cache_schema(schema, w->target_source, &db, &src);
-	if (n == 1)
-		return db;
-	return n == 0 ? ds_cache_local_schema(schema, &src) : NULL;
+	return ds_cache_qualifier(schema, w->target_source, &db, &src) == 1 ? db : NULL;
 }
 
 /*

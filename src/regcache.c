@@ -284,6 +284,28 @@ ds_cache_schema(const char *schema, const char *prefer, DsDatabase **db,
 }
 
 /*
+ * ds_cache_qualifier
+ *		The logical database a qualifier names, as validation resolves it:
+ *		by name, else by the schema it maps (prefer as ds_cache_schema),
+ *		else by a MySQL logical database's local schema.  Returns how many
+ *		match (more than one only for a schema mapped on several
+ *		datasources, *db then not to be used); *db is NULL for none.
+ */
+int
+ds_cache_qualifier(const char *qualifier, const char *prefer, DsDatabase **db,
+				   DsSource **source)
+{
+	int			n;
+
+	if ((*db = ds_cache_database(qualifier, source)) != NULL)
+		return 1;
+	n = ds_cache_schema(qualifier, prefer, db, source);
+	if (n == 0 && (*db = ds_cache_local_schema(qualifier, source)) != NULL)
+		return 1;
+	return n;
+}
+
+/*
  * ds_cache_source
  *		A copy of datasource name, from the registry cache when it has it,
  *		else read afresh (42704 when it does not exist).

@@ -439,7 +439,7 @@ ds_do_create_database(const char *name, const char *source,
 					 "local_schema) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 					 7, argtypes, values, nulls);
 	if (mysql)
-		ds_mysql_populate(src, ds_get_database(name, false));
+		(void) ds_mysql_import(src, ds_get_database(name, false), false);
 }
 
 /*

@@ -146,8 +146,9 @@ ds_note_rewrite(DsWalk *w, int location, bool with_catalog, const char *schema)
 
 /*
  * ds_resolve_qualifier
- *		Resolves a (catalog, schema) qualifier: a logical database by name,
- *		then by its schema, then the system schemas.  Records the database
+ *		Resolves a (catalog, schema) qualifier: a logical database
+ *		(ds_cache_qualifier: by name, by its schema, by a MySQL one's local
+ *		schema), then the system schemas.  Records the database
  *		as touched; records an error and returns QUAL_NONE otherwise.
  */
 DsQual
@@ -171,19 +172,12 @@ ds_resolve_qualifier(DsWalk *w, const char *catalog, const char *schema,
 		}
 	}
 
-	db = ds_cache_database(schema, &src);
-	if (db == NULL)
+	n = ds_cache_qualifier(schema, w->target_source, &db, &src);
+	if (n > 1)
 	{
-		n = ds_cache_schema(schema, w->target_source, &db, &src);
-		if (n > 1)
-		{
-			ds_walk_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("schema \"%s\" is mapped on several datasources; qualify with the logical database name",
-								schema));
-			return QUAL_NONE;
-		}
-		/* a MySQL logical database's local schema, named as such */
-		if (n == 0)
-			db = ds_cache_local_schema(schema, &src);
+		ds_walk_fail(w, ERRCODE_INVALID_SCHEMA_NAME, psprintf("schema \"%s\" is mapped on several datasources; qualify with the logical database name",
+							schema));
+		return QUAL_NONE;
 	}
 	if (db != NULL)
 	{
